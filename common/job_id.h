@@ -1,0 +1,21 @@
+// Job ids: random, URL-safe, unique without coordination, so a client can
+// name its jobs before the Submit RPC returns.
+#ifndef NETPOOL_COMMON_JOB_ID_H_
+#define NETPOOL_COMMON_JOB_ID_H_
+
+#include <string>
+#include <string_view>
+
+namespace netpool {
+
+inline constexpr size_t kMaxJobIdLength = 64;
+
+// "j-" followed by 22 random base62 characters (~131 bits).
+std::string NewJobId();
+
+// [A-Za-z0-9_.-]{1,64}
+bool IsValidJobId(std::string_view id);
+
+}  // namespace netpool
+
+#endif  // NETPOOL_COMMON_JOB_ID_H_

@@ -1,0 +1,35 @@
+// Conversions between the public netpool::Value / absl::Status and their wire
+// forms in netpool.v1. Used by the scheduler, the worker and the client alike.
+#ifndef NETPOOL_COMMON_VALUE_PROTO_H_
+#define NETPOOL_COMMON_VALUE_PROTO_H_
+
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "google/protobuf/repeated_field.h"
+#include "netpool/v1/netpool.pb.h"
+#include "netpool/value.h"
+
+namespace netpool {
+
+// Values nest at most this deep; deeper input is rejected (kInvalidArgument)
+// so hostile input cannot exhaust the stack.
+inline constexpr int kMaxValueDepth = 64;
+
+void ToProto(const Value& value, v1::Value* out);
+v1::Value ToProto(const Value& value);
+// Errors: kInvalidArgument for an unset oneof (an empty message is accepted as
+// null), a map with duplicate keys, or nesting deeper than kMaxValueDepth.
+absl::StatusOr<Value> FromProto(const v1::Value& value);
+absl::StatusOr<std::vector<Value>> FromProto(
+    const google::protobuf::RepeatedPtrField<v1::Value>& values);
+
+// A job's failure travels as JobError {code, message}. An OK status maps to an
+// empty JobError; an empty JobError maps back to kUnknown.
+void StatusToJobError(const absl::Status& status, v1::JobError* out);
+absl::Status JobErrorToStatus(const v1::JobError& error);
+
+}  // namespace netpool
+
+#endif  // NETPOOL_COMMON_VALUE_PROTO_H_
