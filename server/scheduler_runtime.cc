@@ -1,0 +1,210 @@
+#include "server/scheduler_runtime.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "spdlog/spdlog.h"
+
+namespace netpool {
+namespace {
+
+double UnixSecondsOrZero(absl::Time t) {
+  return t == absl::InfinitePast() ? 0 : absl::ToDoubleSeconds(t - absl::UnixEpoch());
+}
+
+v1::JobResult NotFoundResult(const std::string& job_id) {
+  v1::JobResult result;
+  result.set_job_id(job_id);
+  result.mutable_error()->set_code(static_cast<int>(absl::StatusCode::kNotFound));
+  result.mutable_error()->set_message(absl::StrCat("no job ", job_id));
+  return result;
+}
+
+}  // namespace
+
+SchedulerRuntime::SchedulerRuntime(const Clock* clock, std::unique_ptr<Store> store,
+                                   Options options)
+    : clock_(clock),
+      options_(options),
+      started_(clock->Now()),
+      store_(std::move(store)),
+      scheduler_(clock, store_.get(), this, options.scheduler) {}
+
+SchedulerRuntime::~SchedulerRuntime() = default;
+
+absl::StatusOr<std::vector<std::string>> SchedulerRuntime::Submit(std::vector<v1::JobSpec> specs) {
+  absl::MutexLock lock(&mu_);
+  return scheduler_.Submit(std::move(specs));
+}
+
+absl::StatusOr<v1::JobStatus> SchedulerRuntime::Cancel(const std::string& job_id) {
+  absl::MutexLock lock(&mu_);
+  absl::StatusOr<v1::JobState> state = scheduler_.Cancel(job_id);
+  if (!state.ok()) return state.status();
+  return ToJobStatus(*scheduler_.FindJob(job_id));
+}
+
+absl::StatusOr<v1::JobStatus> SchedulerRuntime::Status(const std::string& job_id) {
+  absl::MutexLock lock(&mu_);
+  const Job* job = scheduler_.FindJob(job_id);
+  if (job == nullptr) return absl::NotFoundError(absl::StrCat("no job ", job_id));
+  return ToJobStatus(*job);
+}
+
+std::vector<v1::JobStatus> SchedulerRuntime::ListJobs(v1::JobState state, size_t limit) {
+  absl::MutexLock lock(&mu_);
+  std::vector<v1::JobStatus> out;
+  for (const Job* job : scheduler_.ListJobs(state, limit)) out.push_back(ToJobStatus(*job));
+  return out;
+}
+
+std::vector<v1::WorkerStatus> SchedulerRuntime::ListWorkers() {
+  absl::MutexLock lock(&mu_);
+  std::vector<v1::WorkerStatus> out;
+  for (const WorkerSnapshot& w : scheduler_.ListWorkers()) {
+    v1::WorkerStatus& status = out.emplace_back();
+    status.set_worker_id(absl::StrCat("w-", w.id));
+    status.set_name(w.info.name);
+    status.set_slots(w.info.slots);
+    status.set_running(w.running);
+    for (const std::string& fn : w.info.functions) status.add_functions(fn);
+    status.mutable_labels()->insert(w.info.labels.begin(), w.info.labels.end());
+    status.set_connected_unix(UnixSecondsOrZero(w.connected));
+    status.set_jobs_done(w.jobs_done);
+  }
+  return out;
+}
+
+v1::GetStatsResponse SchedulerRuntime::Stats() {
+  absl::MutexLock lock(&mu_);
+  const SchedulerStats stats = scheduler_.Stats();
+  v1::GetStatsResponse out;
+  out.set_pending(stats.pending);
+  out.set_running(stats.running);
+  out.set_succeeded(stats.succeeded);
+  out.set_failed(stats.failed);
+  out.set_cancelled(stats.cancelled);
+  out.set_workers(stats.workers);
+  out.set_slots(stats.slots);
+  out.set_uptime_seconds(absl::ToDoubleSeconds(clock_->Now() - started_));
+  return out;
+}
+
+absl::StatusOr<std::optional<v1::JobResult>> SchedulerRuntime::WaitForResult(
+    const std::string& job_id, absl::Time deadline, const std::function<bool()>& cancelled) {
+  absl::MutexLock lock(&mu_);
+  while (true) {
+    const Job* job = scheduler_.FindJob(job_id);
+    if (job == nullptr) return absl::NotFoundError(absl::StrCat("no job ", job_id));
+    if (job->finished_state()) return job->result;
+    const absl::Time now = absl::Now();
+    if (now >= deadline || cancelled()) return std::nullopt;
+    // Wake at least once a second to notice a caller that went away.
+    job_finished_.WaitWithDeadline(&mu_, std::min(deadline, now + absl::Seconds(1)));
+  }
+}
+
+void SchedulerRuntime::Watch(const std::shared_ptr<ResultWatcher>& watcher,
+                             const std::vector<std::string>& ids) {
+  absl::MutexLock lock(&mu_);
+  for (const std::string& id : ids) {
+    const Job* job = scheduler_.FindJob(id);
+    if (job == nullptr) {
+      watcher->outbox.Push(NotFoundResult(id));
+    } else if (job->finished_state()) {
+      watcher->outbox.Push(job->result);
+    } else if (watcher->watching.insert(id).second) {
+      watchers_[id].push_back(watcher);
+    }
+  }
+}
+
+void SchedulerRuntime::Unwatch(const std::shared_ptr<ResultWatcher>& watcher) {
+  absl::MutexLock lock(&mu_);
+  for (const std::string& id : watcher->watching) {
+    auto it = watchers_.find(id);
+    if (it == watchers_.end()) continue;
+    auto& list = it->second;
+    list.erase(std::remove(list.begin(), list.end(), watcher), list.end());
+    if (list.empty()) watchers_.erase(it);
+  }
+  watcher->watching.clear();
+}
+
+WorkerId SchedulerRuntime::ConnectWorker(WorkerInfo info, std::shared_ptr<WorkerOutbox> outbox) {
+  absl::MutexLock lock(&mu_);
+  const int slots = info.slots;
+  const std::string name = info.name;
+  const WorkerId worker = scheduler_.AddWorker(std::move(info));
+  v1::SchedulerMessage welcome;
+  welcome.mutable_welcome()->set_worker_id(absl::StrCat("w-", worker));
+  welcome.mutable_welcome()->set_heartbeat_seconds(
+      absl::ToDoubleSeconds(options_.heartbeat_interval));
+  outbox->Push(std::move(welcome));
+  worker_outboxes_[worker] = std::move(outbox);
+  spdlog::info("worker node {} connected as w-{} with {} slots", name, worker, slots);
+  scheduler_.AddCredits(worker, slots);
+  return worker;
+}
+
+void SchedulerRuntime::HandleWorkerMessage(WorkerId worker, const v1::WorkerMessage& message) {
+  absl::MutexLock lock(&mu_);
+  for (const v1::JobResult& result : message.results()) scheduler_.ReportResult(worker, result);
+  if (message.credits() > 0) scheduler_.AddCredits(worker, message.credits());
+  if (message.heartbeat()) scheduler_.Heartbeat(worker);
+}
+
+void SchedulerRuntime::DisconnectWorker(WorkerId worker) {
+  absl::MutexLock lock(&mu_);
+  auto it = worker_outboxes_.find(worker);
+  if (it != worker_outboxes_.end()) {
+    it->second->Close();
+    worker_outboxes_.erase(it);
+  }
+  if (scheduler_.HasWorker(worker)) {
+    spdlog::info("worker node w-{} disconnected", worker);
+    scheduler_.RemoveWorker(worker);
+  }
+}
+
+void SchedulerRuntime::OnAssign(WorkerId worker, const v1::Assignment& assignment) {
+  auto it = worker_outboxes_.find(worker);
+  if (it == worker_outboxes_.end()) return;
+  v1::SchedulerMessage message;
+  *message.add_assignments() = assignment;
+  it->second->Push(std::move(message));
+}
+
+void SchedulerRuntime::OnCancelRunning(WorkerId worker, const std::string& job_id) {
+  auto it = worker_outboxes_.find(worker);
+  if (it == worker_outboxes_.end()) return;
+  v1::SchedulerMessage message;
+  message.add_cancel_job_ids(job_id);
+  it->second->Push(std::move(message));
+}
+
+void SchedulerRuntime::OnFinished(const Job& job) {
+  job_finished_.SignalAll();
+  auto it = watchers_.find(job.id());
+  if (it == watchers_.end()) return;
+  for (const std::shared_ptr<ResultWatcher>& watcher : it->second) {
+    watcher->watching.erase(job.id());
+    watcher->outbox.Push(job.result);
+  }
+  watchers_.erase(it);
+}
+
+v1::JobStatus SchedulerRuntime::ToJobStatus(const Job& job) const {
+  v1::JobStatus status;
+  status.set_job_id(job.id());
+  status.set_state(job.state);
+  status.set_function(job.spec.function());
+  status.set_attempt(job.attempt);
+  status.set_worker(job.worker_name);
+  status.set_submitted_unix(UnixSecondsOrZero(job.submitted));
+  status.set_started_unix(UnixSecondsOrZero(job.started));
+  status.set_finished_unix(UnixSecondsOrZero(job.finished));
+  return status;
+}
+
+}  // namespace netpool

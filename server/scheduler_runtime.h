@@ -1,0 +1,96 @@
+// SchedulerRuntime is the thread-safe home of the scheduling core inside
+// netpoold. The gRPC services call it from many threads; it serialises them
+// on one mutex, routes the core's decisions to the worker node streams
+// (assignments, cancels) and to the clients waiting for results (Watch
+// streams, Get calls), and converts core records to their wire form.
+#ifndef NETPOOL_SERVER_SCHEDULER_RUNTIME_H_
+#define NETPOOL_SERVER_SCHEDULER_RUNTIME_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "netpool/v1/netpool.pb.h"
+#include "server/core/scheduler.h"
+#include "server/outbox.h"
+
+namespace netpool {
+
+// What the scheduler sends one worker node; drained by that stream's writer.
+using WorkerOutbox = Outbox<v1::SchedulerMessage>;
+
+// One client's Watch stream: the results it asked for, as they finish.
+struct ResultWatcher {
+  Outbox<v1::JobResult> outbox;
+  // Ids registered and not yet delivered; guarded by the runtime's mutex.
+  absl::flat_hash_set<std::string> watching;
+};
+
+class SchedulerRuntime final : private SchedulerListener {
+ public:
+  struct Options {
+    SchedulerOptions scheduler;
+    absl::Duration heartbeat_interval = absl::Seconds(5);
+  };
+
+  SchedulerRuntime(const Clock* clock, std::unique_ptr<Store> store, Options options);
+  ~SchedulerRuntime() override;
+
+  absl::StatusOr<std::vector<std::string>> Submit(std::vector<v1::JobSpec> specs);
+  absl::StatusOr<v1::JobStatus> Cancel(const std::string& job_id);
+  absl::StatusOr<v1::JobStatus> Status(const std::string& job_id);
+  std::vector<v1::JobStatus> ListJobs(v1::JobState state, size_t limit);
+  std::vector<v1::WorkerStatus> ListWorkers();
+  v1::GetStatsResponse Stats();
+
+  // Waits until the job is finished and returns its result, or returns
+  // nullopt when `deadline` passes or `cancelled()` turns true first.
+  // kNotFound for an unknown id.
+  absl::StatusOr<std::optional<v1::JobResult>> WaitForResult(const std::string& job_id,
+                                                             absl::Time deadline,
+                                                             const std::function<bool()>& cancelled);
+
+  // Delivers each job's result to `watcher` once it is finished (at once if
+  // it already is; a NOT_FOUND result for an unknown id).
+  void Watch(const std::shared_ptr<ResultWatcher>& watcher, const std::vector<std::string>& ids);
+  void Unwatch(const std::shared_ptr<ResultWatcher>& watcher);
+
+  // A worker node stream opened: registers the node, queues its welcome and
+  // its first assignments in `outbox`.
+  WorkerId ConnectWorker(WorkerInfo info, std::shared_ptr<WorkerOutbox> outbox);
+  // Credits, results and heartbeats from a connected node.
+  void HandleWorkerMessage(WorkerId worker, const v1::WorkerMessage& message);
+  // The node's stream ended; its running jobs are requeued.
+  void DisconnectWorker(WorkerId worker);
+
+ private:
+  // SchedulerListener; called with mu_ held.
+  void OnAssign(WorkerId worker, const v1::Assignment& assignment) override;
+  void OnCancelRunning(WorkerId worker, const std::string& job_id) override;
+  void OnFinished(const Job& job) override;
+
+  v1::JobStatus ToJobStatus(const Job& job) const;
+
+  const Clock* const clock_;
+  const Options options_;
+  const absl::Time started_;
+
+  absl::Mutex mu_;
+  std::unique_ptr<Store> store_ ABSL_GUARDED_BY(mu_);
+  Scheduler scheduler_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<WorkerId, std::shared_ptr<WorkerOutbox>> worker_outboxes_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::vector<std::shared_ptr<ResultWatcher>>> watchers_
+      ABSL_GUARDED_BY(mu_);
+  // Signalled whenever a job finishes, for WaitForResult.
+  absl::CondVar job_finished_;
+};
+
+}  // namespace netpool
+
+#endif  // NETPOOL_SERVER_SCHEDULER_RUNTIME_H_

@@ -1,0 +1,155 @@
+#include "server/scheduler_service.h"
+
+#include <cmath>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "common/grpc_status.h"
+#include "common/job_id.h"
+
+namespace netpool {
+namespace {
+
+constexpr int kMaxIdsPerRequest = 100'000;
+constexpr int kDefaultListLimit = 1000;
+constexpr int kMaxListLimit = 100'000;
+
+// Every id-taking RPC checks its ids the same way.
+grpc::Status CheckIds(const google::protobuf::RepeatedPtrField<std::string>& ids) {
+  if (ids.empty()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no job ids given");
+  }
+  if (ids.size() > kMaxIdsPerRequest) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        absl::StrCat("at most ", kMaxIdsPerRequest, " job ids per request"));
+  }
+  for (const std::string& id : ids) {
+    if (!IsValidJobId(id)) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          absl::StrCat("malformed job id \"", id.substr(0, kMaxJobIdLength), "\""));
+    }
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace
+
+grpc::Status SchedulerService::Submit(grpc::ServerContext* context,
+                                      const v1::SubmitRequest* request,
+                                      v1::SubmitResponse* response) {
+  std::vector<v1::JobSpec> specs(request->jobs().begin(), request->jobs().end());
+  absl::StatusOr<std::vector<std::string>> ids = runtime_->Submit(std::move(specs));
+  if (!ids.ok()) return ToGrpcStatus(ids.status());
+  for (std::string& id : *ids) response->add_job_ids(std::move(id));
+  return grpc::Status::OK;
+}
+
+grpc::Status SchedulerService::Watch(
+    grpc::ServerContext* context,
+    grpc::ServerReaderWriter<v1::WatchResponse, v1::WatchRequest>* stream) {
+  auto watcher = std::make_shared<ResultWatcher>();
+  // One writer per stream; results that finish together go out together.
+  std::thread writer([&] {
+    std::vector<v1::JobResult> batch;
+    while (watcher->outbox.PopAll(&batch)) {
+      v1::WatchResponse response;
+      for (v1::JobResult& result : batch) *response.add_results() = std::move(result);
+      batch.clear();
+      if (!stream->Write(response)) break;
+    }
+  });
+  grpc::Status status = grpc::Status::OK;
+  v1::WatchRequest request;
+  while (stream->Read(&request)) {
+    if (request.job_ids().empty()) continue;
+    status = CheckIds(request.job_ids());
+    if (!status.ok()) break;
+    runtime_->Watch(watcher, {request.job_ids().begin(), request.job_ids().end()});
+  }
+  runtime_->Unwatch(watcher);
+  watcher->outbox.Close();
+  writer.join();
+  return status;
+}
+
+grpc::Status SchedulerService::Get(grpc::ServerContext* context, const v1::GetRequest* request,
+                                   v1::GetResponse* response) {
+  if (!IsValidJobId(request->job_id())) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "malformed job id");
+  }
+  if (std::isnan(request->timeout_seconds())) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "timeout_seconds is NaN");
+  }
+  absl::Time deadline = absl::InfiniteFuture();
+  if (request->timeout_seconds() >= 0) {
+    deadline = absl::Now() + absl::Seconds(std::min(request->timeout_seconds(), 1e9));
+  }
+  if (context->deadline() != std::chrono::system_clock::time_point::max()) {
+    deadline = std::min(deadline, absl::FromChrono(context->deadline()));
+  }
+  absl::StatusOr<std::optional<v1::JobResult>> result = runtime_->WaitForResult(
+      request->job_id(), deadline, [context] { return context->IsCancelled(); });
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  response->set_ready(result->has_value());
+  if (result->has_value()) *response->mutable_result() = std::move(**result);
+  return grpc::Status::OK;
+}
+
+grpc::Status SchedulerService::Cancel(grpc::ServerContext* context,
+                                      const v1::CancelRequest* request,
+                                      v1::CancelResponse* response) {
+  if (grpc::Status s = CheckIds(request->job_ids()); !s.ok()) return s;
+  for (const std::string& id : request->job_ids()) {
+    absl::StatusOr<v1::JobStatus> status = runtime_->Cancel(id);
+    if (!status.ok()) return ToGrpcStatus(status.status());
+    *response->add_jobs() = std::move(*status);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status SchedulerService::GetStatus(grpc::ServerContext* context,
+                                         const v1::GetStatusRequest* request,
+                                         v1::GetStatusResponse* response) {
+  if (grpc::Status s = CheckIds(request->job_ids()); !s.ok()) return s;
+  for (const std::string& id : request->job_ids()) {
+    absl::StatusOr<v1::JobStatus> status = runtime_->Status(id);
+    if (!status.ok()) return ToGrpcStatus(status.status());
+    *response->add_jobs() = std::move(*status);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status SchedulerService::ListJobs(grpc::ServerContext* context,
+                                        const v1::ListJobsRequest* request,
+                                        v1::ListJobsResponse* response) {
+  if (request->limit() < 0 || request->limit() > kMaxListLimit) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        absl::StrCat("limit must be between 0 and ", kMaxListLimit));
+  }
+  if (!v1::JobState_IsValid(request->state())) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "unknown job state");
+  }
+  const size_t limit = request->limit() == 0 ? kDefaultListLimit : request->limit();
+  for (v1::JobStatus& job : runtime_->ListJobs(request->state(), limit)) {
+    *response->add_jobs() = std::move(job);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status SchedulerService::ListWorkers(grpc::ServerContext* context,
+                                           const v1::ListWorkersRequest* request,
+                                           v1::ListWorkersResponse* response) {
+  for (v1::WorkerStatus& worker : runtime_->ListWorkers()) {
+    *response->add_workers() = std::move(worker);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status SchedulerService::GetStats(grpc::ServerContext* context,
+                                        const v1::GetStatsRequest* request,
+                                        v1::GetStatsResponse* response) {
+  *response = runtime_->Stats();
+  return grpc::Status::OK;
+}
+
+}  // namespace netpool

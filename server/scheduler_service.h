@@ -1,0 +1,38 @@
+// SchedulerService is the client-facing gRPC service (netpool.v1.Scheduler):
+// it validates each request, calls SchedulerRuntime and converts the answer.
+#ifndef NETPOOL_SERVER_SCHEDULER_SERVICE_H_
+#define NETPOOL_SERVER_SCHEDULER_SERVICE_H_
+
+#include "netpool/v1/netpool.grpc.pb.h"
+#include "server/scheduler_runtime.h"
+
+namespace netpool {
+
+class SchedulerService final : public v1::Scheduler::Service {
+ public:
+  explicit SchedulerService(SchedulerRuntime* runtime) : runtime_(runtime) {}
+
+  grpc::Status Submit(grpc::ServerContext* context, const v1::SubmitRequest* request,
+                      v1::SubmitResponse* response) override;
+  grpc::Status Watch(grpc::ServerContext* context,
+                     grpc::ServerReaderWriter<v1::WatchResponse, v1::WatchRequest>* stream) override;
+  grpc::Status Get(grpc::ServerContext* context, const v1::GetRequest* request,
+                   v1::GetResponse* response) override;
+  grpc::Status Cancel(grpc::ServerContext* context, const v1::CancelRequest* request,
+                      v1::CancelResponse* response) override;
+  grpc::Status GetStatus(grpc::ServerContext* context, const v1::GetStatusRequest* request,
+                         v1::GetStatusResponse* response) override;
+  grpc::Status ListJobs(grpc::ServerContext* context, const v1::ListJobsRequest* request,
+                        v1::ListJobsResponse* response) override;
+  grpc::Status ListWorkers(grpc::ServerContext* context, const v1::ListWorkersRequest* request,
+                           v1::ListWorkersResponse* response) override;
+  grpc::Status GetStats(grpc::ServerContext* context, const v1::GetStatsRequest* request,
+                        v1::GetStatsResponse* response) override;
+
+ private:
+  SchedulerRuntime* const runtime_;
+};
+
+}  // namespace netpool
+
+#endif  // NETPOOL_SERVER_SCHEDULER_SERVICE_H_
