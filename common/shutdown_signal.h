@@ -1,7 +1,9 @@
 // ShutdownSignal turns SIGINT/SIGTERM into an ordinary blocking wait, the way
 // a gRPC server wants it: construct it first thing in main(), before any
 // thread starts, so that every thread inherits the blocked signal mask; then
-// call Wait() on the thread that should run the shutdown.
+// call Wait() on the thread that should run the shutdown. It also ignores
+// SIGPIPE, so a write to a closed pipe or socket fails with EPIPE; spawned
+// children inherit that too, so reset it for them (POSIX_SPAWN_SETSIGDEF).
 #ifndef NETPOOL_COMMON_SHUTDOWN_SIGNAL_H_
 #define NETPOOL_COMMON_SHUTDOWN_SIGNAL_H_
 

@@ -1,0 +1,58 @@
+#include "common/job_id.h"
+
+#include <unistd.h>
+
+#include <array>
+#include <cstdint>
+#include <random>
+
+namespace netpool {
+namespace {
+
+constexpr std::string_view kBase62 =
+    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+constexpr size_t kRandomChars = 22;
+
+// One generator per thread, so NewJobId needs no lock. It is seeded from the
+// OS entropy source and reseeded in a forked child, which would otherwise
+// repeat its parent's ids.
+std::mt19937_64& ThreadGenerator() {
+  thread_local std::mt19937_64 generator;
+  thread_local pid_t seeded_in = 0;
+  const pid_t pid = getpid();
+  if (seeded_in != pid) {
+    std::random_device device;
+    std::array<std::random_device::result_type, 8> seed;
+    for (auto& word : seed) word = device();
+    std::seed_seq seq(seed.begin(), seed.end());
+    generator.seed(seq);
+    seeded_in = pid;
+  }
+  return generator;
+}
+
+bool IsJobIdChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '.' || c == '-';
+}
+
+}  // namespace
+
+std::string NewJobId() {
+  std::mt19937_64& generator = ThreadGenerator();
+  std::uniform_int_distribution<size_t> pick(0, kBase62.size() - 1);
+  std::string id = "j-";
+  id.reserve(2 + kRandomChars);
+  for (size_t i = 0; i < kRandomChars; ++i) id.push_back(kBase62[pick(generator)]);
+  return id;
+}
+
+bool IsValidJobId(std::string_view id) {
+  if (id.empty() || id.size() > kMaxJobIdLength) return false;
+  for (char c : id) {
+    if (!IsJobIdChar(c)) return false;
+  }
+  return true;
+}
+
+}  // namespace netpool

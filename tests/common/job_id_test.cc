@@ -1,0 +1,78 @@
+#include "common/job_id.h"
+
+#include <string>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "gtest/gtest.h"
+
+namespace netpool {
+namespace {
+
+bool IsBase62(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+TEST(JobId, NewIdsAreJDashAnd22Base62Chars) {
+  for (int i = 0; i < 1000; ++i) {
+    const std::string id = NewJobId();
+    ASSERT_EQ(id.size(), 24u) << id;
+    EXPECT_EQ(id.substr(0, 2), "j-");
+    for (char c : id.substr(2)) EXPECT_TRUE(IsBase62(c)) << id;
+    EXPECT_TRUE(IsValidJobId(id)) << id;
+  }
+}
+
+TEST(JobId, HundredThousandIdsAreDistinct) {
+  std::unordered_set<std::string> seen;
+  for (int i = 0; i < 100000; ++i) ASSERT_TRUE(seen.insert(NewJobId()).second);
+}
+
+TEST(JobId, IdsFromManyThreadsAreDistinct) {
+  absl::Mutex mu;
+  std::unordered_set<std::string> seen;
+  bool duplicate = false;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      std::vector<std::string> mine;
+      for (int i = 0; i < 5000; ++i) mine.push_back(NewJobId());
+      absl::MutexLock lock(&mu);
+      for (std::string& id : mine) duplicate |= !seen.insert(std::move(id)).second;
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_FALSE(duplicate);
+  EXPECT_EQ(seen.size(), 40000u);
+}
+
+TEST(JobId, EveryBase62CharacterShowsUp) {
+  std::unordered_set<char> chars;
+  for (int i = 0; i < 200; ++i) {
+    for (char c : NewJobId().substr(2)) chars.insert(c);
+  }
+  EXPECT_EQ(chars.size(), 62u);
+}
+
+TEST(JobId, ValidIdsUseLettersDigitsAndUnderscoreDotDash) {
+  EXPECT_TRUE(IsValidJobId("a"));
+  EXPECT_TRUE(IsValidJobId("sub-01_run.2"));
+  EXPECT_TRUE(IsValidJobId("..."));
+  EXPECT_TRUE(IsValidJobId(std::string(kMaxJobIdLength, 'x')));
+}
+
+TEST(JobId, InvalidIds) {
+  EXPECT_FALSE(IsValidJobId(""));
+  EXPECT_FALSE(IsValidJobId(std::string(kMaxJobIdLength + 1, 'x')));
+  EXPECT_FALSE(IsValidJobId("has space"));
+  EXPECT_FALSE(IsValidJobId("slash/no"));
+  EXPECT_FALSE(IsValidJobId("colon:no"));
+  EXPECT_FALSE(IsValidJobId("naïve"));
+  EXPECT_FALSE(IsValidJobId(std::string("nul\0", 4)));
+  EXPECT_FALSE(IsValidJobId("new\nline"));
+}
+
+}  // namespace
+}  // namespace netpool

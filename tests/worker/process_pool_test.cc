@@ -1,0 +1,242 @@
+// These tests spawn this test binary as real worker processes (its main()
+// calls netpool::Init); the functions test.pid, test.crash and test.exit are
+// registered there.
+#include "worker/process_pool.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <map>
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "common/value_proto.h"
+#include "gtest/gtest.h"
+#include "tests/worker/value_printer.h"
+
+namespace netpool {
+namespace {
+
+constexpr absl::Duration kWait = absl::Seconds(20);
+
+// Collects what the pool reports and lets a test wait for one job.
+class Results {
+ public:
+  ProcessPool::ResultsCallback Callback() {
+    return [this](std::vector<v1::JobResult> batch) {
+      absl::MutexLock lock(&mutex_);
+      for (v1::JobResult& result : batch) {
+        ++reports_[result.job_id()];
+        results_[result.job_id()] = std::move(result);
+      }
+    };
+  }
+
+  std::optional<v1::JobResult> Wait(const std::string& job_id) {
+    absl::MutexLock lock(&mutex_);
+    auto arrived = [&]()
+                       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return results_.count(job_id) > 0; };
+    if (!mutex_.AwaitWithTimeout(absl::Condition(&arrived), kWait)) return std::nullopt;
+    return results_[job_id];
+  }
+
+  int Reports(const std::string& job_id) {
+    absl::MutexLock lock(&mutex_);
+    return reports_[job_id];
+  }
+
+ private:
+  absl::Mutex mutex_;
+  std::map<std::string, v1::JobResult> results_ ABSL_GUARDED_BY(mutex_);
+  std::map<std::string, int> reports_ ABSL_GUARDED_BY(mutex_);
+};
+
+v1::Assignment Assign(const std::string& job_id, const std::string& function,
+                      const std::vector<Value>& args = {}, double timeout_seconds = 0) {
+  v1::Assignment assignment;
+  assignment.set_job_id(job_id);
+  assignment.set_function(function);
+  for (const Value& arg : args) ToProto(arg, assignment.add_args());
+  assignment.set_timeout_seconds(timeout_seconds);
+  return assignment;
+}
+
+Value ValueOf(const v1::JobResult& result) { return *FromProto(result.value()); }
+
+class ProcessPoolTest : public testing::Test {
+ protected:
+  void StartPool(int processes, int max_tasks_per_child = 0) {
+    ProcessPool::Options options;
+    options.processes = processes;
+    options.max_tasks_per_child = max_tasks_per_child;
+    pool_ = std::make_unique<ProcessPool>(options, results_.Callback());
+    pool_->Start();
+  }
+
+  // Runs a job and waits for its result.
+  v1::JobResult RunAndWait(v1::Assignment assignment) {
+    std::string job_id = assignment.job_id();
+    pool_->Run(std::move(assignment));
+    std::optional<v1::JobResult> result = results_.Wait(job_id);
+    EXPECT_TRUE(result.has_value()) << "no result for " << job_id;
+    return result.value_or(v1::JobResult());
+  }
+
+  int64_t WorkerPid(const std::string& job_id) {
+    v1::JobResult result = RunAndWait(Assign(job_id, "test.pid"));
+    EXPECT_EQ(result.state(), v1::SUCCEEDED) << result.error().message();
+    return ValueOf(result).AsInt();
+  }
+
+  // Starts a shell job that creates a marker file and then sleeps, and waits
+  // until the marker exists: the job is then surely running.
+  void StartLongJob(const std::string& job_id) {
+    std::string marker = absl::StrCat(testing::TempDir(), "/netpool-", ::getpid(), "-", job_id);
+    ::unlink(marker.c_str());
+    pool_->Run(Assign(
+        job_id, "exec",
+        {Value(ValueList{"sh", "-c", absl::StrCat("touch '", marker, "'; exec sleep 60")})}));
+    absl::Time deadline = absl::Now() + kWait;
+    struct stat st;
+    while (::stat(marker.c_str(), &st) != 0) {
+      ASSERT_LT(absl::Now(), deadline) << "job " << job_id << " never started";
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    ::unlink(marker.c_str());
+  }
+
+  Results results_;
+  std::unique_ptr<ProcessPool> pool_;
+};
+
+TEST_F(ProcessPoolTest, RunsJobsInWorkerProcesses) {
+  StartPool(2);
+  for (int i = 0; i < 4; ++i) pool_->Run(Assign(absl::StrCat("echo-", i), "echo", {i, "x"}));
+  for (int i = 0; i < 4; ++i) {
+    std::optional<v1::JobResult> result = results_.Wait(absl::StrCat("echo-", i));
+    ASSERT_TRUE(result.has_value());
+    EXPECT_EQ(result->state(), v1::SUCCEEDED);
+    EXPECT_EQ(ValueOf(*result), Value(ValueList{i, "x"}));
+  }
+  EXPECT_NE(WorkerPid("pid"), ::getpid());
+}
+
+TEST_F(ProcessPoolTest, ChunkJobReturnsTheListOfResults) {
+  StartPool(1);
+  v1::Assignment assignment = Assign("chunk", "echo");
+  for (int i = 0; i < 3; ++i) ToProto(Value(i), assignment.add_chunk()->add_items());
+  v1::JobResult result = RunAndWait(assignment);
+  EXPECT_EQ(ValueOf(result), Value(ValueList{ValueList{0}, ValueList{1}, ValueList{2}}));
+}
+
+TEST_F(ProcessPoolTest, CrashingJobFailsAndItsProcessIsReplaced) {
+  StartPool(1);
+  int64_t before = WorkerPid("pid-before");
+  v1::JobResult crashed = RunAndWait(Assign("crash", "test.crash"));
+  EXPECT_EQ(crashed.state(), v1::FAILED);
+  EXPECT_EQ(crashed.error().code(), static_cast<int>(absl::StatusCode::kAborted));
+  EXPECT_EQ(crashed.error().message(), "worker process died: signal 11 (SIGSEGV)");
+  int64_t after = WorkerPid("pid-after");
+  EXPECT_NE(before, after);
+}
+
+TEST_F(ProcessPoolTest, ProcessThatExitsReportsItsExitCode) {
+  StartPool(1);
+  v1::JobResult result = RunAndWait(Assign("exit", "test.exit", {3}));
+  EXPECT_EQ(result.state(), v1::FAILED);
+  EXPECT_EQ(result.error().code(), static_cast<int>(absl::StatusCode::kAborted));
+  EXPECT_EQ(result.error().message(), "worker process died: exit code 3");
+  WorkerPid("pid-after");
+}
+
+TEST_F(ProcessPoolTest, TimeoutKillsTheProcessAndFailsTheJob) {
+  StartPool(1);
+  int64_t before = WorkerPid("pid-before");
+  absl::Time start = absl::Now();
+  v1::JobResult result = RunAndWait(Assign("slow", "sleep", {60}, 0.3));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+  EXPECT_EQ(result.state(), v1::FAILED);
+  EXPECT_EQ(result.error().code(), static_cast<int>(absl::StatusCode::kDeadlineExceeded));
+  EXPECT_EQ(result.error().message(), "timed out after 0.3 s");
+  EXPECT_NE(WorkerPid("pid-after"), before);
+}
+
+TEST_F(ProcessPoolTest, JobWithinItsTimeoutSucceeds) {
+  StartPool(1);
+  EXPECT_EQ(RunAndWait(Assign("quick", "echo", {1}, 30)).state(), v1::SUCCEEDED);
+}
+
+TEST_F(ProcessPoolTest, CancelKillsTheRunningJob) {
+  StartPool(1);
+  StartLongJob("long");
+  pool_->Cancel("long");
+  std::optional<v1::JobResult> result = results_.Wait("long");
+  ASSERT_TRUE(result.has_value());
+  EXPECT_EQ(result->state(), v1::CANCELLED);
+  EXPECT_EQ(result->error().code(), static_cast<int>(absl::StatusCode::kCancelled));
+  WorkerPid("pid-after");
+}
+
+TEST_F(ProcessPoolTest, CancelOfAQueuedJobReportsItAtOnce) {
+  StartPool(1);
+  StartLongJob("long");
+  pool_->Run(Assign("queued", "echo"));
+  pool_->Cancel("queued");
+  std::optional<v1::JobResult> result = results_.Wait("queued");
+  ASSERT_TRUE(result.has_value());
+  EXPECT_EQ(result->state(), v1::CANCELLED);
+  pool_->Cancel("long");
+  EXPECT_TRUE(results_.Wait("long").has_value());
+  EXPECT_EQ(results_.Reports("queued"), 1);
+}
+
+TEST_F(ProcessPoolTest, CancelOfAnUnknownJobIsIgnored) {
+  StartPool(1);
+  pool_->Cancel("nobody");
+  WorkerPid("pid");
+  EXPECT_EQ(results_.Reports("nobody"), 0);
+}
+
+TEST_F(ProcessPoolTest, JobsWaitForAFreeProcess) {
+  StartPool(1);
+  StartLongJob("long");
+  pool_->Run(Assign("waiting", "echo", {1}));
+  absl::SleepFor(absl::Milliseconds(100));  // time in which it must not run
+  EXPECT_EQ(results_.Reports("waiting"), 0);
+  pool_->Cancel("long");
+  std::optional<v1::JobResult> result = results_.Wait("waiting");
+  ASSERT_TRUE(result.has_value());
+  EXPECT_EQ(result->state(), v1::SUCCEEDED);
+}
+
+TEST_F(ProcessPoolTest, MaxTasksPerChildReplacesTheProcess) {
+  StartPool(1, /*max_tasks_per_child=*/2);
+  int64_t first = WorkerPid("pid-1");
+  EXPECT_EQ(WorkerPid("pid-2"), first);
+  int64_t second = WorkerPid("pid-3");
+  EXPECT_NE(second, first);
+  EXPECT_EQ(WorkerPid("pid-4"), second);
+}
+
+TEST_F(ProcessPoolTest, AbandonAllDropsRunningJobsWithoutReportingThem) {
+  StartPool(1);
+  StartLongJob("long");
+  pool_->AbandonAll();
+  WorkerPid("pid-after");
+  EXPECT_EQ(results_.Reports("long"), 0);
+}
+
+TEST_F(ProcessPoolTest, StopEndsEveryProcess) {
+  StartPool(2);
+  int64_t pid = WorkerPid("pid");
+  StartLongJob("long");
+  pool_->Stop();
+  EXPECT_EQ(::kill(static_cast<pid_t>(pid), 0), -1);
+  EXPECT_EQ(results_.Reports("long"), 0);
+}
+
+}  // namespace
+}  // namespace netpool

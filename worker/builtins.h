@@ -1,0 +1,20 @@
+// The functions every netpool worker serves with no code of its own, so that
+// the system is useful and testable out of the box:
+//   echo(ARGS...)            -> [ARGS...]
+//   sleep(SECONDS)           -> null, after SECONDS (int or double)
+//   exec(ARGV, {cwd, env, stdin, timeout}) -> {exit_code, stdout, stderr}
+// exec fails the job when the command exits non-zero, dies by a signal or
+// times out, with the same {exit_code, stdout, stderr} map as the error
+// detail (see task_failure.h).
+#ifndef NETPOOL_WORKER_BUILTINS_H_
+#define NETPOOL_WORKER_BUILTINS_H_
+
+namespace netpool {
+
+// Registers the built-ins, except where the program registered a function
+// of the same name itself.
+void RegisterBuiltins();
+
+}  // namespace netpool
+
+#endif  // NETPOOL_WORKER_BUILTINS_H_

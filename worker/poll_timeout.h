@@ -1,0 +1,24 @@
+// The wait until an absl::Time deadline in poll()'s terms, for the loops in
+// the worker that poll pipes against a deadline.
+#ifndef NETPOOL_WORKER_POLL_TIMEOUT_H_
+#define NETPOOL_WORKER_POLL_TIMEOUT_H_
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
+namespace netpool {
+
+// -1 (wait forever) for an infinite deadline, else whole milliseconds rounded
+// up, so that poll() never returns just before the deadline.
+inline int PollTimeoutMs(absl::Time deadline) {
+  if (deadline == absl::InfiniteFuture()) return -1;
+  double ms = std::ceil(absl::ToDoubleMilliseconds(deadline - absl::Now()));
+  return static_cast<int>(std::clamp(ms, 0.0, 1e9));
+}
+
+}  // namespace netpool
+
+#endif  // NETPOOL_WORKER_POLL_TIMEOUT_H_

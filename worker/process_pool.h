@@ -1,0 +1,125 @@
+// ProcessPool keeps a node's warm worker processes and runs assignments on
+// them, one job per process at a time; jobs wait in a queue while all are
+// busy. One pool thread spawns the processes (their PR_SET_PDEATHSIG is tied
+// to that thread, which lives as long as the pool), writes tasks, polls the
+// result pipes and enforces timeouts. A process that dies, times out, is
+// cancelled or has served max_tasks_per_child jobs is replaced by a fresh one.
+//
+//   ProcessPool pool(options, [](std::vector<v1::JobResult> done) {...});
+//   pool.Start();
+//   pool.Run(assignment);  // its JobResult arrives through the callback
+//
+// Every job given to Run is reported exactly once (SUCCEEDED, FAILED or
+// CANCELLED) unless AbandonAll or Stop drops it.
+#ifndef NETPOOL_WORKER_PROCESS_POOL_H_
+#define NETPOOL_WORKER_PROCESS_POOL_H_
+
+#include <deque>
+#include <functional>
+#include <list>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "netpool/v1/netpool.pb.h"
+#include "worker/frame.h"
+#include "worker/unique_fd.h"
+
+namespace netpool {
+
+class ProcessPool {
+ public:
+  struct Options {
+    int processes = 1;
+    int max_tasks_per_child = 0;  // 0: a process serves any number of jobs
+    std::string executable = "/proc/self/exe";
+  };
+  // Called on the pool thread with every job that finished in one poll
+  // round, so that the caller can send them on in one message. It must not
+  // call back into the pool.
+  using ResultsCallback = std::function<void(std::vector<v1::JobResult> results)>;
+
+  ProcessPool(Options options, ResultsCallback on_results);
+  ProcessPool(const ProcessPool&) = delete;
+  ProcessPool& operator=(const ProcessPool&) = delete;
+  ~ProcessPool();  // Stop()s
+
+  // Starts the pool thread, which spawns the processes.
+  void Start();
+
+  // Queues a job for the next idle process.
+  void Run(v1::Assignment assignment);
+
+  // Cancels a queued or running job (a running job's process is killed); the
+  // job is reported CANCELLED. An id the pool does not hold is ignored.
+  void Cancel(std::string job_id);
+
+  // Drops every queued and running job without reporting it (running ones
+  // are killed). Returns once done: no result of a dropped job is reported
+  // afterwards.
+  void AbandonAll();
+
+  // Stops the processes (SIGTERM to each, SIGKILL after `grace`) and the
+  // pool thread. Jobs still queued or running are not reported.
+  void Stop(absl::Duration grace = absl::Seconds(2));
+
+ private:
+  // A worker process as the pool thread tracks it.
+  struct Process {
+    pid_t pid = 0;
+    UniqueFd task_fd;
+    UniqueFd result_fd;
+    FrameDecoder decoder;
+    int tasks_done = 0;
+    bool busy = false;
+    std::string job_id;  // when busy
+    double timeout_seconds = 0;
+    absl::Time deadline = absl::InfiniteFuture();  // when busy with a timeout
+    // Why the pool killed the process while busy; decides what is reported.
+    enum class Ending { kNone, kTimedOut, kCancelled, kAbandoned, kMalformedResult };
+    Ending ending = Ending::kNone;
+    bool retiring = false;                        // served its tasks; task pipe closed, exiting
+    absl::Time kill_at = absl::InfiniteFuture();  // when retiring
+    bool gone = false;                            // end of its result pipe seen: to be reaped
+  };
+
+  void ThreadMain();
+  void SpawnMissing();
+  void Dispatch(std::vector<v1::JobResult>* results);
+  void CancelJob(const std::string& job_id, std::vector<v1::JobResult>* results);
+  void AbandonJobs();
+  void PollOnce(std::vector<v1::JobResult>* results);
+  void ReadResults(Process& process, std::vector<v1::JobResult>* results);
+  void Reap(Process& process, std::vector<v1::JobResult>* results);
+  void KillWhileBusy(Process& process, Process::Ending ending);
+  void Retire(Process& process);
+  void Shutdown();
+  void Wake();
+
+  // Constant after construction.
+  const Options options_;
+  const ResultsCallback on_results_;
+  UniqueFd wake_fd_;  // eventfd that interrupts the pool thread's poll()
+
+  absl::Mutex mutex_;
+  std::deque<v1::Assignment> inbox_ ABSL_GUARDED_BY(mutex_);
+  std::vector<std::string> cancels_ ABSL_GUARDED_BY(mutex_);
+  int abandons_requested_ ABSL_GUARDED_BY(mutex_) = 0;
+  int abandons_done_ ABSL_GUARDED_BY(mutex_) = 0;
+  bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
+  absl::Duration grace_ ABSL_GUARDED_BY(mutex_);
+
+  // Owned by the pool thread.
+  std::list<Process> processes_;
+  std::deque<v1::Assignment> queue_;
+  absl::Time next_spawn_attempt_ = absl::InfinitePast();
+
+  std::thread thread_;
+};
+
+}  // namespace netpool
+
+#endif  // NETPOOL_WORKER_PROCESS_POOL_H_

@@ -1,0 +1,67 @@
+#include "worker/task_runner.h"
+
+#include <exception>
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "common/value_proto.h"
+#include "netpool/worker.h"
+#include "worker/function_registry.h"
+#include "worker/task_failure.h"
+
+namespace netpool {
+namespace {
+
+absl::StatusOr<Value> RunOnce(const TaskFunction& fn,
+                              const google::protobuf::RepeatedPtrField<v1::Value>& proto_args,
+                              TaskContext& context) {
+  absl::StatusOr<std::vector<Value>> args = FromProto(proto_args);
+  if (!args.ok()) return args.status();
+  try {
+    return fn(*args, context);
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("function threw an exception: ", e.what()));
+  } catch (...) {
+    return absl::InternalError("function threw an exception");
+  }
+}
+
+absl::StatusOr<Value> Run(const v1::Assignment& assignment) {
+  std::optional<TaskFunction> fn = FindFunction(assignment.function());
+  if (!fn.has_value()) {
+    return absl::NotFoundError(absl::StrCat("unknown function \"", assignment.function(), "\""));
+  }
+  TaskContext context(assignment.job_id(), assignment.attempt(),
+                      assignment.timeout_seconds() > 0 ? absl::Seconds(assignment.timeout_seconds())
+                                                       : absl::ZeroDuration());
+  if (assignment.chunk().empty()) return RunOnce(*fn, assignment.args(), context);
+  ValueList results;
+  results.reserve(assignment.chunk_size());
+  for (const v1::ValueList& entry : assignment.chunk()) {
+    absl::StatusOr<Value> result = RunOnce(*fn, entry.items(), context);
+    if (!result.ok()) return result.status();
+    results.push_back(*std::move(result));
+  }
+  return Value(std::move(results));
+}
+
+}  // namespace
+
+v1::JobResult RunAssignment(const v1::Assignment& assignment) {
+  v1::JobResult result;
+  result.set_job_id(assignment.job_id());
+  absl::StatusOr<Value> value = Run(assignment);
+  if (value.ok()) {
+    result.set_state(v1::SUCCEEDED);
+    ToProto(*value, result.mutable_value());
+    return result;
+  }
+  result.set_state(v1::FAILED);
+  StatusToJobError(value.status(), result.mutable_error());
+  if (std::optional<Value> detail = TaskFailureDetail(value.status())) {
+    ToProto(*detail, result.mutable_error()->mutable_detail());
+  }
+  return result;
+}
+
+}  // namespace netpool

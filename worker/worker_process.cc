@@ -1,0 +1,84 @@
+#include "worker/worker_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+#include "netpool/v1/netpool.pb.h"
+#include "spdlog/spdlog.h"
+#include "worker/frame.h"
+#include "worker/task_runner.h"
+
+namespace netpool {
+namespace {
+
+// Dies with the node agent, so that `kill -9` of a node leaves nothing
+// behind. The parent may have died before prctl took effect; then our parent
+// is already someone else and we leave on our own.
+void TieLifetimeToParent(const char* parent_pid) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  int expected = 0;
+  if (!absl::SimpleAtoi(parent_pid, &expected) || ::getppid() != expected) std::_Exit(1);
+}
+
+// Programs that the task starts (exec) must not inherit the pipes: a
+// surviving grandchild would hide this process's death from the node.
+void CloseOnExec(int fd) { ::fcntl(fd, F_SETFD, ::fcntl(fd, F_GETFD) | FD_CLOEXEC); }
+
+void WriteResult(const v1::JobResult& result) {
+  v1::ProcessResult frame;
+  *frame.mutable_result() = result;
+  absl::Status status = WriteFrame(kResultFd, frame);
+  if (absl::IsResourceExhausted(status)) {
+    frame.mutable_result()->clear_value();
+    frame.mutable_result()->set_state(v1::FAILED);
+    frame.mutable_result()->mutable_error()->set_code(
+        static_cast<int>(absl::StatusCode::kResourceExhausted));
+    frame.mutable_result()->mutable_error()->set_message(
+        absl::StrCat("result too large: ", status.message()));
+    status = WriteFrame(kResultFd, frame);
+  }
+  if (!status.ok()) {
+    spdlog::error("worker process {}: cannot send result: {}", ::getpid(), status.ToString());
+    std::exit(3);
+  }
+}
+
+}  // namespace
+
+bool IsWorkerProcess(int argc, char** argv) {
+  return argc >= 3 && std::strcmp(argv[1], kWorkerProcessFlag) == 0;
+}
+
+void RunWorkerProcess(int argc, char** argv) {
+  TieLifetimeToParent(argv[2]);
+  CloseOnExec(kTaskFd);
+  CloseOnExec(kResultFd);
+  InitLogging();
+  while (true) {
+    v1::ProcessTask task;
+    absl::Status status = ReadFrame(kTaskFd, &task);
+    if (absl::IsOutOfRange(status)) std::exit(0);
+    if (!status.ok()) {
+      spdlog::error("worker process {}: cannot read task: {}", ::getpid(), status.ToString());
+      std::exit(2);
+    }
+    v1::JobResult result = RunAssignment(task.assignment());
+    // What the function printed shows up in the node's output job by job.
+    std::cout.flush();
+    std::fflush(nullptr);
+    WriteResult(result);
+  }
+}
+
+}  // namespace netpool
