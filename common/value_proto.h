@@ -14,8 +14,10 @@
 namespace netpool {
 
 // Values nest at most this deep; deeper input is rejected (kInvalidArgument)
-// so hostile input cannot exhaust the stack.
-inline constexpr int kMaxValueDepth = 64;
+// so hostile input cannot exhaust the stack. Each level is two protobuf
+// message levels (Value, ValueList/ValueMap), and protobuf's parser stops at
+// 100, so this leaves room for the messages that carry a value.
+inline constexpr int kMaxValueDepth = 32;
 
 void ToProto(const Value& value, v1::Value* out);
 v1::Value ToProto(const Value& value);

@@ -191,28 +191,28 @@ std::string Nested(int depth, std::string_view open, std::string_view inner,
 }
 
 TEST(ValueJson, NestingUpToTheLimitIsAccepted) {
-  EXPECT_TRUE(Parse(Nested(64, "[", "1", "]")).is_list());
-  EXPECT_TRUE(Parse(Nested(64, "{\"k\":", "1", "}")).is_map());
+  EXPECT_TRUE(Parse(Nested(32, "[", "1", "]")).is_list());
+  EXPECT_TRUE(Parse(Nested(32, "{\"k\":", "1", "}")).is_map());
   // Bytes and job refs are not containers, even though JSON spells them as objects.
-  EXPECT_TRUE(Parse(Nested(64, "[", R"({"$job":"j-1"})", "]")).is_list());
-  EXPECT_TRUE(Parse(Nested(64, "[", R"({"$bytes":"YQ=="})", "]")).is_list());
+  EXPECT_TRUE(Parse(Nested(32, "[", R"({"$job":"j-1"})", "]")).is_list());
+  EXPECT_TRUE(Parse(Nested(32, "[", R"({"$bytes":"YQ=="})", "]")).is_list());
 }
 
 TEST(ValueJson, NestingBeyondTheLimitIsAnError) {
   for (const std::string& deep :
-       {Nested(65, "[", "", "]"), Nested(65, "{\"k\":", "1", "}"), Nested(64, "[", "{}", "]"),
-        Nested(64, "[", R"({"a":1})", "]"), Nested(64, "[", R"({"$job":[]})", "]")}) {
+       {Nested(33, "[", "", "]"), Nested(33, "{\"k\":", "1", "}"), Nested(32, "[", "{}", "]"),
+        Nested(32, "[", R"({"a":1})", "]"), Nested(32, "[", R"({"$job":[]})", "]")}) {
     absl::Status s = ParseError(deep);
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_THAT(s.message(), HasSubstr("deeper than 64")) << deep;
+    EXPECT_THAT(s.message(), HasSubstr("deeper than 32")) << deep;
   }
 }
 
 TEST(ValueJson, HostileNestingIsAnErrorNotACrash) {
-  EXPECT_THAT(ParseError(std::string(100000, '[')).message(), HasSubstr("deeper than 64"));
-  EXPECT_THAT(ParseError(Nested(100000, "[", "", "]")).message(), HasSubstr("deeper than 64"));
+  EXPECT_THAT(ParseError(std::string(100000, '[')).message(), HasSubstr("deeper than 32"));
+  EXPECT_THAT(ParseError(Nested(100000, "[", "", "]")).message(), HasSubstr("deeper than 32"));
   EXPECT_THAT(ParseError(Nested(100000, "{\"a\":", "1", "}")).message(),
-              HasSubstr("deeper than 64"));
+              HasSubstr("deeper than 32"));
 }
 
 }  // namespace

@@ -1,0 +1,52 @@
+#include "client/chunk_plan.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/value_proto.h"
+
+namespace netpool {
+
+size_t DefaultChunkSize(size_t items, int slots) {
+  const size_t jobs = 4 * static_cast<size_t>(std::max(slots, 1));
+  return std::max<size_t>(1, (items + jobs - 1) / jobs);
+}
+
+ChunkPlan::ChunkPlan(size_t items, size_t chunksize) : chunksize_(chunksize) {
+  for (size_t first = 0; first < items; first += chunksize_) {
+    chunks_.push_back(Chunk{first, std::min(chunksize_, items - first)});
+  }
+}
+
+v1::JobSpec ChunkPlan::MakeJob(std::string_view function, std::vector<ValueList>* arg_lists,
+                               const Chunk& chunk) const {
+  v1::JobSpec spec;
+  spec.set_function(std::string(function));
+  for (size_t i = chunk.first; i < chunk.first + chunk.count; ++i) {
+    ValueList args = std::move((*arg_lists)[i]);
+    auto* out = chunked() ? spec.add_chunk()->mutable_items() : spec.mutable_args();
+    out->Reserve(static_cast<int>(args.size()));
+    for (const Value& arg : args) ToProto(arg, out->Add());
+  }
+  return spec;
+}
+
+absl::StatusOr<std::vector<Value>> ChunkPlan::ItemResults(
+    const absl::StatusOr<Value>& job_result, const Chunk& chunk) const {
+  if (!job_result.ok()) return job_result.status();
+  if (!chunked()) return std::vector<Value>{*job_result};
+  if (!job_result->is_list()) {
+    return absl::InternalError(absl::StrCat("a chunk of ", chunk.count, " calls returned a ",
+                                            std::string(KindName(job_result->kind())),
+                                            ", not a list"));
+  }
+  if (job_result->AsList().size() != chunk.count) {
+    return absl::InternalError(absl::StrCat("a chunk of ", chunk.count, " calls returned ",
+                                            job_result->AsList().size(), " results"));
+  }
+  return job_result->AsList();
+}
+
+}  // namespace netpool

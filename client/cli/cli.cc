@@ -1,0 +1,106 @@
+#include "client/cli/cli.h"
+
+#include <exception>
+#include <utility>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_replace.h"
+#include "client/cli/command.h"
+#include "common/logging.h"
+
+namespace netpool {
+namespace cli {
+namespace {
+
+// Prefixed to a word so that CLI11 does not take it for its array syntax.
+constexpr char kShield = '\x01';
+
+bool LooksLikeCli11Array(const std::string& word) {
+  return word.size() >= 2 && word.front() == '[' && word.back() == ']';
+}
+
+}  // namespace
+
+CLI::Option* KeepWordsWhole(CLI::Option* option) {
+  return option->transform(
+      [](std::string word) {
+        if (!word.empty() && word.front() == kShield) word.erase(0, 1);
+        return word;
+      },
+      "", "");
+}
+
+void Context::Error(std::string_view message) const {
+  *err << "netpool: " << message << '\n';
+}
+
+int ExitCodeOf(const absl::Status& rpc_status) {
+  switch (rpc_status.code()) {
+    case absl::StatusCode::kUnavailable:
+      return kExitUnavailable;
+    case absl::StatusCode::kInvalidArgument:
+      return kExitUsage;
+    default:
+      return kExitFailed;
+  }
+}
+
+int Context::RpcFailed(const absl::Status& status) const {
+  Error(std::string(status.message()));
+  return ExitCodeOf(status);
+}
+
+absl::StatusOr<std::shared_ptr<internal::PoolClient>> Context::ConnectPool() const {
+  return internal::PoolClient::Connect(scheduler, ConnectOptions(),
+                                       SchedulerClient::ConnectMode::kFailFast);
+}
+
+int RunCli(const std::vector<std::string>& args, std::istream& in, std::ostream& out,
+           std::ostream& err) {
+  Context context;
+  context.args = args;
+  context.in = &in;
+  context.out = &out;
+  context.err = &err;
+
+  CLI::App app("Runs jobs on a netpool cluster.", "netpool");
+  app.require_subcommand(1);
+  app.add_option("--scheduler", context.scheduler, "Scheduler address HOST:PORT")
+      ->envname("NETPOOL_SCHEDULER")
+      ->capture_default_str();
+  app.add_option("--log-level", context.log_level,
+                 "trace, debug, info, warn, error or off (default: $NETPOOL_LOG, else warn)")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"},
+                            CLI::ignore_case));
+  Command run;
+  AddJobCommands(app, &run);
+  AddExecCommand(app, &run);
+  AddMapCommands(app, &run);
+  AddInfoCommands(app, &run);
+
+  try {
+    std::vector<std::string> reversed(args.rbegin(), args.rend());  // as CLI11 wants them
+    for (std::string& word : reversed) {
+      if (LooksLikeCli11Array(word)) word.insert(word.begin(), kShield);
+    }
+    app.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e, out, err);  // --help
+    context.Error(absl::StrReplaceAll(e.what(), {{"\n", " "}}) + " (see --help)");
+    return kExitUsage;
+  }
+
+  InitLogging(context.log_level);
+  try {
+    return run(context);
+  } catch (const std::exception& e) {
+    context.Error(e.what());
+    return kExitFailed;
+  } catch (...) {
+    context.Error("unexpected error");
+    return kExitFailed;
+  }
+}
+
+}  // namespace cli
+}  // namespace netpool

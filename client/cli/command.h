@@ -1,0 +1,75 @@
+// What the `netpool` subcommands share: the exit codes, the Context a command
+// runs with, and the functions that register each group of subcommands.
+#ifndef NETPOOL_CLIENT_CLI_COMMAND_H_
+#define NETPOOL_CLIENT_CLI_COMMAND_H_
+
+#include <functional>
+#include <istream>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "CLI/App.hpp"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "client/pool_client.h"
+
+namespace netpool {
+namespace cli {
+
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitFailed = 1,  // a job failed, or an id is unknown
+  kExitTimeout = 2,
+  kExitUsage = 64,        // EX_USAGE
+  kExitUnavailable = 69,  // EX_UNAVAILABLE
+};
+
+// The exit code for a failed scheduler call: 69 when the scheduler is
+// unreachable, 64 when it refused the request as malformed, else 1.
+int ExitCodeOf(const absl::Status& rpc_status);
+
+// The default scheduler address of every netpool program.
+inline constexpr char kDefaultScheduler[] = "127.0.0.1:7340";
+
+// What a running command has: the global options and its streams.
+struct Context {
+  std::string scheduler = kDefaultScheduler;
+  std::string log_level;
+  // The whole command line, without the program name.
+  std::vector<std::string> args;
+  std::istream* in = nullptr;
+  std::ostream* out = nullptr;
+  std::ostream* err = nullptr;
+
+  // Prints "netpool: <message>" as a line on the error stream.
+  void Error(std::string_view message) const;
+  // Prints the error of a failed scheduler call; returns its exit code.
+  int RpcFailed(const absl::Status& status) const;
+  // A PoolClient for commands that submit and wait; fails fast when the
+  // scheduler refuses the connection.
+  absl::StatusOr<std::shared_ptr<internal::PoolClient>> ConnectPool() const;
+};
+
+// CLI11 reads a word such as [1,2] as a list of words (its array syntax),
+// which would tear apart JSON arrays and commands like `jq '[.a]'`. RunCli
+// shields every such word before parsing; positional options that take free
+// words must be passed through KeepWordsWhole, which removes the shield.
+CLI::Option* KeepWordsWhole(CLI::Option* option);
+
+// A parsed subcommand, ready to run.
+using Command = std::function<int(const Context& context)>;
+
+// Each adds its subcommands to `app`; the one the command line selects
+// stores itself in `*run` while the command line is parsed.
+void AddJobCommands(CLI::App& app, Command* run);   // submit get wait status cancel
+void AddExecCommand(CLI::App& app, Command* run);   // exec
+void AddMapCommands(CLI::App& app, Command* run);   // map starmap
+void AddInfoCommands(CLI::App& app, Command* run);  // jobs workers stats
+
+}  // namespace cli
+}  // namespace netpool
+
+#endif  // NETPOOL_CLIENT_CLI_COMMAND_H_

@@ -1,0 +1,77 @@
+// netpool exec: runs one command on a worker as if it ran here.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "client/cli/command.h"
+#include "client/cli/exec_job.h"
+#include "client/result_state.h"
+#include "client/scheduler_client.h"
+
+namespace netpool {
+namespace cli {
+namespace {
+
+struct ExecOptions {
+  bool detach = false;
+  double timeout = 0;
+  std::vector<std::string> argv;
+};
+
+int RunExec(const Context& context, const ExecOptions& options) {
+  v1::SubmitRequest request;
+  v1::JobSpec* spec = request.add_jobs();
+  *spec = ExecJob(options.argv, absl::Seconds(options.timeout));
+  SchedulerClient scheduler(context.scheduler);
+  absl::StatusOr<v1::SubmitResponse> submitted = scheduler.Submit(request);
+  if (!submitted.ok()) return context.RpcFailed(submitted.status());
+  if (submitted->job_ids_size() != 1) {
+    context.Error("the scheduler answered Submit without a job id");
+    return kExitFailed;
+  }
+  const std::string& id = submitted->job_ids(0);
+  if (options.detach) {
+    *context.out << id << '\n';
+    return kExitOk;
+  }
+
+  v1::GetRequest get;
+  get.set_job_id(id);
+  get.set_timeout_seconds(-1);  // the job's own timeout bounds the wait
+  absl::StatusOr<v1::GetResponse> finished = scheduler.Get(get);
+  if (!finished.ok()) return context.RpcFailed(finished.status());
+
+  const internal::Outcome outcome = internal::OutcomeFromProto(finished->result());
+  const std::optional<CommandReport> report = ReportOf(outcome);
+  if (report.has_value()) {
+    context.out->write(report->stdout_data.data(), report->stdout_data.size());
+    context.err->write(report->stderr_data.data(), report->stderr_data.size());
+  }
+  if (NeedsErrorMessage(outcome, report)) {
+    context.Error(absl::StrCat("job ", id, " failed: ", outcome.value.status().ToString()));
+  }
+  return ExitStatusOf(outcome, report);
+}
+
+}  // namespace
+
+void AddExecCommand(CLI::App& app, Command* run) {
+  auto options = std::make_shared<ExecOptions>();
+  CLI::App* exec = app.add_subcommand(
+      "exec",
+      "Runs a command on a worker: prints its output and exits with its exit code");
+  exec->add_flag("--detach", options->detach, "Print the job id instead of waiting");
+  exec->add_option("--timeout", options->timeout, "Seconds the command may run (default: no limit)")
+      ->check(CLI::NonNegativeNumber);
+  KeepWordsWhole(
+      exec->add_option("CMD", options->argv, "The command and its arguments (after --)"))
+      ->required();
+  exec->footer("Example: netpool exec --timeout 60 -- gzip -9 /data/sub-01.nii");
+  exec->callback([run, options] {
+    *run = [options](const Context& context) { return RunExec(context, *options); };
+  });
+}
+
+}  // namespace cli
+}  // namespace netpool

@@ -1,0 +1,60 @@
+#include "client/cli/exec_job.h"
+
+#include "common/value_proto.h"
+
+namespace netpool {
+namespace cli {
+namespace {
+
+// exec hands back output that is not UTF-8 as bytes.
+std::optional<std::string> Output(const ValueMap& report, const std::string& key) {
+  auto it = report.find(key);
+  if (it == report.end()) return std::nullopt;
+  if (it->second.is_string()) return it->second.AsString();
+  if (it->second.is_bytes()) return it->second.AsBytes();
+  return std::nullopt;
+}
+
+}  // namespace
+
+v1::JobSpec ExecJob(const std::vector<std::string>& argv, absl::Duration timeout) {
+  ValueList words(argv.begin(), argv.end());
+  v1::JobSpec spec;
+  spec.set_function(kExecFunction);
+  ToProto(Value(std::move(words)), spec.add_args());
+  if (timeout > absl::ZeroDuration()) {
+    ToProto(Value(ValueMap{{"timeout", absl::ToDoubleSeconds(timeout)}}), spec.add_args());
+  }
+  return spec;
+}
+
+std::optional<CommandReport> ReportOf(const internal::Outcome& outcome) {
+  const Value& report = outcome.value.ok() ? *outcome.value : outcome.error_detail;
+  if (!report.is_map()) return std::nullopt;
+  auto exit_code = report.AsMap().find("exit_code");
+  std::optional<std::string> stdout_data = Output(report.AsMap(), "stdout");
+  std::optional<std::string> stderr_data = Output(report.AsMap(), "stderr");
+  if (exit_code == report.AsMap().end() || !exit_code->second.is_int() || !stdout_data ||
+      !stderr_data) {
+    return std::nullopt;
+  }
+  return CommandReport{static_cast<int>(exit_code->second.AsInt()), *std::move(stdout_data),
+                       *std::move(stderr_data)};
+}
+
+int ExitStatusOf(const internal::Outcome& outcome, const std::optional<CommandReport>& report) {
+  if (outcome.value.ok()) return 0;
+  if (report.has_value() && report->exit_code > 0 && report->exit_code < 256) {
+    return report->exit_code;
+  }
+  return 1;
+}
+
+bool NeedsErrorMessage(const internal::Outcome& outcome,
+                       const std::optional<CommandReport>& report) {
+  if (outcome.value.ok()) return false;
+  return !report.has_value() || report->exit_code <= 0 || report->exit_code >= 128;
+}
+
+}  // namespace cli
+}  // namespace netpool

@@ -1,0 +1,258 @@
+// netpool submit / get / wait / status / cancel: one job (or a list of ids)
+// at a time, straight over SchedulerClient.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "client/cli/arguments.h"
+#include "client/cli/command.h"
+#include "client/result_state.h"
+#include "client/scheduler_client.h"
+#include "common/job_id.h"
+#include "common/value_proto.h"
+
+namespace netpool {
+namespace cli {
+namespace {
+
+constexpr char kNotFound[] = "NOT_FOUND";
+
+absl::Status NoSuchJob(const std::string& id) {
+  return absl::NotFoundError(absl::StrCat("no job ", id));
+}
+
+// The GetRequest timeout for waiting until `deadline`: < 0 means forever.
+double TimeoutUntil(absl::Time deadline) {
+  if (deadline == absl::InfiniteFuture()) return -1;
+  return std::max(0.0, absl::ToDoubleSeconds(deadline - absl::Now()));
+}
+
+absl::Time DeadlineAfter(double timeout_seconds) {
+  return timeout_seconds < 0 ? absl::InfiniteFuture()
+                             : absl::Now() + absl::Seconds(timeout_seconds);
+}
+
+// ---------------------------------------------------------------- submit
+
+struct SubmitOptions {
+  std::string function;
+  std::vector<std::string> args;
+};
+
+int RunSubmit(const Context& context, const SubmitOptions& options) {
+  v1::SubmitRequest request;
+  v1::JobSpec* spec = request.add_jobs();
+  spec->set_function(options.function);
+  for (const std::string& word : options.args) ToProto(ParseWord(word), spec->add_args());
+  SchedulerClient scheduler(context.scheduler);
+  absl::StatusOr<v1::SubmitResponse> response = scheduler.Submit(request);
+  if (!response.ok()) return context.RpcFailed(response.status());
+  if (response->job_ids_size() != 1) {
+    context.Error("the scheduler answered Submit without a job id");
+    return kExitFailed;
+  }
+  *context.out << response->job_ids(0) << '\n';
+  return kExitOk;
+}
+
+// ---------------------------------------------------------------- get, wait
+
+struct GetOptions {
+  std::string id;
+  double timeout = -1;
+};
+
+// Prints a finished job's result (stdout) or its error (stderr).
+int PrintResult(const Context& context, const v1::JobResult& result) {
+  internal::Outcome outcome = internal::OutcomeFromProto(result);
+  if (outcome.value.ok()) {
+    *context.out << outcome.value->ToJson() << '\n';
+    return kExitOk;
+  }
+  context.Error(result.state() == v1::CANCELLED
+                    ? absl::StrCat("job ", result.job_id(), " was cancelled")
+                    : absl::StrCat("job ", result.job_id(), " failed: ",
+                                   outcome.value.status().ToString()));
+  if (!outcome.error_detail.is_null()) *context.err << outcome.error_detail.ToJson() << '\n';
+  return kExitFailed;
+}
+
+int RunGet(const Context& context, const GetOptions& options) {
+  if (!IsValidJobId(options.id)) return context.RpcFailed(NoSuchJob(options.id));
+  v1::GetRequest request;
+  request.set_job_id(options.id);
+  request.set_timeout_seconds(options.timeout);
+  SchedulerClient scheduler(context.scheduler);
+  absl::StatusOr<v1::GetResponse> response = scheduler.Get(request);
+  if (!response.ok()) return context.RpcFailed(response.status());
+  if (!response->ready()) {
+    context.Error(absl::StrCat("job ", options.id, " did not finish within ", options.timeout,
+                               " seconds"));
+    return kExitTimeout;
+  }
+  return PrintResult(context, response->result());
+}
+
+struct WaitOptions {
+  std::vector<std::string> ids;
+  double timeout = -1;
+};
+
+int RunWait(const Context& context, const WaitOptions& options) {
+  const absl::Time deadline = DeadlineAfter(options.timeout);
+  SchedulerClient scheduler(context.scheduler);
+  int exit_code = kExitOk;
+  for (const std::string& id : options.ids) {
+    if (!IsValidJobId(id)) {
+      exit_code = context.RpcFailed(NoSuchJob(id));
+      continue;
+    }
+    v1::GetRequest request;
+    request.set_job_id(id);
+    request.set_timeout_seconds(TimeoutUntil(deadline));
+    absl::StatusOr<v1::GetResponse> response = scheduler.Get(request);
+    if (absl::IsNotFound(response.status())) {
+      exit_code = context.RpcFailed(response.status());
+      continue;
+    }
+    if (!response.ok()) return context.RpcFailed(response.status());
+    if (!response->ready()) {
+      context.Error(absl::StrCat("job ", id, " did not finish within ", options.timeout,
+                                 " seconds"));
+      return kExitTimeout;
+    }
+  }
+  return exit_code;
+}
+
+// ---------------------------------------------------------------- status, cancel
+
+using StatusRpc =
+    std::function<absl::StatusOr<std::vector<v1::JobStatus>>(const std::vector<std::string>&)>;
+
+// Runs an id-taking RPC and prints `ID<TAB>STATE` per id, NOT_FOUND for an
+// unknown one (exit 1). The scheduler fails the whole call when any id is
+// unknown, so then each id is asked on its own.
+int PrintStates(const Context& context, const std::vector<std::string>& ids,
+                const StatusRpc& rpc) {
+  std::vector<std::string> valid;
+  for (const std::string& id : ids) {
+    if (IsValidJobId(id)) valid.push_back(id);
+  }
+  absl::flat_hash_map<std::string, v1::JobState> states;
+  auto record = [&](const std::vector<v1::JobStatus>& jobs) {
+    for (const v1::JobStatus& job : jobs) states[job.job_id()] = job.state();
+  };
+  if (!valid.empty()) {
+    absl::StatusOr<std::vector<v1::JobStatus>> all = rpc(valid);
+    if (all.ok()) {
+      record(*all);
+    } else if (!absl::IsNotFound(all.status())) {
+      return context.RpcFailed(all.status());
+    } else {
+      for (const std::string& id : valid) {
+        absl::StatusOr<std::vector<v1::JobStatus>> one = rpc({id});
+        if (one.ok()) {
+          record(*one);
+        } else if (!absl::IsNotFound(one.status())) {
+          return context.RpcFailed(one.status());
+        }
+      }
+    }
+  }
+
+  int exit_code = kExitOk;
+  for (const std::string& id : ids) {
+    auto it = states.find(id);
+    if (it == states.end() || it->second == v1::JOB_STATE_UNSPECIFIED) {
+      *context.out << id << '\t' << kNotFound << '\n';
+      exit_code = kExitFailed;
+    } else {
+      *context.out << id << '\t' << v1::JobState_Name(it->second) << '\n';
+    }
+  }
+  return exit_code;
+}
+
+template <typename Response>
+absl::StatusOr<std::vector<v1::JobStatus>> JobsOf(absl::StatusOr<Response> response) {
+  if (!response.ok()) return response.status();
+  return std::vector<v1::JobStatus>(response->jobs().begin(), response->jobs().end());
+}
+
+int RunStatus(const Context& context, const std::vector<std::string>& ids) {
+  SchedulerClient scheduler(context.scheduler);
+  return PrintStates(context, ids, [&](const std::vector<std::string>& batch) {
+    v1::GetStatusRequest request;
+    request.mutable_job_ids()->Add(batch.begin(), batch.end());
+    return JobsOf(scheduler.GetStatus(request));
+  });
+}
+
+int RunCancel(const Context& context, const std::vector<std::string>& ids) {
+  SchedulerClient scheduler(context.scheduler);
+  return PrintStates(context, ids, [&](const std::vector<std::string>& batch) {
+    v1::CancelRequest request;
+    request.mutable_job_ids()->Add(batch.begin(), batch.end());
+    return JobsOf(scheduler.Cancel(request));
+  });
+}
+
+}  // namespace
+
+void AddJobCommands(CLI::App& app, Command* run) {
+  auto submit_options = std::make_shared<SubmitOptions>();
+  CLI::App* submit = app.add_subcommand("submit", "Submits one job and prints its id");
+  KeepWordsWhole(submit->add_option("FN", submit_options->function, "Function to run"))
+      ->required();
+  KeepWordsWhole(submit->add_option(
+      "ARG", submit_options->args,
+      "Arguments: each a JSON value; a word that is not JSON is a string"));
+  submit->callback([run, submit_options] {
+    *run = [submit_options](const Context& context) {
+      return RunSubmit(context, *submit_options);
+    };
+  });
+
+  auto get_options = std::make_shared<GetOptions>();
+  CLI::App* get = app.add_subcommand(
+      "get", "Waits for a job and prints its result as JSON (exit 1 if it failed, 2 on timeout)");
+  KeepWordsWhole(get->add_option("ID", get_options->id, "Job id"))->required();
+  get->add_option("--timeout", get_options->timeout, "Seconds to wait (default: no limit)")
+      ->check(CLI::NonNegativeNumber);
+  get->callback([run, get_options] {
+    *run = [get_options](const Context& context) { return RunGet(context, *get_options); };
+  });
+
+  auto wait_options = std::make_shared<WaitOptions>();
+  CLI::App* wait = app.add_subcommand(
+      "wait", "Waits until jobs are finished, in any state (exit 2 on timeout)");
+  KeepWordsWhole(wait->add_option("ID", wait_options->ids, "Job ids"))->required();
+  wait->add_option("--timeout", wait_options->timeout,
+                   "Seconds to wait for all of them (default: no limit)")
+      ->check(CLI::NonNegativeNumber);
+  wait->callback([run, wait_options] {
+    *run = [wait_options](const Context& context) { return RunWait(context, *wait_options); };
+  });
+
+  auto status_ids = std::make_shared<std::vector<std::string>>();
+  CLI::App* status = app.add_subcommand(
+      "status", "Prints ID<TAB>STATE per job (PENDING RUNNING SUCCEEDED FAILED CANCELLED)");
+  KeepWordsWhole(status->add_option("ID", *status_ids, "Job ids"))->required();
+  status->callback([run, status_ids] {
+    *run = [status_ids](const Context& context) { return RunStatus(context, *status_ids); };
+  });
+
+  auto cancel_ids = std::make_shared<std::vector<std::string>>();
+  CLI::App* cancel =
+      app.add_subcommand("cancel", "Cancels jobs; prints ID<TAB>STATE per job after the cancel");
+  KeepWordsWhole(cancel->add_option("ID", *cancel_ids, "Job ids"))->required();
+  cancel->callback([run, cancel_ids] {
+    *run = [cancel_ids](const Context& context) { return RunCancel(context, *cancel_ids); };
+  });
+}
+
+}  // namespace cli
+}  // namespace netpool

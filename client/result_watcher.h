@@ -1,0 +1,77 @@
+// ResultWatcher keeps one long-lived Watch stream to the scheduler and hands
+// each watched job's result to a callback exactly once. If the stream breaks
+// it reconnects with backoff and watches every id still unanswered again (the
+// scheduler answers at once for jobs that finished meanwhile).
+//
+//   ResultWatcher watcher(&scheduler, [](v1::JobResult r) { ... });
+//   watcher.Watch({"j-1", "j-2"});  // after their Submit succeeded
+#ifndef NETPOOL_CLIENT_RESULT_WATCHER_H_
+#define NETPOOL_CLIENT_RESULT_WATCHER_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/synchronization/mutex.h"
+#include "client/scheduler_client.h"
+#include "grpcpp/client_context.h"
+#include "netpool/v1/netpool.pb.h"
+
+namespace netpool {
+
+class ResultWatcher {
+ public:
+  // Runs on the watcher's reader thread, with no lock held.
+  using ResultCallback = std::function<void(v1::JobResult result)>;
+
+  // `scheduler` must outlive the watcher. Opens the stream at once.
+  ResultWatcher(SchedulerClient* scheduler, ResultCallback on_result);
+  // Closes the stream and stops the reader thread; results that have not
+  // arrived yet are not delivered.
+  ~ResultWatcher();
+
+  ResultWatcher(const ResultWatcher&) = delete;
+  ResultWatcher& operator=(const ResultWatcher&) = delete;
+
+  // Asks for these jobs' results.
+  void Watch(std::vector<std::string> job_ids);
+
+  // True on the reader thread (where the callback runs).
+  bool OnReaderThread() const { return std::this_thread::get_id() == reader_.get_id(); }
+
+ private:
+  using Stream = SchedulerClient::WatchStream;
+
+  void Run();
+  // One stream, from opening it until it breaks; returns why it broke.
+  absl::Status RunStream();
+  void Deliver(v1::WatchResponse response);
+  bool Stopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return stopping_; }
+
+  // Constant after construction.
+  SchedulerClient* const scheduler_;
+  const ResultCallback on_result_;
+
+  // Serialises writes on the stream (gRPC allows one writer at a time) and
+  // the stream's Finish, which must not overlap a write. Taken before mutex_.
+  absl::Mutex write_mutex_ ABSL_ACQUIRED_BEFORE(mutex_);
+
+  absl::Mutex mutex_;
+  // Watched ids whose result has not arrived.
+  absl::flat_hash_set<std::string> unanswered_ ABSL_GUARDED_BY(mutex_);
+  // The live stream and its context; null between streams.
+  std::shared_ptr<Stream> stream_ ABSL_GUARDED_BY(mutex_);
+  grpc::ClientContext* context_ ABSL_GUARDED_BY(mutex_) = nullptr;
+  bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
+
+  std::thread reader_;  // last: starts after the fields above exist
+};
+
+}  // namespace netpool
+
+#endif  // NETPOOL_CLIENT_RESULT_WATCHER_H_

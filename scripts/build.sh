@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs missing dependencies, then configures and builds netpool.
+#   scripts/build.sh              Release build in build/release
+#   scripts/build.sh --sanitize   ASan+UBSan build (RelWithDebInfo) in build/asan
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build_dir=build/release
+cmake_args=(-DCMAKE_BUILD_TYPE=Release)
+if [ "${1:-}" = "--sanitize" ]; then
+  build_dir=build/asan
+  cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DNETPOOL_SANITIZE=ON)
+fi
+
+scripts/install-deps.sh
+if [ ! -f "$build_dir/build.ninja" ]; then
+  cmake -S . -B "$build_dir" -G Ninja "${cmake_args[@]}" >/dev/null
+fi
+ninja -C "$build_dir"

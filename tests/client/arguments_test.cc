@@ -1,0 +1,148 @@
+#include "client/cli/arguments.h"
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace netpool {
+namespace cli {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using Words = std::vector<std::string>;
+
+TEST(ParseWord, JsonWordsAreTheirValue) {
+  EXPECT_EQ(ParseWord("1"), Value(1));
+  EXPECT_EQ(ParseWord("2.5"), Value(2.5));
+  EXPECT_EQ(ParseWord("true"), Value(true));
+  EXPECT_EQ(ParseWord("null"), Value());
+  EXPECT_EQ(ParseWord("\"7\""), Value("7"));
+  EXPECT_EQ(ParseWord("[1,\"a\"]"), Value(ValueList{1, "a"}));
+  EXPECT_EQ(ParseWord("{\"k\":1}"), Value(ValueMap{{"k", 1}}));
+}
+
+TEST(ParseWord, OtherWordsAreStrings) {
+  EXPECT_EQ(ParseWord("hello"), Value("hello"));
+  EXPECT_EQ(ParseWord("sub-01.nii"), Value("sub-01.nii"));
+  EXPECT_EQ(ParseWord("[1,2"), Value("[1,2"));
+  EXPECT_EQ(ParseWord(""), Value(""));
+}
+
+TEST(ReadJsonLines, ReadsOneValuePerLineSkippingBlankOnes) {
+  std::istringstream in("1\n\n   \n\"a\"\r\n[1, 2]\n{\"k\": null}");
+  absl::StatusOr<std::vector<Value>> values = ReadJsonLines(in);
+  ASSERT_TRUE(values.ok()) << values.status();
+  EXPECT_THAT(*values, ElementsAre(Value(1), Value("a"), Value(ValueList{1, 2}),
+                                   Value(ValueMap{{"k", Value()}})));
+}
+
+TEST(ReadJsonLines, NonJsonLineIsAnErrorNamingItsLine) {
+  std::istringstream in("1\n\nhello\n3\n");
+  absl::StatusOr<std::vector<Value>> values = ReadJsonLines(in);
+  EXPECT_EQ(values.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(values.status().message()), HasSubstr("line 3"));
+}
+
+TEST(ReadJsonLines, EmptyInputIsNoItems) {
+  std::istringstream in("");
+  EXPECT_TRUE(ReadJsonLines(in)->empty());
+}
+
+TEST(ReadJsonArrayLines, ReadsArgumentLists) {
+  std::istringstream in("[\"a.nii\", 2]\n[]\n");
+  absl::StatusOr<std::vector<ValueList>> lists = ReadJsonArrayLines(in);
+  ASSERT_TRUE(lists.ok()) << lists.status();
+  EXPECT_THAT(*lists, ElementsAre(ValueList{"a.nii", 2}, ValueList{}));
+}
+
+TEST(ReadJsonArrayLines, LineThatIsNotAnArrayIsAnError) {
+  std::istringstream in("[1]\n5\n");
+  absl::StatusOr<std::vector<ValueList>> lists = ReadJsonArrayLines(in);
+  EXPECT_EQ(lists.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(lists.status().message()), HasSubstr("line 2"));
+}
+
+TEST(IsCommandForm, DashesBeforeAnyPositionalMeanACommand) {
+  EXPECT_TRUE(IsCommandForm({"map", "--", "gzip", "{}", ":::", "a"}, 4));
+  EXPECT_TRUE(IsCommandForm(
+      {"--scheduler", "h:1", "map", "--unordered", "--", "echo", ":::", "a", "b"}, 4));
+}
+
+TEST(IsCommandForm, FunctionBeforeDashesIsTheFunctionForm) {
+  // `map square -- -5 -3`: "--" only lets items look like flags.
+  EXPECT_FALSE(IsCommandForm({"map", "square", "--", "-5", "-3"}, 3));
+  EXPECT_FALSE(IsCommandForm({"map", "square", "1", "2"}, 3));
+}
+
+TEST(SplitMapWords, FunctionWithArguments) {
+  absl::StatusOr<MapWords> words = SplitMapWords({"square", "1", "2"}, false);
+  ASSERT_TRUE(words.ok());
+  EXPECT_EQ(words->function, "square");
+  EXPECT_THAT(*words->items, ElementsAre("1", "2"));
+}
+
+TEST(SplitMapWords, FunctionWithItemsAfterSeparator) {
+  absl::StatusOr<MapWords> words = SplitMapWords({"square", ":::", "1", "2"}, false);
+  ASSERT_TRUE(words.ok());
+  EXPECT_EQ(words->function, "square");
+  EXPECT_THAT(*words->items, ElementsAre("1", "2"));
+
+  words = SplitMapWords({"square", ":::"}, false);
+  ASSERT_TRUE(words.ok());
+  ASSERT_TRUE(words->items.has_value());
+  EXPECT_TRUE(words->items->empty());
+}
+
+TEST(SplitMapWords, FunctionAloneReadsStandardInput) {
+  absl::StatusOr<MapWords> words = SplitMapWords({"square"}, false);
+  ASSERT_TRUE(words.ok());
+  EXPECT_FALSE(words->items.has_value());
+}
+
+TEST(SplitMapWords, MalformedFunctionFormsAreErrors) {
+  EXPECT_FALSE(SplitMapWords({}, false).ok());
+  EXPECT_FALSE(SplitMapWords({":::", "1"}, false).ok());
+  EXPECT_FALSE(SplitMapWords({"square", "extra", ":::", "1"}, false).ok());
+}
+
+TEST(SplitMapWords, CommandWithItems) {
+  absl::StatusOr<MapWords> words =
+      SplitMapWords({"gzip", "-9", "{}", ":::", "a.nii", "b.nii"}, true);
+  ASSERT_TRUE(words.ok());
+  EXPECT_TRUE(words->function.empty());
+  EXPECT_THAT(words->command, ElementsAre("gzip", "-9", "{}"));
+  EXPECT_THAT(*words->items, ElementsAre("a.nii", "b.nii"));
+}
+
+TEST(SplitMapWords, CommandNeedsAWordAndItems) {
+  EXPECT_FALSE(SplitMapWords({"gzip", "{}"}, true).ok());
+  EXPECT_FALSE(SplitMapWords({":::", "a"}, true).ok());
+}
+
+TEST(BuildCommand, ReplacesEveryPlaceholder) {
+  EXPECT_THAT(BuildCommand({"cp", "{}", "out/{}.bak"}, "a.nii"),
+              ElementsAre("cp", "a.nii", "out/a.nii.bak"));
+}
+
+TEST(BuildCommand, AppendsTheItemWithoutPlaceholder) {
+  EXPECT_THAT(BuildCommand({"gzip", "-9"}, "a.nii"), ElementsAre("gzip", "-9", "a.nii"));
+}
+
+TEST(ParseJobState, AcceptsNamesInAnyCase) {
+  EXPECT_EQ(*ParseJobState("RUNNING"), v1::RUNNING);
+  EXPECT_EQ(*ParseJobState("failed"), v1::FAILED);
+}
+
+TEST(ParseJobState, RejectsUnknownNames) {
+  EXPECT_EQ(ParseJobState("done").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(ParseJobState("JOB_STATE_UNSPECIFIED").ok());
+  EXPECT_FALSE(ParseJobState("").ok());
+}
+
+}  // namespace
+}  // namespace cli
+}  // namespace netpool

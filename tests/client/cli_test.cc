@@ -1,0 +1,163 @@
+// The command line's behaviour that needs no scheduler: help, usage errors,
+// input errors, and an unreachable scheduler.
+#include "client/cli/cli.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace netpool {
+namespace cli {
+namespace {
+
+using ::testing::HasSubstr;
+
+struct CliRun {
+  int exit_code;
+  std::string out;
+  std::string err;
+};
+
+CliRun Cli(const std::vector<std::string>& args, const std::string& stdin_text = "") {
+  std::istringstream in(stdin_text);
+  std::ostringstream out;
+  std::ostringstream err;
+  int exit_code = RunCli(args, in, out, err);
+  return CliRun{exit_code, out.str(), err.str()};
+}
+
+int LineCount(const std::string& text) {
+  return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+}
+
+// A loopback address where nothing listens: a port the kernel handed out and
+// that was closed again at once.
+std::string DeadAddress() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  socklen_t length = sizeof(addr);
+  EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length), 0);
+  ::close(fd);
+  return absl::StrCat("127.0.0.1:", ntohs(addr.sin_port));
+}
+
+TEST(Cli, HelpListsTheCommandsAndExitsZero) {
+  CliRun run = Cli({"--help"});
+  EXPECT_EQ(run.exit_code, 0);
+  for (const char* command : {"submit", "exec", "get", "wait", "status", "cancel", "map",
+                              "starmap", "jobs", "workers", "stats"}) {
+    EXPECT_THAT(run.out, HasSubstr(command));
+  }
+}
+
+TEST(Cli, EveryCommandTakesHelp) {
+  for (const char* command : {"submit", "exec", "get", "wait", "status", "cancel", "map",
+                              "starmap", "jobs", "workers", "stats"}) {
+    CliRun run = Cli({command, "--help"});
+    EXPECT_EQ(run.exit_code, 0) << command;
+    EXPECT_THAT(run.out, HasSubstr(command));
+  }
+  EXPECT_THAT(Cli({"map", "--help"}).out, HasSubstr("--chunksize"));
+}
+
+TEST(Cli, BadFlagIsAOneLineUsageError) {
+  CliRun run = Cli({"--bogus", "stats"});
+  EXPECT_EQ(run.exit_code, 64);
+  EXPECT_EQ(LineCount(run.err), 1) << run.err;
+  EXPECT_THAT(run.err, HasSubstr("--bogus"));
+  EXPECT_EQ(run.out, "");
+}
+
+TEST(Cli, MissingCommandOrArgumentIsAUsageError) {
+  EXPECT_EQ(Cli({}).exit_code, 64);
+  EXPECT_EQ(Cli({"submit"}).exit_code, 64);
+  EXPECT_EQ(Cli({"get"}).exit_code, 64);
+  EXPECT_EQ(Cli({"exec"}).exit_code, 64);
+  EXPECT_EQ(Cli({"frobnicate"}).exit_code, 64);
+}
+
+TEST(Cli, BadOptionValuesAreUsageErrors) {
+  EXPECT_EQ(Cli({"get", "j-1", "--timeout", "soon"}).exit_code, 64);
+  EXPECT_EQ(Cli({"get", "j-1", "--timeout", "-1"}).exit_code, 64);
+  EXPECT_EQ(Cli({"map", "--chunksize", "0", "f", "1"}).exit_code, 64);
+  EXPECT_EQ(Cli({"--log-level", "loud", "stats"}).exit_code, 64);
+  CliRun run = Cli({"jobs", "--state", "done"});
+  EXPECT_EQ(run.exit_code, 64);
+  EXPECT_THAT(run.err, HasSubstr("done"));
+}
+
+TEST(Cli, NonJsonLineOnStandardInputIsAUsageErrorNamingTheLine) {
+  CliRun run = Cli({"map", "square"}, "1\n2\nthree\n");
+  EXPECT_EQ(run.exit_code, 64);
+  EXPECT_THAT(run.err, HasSubstr("line 3"));
+  EXPECT_EQ(LineCount(run.err), 1);
+}
+
+TEST(Cli, StarmapLineThatIsNotAnArrayIsAUsageError) {
+  CliRun run = Cli({"starmap", "add"}, "[1, 2]\n{\"a\": 1}\n");
+  EXPECT_EQ(run.exit_code, 64);
+  EXPECT_THAT(run.err, HasSubstr("line 2"));
+}
+
+TEST(Cli, MalformedMapCommandLinesAreUsageErrors) {
+  EXPECT_EQ(Cli({"map", "--", "gzip", "{}"}).exit_code, 64);  // no ::: ITEMS
+  EXPECT_EQ(Cli({"map", "square", "x", ":::", "1"}).exit_code, 64);
+  EXPECT_EQ(Cli({"map", "--chunksize", "2", "--", "echo", ":::", "a"}).exit_code, 64);
+}
+
+TEST(Cli, MalformedIdIsNotFoundWithoutAskingTheScheduler) {
+  CliRun run = Cli({"--scheduler", DeadAddress(), "status", "no such id!"});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.out, "no such id!\tNOT_FOUND\n");
+}
+
+TEST(Cli, BracketedWordsStayWhole) {
+  // CLI11 would read [x,y] as the two words x and y.
+  CliRun run = Cli({"--scheduler", DeadAddress(), "status", "[x,y]", "[]"});
+  EXPECT_EQ(run.out, "[x,y]\tNOT_FOUND\n[]\tNOT_FOUND\n");
+}
+
+TEST(Cli, UnreachableSchedulerExits69NamingTheAddress) {
+  const std::string address = DeadAddress();
+  for (std::vector<std::string> command :
+       std::vector<std::vector<std::string>>{{"stats"},
+                                             {"submit", "echo", "1"},
+                                             {"get", "j-1", "--timeout", "1"},
+                                             {"status", "j-1"},
+                                             {"exec", "--", "true"},
+                                             {"map", "square", "1", "2"}}) {
+    command.insert(command.begin(), {"--scheduler", address});
+    CliRun run = Cli(command);
+    EXPECT_EQ(run.exit_code, 69) << command[2] << ": " << run.err;
+    EXPECT_THAT(run.err, HasSubstr(address)) << command[2];
+    EXPECT_EQ(LineCount(run.err), 1) << run.err;
+  }
+}
+
+TEST(Cli, SchedulerAddressComesFromTheEnvironment) {
+  const std::string address = DeadAddress();
+  ::setenv("NETPOOL_SCHEDULER", address.c_str(), 1);
+  CliRun run = Cli({"stats"});
+  ::unsetenv("NETPOOL_SCHEDULER");
+  EXPECT_EQ(run.exit_code, 69);
+  EXPECT_THAT(run.err, HasSubstr(address));
+}
+
+}  // namespace
+}  // namespace cli
+}  // namespace netpool

@@ -1,0 +1,380 @@
+// The client library's own machinery against a scripted, in-process Scheduler
+// service on 127.0.0.1 port 0: which RPCs it makes, when, and what it does
+// when the result stream breaks. (Against the real scheduler: see
+// tests/integration/pool_integration_test.cc.)
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "client/pool_client.h"
+#include "common/value_proto.h"
+#include "gmock/gmock.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
+#include "gtest/gtest.h"
+#include "netpool/pool.h"
+#include "netpool/v1/netpool.grpc.pb.h"
+
+namespace netpool {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::SizeIs;
+
+constexpr absl::Duration kPatience = absl::Seconds(10);
+
+// A Scheduler that accepts every job and finishes one only when the test says
+// so; it records the RPCs it saw and can break every open Watch stream.
+class FakeScheduler final : public v1::Scheduler::Service {
+ public:
+  FakeScheduler() {
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
+    builder.RegisterService(this);
+    server_ = builder.BuildAndStart();
+  }
+  ~FakeScheduler() override {
+    BreakStreams();
+    server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
+  }
+
+  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
+
+  // Submit calls wait until ReleaseSubmits(); each call still records itself
+  // as it arrives.
+  void HoldSubmits() {
+    absl::MutexLock lock(&mutex_);
+    hold_submits_ = true;
+  }
+  void ReleaseSubmits() {
+    absl::MutexLock lock(&mutex_);
+    hold_submits_ = false;
+  }
+  void FailSubmits(grpc::Status status) {
+    absl::MutexLock lock(&mutex_);
+    submit_error_ = status;
+  }
+
+  // Finishes a job: its result goes to every stream that watches it now or
+  // later.
+  void Finish(const std::string& id, const Value& value) {
+    v1::JobResult result;
+    result.set_job_id(id);
+    result.set_state(v1::SUCCEEDED);
+    ToProto(value, result.mutable_value());
+    absl::MutexLock lock(&mutex_);
+    finished_[id] = result;
+    for (const auto& stream : streams_) {
+      if (stream->watched.contains(id)) stream->outbox.push_back(result);
+    }
+  }
+
+  // Ends every open Watch stream, as a scheduler restart would.
+  void BreakStreams() {
+    absl::MutexLock lock(&mutex_);
+    for (const auto& stream : streams_) stream->broken = true;
+  }
+
+  // Waits until `count` Watch streams have been opened in all and the newest
+  // one watches exactly `ids`.
+  bool WaitForStream(int count, absl::flat_hash_set<std::string> ids) {
+    absl::MutexLock lock(&mutex_);
+    auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+      return streams_opened_ == count && !streams_.empty() &&
+             streams_.back()->watched == ids;
+    };
+    return mutex_.AwaitWithTimeout(absl::Condition(&ready), kPatience);
+  }
+
+  bool WaitForOpenStreams(size_t count) {
+    absl::MutexLock lock(&mutex_);
+    auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return streams_.size() == count; };
+    return mutex_.AwaitWithTimeout(absl::Condition(&ready), kPatience);
+  }
+
+  bool WaitForSubmits(size_t count) {
+    absl::MutexLock lock(&mutex_);
+    auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return submits_.size() >= count; };
+    return mutex_.AwaitWithTimeout(absl::Condition(&ready), kPatience);
+  }
+
+  // The job ids of each Submit call, in arrival order.
+  std::vector<std::vector<std::string>> submits() {
+    absl::MutexLock lock(&mutex_);
+    return submits_;
+  }
+  // "submitted ID" and "cancel ID" in the order the RPCs completed / arrived.
+  std::vector<std::string> events() {
+    absl::MutexLock lock(&mutex_);
+    return events_;
+  }
+
+  grpc::Status Submit(grpc::ServerContext*, const v1::SubmitRequest* request,
+                      v1::SubmitResponse* response) override {
+    absl::MutexLock lock(&mutex_);
+    std::vector<std::string> ids;
+    for (const v1::JobSpec& job : request->jobs()) ids.push_back(job.job_id());
+    submits_.push_back(ids);
+    mutex_.Await(absl::Condition(
+        +[](bool* hold) { return !*hold; }, &hold_submits_));
+    if (!submit_error_.ok()) return submit_error_;
+    for (const std::string& id : ids) {
+      response->add_job_ids(id);
+      events_.push_back("submitted " + id);
+    }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Cancel(grpc::ServerContext*, const v1::CancelRequest* request,
+                      v1::CancelResponse* response) override {
+    absl::MutexLock lock(&mutex_);
+    for (const std::string& id : request->job_ids()) events_.push_back("cancel " + id);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status GetStats(grpc::ServerContext*, const v1::GetStatsRequest*,
+                        v1::GetStatsResponse* response) override {
+    response->set_slots(4);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Watch(
+      grpc::ServerContext* context,
+      grpc::ServerReaderWriter<v1::WatchResponse, v1::WatchRequest>* stream) override {
+    auto me = std::make_shared<Stream>();
+    {
+      absl::MutexLock lock(&mutex_);
+      ++streams_opened_;
+      streams_.push_back(me);
+    }
+    std::thread reader([&] {
+      v1::WatchRequest request;
+      while (stream->Read(&request)) {
+        absl::MutexLock lock(&mutex_);
+        for (const std::string& id : request.job_ids()) {
+          me->watched.insert(id);
+          if (auto it = finished_.find(id); it != finished_.end()) {
+            me->outbox.push_back(it->second);
+          }
+        }
+      }
+      absl::MutexLock lock(&mutex_);
+      me->reader_done = true;
+    });
+    for (;;) {
+      std::vector<v1::JobResult> results;
+      {
+        absl::MutexLock lock(&mutex_);
+        auto wake = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+          return !me->outbox.empty() || me->broken || me->reader_done;
+        };
+        mutex_.Await(absl::Condition(&wake));
+        if (me->broken || me->reader_done) break;
+        results.swap(me->outbox);
+      }
+      v1::WatchResponse response;
+      for (v1::JobResult& result : results) *response.add_results() = std::move(result);
+      if (!stream->Write(response)) break;
+    }
+    context->TryCancel();
+    reader.join();
+    absl::MutexLock lock(&mutex_);
+    streams_.erase(std::find(streams_.begin(), streams_.end(), me));
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "fake scheduler broke the stream");
+  }
+
+ private:
+  struct Stream {
+    absl::flat_hash_set<std::string> watched;
+    std::vector<v1::JobResult> outbox;
+    bool broken = false;
+    bool reader_done = false;
+  };
+
+  int port_ = 0;
+  std::unique_ptr<grpc::Server> server_;
+
+  absl::Mutex mutex_;
+  bool hold_submits_ ABSL_GUARDED_BY(mutex_) = false;
+  grpc::Status submit_error_ ABSL_GUARDED_BY(mutex_);
+  std::vector<std::vector<std::string>> submits_ ABSL_GUARDED_BY(mutex_);
+  std::vector<std::string> events_ ABSL_GUARDED_BY(mutex_);
+  absl::flat_hash_map<std::string, v1::JobResult> finished_ ABSL_GUARDED_BY(mutex_);
+  std::vector<std::shared_ptr<Stream>> streams_ ABSL_GUARDED_BY(mutex_);
+  int streams_opened_ ABSL_GUARDED_BY(mutex_) = 0;
+};
+
+class PoolClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<Pool> pool = Pool::Connect(scheduler_.address());
+    ASSERT_TRUE(pool.ok()) << pool.status();
+    pool_ = std::make_unique<Pool>(*std::move(pool));
+    ASSERT_TRUE(scheduler_.WaitForStream(1, {}));
+  }
+
+  FakeScheduler scheduler_;
+  std::unique_ptr<Pool> pool_;
+};
+
+TEST_F(PoolClientTest, CallsMadeDuringASubmitGoTogetherInTheNextOne) {
+  scheduler_.HoldSubmits();
+  AsyncResult first = pool_->ApplyAsync("echo", {0});
+  ASSERT_TRUE(scheduler_.WaitForSubmits(1));
+  std::vector<AsyncResult> more;
+  for (int i = 1; i <= 5; ++i) more.push_back(pool_->ApplyAsync("echo", {i}));
+  scheduler_.ReleaseSubmits();
+  ASSERT_TRUE(scheduler_.WaitForSubmits(2));
+  std::vector<std::vector<std::string>> submits = scheduler_.submits();
+  ASSERT_THAT(submits, SizeIs(2));
+  EXPECT_THAT(submits[0], ElementsAre(first.id()));
+  EXPECT_THAT(submits[1], ElementsAre(more[0].id(), more[1].id(), more[2].id(), more[3].id(),
+                                      more[4].id()));
+}
+
+TEST_F(PoolClientTest, ResultArrivesOnTheWatchStreamAndCallbackRunsOnce) {
+  int calls = 0;
+  CallOptions options;
+  options.callback = [&](const Value&) { ++calls; };
+  AsyncResult result = pool_->ApplyAsync("echo", {1}, options);
+  ASSERT_TRUE(scheduler_.WaitForStream(1, {result.id()}));
+  EXPECT_FALSE(result.Ready());
+  scheduler_.Finish(result.id(), Value("done"));
+  EXPECT_EQ(*result.Get(kPatience), Value("done"));
+  EXPECT_EQ(*result.Get(absl::ZeroDuration()), Value("done"));
+  EXPECT_EQ(calls, 1);  // it ran before the result became ready
+}
+
+TEST_F(PoolClientTest, BrokenWatchStreamIsReopenedForTheUnansweredJobs) {
+  AsyncResult a = pool_->ApplyAsync("echo", {1});
+  AsyncResult b = pool_->ApplyAsync("echo", {2});
+  AsyncResult c = pool_->ApplyAsync("echo", {3});
+  ASSERT_TRUE(scheduler_.WaitForStream(1, {a.id(), b.id(), c.id()}));
+  scheduler_.Finish(a.id(), Value("a"));
+  ASSERT_TRUE(a.Wait(kPatience));
+
+  scheduler_.BreakStreams();
+  // Only the jobs still waiting are watched again.
+  ASSERT_TRUE(scheduler_.WaitForStream(2, {b.id(), c.id()}));
+  scheduler_.Finish(b.id(), Value("b"));
+  scheduler_.Finish(c.id(), Value("c"));
+  EXPECT_EQ(*b.Get(kPatience), Value("b"));
+  EXPECT_EQ(*c.Get(kPatience), Value("c"));
+}
+
+TEST_F(PoolClientTest, JobFinishedWhileTheStreamWasDownArrivesOnReconnect) {
+  AsyncResult result = pool_->ApplyAsync("echo", {1});
+  ASSERT_TRUE(scheduler_.WaitForStream(1, {result.id()}));
+  scheduler_.BreakStreams();
+  scheduler_.Finish(result.id(), Value(7));
+  EXPECT_EQ(*result.Get(kPatience), Value(7));
+}
+
+TEST_F(PoolClientTest, FailedSubmitFailsItsJobsWithTheError) {
+  scheduler_.FailSubmits(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "bad job"));
+  absl::Notification called;
+  CallOptions options;
+  options.error_callback = [&](const absl::Status& status) {
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+    called.Notify();
+  };
+  AsyncResult result = pool_->ApplyAsync("echo", {1}, options);
+  absl::StatusOr<Value> value = result.Get(kPatience);
+  EXPECT_EQ(value.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(value.status().message(), "bad job");
+  EXPECT_TRUE(called.HasBeenNotified());
+  EXPECT_EQ(*result.Successful(), false);
+}
+
+TEST_F(PoolClientTest, CancelWaitsForTheJobsSubmission) {
+  scheduler_.HoldSubmits();
+  AsyncResult result = pool_->ApplyAsync("sleep", {60});
+  ASSERT_TRUE(scheduler_.WaitForSubmits(1));
+  std::thread cancel([&] { EXPECT_TRUE(result.Cancel().ok()); });
+  absl::SleepFor(absl::Milliseconds(50));  // give a wrong Cancel time to overtake
+  scheduler_.ReleaseSubmits();
+  cancel.join();
+  EXPECT_THAT(scheduler_.events(),
+              ElementsAre("submitted " + result.id(), "cancel " + result.id()));
+}
+
+TEST_F(PoolClientTest, ResultsOutliveThePool) {
+  AsyncResult result = pool_->ApplyAsync("echo", {1});
+  ASSERT_TRUE(scheduler_.WaitForStream(1, {result.id()}));
+  pool_.reset();
+  scheduler_.Finish(result.id(), Value("still delivered"));
+  EXPECT_EQ(*result.Get(kPatience), Value("still delivered"));
+  result = AsyncResult();
+  // The last handle took the client down: its stream is closed.
+  EXPECT_TRUE(scheduler_.WaitForOpenStreams(0));
+}
+
+TEST_F(PoolClientTest, DroppingEverythingWithJobsOutstandingStopsCleanly) {
+  for (int i = 0; i < 10; ++i) pool_->ApplyAsync("sleep", {60});
+  pool_.reset();
+  EXPECT_TRUE(scheduler_.WaitForOpenStreams(0));
+  // Queued jobs were still submitted.
+  size_t submitted = 0;
+  for (const auto& ids : scheduler_.submits()) submitted += ids.size();
+  EXPECT_EQ(submitted, 10u);
+}
+
+TEST_F(PoolClientTest, CallbackRunsThoughEveryHandleIsGone) {
+  absl::Notification called;
+  {
+    CallOptions options;
+    options.callback = [&called](const Value&) { called.Notify(); };
+    pool_->ApplyAsync("echo", {1}, options);
+  }
+  ASSERT_TRUE(scheduler_.WaitForSubmits(1));
+  scheduler_.Finish(scheduler_.submits().at(0).at(0), Value(1));
+  EXPECT_TRUE(called.WaitForNotificationWithTimeout(kPatience));
+}
+
+TEST_F(PoolClientTest, CallbackHoldingTheLastHandleDoesNotDeadlock) {
+  // The callback owns the only handle on its own result, so the last reference
+  // to the client goes away on the client's reader thread.
+  auto holder = std::make_shared<AsyncResult>();
+  absl::Notification called;
+  {
+    CallOptions options;
+    options.callback = [holder, &called](const Value&) { called.Notify(); };
+    *holder = pool_->ApplyAsync("echo", {1}, options);
+  }
+  const std::string id = holder->id();
+  ASSERT_TRUE(scheduler_.WaitForStream(1, {id}));
+  holder.reset();
+  pool_.reset();
+  scheduler_.Finish(id, Value(1));
+  ASSERT_TRUE(called.WaitForNotificationWithTimeout(kPatience));
+  EXPECT_TRUE(scheduler_.WaitForOpenStreams(0));
+}
+
+TEST_F(PoolClientTest, SlotsComeFromTheSchedulersStats) { EXPECT_EQ(*pool_->Slots(), 4); }
+
+TEST(AsyncResult, EmptyHandleHasNoJob) {
+  AsyncResult result;
+  EXPECT_EQ(result.Get().status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_FALSE(result.Ready());
+  EXPECT_FALSE(result.Wait(absl::ZeroDuration()));
+  EXPECT_EQ(result.Successful().status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(result.id(), "");
+}
+
+TEST(PoolConnect, NothingListeningIsUnavailable) {
+  auto gone = std::make_unique<FakeScheduler>();
+  const std::string address = gone->address();
+  gone.reset();
+  absl::StatusOr<Pool> pool =
+      Pool::Connect(address, {.connect_timeout = absl::Milliseconds(300)});
+  EXPECT_EQ(pool.status().code(), absl::StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace netpool

@@ -1,0 +1,155 @@
+// The client library against a real scheduler and real worker nodes.
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/notification.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "netpool/netpool.h"
+#include "tests/support/test_cluster.h"
+
+namespace netpool {
+namespace {
+
+using ::netpool::testing::TestCluster;
+using ::testing::HasSubstr;
+
+class PoolIntegrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<TestCluster>> cluster =
+        TestCluster::Start({.workers = 1, .processes = 2});
+    ASSERT_TRUE(cluster.ok()) << cluster.status();
+    cluster_ = *std::move(cluster);
+    absl::StatusOr<Pool> pool = Pool::Connect(cluster_->address());
+    ASSERT_TRUE(pool.ok()) << pool.status();
+    pool_ = std::make_unique<Pool>(*std::move(pool));
+  }
+
+  std::unique_ptr<TestCluster> cluster_;
+  std::unique_ptr<Pool> pool_;
+};
+
+TEST_F(PoolIntegrationTest, ApplyReturnsTheFunctionsResult) {
+  absl::StatusOr<Value> v = pool_->Apply("echo", {1, "two", 3.5});
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(*v, Value(ValueList{1, "two", 3.5}));
+}
+
+TEST_F(PoolIntegrationTest, MapOfAThousandItemsIsCorrectAndInOrder) {
+  std::vector<Value> items;
+  for (int i = 0; i < 1000; ++i) items.push_back(i);
+  absl::StatusOr<std::vector<Value>> results = pool_->Map("echo", items, {.chunksize = 1});
+  ASSERT_TRUE(results.ok()) << results.status();
+  ASSERT_EQ(results->size(), 1000u);
+  for (int i = 0; i < 1000; ++i) EXPECT_EQ((*results)[i], Value(ValueList{i})) << i;
+}
+
+TEST_F(PoolIntegrationTest, MapWithChunksFlattensResultsInOrder) {
+  std::vector<Value> items;
+  for (int i = 0; i < 95; ++i) items.push_back(i);
+  for (int chunksize : {0, 7, 200}) {
+    absl::StatusOr<std::vector<Value>> results =
+        pool_->Map("echo", items, {.chunksize = chunksize});
+    ASSERT_TRUE(results.ok()) << results.status();
+    ASSERT_EQ(results->size(), 95u);
+    for (int i = 0; i < 95; ++i) EXPECT_EQ((*results)[i], Value(ValueList{i}));
+  }
+}
+
+TEST_F(PoolIntegrationTest, MapOfNothingIsEmpty) {
+  absl::StatusOr<std::vector<Value>> results = pool_->Map("echo", {});
+  ASSERT_TRUE(results.ok()) << results.status();
+  EXPECT_TRUE(results->empty());
+}
+
+TEST_F(PoolIntegrationTest, ManyApplyAsyncCallsAllComplete) {
+  std::vector<AsyncResult> results;
+  for (int i = 0; i < 500; ++i) results.push_back(pool_->ApplyAsync("echo", {i}));
+  for (int i = 0; i < 500; ++i) {
+    absl::StatusOr<Value> v = results[i].Get(absl::Seconds(60));
+    ASSERT_TRUE(v.ok()) << v.status();
+    EXPECT_EQ(*v, Value(ValueList{i}));
+  }
+}
+
+TEST_F(PoolIntegrationTest, UnknownFunctionGivesAClearError) {
+  absl::StatusOr<Value> v = pool_->Apply("no_such_function", {1});
+  EXPECT_EQ(v.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(v.status().message()), HasSubstr("unknown function \"no_such_function\""));
+}
+
+TEST_F(PoolIntegrationTest, GetTimesOutWhileTheJobKeepsRunning) {
+  AsyncResult r = pool_->ApplyAsync("sleep", {1.0});
+  absl::StatusOr<Value> v = r.Get(absl::Milliseconds(100));
+  EXPECT_EQ(v.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_FALSE(r.Ready());
+  EXPECT_EQ(r.Successful().status().code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(r.Get(absl::Seconds(30)).ok());
+  EXPECT_TRUE(r.Ready());
+  EXPECT_EQ(*r.Successful(), true);
+  // A second Get returns the same value at once.
+  EXPECT_TRUE(r.Get(absl::ZeroDuration()).ok());
+}
+
+TEST_F(PoolIntegrationTest, CallbacksRunOnceWithTheResult) {
+  absl::Notification done;
+  Value seen;
+  CallOptions options;
+  options.callback = [&](const Value& v) {
+    seen = v;
+    done.Notify();
+  };
+  pool_->ApplyAsync("echo", {"x"}, options);
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  EXPECT_EQ(seen, Value(ValueList{"x"}));
+
+  absl::Notification failed;
+  absl::Status error;
+  CallOptions failing;
+  failing.error_callback = [&](const absl::Status& s) {
+    error = s;
+    failed.Notify();
+  };
+  pool_->ApplyAsync("sleep", {"not a number"}, failing);
+  ASSERT_TRUE(failed.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  EXPECT_EQ(error.code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(PoolIntegrationTest, FailedItemFailsTheMap) {
+  absl::StatusOr<std::vector<Value>> results =
+      pool_->Map("sleep", {0, "bad", 0}, {.chunksize = 1});
+  EXPECT_EQ(results.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(PoolIntegrationTest, ExecRunsACommandOnAWorker) {
+  absl::StatusOr<Value> v = pool_->Apply("exec", {ValueList{"sh", "-c", "echo hi; echo oops >&2"}});
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->AsMap().at("exit_code"), Value(0));
+  EXPECT_EQ(v->AsMap().at("stdout"), Value("hi\n"));
+  EXPECT_EQ(v->AsMap().at("stderr"), Value("oops\n"));
+
+  absl::StatusOr<Value> failed = pool_->Apply("exec", {ValueList{"sh", "-c", "exit 3"}});
+  EXPECT_FALSE(failed.ok());
+  EXPECT_THAT(std::string(failed.status().message()), HasSubstr("3"));
+}
+
+TEST_F(PoolIntegrationTest, CancelPendingJob) {
+  // Two slots busy, so the third job waits and can be cancelled.
+  AsyncResult a = pool_->ApplyAsync("sleep", {2});
+  AsyncResult b = pool_->ApplyAsync("sleep", {2});
+  AsyncResult c = pool_->ApplyAsync("sleep", {2});
+  ASSERT_TRUE(c.Cancel().ok());
+  EXPECT_EQ(c.Get(absl::Seconds(10)).status().code(), absl::StatusCode::kCancelled);
+  EXPECT_TRUE(a.Get(absl::Seconds(30)).ok());
+  EXPECT_TRUE(b.Get(absl::Seconds(30)).ok());
+}
+
+TEST_F(PoolIntegrationTest, ConnectToNothingFailsClearly) {
+  absl::StatusOr<Pool> pool =
+      Pool::Connect("127.0.0.1:1", {.connect_timeout = absl::Milliseconds(300)});
+  EXPECT_EQ(pool.status().code(), absl::StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace netpool
