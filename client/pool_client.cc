@@ -24,6 +24,21 @@ void RunCallback(const Callback& callback, const Arg& arg, const std::string& jo
   }
 }
 
+// Errors about what was sent rather than about getting it there.
+bool IsRequestError(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kUnimplemented:
+    case absl::StatusCode::kResourceExhausted:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<PoolClient>> PoolClient::Connect(
@@ -96,6 +111,12 @@ void PoolClient::SendBatch(std::vector<v1::JobSpec> batch) {
   request.mutable_jobs()->Reserve(static_cast<int>(batch.size()));
   for (v1::JobSpec& spec : batch) *request.add_jobs() = std::move(spec);
   absl::StatusOr<v1::SubmitResponse> response = scheduler_->Submit(request);
+  if (!response.ok() && request.jobs_size() > 1 && IsRequestError(response.status().code())) {
+    // A Submit is all or nothing, and coalescing put unrelated calls in this
+    // one: send each job alone so that only the bad one fails.
+    for (v1::JobSpec& spec : *request.mutable_jobs()) SendBatch({std::move(spec)});
+    return;
+  }
   if (!response.ok()) {
     spdlog::debug("Submit of {} jobs failed: {}", request.jobs_size(),
                   response.status().ToString());

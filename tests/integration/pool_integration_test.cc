@@ -79,6 +79,20 @@ TEST_F(PoolIntegrationTest, UnknownFunctionGivesAClearError) {
   EXPECT_THAT(std::string(v.status().message()), HasSubstr("unknown function \"no_such_function\""));
 }
 
+TEST_F(PoolIntegrationTest, ABadCallDoesNotFailGoodCallsSentWithIt) {
+  // Calls made while a Submit is in flight travel together in the next one.
+  std::vector<AsyncResult> good;
+  std::vector<AsyncResult> bad;
+  for (int i = 0; i < 50; ++i) {
+    good.push_back(pool_->ApplyAsync("echo", {i}));
+    bad.push_back(pool_->ApplyAsync("no_such_function", {i}));
+  }
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_TRUE(good[i].Get(absl::Seconds(30)).ok()) << i;
+    EXPECT_EQ(bad[i].Get(absl::Seconds(30)).status().code(), absl::StatusCode::kNotFound) << i;
+  }
+}
+
 TEST_F(PoolIntegrationTest, GetTimesOutWhileTheJobKeepsRunning) {
   AsyncResult r = pool_->ApplyAsync("sleep", {1.0});
   absl::StatusOr<Value> v = r.Get(absl::Milliseconds(100));
