@@ -13,6 +13,8 @@ if [ "${1:-}" = "--sanitize" ]; then
 fi
 
 scripts/install-deps.sh
+# Let ccache hit across checkouts in different folders (CI clones anew).
+export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=1
 if [ ! -f "$build_dir/build.ninja" ]; then
   cmake -S . -B "$build_dir" -G Ninja "${cmake_args[@]}" >/dev/null
 fi

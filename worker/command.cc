@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "worker/poll_timeout.h"
+#include "worker/spawn_attributes.h"
 #include "worker/unique_fd.h"
 
 extern char** environ;
@@ -96,22 +97,13 @@ int Spawn(const std::vector<std::string>& argv, const CommandOptions& options, i
   posix_spawn_file_actions_adddup2(&actions, stderr_fd, STDERR_FILENO);
   if (!options.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, options.cwd.c_str());
 
-  // The program starts with default signal dispositions and nothing blocked,
-  // whatever this process has ignored or blocked for itself.
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  const SpawnAttributes attributes;
 
   std::vector<std::string> args = argv;
   std::vector<std::string> env = MergedEnvironment(options.env);
-  int err = posix_spawnp(pid, args[0].c_str(), &actions, &attr, NullTerminated(args).data(),
+  int err = posix_spawnp(pid, args[0].c_str(), &actions, attributes.get(),
+                         NullTerminated(args).data(),
                          NullTerminated(env).data());
-  posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&actions);
   return err;
 }

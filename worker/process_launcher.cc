@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "worker/spawn_attributes.h"
 #include "worker/worker_process.h"
 
 namespace netpool {
@@ -45,26 +46,15 @@ absl::StatusOr<LaunchedProcess> LaunchWorkerProcess(const std::string& executabl
   posix_spawn_file_actions_adddup2(&actions, task_read.get(), kTaskFd);
   posix_spawn_file_actions_adddup2(&actions, result_write.get(), kResultFd);
 
-  // The node blocks SIGINT/SIGTERM for its ShutdownSignal and may ignore
-  // SIGPIPE; a worker process must be stoppable and see a broken pipe.
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+  // Its own process group: killing it also stops what its task started.
+  const SpawnAttributes attributes(/*own_process_group=*/true);
 
   std::string name = program_invocation_name;
   std::string flag = kWorkerProcessFlag;
   std::string parent = absl::StrCat(::getpid());
   char* argv[] = {name.data(), flag.data(), parent.data(), nullptr};
   pid_t pid = 0;
-  int err = posix_spawn(&pid, executable.c_str(), &actions, &attr, argv, environ);
-  posix_spawnattr_destroy(&attr);
+  int err = posix_spawn(&pid, executable.c_str(), &actions, attributes.get(), argv, environ);
   posix_spawn_file_actions_destroy(&actions);
   if (err != 0) {
     return absl::InternalError(
