@@ -13,6 +13,7 @@
 #include "common/shutdown_signal.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/resource_quota.h"
 #include "grpcpp/server_builder.h"
 #include "server/core/clock.h"
 #include "server/scheduler_runtime.h"
@@ -87,6 +88,10 @@ int Run(const Flags& flags, ShutdownSignal& shutdown) {
   int bound_port = 0;
   builder.AddListeningPort(flags.listen, grpc::InsecureServerCredentials(), &bound_port);
   builder.SetMaxReceiveMessageSize(64 << 20);
+  // Every stream holds a thread: past this, new calls get RESOURCE_EXHAUSTED.
+  grpc::ResourceQuota quota("netpoold");
+  quota.SetMaxThreads(4096);
+  builder.SetResourceQuota(quota);
   // Notice a dead peer on an idle stream within ~30 s.
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 20'000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10'000);

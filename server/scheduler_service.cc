@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
 #include "common/job_id.h"
+#include "server/stream_thread.h"
 
 namespace netpool {
 namespace {
@@ -49,7 +50,7 @@ grpc::Status SchedulerService::Watch(
     grpc::ServerReaderWriter<v1::WatchResponse, v1::WatchRequest>* stream) {
   auto watcher = std::make_shared<ResultWatcher>();
   // One writer per stream; results that finish together go out together.
-  std::thread writer([&] {
+  absl::StatusOr<std::thread> writer = StartThread([&] {
     std::vector<v1::JobResult> batch;
     while (watcher->outbox.PopAll(&batch)) {
       v1::WatchResponse response;
@@ -58,6 +59,7 @@ grpc::Status SchedulerService::Watch(
       if (!stream->Write(response)) break;
     }
   });
+  if (!writer.ok()) return ToGrpcStatus(writer.status());
   grpc::Status status = grpc::Status::OK;
   v1::WatchRequest request;
   while (stream->Read(&request)) {
@@ -68,7 +70,7 @@ grpc::Status SchedulerService::Watch(
   }
   runtime_->Unwatch(watcher);
   watcher->outbox.Close();
-  writer.join();
+  writer->join();
   return status;
 }
 

@@ -6,6 +6,7 @@
 #include "common/grpc_status.h"
 #include "common/job_id.h"
 #include "server/core/job_spec_validation.h"
+#include "server/stream_thread.h"
 
 namespace netpool {
 namespace {
@@ -67,8 +68,7 @@ grpc::Status WorkerHubService::Connect(
   if (!info.ok()) return ToGrpcStatus(info.status());
 
   auto outbox = std::make_shared<WorkerOutbox>();
-  const WorkerId worker = runtime_->ConnectWorker(*std::move(info), outbox);
-  std::thread writer([&] {
+  absl::StatusOr<std::thread> writer = StartThread([&] {
     std::vector<v1::SchedulerMessage> batch;
     while (outbox->PopAll(&batch)) {
       v1::SchedulerMessage merged;
@@ -77,6 +77,8 @@ grpc::Status WorkerHubService::Connect(
       if (!stream->Write(merged)) break;
     }
   });
+  if (!writer.ok()) return ToGrpcStatus(writer.status());
+  const WorkerId worker = runtime_->ConnectWorker(*std::move(info), outbox);
   grpc::Status status = grpc::Status::OK;
   while (stream->Read(&message)) {
     if (absl::Status s = CheckWorkerMessage(message); !s.ok()) {
@@ -87,7 +89,7 @@ grpc::Status WorkerHubService::Connect(
   }
   runtime_->DisconnectWorker(worker);  // also closes the outbox
   outbox->Close();
-  writer.join();
+  writer->join();
   return status;
 }
 

@@ -95,6 +95,8 @@ int Spawn(const std::vector<std::string>& argv, const CommandOptions& options, i
   }
   posix_spawn_file_actions_adddup2(&actions, stdout_fd, STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(&actions, stderr_fd, STDERR_FILENO);
+  // The command sees only stdin/stdout/stderr, not the worker's pipes.
+  posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
   if (!options.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, options.cwd.c_str());
 
   const SpawnAttributes attributes;

@@ -45,6 +45,8 @@ absl::StatusOr<LaunchedProcess> LaunchWorkerProcess(const std::string& executabl
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&actions, task_read.get(), kTaskFd);
   posix_spawn_file_actions_adddup2(&actions, result_write.get(), kResultFd);
+  // Nothing else the node holds (inherited without close-on-exec) leaks in.
+  posix_spawn_file_actions_addclosefrom_np(&actions, kResultFd + 1);
 
   // Its own process group: killing it also stops what its task started.
   const SpawnAttributes attributes(/*own_process_group=*/true);

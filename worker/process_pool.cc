@@ -167,6 +167,18 @@ void ProcessPool::Dispatch(std::vector<v1::JobResult>* results) {
       results->push_back(Finished(assignment.job_id(), v1::FAILED, written));
       continue;
     }
+    if (!written.ok()) {
+      // The process died or stopped reading before it had the whole frame,
+      // so the job never started there: another process takes it, and this
+      // one is replaced.
+      spdlog::debug("cannot send job {} to worker process {}: {}", assignment.job_id(),
+                    process.pid, written.ToString());
+      queue_.push_front(std::move(*task.mutable_assignment()));
+      process.retiring = true;
+      process.kill_at = absl::Now();
+      ::kill(-process.pid, SIGKILL);
+      continue;
+    }
     process.busy = true;
     process.job_id = assignment.job_id();
     process.timeout_seconds = assignment.timeout_seconds();
@@ -174,13 +186,6 @@ void ProcessPool::Dispatch(std::vector<v1::JobResult>* results) {
                            ? absl::Now() + absl::Seconds(assignment.timeout_seconds())
                            : absl::InfiniteFuture();
     process.ending = Process::Ending::kNone;
-    if (!written.ok()) {
-      // The process is dying or stopped reading; make sure it is gone so the
-      // end of its result pipe reports the job.
-      spdlog::debug("cannot send job {} to worker process {}: {}", process.job_id, process.pid,
-                    written.ToString());
-      ::kill(-process.pid, SIGKILL);
-    }
   }
 }
 

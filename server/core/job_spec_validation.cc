@@ -74,19 +74,13 @@ absl::Status ValidateJobSpec(const v1::JobSpec& spec) {
     return absl::InvalidArgumentError(
         absl::StrCat("max_attempts must be between 0 and ", kMaxAttemptsLimit));
   }
-  if (spec.labels_size() > kMaxLabels) {
-    return absl::InvalidArgumentError(absl::StrCat("at most ", kMaxLabels, " labels"));
+  if (spec.labels_size() > 0) {
+    // Accepting them without honouring them would run a job where it must not.
+    return absl::UnimplementedError("placement by labels is not supported yet");
   }
-  for (const auto& [key, value] : spec.labels()) {
-    if (key.empty() || key.size() > kMaxLabelLength || value.size() > kMaxLabelLength) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("label keys must be 1-", kMaxLabelLength, " bytes, values at most ",
-                       kMaxLabelLength));
-    }
-  }
-  if (spec.idempotency_key().size() > kMaxLabelLength) {
+  if (spec.idempotency_key().size() > kMaxIdempotencyKeyLength) {
     return absl::InvalidArgumentError(
-        absl::StrCat("idempotency_key is longer than ", kMaxLabelLength, " bytes"));
+        absl::StrCat("idempotency_key is longer than ", kMaxIdempotencyKeyLength, " bytes"));
   }
   return absl::OkStatus();
 }

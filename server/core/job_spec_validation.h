@@ -15,15 +15,14 @@ inline constexpr int kMaxArgsPerJob = 10'000;
 inline constexpr int kMaxChunkEntries = 100'000;
 inline constexpr size_t kMaxFunctionNameLength = 128;
 inline constexpr int kMaxAttemptsLimit = 100;
-inline constexpr int kMaxLabels = 64;
-inline constexpr size_t kMaxLabelLength = 256;
+inline constexpr size_t kMaxIdempotencyKeyLength = 256;
 
 // [A-Za-z0-9_.:-]{1,128}, not starting with '-'.
 bool IsValidFunctionName(std::string_view name);
 
 // kInvalidArgument naming the first bad field; kUnimplemented for features of
 // the contract that this version does not run yet (job references as
-// arguments).
+// arguments, placement by labels).
 absl::Status ValidateJobSpec(const v1::JobSpec& spec);
 
 }  // namespace netpool

@@ -54,6 +54,12 @@ TEST(JobSpecValidation, JobReferencesAreNotYetSupported) {
   EXPECT_EQ(ValidateJobSpec(spec).code(), absl::StatusCode::kUnimplemented);
 }
 
+TEST(JobSpecValidation, LabelsAreNotYetSupported) {
+  v1::JobSpec spec = Spec("f");
+  (*spec.mutable_labels())["gpu"] = "1";
+  EXPECT_EQ(ValidateJobSpec(spec).code(), absl::StatusCode::kUnimplemented);
+}
+
 TEST(JobSpecValidation, ChunkJobsTakeNoPlainArgs) {
   v1::JobSpec spec = Spec("f");
   spec.add_chunk()->add_items()->set_int_value(1);
