@@ -2,8 +2,6 @@
 // worker node, and of the scheduler.
 #include <signal.h>
 
-#include <fstream>
-#include <iterator>
 
 #include <string>
 #include <vector>
@@ -14,12 +12,13 @@
 #include "gtest/gtest.h"
 #include "netpool/netpool.h"
 #include "netpool/v1/netpool.grpc.pb.h"
+#include "tests/support/proc.h"
 #include "tests/support/test_cluster.h"
 
 namespace netpool {
 namespace {
 
-using ::netpool::testing::ChildPids;
+using ::netpool::testing::WaitUntilGone;
 using ::netpool::testing::TestCluster;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
@@ -43,18 +42,6 @@ bool WaitUntilRunning(const TestCluster& cluster, const std::string& id) {
   const absl::Time deadline = absl::Now() + absl::Seconds(30);
   while (absl::Now() < deadline) {
     if (StatusOf(cluster, id).state() == v1::RUNNING) return true;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return false;
-}
-
-bool WaitUntilGone(pid_t pid) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (absl::Now() < deadline) {
-    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-    std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-    const size_t close = content.rfind(')');
-    if (content.empty() || (close != std::string::npos && content[close + 2] == 'Z')) return true;
     absl::SleepFor(absl::Milliseconds(20));
   }
   return false;

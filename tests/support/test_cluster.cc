@@ -2,16 +2,15 @@
 
 #include <signal.h>
 
-#include <filesystem>
-#include <fstream>
-#include <iterator>
-#include <sstream>
+#include <cstring>
+
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/create_channel.h"
 #include "netpool/v1/netpool.grpc.pb.h"
+#include "tests/support/proc.h"
 
 namespace netpool::testing {
 
@@ -92,26 +91,6 @@ absl::StatusOr<int> TestCluster::AddWorker(int processes, std::vector<std::strin
     return s;
   }
   return worker_count() - 1;
-}
-
-std::vector<pid_t> ChildPids(pid_t pid) {
-  // Scan /proc rather than /proc/PID/task/*/children: any thread may spawn.
-  std::vector<pid_t> children;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    int candidate = 0;
-    if (!absl::SimpleAtoi(entry.path().filename().string(), &candidate)) continue;
-    std::ifstream stat(entry.path() / "stat");
-    std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-    // Fields after the parenthesised command name: state, ppid, ...
-    const size_t close = content.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream rest(content.substr(close + 1));
-    std::string state;
-    int parent = 0;
-    rest >> state >> parent;
-    if (parent == pid && state != "Z") children.push_back(candidate);
-  }
-  return children;
 }
 
 std::vector<pid_t> TestCluster::WorkerProcessPids(int index) const {

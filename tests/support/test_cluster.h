@@ -78,9 +78,6 @@ class TestCluster {
   int total_slots_ = 0;
 };
 
-// The children of `pid`, from /proc.
-std::vector<pid_t> ChildPids(pid_t pid);
-
 }  // namespace netpool::testing
 
 #endif  // NETPOOL_TESTS_SUPPORT_TEST_CLUSTER_H_

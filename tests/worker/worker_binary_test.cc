@@ -5,22 +5,20 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <filesystem>
-#include <fstream>
-#include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "tests/support/proc.h"
 #include "worker/command.h"
 
 namespace netpool {
 namespace {
+
+using ::netpool::testing::ChildPids;
+using ::netpool::testing::IsRunning;
 
 constexpr absl::Duration kWait = absl::Seconds(20);
 // Nothing listens on port 1: the node keeps retrying in the background.
@@ -34,37 +32,6 @@ CommandOutcome RunWorker(std::vector<std::string> args) {
   absl::StatusOr<CommandOutcome> outcome = RunCommand(args, options);
   EXPECT_TRUE(outcome.ok()) << outcome.status();
   return outcome.value_or(CommandOutcome{});
-}
-
-// Fields of /proc/PID/stat after the command name: state, ppid, ...
-std::optional<std::vector<std::string>> StatFields(pid_t pid) {
-  std::ifstream file("/proc/" + std::to_string(pid) + "/stat");
-  std::stringstream text;
-  text << file.rdbuf();
-  std::string stat = text.str();
-  size_t end_of_name = stat.rfind(')');
-  if (!file || end_of_name == std::string::npos) return std::nullopt;
-  return absl::StrSplit(stat.substr(end_of_name + 2), ' ');
-}
-
-// A process that is gone or a zombie no longer runs anything.
-bool Running(pid_t pid) {
-  std::optional<std::vector<std::string>> fields = StatFields(pid);
-  return fields.has_value() && (*fields)[0] != "Z";
-}
-
-std::vector<pid_t> ChildrenOf(pid_t parent) {
-  std::vector<pid_t> children;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    pid_t pid;
-    if (!absl::SimpleAtoi(entry.path().filename().string(), &pid)) continue;
-    std::optional<std::vector<std::string>> fields = StatFields(pid);
-    if (fields.has_value() && fields->size() > 1 && (*fields)[1] == std::to_string(parent) &&
-        (*fields)[0] != "Z") {
-      children.push_back(pid);
-    }
-  }
-  return children;
 }
 
 // Polls `condition` until it holds or kWait passes.
@@ -133,20 +100,20 @@ TEST(WorkerBinary, BadFlagsGiveOneLineAndExit64) {
 TEST(WorkerBinary, SigtermStopsTheNodeAndItsWorkerProcesses) {
   RunningNode node;
   std::vector<pid_t> workers;
-  ASSERT_TRUE(Eventually([&] { return (workers = ChildrenOf(node.pid())).size() == 2; }));
+  ASSERT_TRUE(Eventually([&] { return (workers = ChildPids(node.pid())).size() == 2; }));
   ::kill(node.pid(), SIGTERM);
   EXPECT_EQ(node.Wait(), 0);
-  for (pid_t worker : workers) EXPECT_FALSE(Running(worker)) << worker;
+  for (pid_t worker : workers) EXPECT_FALSE(IsRunning(worker)) << worker;
 }
 
 TEST(WorkerBinary, KillingTheNodeLeavesNoWorkerProcessBehind) {
   RunningNode node;
   std::vector<pid_t> workers;
-  ASSERT_TRUE(Eventually([&] { return (workers = ChildrenOf(node.pid())).size() == 2; }));
+  ASSERT_TRUE(Eventually([&] { return (workers = ChildPids(node.pid())).size() == 2; }));
   ::kill(node.pid(), SIGKILL);
   EXPECT_EQ(node.Wait(), 128 + SIGKILL);
   for (pid_t worker : workers) {
-    EXPECT_TRUE(Eventually([&] { return !Running(worker); })) << worker;
+    EXPECT_TRUE(Eventually([&] { return !IsRunning(worker); })) << worker;
   }
 }
 
