@@ -82,6 +82,17 @@ absl::StatusOr<v1::SubmitResponse> SchedulerClient::Submit(const v1::SubmitReque
   return Call(&v1::Scheduler::Stub::Submit, "Submit", request, options_.rpc_timeout);
 }
 
+absl::StatusOr<std::string> SchedulerClient::SubmitOne(v1::JobSpec spec) {
+  v1::SubmitRequest request;
+  *request.add_jobs() = std::move(spec);
+  absl::StatusOr<v1::SubmitResponse> response = Submit(request);
+  if (!response.ok()) return response.status();
+  if (response->job_ids_size() != 1) {
+    return absl::InternalError("the scheduler answered Submit without a job id");
+  }
+  return response->job_ids(0);
+}
+
 absl::StatusOr<v1::GetResponse> SchedulerClient::Get(const v1::GetRequest& request) {
   const absl::Duration deadline =
       request.timeout_seconds() < 0

@@ -52,6 +52,8 @@ class SchedulerClient {
   absl::Status WaitForConnection(absl::Duration timeout, ConnectMode mode);
 
   absl::StatusOr<v1::SubmitResponse> Submit(const v1::SubmitRequest& request);
+  // Submits one job and returns its id.
+  absl::StatusOr<std::string> SubmitOne(v1::JobSpec spec);
   // Waits as the request's timeout_seconds says (< 0: forever), so the RPC
   // deadline is that timeout plus rpc_timeout.
   absl::StatusOr<v1::GetResponse> Get(const v1::GetRequest& request);

@@ -20,17 +20,11 @@ struct ExecOptions {
 };
 
 int RunExec(const Context& context, const ExecOptions& options) {
-  v1::SubmitRequest request;
-  v1::JobSpec* spec = request.add_jobs();
-  *spec = ExecJob(options.argv, absl::Seconds(options.timeout));
   SchedulerClient scheduler(context.scheduler);
-  absl::StatusOr<v1::SubmitResponse> submitted = scheduler.Submit(request);
+  absl::StatusOr<std::string> submitted =
+      scheduler.SubmitOne(ExecJob(options.argv, absl::Seconds(options.timeout)));
   if (!submitted.ok()) return context.RpcFailed(submitted.status());
-  if (submitted->job_ids_size() != 1) {
-    context.Error("the scheduler answered Submit without a job id");
-    return kExitFailed;
-  }
-  const std::string& id = submitted->job_ids(0);
+  const std::string& id = *submitted;
   if (options.detach) {
     *context.out << id << '\n';
     return kExitOk;

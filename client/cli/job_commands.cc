@@ -42,18 +42,13 @@ struct SubmitOptions {
 };
 
 int RunSubmit(const Context& context, const SubmitOptions& options) {
-  v1::SubmitRequest request;
-  v1::JobSpec* spec = request.add_jobs();
-  spec->set_function(options.function);
-  for (const std::string& word : options.args) ToProto(ParseWord(word), spec->add_args());
+  v1::JobSpec spec;
+  spec.set_function(options.function);
+  for (const std::string& word : options.args) ToProto(ParseWord(word), spec.add_args());
   SchedulerClient scheduler(context.scheduler);
-  absl::StatusOr<v1::SubmitResponse> response = scheduler.Submit(request);
-  if (!response.ok()) return context.RpcFailed(response.status());
-  if (response->job_ids_size() != 1) {
-    context.Error("the scheduler answered Submit without a job id");
-    return kExitFailed;
-  }
-  *context.out << response->job_ids(0) << '\n';
+  absl::StatusOr<std::string> id = scheduler.SubmitOne(std::move(spec));
+  if (!id.ok()) return context.RpcFailed(id.status());
+  *context.out << *id << '\n';
   return kExitOk;
 }
 
