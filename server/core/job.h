@@ -1,11 +1,12 @@
 // Job is the scheduler's record of one submitted job: what to run, where it
-// is in its life (PENDING -> RUNNING -> SUCCEEDED | FAILED | CANCELLED) and,
-// once finished, its result.
+// is in its life (PENDING -> RUNNING -> SUCCEEDED | FAILED | CANCELLED), the
+// history of its attempts and, once finished, its result.
 #ifndef NETPOOL_SERVER_CORE_JOB_H_
 #define NETPOOL_SERVER_CORE_JOB_H_
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "netpool/v1/netpool.pb.h"
@@ -15,6 +16,15 @@ namespace netpool {
 using WorkerId = uint64_t;
 inline constexpr WorkerId kNoWorker = 0;
 
+// One run of a job on a worker node.
+struct Attempt {
+  int number = 0;
+  std::string worker;  // node name
+  absl::Time started = absl::InfinitePast();
+  absl::Time finished = absl::InfinitePast();  // InfinitePast while running
+  v1::JobError error;                          // code 0 = none
+};
+
 struct Job {
   v1::JobSpec spec;  // spec.job_id() is the job's id
   // Submission order; FIFO within a priority follows it.
@@ -22,12 +32,18 @@ struct Job {
   v1::JobState state = v1::PENDING;
   // Times the job has been handed to a worker.
   int attempt = 0;
-  WorkerId worker = kNoWorker;  // running on, or last ran on
-  std::string worker_name;
+  // Running on (kNoWorker: not running, or running on a node that has not
+  // come back since a scheduler restart).
+  WorkerId worker = kNoWorker;
+  std::string worker_name;  // node it runs or last ran on
   absl::Time submitted = absl::InfinitePast();
   absl::Time started = absl::InfinitePast();
   absl::Time finished = absl::InfinitePast();
-  v1::JobResult result;  // set when the job is finished
+  // A pending job waiting out its retry backoff runs no earlier than this.
+  absl::Time not_before = absl::InfinitePast();
+  std::vector<Attempt> attempts;  // oldest first
+  v1::JobResult result;           // set when the job is finished
+  bool fetched = false;           // result handed to a client
 
   const std::string& id() const { return spec.job_id(); }
   bool finished_state() const { return IsFinal(state); }

@@ -1,33 +1,77 @@
 // Store is where job records live. The scheduling core reads and changes jobs
-// only through it, and calls Update() after each change so that a durable
-// store can persist it; MemoryStore (server/store/) is the volatile one.
+// only through it and calls Update() after each change, so that a durable
+// store can persist it. MemoryStore (server/store/) is the volatile store,
+// SqliteStore the durable one.
+//
+// Writes are numbered. A volatile store's writes are durable at once; a
+// durable store commits them in groups on its own thread, and WaitDurable()
+// tells a caller when its write is safe (an acknowledged Submit, a result
+// handed to a client).
 #ifndef NETPOOL_SERVER_CORE_STORE_H_
 #define NETPOOL_SERVER_CORE_STORE_H_
 
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "server/core/job.h"
 
 namespace netpool {
 
+// Finished jobs by final state, as the store holds them.
+struct FinishedCounts {
+  int64_t succeeded = 0;
+  int64_t failed = 0;
+  int64_t cancelled = 0;
+};
+
+// All methods but WaitDurable() and durable_write() are called by one thread
+// at a time (the scheduler's lock holder).
 class Store {
  public:
   virtual ~Store() = default;
 
   // Adds new jobs, all or none. Error kAlreadyExists if an id is taken.
   virtual absl::Status Insert(std::vector<Job> jobs) = 0;
-  // The live record, or nullptr. The pointer stays valid until the job is
-  // erased; the caller that changes it must call Update().
+  // The record, or nullptr. An unfinished job's pointer is the live record
+  // and stays valid until the job is erased; the caller that changes it must
+  // call Update(). A finished job's record may be read back from disk into a
+  // cache: that pointer is valid only until the next call to the store.
   virtual Job* Find(const std::string& job_id) = 0;
-  virtual const Job* Find(const std::string& job_id) const = 0;
+  // The job submitted with this idempotency key, if the store holds one.
+  virtual std::optional<std::string> FindByIdempotencyKey(const std::string& key) = 0;
   // Records a change made through Find().
   virtual absl::Status Update(const Job& job) = 0;
-  // Visits jobs in submission order until `visit` returns false.
-  virtual void ForEach(const std::function<bool(const Job&)>& visit) const = 0;
+  // Records that a finished job's result was handed to a client.
+  virtual absl::Status MarkFetched(const std::string& job_id) = 0;
+  // Deletes the finished jobs whose results were fetched and that finished
+  // before `cutoff` (the result retention time has passed). Returns how many.
+  virtual int64_t EraseFetchedBefore(absl::Time cutoff) = 0;
+
+  // Visits all jobs in submission order until `visit` returns false.
+  virtual void ForEach(const std::function<bool(const Job&)>& visit) = 0;
+  // Visits the unfinished (PENDING, RUNNING) jobs in submission order; what
+  // the scheduler rebuilds its queues from after a restart.
+  virtual void ForEachUnfinished(const std::function<void(Job&)>& visit) = 0;
+  virtual FinishedCounts CountFinished() = 0;
+  // The highest job sequence number ever stored, 0 if none.
+  virtual uint64_t MaxSequence() = 0;
   virtual size_t size() const = 0;
+
+  // The number of the newest write (Insert, Update, MarkFetched, Erase...).
+  virtual uint64_t last_write() const = 0;
+  // Thread-safe: the newest write known durable.
+  virtual uint64_t durable_write() const = 0;
+  // Thread-safe; call without the scheduler's lock. Blocks until write
+  // `write` is durable; the commit's error if it failed.
+  virtual absl::Status WaitDurable(uint64_t write) = 0;
+  // Thread-safe; set once before use. Called from the commit thread (with no
+  // store lock held) after each group commit with the new durable_write().
+  virtual void SetDurableListener(std::function<void(uint64_t)> listener) = 0;
 };
 
 }  // namespace netpool

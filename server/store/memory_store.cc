@@ -1,5 +1,7 @@
 #include "server/store/memory_store.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 
 namespace netpool {
@@ -13,7 +15,12 @@ absl::Status MemoryStore::Insert(std::vector<Job> jobs) {
   }
   for (Job& job : jobs) {
     auto record = std::make_unique<Job>(std::move(job));
+    max_sequence_ = std::max(max_sequence_, record->sequence);
     by_sequence_[record->sequence] = record.get();
+    if (!record->spec.idempotency_key().empty()) {
+      by_idempotency_key_[record->spec.idempotency_key()] = record->id();
+    }
+    NoteIfErasable(*record);
     std::string id = record->id();
     by_id_.emplace(std::move(id), std::move(record));
   }
@@ -25,15 +32,69 @@ Job* MemoryStore::Find(const std::string& job_id) {
   return it == by_id_.end() ? nullptr : it->second.get();
 }
 
-const Job* MemoryStore::Find(const std::string& job_id) const {
-  auto it = by_id_.find(job_id);
-  return it == by_id_.end() ? nullptr : it->second.get();
+std::optional<std::string> MemoryStore::FindByIdempotencyKey(const std::string& key) {
+  auto it = by_idempotency_key_.find(key);
+  if (it == by_idempotency_key_.end()) return std::nullopt;
+  return it->second;
 }
 
-void MemoryStore::ForEach(const std::function<bool(const Job&)>& visit) const {
+absl::Status MemoryStore::Update(const Job& job) {
+  NoteIfErasable(job);
+  return absl::OkStatus();
+}
+
+absl::Status MemoryStore::MarkFetched(const std::string& job_id) {
+  Job* job = Find(job_id);
+  if (job == nullptr) return absl::NotFoundError(absl::StrCat("no job ", job_id));
+  job->fetched = true;
+  NoteIfErasable(*job);
+  return absl::OkStatus();
+}
+
+void MemoryStore::NoteIfErasable(const Job& job) {
+  if (job.fetched && job.finished_state()) erasable_.emplace(job.finished, job.sequence);
+}
+
+int64_t MemoryStore::EraseFetchedBefore(absl::Time cutoff) {
+  int64_t erased = 0;
+  while (!erasable_.empty() && erasable_.begin()->first < cutoff) {
+    const uint64_t sequence = erasable_.begin()->second;
+    erasable_.erase(erasable_.begin());
+    auto it = by_sequence_.find(sequence);
+    if (it == by_sequence_.end()) continue;
+    const std::string id = it->second->id();
+    if (!it->second->spec.idempotency_key().empty()) {
+      by_idempotency_key_.erase(it->second->spec.idempotency_key());
+    }
+    by_sequence_.erase(it);
+    by_id_.erase(id);
+    ++erased;
+  }
+  return erased;
+}
+
+void MemoryStore::ForEach(const std::function<bool(const Job&)>& visit) {
   for (const auto& [sequence, job] : by_sequence_) {
     if (!visit(*job)) return;
   }
 }
+
+void MemoryStore::ForEachUnfinished(const std::function<void(Job&)>& visit) {
+  for (const auto& [sequence, job] : by_sequence_) {
+    if (!job->finished_state()) visit(*job);
+  }
+}
+
+FinishedCounts MemoryStore::CountFinished() {
+  FinishedCounts counts;
+  for (const auto& [sequence, job] : by_sequence_) {
+    if (job->state == v1::SUCCEEDED) ++counts.succeeded;
+    if (job->state == v1::FAILED) ++counts.failed;
+    if (job->state == v1::CANCELLED) ++counts.cancelled;
+  }
+  return counts;
+}
+
+uint64_t MemoryStore::MaxSequence() { return max_sequence_; }
 
 }  // namespace netpool

@@ -1,11 +1,14 @@
 // MemoryStore keeps job records in RAM only (`netpoold --store memory`):
-// fastest, and everything is gone when the scheduler stops.
+// fastest, and everything is gone when the scheduler stops. Every write is
+// durable as soon as it is made.
 #ifndef NETPOOL_SERVER_STORE_MEMORY_STORE_H_
 #define NETPOOL_SERVER_STORE_MEMORY_STORE_H_
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -18,15 +21,32 @@ class MemoryStore final : public Store {
  public:
   absl::Status Insert(std::vector<Job> jobs) override;
   Job* Find(const std::string& job_id) override;
-  const Job* Find(const std::string& job_id) const override;
-  absl::Status Update(const Job& job) override { return absl::OkStatus(); }
-  void ForEach(const std::function<bool(const Job&)>& visit) const override;
+  std::optional<std::string> FindByIdempotencyKey(const std::string& key) override;
+  absl::Status Update(const Job& job) override;
+  absl::Status MarkFetched(const std::string& job_id) override;
+  int64_t EraseFetchedBefore(absl::Time cutoff) override;
+  void ForEach(const std::function<bool(const Job&)>& visit) override;
+  void ForEachUnfinished(const std::function<void(Job&)>& visit) override;
+  FinishedCounts CountFinished() override;
+  uint64_t MaxSequence() override;
   size_t size() const override { return by_id_.size(); }
 
+  uint64_t last_write() const override { return 0; }
+  uint64_t durable_write() const override { return 0; }
+  absl::Status WaitDurable(uint64_t write) override { return absl::OkStatus(); }
+  void SetDurableListener(std::function<void(uint64_t)> listener) override {}
+
  private:
+  // Fetched finished jobs become erasable once their finish time is old
+  // enough: (finished, sequence) keeps them in that order.
+  void NoteIfErasable(const Job& job);
+
   // Jobs are heap nodes so pointers handed out stay valid as the maps grow.
   absl::flat_hash_map<std::string, std::unique_ptr<Job>> by_id_;
   std::map<uint64_t, Job*> by_sequence_;
+  absl::flat_hash_map<std::string, std::string> by_idempotency_key_;
+  std::set<std::pair<absl::Time, uint64_t>> erasable_;
+  uint64_t max_sequence_ = 0;
 };
 
 }  // namespace netpool
