@@ -14,7 +14,8 @@ size_t DefaultChunkSize(size_t items, int slots) {
   return std::max<size_t>(1, (items + jobs - 1) / jobs);
 }
 
-ChunkPlan::ChunkPlan(size_t items, size_t chunksize) : chunksize_(chunksize) {
+ChunkPlan::ChunkPlan(size_t items, size_t chunksize)
+    : items_(items), chunksize_(chunksize) {
   for (size_t first = 0; first < items; first += chunksize_) {
     chunks_.push_back(Chunk{first, std::min(chunksize_, items - first)});
   }

@@ -36,6 +36,8 @@ class ChunkPlan {
   ChunkPlan(size_t items, size_t chunksize);
 
   const std::vector<Chunk>& chunks() const { return chunks_; }
+  // The number of calls across all chunks.
+  size_t items() const { return items_; }
 
   // The job for `chunk`, moving its argument lists out of `arg_lists`.
   v1::JobSpec MakeJob(std::string_view function, std::vector<ValueList>* arg_lists,
@@ -50,6 +52,7 @@ class ChunkPlan {
  private:
   bool chunked() const { return chunksize_ > 1; }
 
+  const size_t items_;
   const size_t chunksize_;
   std::vector<Chunk> chunks_;
 };

@@ -1,4 +1,5 @@
-// Pool and AsyncResult: the public face of internal::PoolClient.
+// Pool, AsyncResult, MapResult and IMapIterator: the public face of
+// internal::PoolClient and the map states.
 #include "netpool/pool.h"
 
 #include <algorithm>
@@ -7,6 +8,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/chunk_plan.h"
+#include "client/imap_state.h"
+#include "client/map_result_state.h"
 #include "client/pool_client.h"
 #include "client/result_state.h"
 #include "common/value_proto.h"
@@ -15,6 +18,68 @@ namespace netpool {
 namespace {
 
 absl::Status NoJob() { return absl::FailedPreconditionError("AsyncResult has no job"); }
+absl::Status NoMap() { return absl::FailedPreconditionError("MapResult has no map"); }
+
+// Each item as a one-argument list, the form Starmap takes.
+std::vector<ValueList> OneArgumentEach(std::vector<Value> items) {
+  std::vector<ValueList> arg_lists;
+  arg_lists.reserve(items.size());
+  for (Value& item : items) arg_lists.push_back(ValueList{std::move(item)});
+  return arg_lists;
+}
+
+// The jobs of one map call: one per chunk of `plan`, each reporting its
+// outcome to `sink` (a MapResultState or an IMapState) as chunk i.
+template <typename Sink>
+absl::StatusOr<std::shared_ptr<const internal::JobHandles>> SubmitChunks(
+    internal::PoolClient& client, std::string_view fn, std::vector<ValueList> arg_lists,
+    const ChunkPlan& plan, const CallOptions& call, const std::shared_ptr<Sink>& sink) {
+  std::vector<v1::JobSpec> specs;
+  std::vector<CallOptions> options;
+  specs.reserve(plan.chunks().size());
+  options.reserve(plan.chunks().size());
+  for (size_t i = 0; i < plan.chunks().size(); ++i) {
+    specs.push_back(plan.MakeJob(fn, &arg_lists, plan.chunks()[i]));
+    CallOptions& job = options.emplace_back(call);
+    // The sink holds no handle on the client, so these do not keep it alive.
+    job.callback = [sink, i](const Value& value) { sink->ChunkDone(i, value); };
+    job.error_callback = [sink, i](const absl::Status& error) { sink->ChunkDone(i, error); };
+  }
+  absl::StatusOr<internal::JobHandles> jobs = client.SubmitAll(std::move(specs), options);
+  if (!jobs.ok()) return jobs.status();
+  return std::make_shared<const internal::JobHandles>(*std::move(jobs));
+}
+
+// Why a map call cannot start (checked before anything is submitted, so that
+// an empty map on a closed pool fails too, as in Python), or OK.
+absl::Status CheckMapCall(const internal::PoolClient& client, const MapOptions& options) {
+  if (absl::Status open = client.CheckOpen(); !open.ok()) return open;
+  if (options.chunksize < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("chunksize must be 1 or more (0: the default), not ", options.chunksize));
+  }
+  return absl::OkStatus();
+}
+
+// IMap and IMapUnordered, which differ only in the order results come out.
+IMapIterator StartIMap(internal::PoolClient& client, internal::IMapState::Order order,
+                       std::string_view fn, std::vector<Value> items, MapOptions options) {
+  auto failed = [](absl::Status error) {
+    return IMapIterator(std::make_shared<internal::IMapState>(std::move(error)), nullptr);
+  };
+  if (absl::Status usable = CheckMapCall(client, options); !usable.ok()) return failed(usable);
+  if (options.call.callback || options.call.error_callback) {
+    return failed(absl::InvalidArgumentError(
+        "IMap and IMapUnordered take no callbacks (as Python's imap): the iterator hands "
+        "over each result; use MapAsync for callbacks"));
+  }
+  const ChunkPlan plan(items.size(), static_cast<size_t>(std::max(options.chunksize, 1)));
+  auto state = std::make_shared<internal::IMapState>(plan, order);
+  absl::StatusOr<std::shared_ptr<const internal::JobHandles>> jobs =
+      SubmitChunks(client, fn, OneArgumentEach(std::move(items)), plan, options.call, state);
+  if (!jobs.ok()) return failed(jobs.status());
+  return IMapIterator(std::move(state), *std::move(jobs));
+}
 
 }  // namespace
 
@@ -59,6 +124,56 @@ const std::string& AsyncResult::id() const {
   return state_ != nullptr ? state_->job_id : *kNoId;
 }
 
+AsyncResult::operator Value() const { return JobRef{id()}; }
+
+// ---------------------------------------------------------------- MapResult
+
+MapResult::MapResult(std::shared_ptr<internal::MapResultState> state,
+                     std::shared_ptr<const internal::JobHandles> jobs)
+    : state_(std::move(state)), jobs_(std::move(jobs)) {}
+
+absl::StatusOr<std::vector<Value>> MapResult::Get(absl::Duration timeout) const {
+  if (state_ == nullptr) return NoMap();
+  if (!state_->WaitUntil(absl::Now() + timeout)) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("map did not finish within ", absl::FormatDuration(timeout)));
+  }
+  return state_->result();
+}
+
+bool MapResult::Wait(absl::Duration timeout) const {
+  return state_ != nullptr && state_->WaitUntil(absl::Now() + timeout);
+}
+
+bool MapResult::Ready() const { return state_ != nullptr && state_->Ready(); }
+
+absl::StatusOr<bool> MapResult::Successful() const {
+  if (state_ == nullptr) return NoMap();
+  if (!state_->Ready()) return absl::FailedPreconditionError("map has not finished");
+  return state_->result().ok();
+}
+
+absl::Status MapResult::Cancel() const {
+  if (state_ == nullptr) return NoMap();
+  if (jobs_ == nullptr || jobs_->empty()) return absl::OkStatus();
+  std::shared_ptr<internal::PoolClient> client = jobs_->front()->client.lock();
+  return client->Cancel(*jobs_);
+}
+
+// ---------------------------------------------------------------- IMapIterator
+
+IMapIterator::IMapIterator(std::shared_ptr<internal::IMapState> state,
+                           std::shared_ptr<const internal::JobHandles> jobs)
+    : state_(std::move(state)), jobs_(std::move(jobs)) {}
+IMapIterator::IMapIterator(IMapIterator&&) noexcept = default;
+IMapIterator& IMapIterator::operator=(IMapIterator&&) noexcept = default;
+IMapIterator::~IMapIterator() = default;
+
+absl::StatusOr<Value> IMapIterator::Next(absl::Duration timeout) {
+  if (state_ == nullptr) return absl::OutOfRangeError("the iterator has no results");
+  return state_->Next(absl::Now() + timeout);
+}
+
 // ---------------------------------------------------------------- Pool
 
 absl::StatusOr<Pool> Pool::Connect(std::string address, ConnectOptions options) {
@@ -86,56 +201,59 @@ absl::StatusOr<Value> Pool::Apply(std::string_view fn, std::vector<Value> args,
   return ApplyAsync(fn, std::move(args), std::move(options)).Get();
 }
 
+MapResult Pool::MapAsync(std::string_view fn, std::vector<Value> items, MapOptions options) {
+  return StarmapAsync(fn, OneArgumentEach(std::move(items)), std::move(options));
+}
+
+MapResult Pool::StarmapAsync(std::string_view fn, std::vector<std::vector<Value>> items,
+                             MapOptions options) {
+  auto failed = [](absl::Status error) {
+    return MapResult(std::make_shared<internal::MapResultState>(std::move(error)), nullptr);
+  };
+  if (absl::Status usable = CheckMapCall(*client_, options); !usable.ok()) return failed(usable);
+  size_t chunksize = static_cast<size_t>(options.chunksize);
+  if (chunksize == 0 && !items.empty()) {
+    absl::StatusOr<int> slots = Slots();
+    if (!slots.ok()) return failed(slots.status());
+    chunksize = DefaultChunkSize(items.size(), *slots);
+  }
+  const ChunkPlan plan(items.size(), std::max<size_t>(chunksize, 1));
+  auto state = std::make_shared<internal::MapResultState>(
+      plan, internal::MapResultState::Callbacks{options.call.callback,
+                                                options.call.error_callback});
+  absl::StatusOr<std::shared_ptr<const internal::JobHandles>> jobs =
+      SubmitChunks(*client_, fn, std::move(items), plan, options.call, state);
+  if (!jobs.ok()) return failed(jobs.status());
+  return MapResult(std::move(state), *std::move(jobs));
+}
+
 absl::StatusOr<std::vector<Value>> Pool::Map(std::string_view fn, std::vector<Value> items,
                                              MapOptions options) {
-  std::vector<ValueList> arg_lists;
-  arg_lists.reserve(items.size());
-  for (Value& item : items) arg_lists.push_back(ValueList{std::move(item)});
-  return Starmap(fn, std::move(arg_lists), std::move(options));
+  return MapAsync(fn, std::move(items), std::move(options)).Get();
 }
 
 absl::StatusOr<std::vector<Value>> Pool::Starmap(std::string_view fn,
                                                  std::vector<std::vector<Value>> items,
                                                  MapOptions options) {
-  if (items.empty()) return std::vector<Value>();
-  size_t chunksize = static_cast<size_t>(std::max(options.chunksize, 0));
-  if (chunksize == 0) {
-    absl::StatusOr<int> slots = Slots();
-    if (!slots.ok()) return slots.status();
-    chunksize = DefaultChunkSize(items.size(), *slots);
-  }
-  // The callbacks are for the whole map, as in Python's map_async.
-  CallOptions job_options = options.call;
-  job_options.callback = nullptr;
-  job_options.error_callback = nullptr;
-
-  const ChunkPlan plan(items.size(), chunksize);
-  std::vector<std::shared_ptr<internal::ResultState>> jobs;
-  jobs.reserve(plan.chunks().size());
-  for (const ChunkPlan::Chunk& chunk : plan.chunks()) {
-    jobs.push_back(client_->Submit(plan.MakeJob(fn, &items, chunk), job_options));
-  }
-
-  std::vector<Value> results;
-  results.reserve(items.size());
-  absl::Status first_error;
-  for (size_t i = 0; i < jobs.size(); ++i) {
-    jobs[i]->WaitUntil(absl::InfiniteFuture());
-    absl::StatusOr<std::vector<Value>> chunk_results =
-        plan.ItemResults(jobs[i]->outcome().value, plan.chunks()[i]);
-    if (!chunk_results.ok()) {
-      if (first_error.ok()) first_error = chunk_results.status();
-      continue;
-    }
-    for (Value& result : *chunk_results) results.push_back(std::move(result));
-  }
-  if (!first_error.ok()) {
-    if (options.call.error_callback) options.call.error_callback(first_error);
-    return first_error;
-  }
-  if (options.call.callback) options.call.callback(Value(results));
-  return results;
+  return StarmapAsync(fn, std::move(items), std::move(options)).Get();
 }
+
+IMapIterator Pool::IMap(std::string_view fn, std::vector<Value> items, MapOptions options) {
+  return StartIMap(*client_, internal::IMapState::Order::kInput, fn, std::move(items),
+                   std::move(options));
+}
+
+IMapIterator Pool::IMapUnordered(std::string_view fn, std::vector<Value> items,
+                                 MapOptions options) {
+  return StartIMap(*client_, internal::IMapState::Order::kCompletion, fn, std::move(items),
+                   std::move(options));
+}
+
+void Pool::Close() { client_->Close(); }
+
+absl::Status Pool::Join() { return client_->Join(); }
+
+void Pool::Terminate() { client_->Terminate(); }
 
 absl::StatusOr<int> Pool::Slots() {
   absl::StatusOr<v1::GetStatsResponse> stats = client_->scheduler().GetStats();

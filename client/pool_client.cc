@@ -1,9 +1,10 @@
 #include "client/pool_client.h"
 
-#include <exception>
+#include <algorithm>
 #include <thread>
 #include <utility>
 
+#include "client/user_callback.h"
 #include "common/job_id.h"
 #include "spdlog/spdlog.h"
 
@@ -11,18 +12,16 @@ namespace netpool {
 namespace internal {
 namespace {
 
-// User callbacks must not take a library thread down with them.
-template <typename Callback, typename Arg>
-void RunCallback(const Callback& callback, const Arg& arg, const std::string& job_id) {
-  if (!callback) return;
-  try {
-    callback(arg);
-  } catch (const std::exception& e) {
-    spdlog::error("callback of job {} threw: {}", job_id, e.what());
-  } catch (...) {
-    spdlog::error("callback of job {} threw a non-standard exception", job_id);
-  }
-}
+// Ids per Cancel RPC, well below the scheduler's limit per request.
+constexpr size_t kMaxIdsPerCancel = 10'000;
+
+// How long Terminate waits for the cancelled jobs' results to come back.
+constexpr absl::Duration kTerminateWait = absl::Seconds(10);
+// How long a Submit is sent again while the scheduler is unavailable (a
+// restart takes a few seconds; a dead scheduler should not hang callers).
+constexpr absl::Duration kResendWindow = absl::Seconds(60);
+
+absl::Status PoolIsClosed() { return absl::FailedPreconditionError("pool is closed"); }
 
 // Errors about what was sent rather than about getting it there.
 bool IsRequestError(absl::StatusCode code) {
@@ -67,50 +66,182 @@ PoolClient::~PoolClient() {
 }
 
 void PoolClient::Delete(PoolClient* client) {
-  if (client->submit_queue_->OnSenderThread() || client->watcher_->OnReaderThread()) {
+  if (client->OnLibraryThread()) {
     std::thread([client] { delete client; }).detach();
   } else {
     delete client;
   }
 }
 
-std::shared_ptr<ResultState> PoolClient::Submit(v1::JobSpec spec, const CallOptions& options) {
-  spec.set_job_id(NewJobId());
-  if (options.timeout > absl::ZeroDuration()) {
-    spec.set_timeout_seconds(absl::ToDoubleSeconds(options.timeout));
-  }
-  spec.set_max_attempts(options.max_attempts);
-  spec.set_priority(options.priority);
-  spec.mutable_labels()->insert(options.labels.begin(), options.labels.end());
+bool PoolClient::OnLibraryThread() const {
+  return submit_queue_->OnSenderThread() || watcher_->OnReaderThread();
+}
 
-  auto state = std::make_shared<ResultState>(spec.job_id(), weak_from_this());
-  {
-    absl::MutexLock lock(&mutex_);
-    pending_[spec.job_id()] = Pending{state, options.callback, options.error_callback};
-  }
-  submit_queue_->Push(std::move(spec));
+std::shared_ptr<ResultState> PoolClient::Handle(std::shared_ptr<ResultState> state) {
   // The handle owns the client as well as the state (aliasing constructor).
-  struct Handle {
+  struct Owner {
     std::shared_ptr<PoolClient> client;
     std::shared_ptr<ResultState> state;
   };
-  auto handle = std::make_shared<Handle>(Handle{shared_from_this(), std::move(state)});
-  return std::shared_ptr<ResultState>(handle, handle->state.get());
+  auto owner = std::make_shared<Owner>(Owner{shared_from_this(), std::move(state)});
+  return std::shared_ptr<ResultState>(owner, owner->state.get());
+}
+
+std::shared_ptr<ResultState> PoolClient::Submit(v1::JobSpec spec, const CallOptions& options) {
+  std::vector<v1::JobSpec> specs;
+  specs.push_back(std::move(spec));
+  absl::StatusOr<std::vector<std::shared_ptr<ResultState>>> submitted =
+      SubmitAll(std::move(specs), {options});
+  if (submitted.ok()) return std::move(submitted->front());
+  auto refused = std::make_shared<ResultState>("", weak_from_this());
+  refused->Complete(Outcome{v1::JOB_STATE_UNSPECIFIED, submitted.status(), Value()});
+  return Handle(std::move(refused));
+}
+
+absl::StatusOr<std::vector<std::shared_ptr<ResultState>>> PoolClient::SubmitAll(
+    std::vector<v1::JobSpec> specs, const std::vector<CallOptions>& options) {
+  std::vector<std::shared_ptr<ResultState>> states;
+  states.reserve(specs.size());
+  for (size_t i = 0; i < specs.size(); ++i) {
+    v1::JobSpec& spec = specs[i];
+    spec.set_job_id(options[i].idempotency_key.empty()
+                        ? NewJobId()
+                        : JobIdForIdempotencyKey(options[i].idempotency_key));
+    if (options[i].timeout > absl::ZeroDuration()) {
+      spec.set_timeout_seconds(absl::ToDoubleSeconds(options[i].timeout));
+    }
+    spec.set_max_attempts(options[i].max_attempts);
+    spec.set_retry_on_error(options[i].retry_on_error);
+    spec.set_retry_backoff_seconds(absl::ToDoubleSeconds(options[i].retry_backoff));
+    spec.set_idempotency_key(options[i].idempotency_key);
+    spec.set_priority(options[i].priority);
+    spec.mutable_labels()->insert(options[i].labels.begin(), options[i].labels.end());
+    states.push_back(std::make_shared<ResultState>(spec.job_id(), weak_from_this()));
+  }
+  {
+    absl::MutexLock lock(&mutex_);
+    if (closed_) return PoolIsClosed();
+    for (size_t i = 0; i < specs.size(); ++i) {
+      pending_[specs[i].job_id()] =
+          Pending{states[i], options[i].callback, options[i].error_callback};
+    }
+    outstanding_ += specs.size();
+  }
+  for (v1::JobSpec& spec : specs) submit_queue_->Push(std::move(spec));
+  for (std::shared_ptr<ResultState>& state : states) state = Handle(std::move(state));
+  return states;
 }
 
 absl::Status PoolClient::Cancel(const ResultState& job) {
   job.WaitSubmitted();
-  if (job.Ready() && job.outcome().state == v1::JOB_STATE_UNSPECIFIED) return absl::OkStatus();
-  v1::CancelRequest request;
-  request.add_job_ids(job.job_id);
-  return scheduler_->Cancel(request).status();
+  if (job.Ready()) return absl::OkStatus();
+  return CancelIds({job.job_id});
+}
+
+absl::Status PoolClient::Cancel(const std::vector<std::shared_ptr<ResultState>>& jobs) {
+  std::vector<std::string> ids;
+  for (const std::shared_ptr<ResultState>& job : jobs) {
+    job->WaitSubmitted();
+    if (!job->Ready()) ids.push_back(job->job_id);
+  }
+  return CancelIds(ids);
+}
+
+absl::Status PoolClient::CancelIds(const std::vector<std::string>& ids) {
+  absl::Status first_error;
+  for (size_t first = 0; first < ids.size(); first += kMaxIdsPerCancel) {
+    v1::CancelRequest request;
+    const size_t last = std::min(ids.size(), first + kMaxIdsPerCancel);
+    for (size_t i = first; i < last; ++i) request.add_job_ids(ids[i]);
+    absl::Status status = scheduler_->Cancel(request).status();
+    if (absl::IsNotFound(status) && request.job_ids_size() > 1) {
+      // The scheduler stops at an id it no longer knows (its result was
+      // fetched and has expired): cancel each alone so the others still go.
+      status = absl::OkStatus();
+      for (const std::string& id : request.job_ids()) {
+        v1::CancelRequest one;
+        one.add_job_ids(id);
+        absl::Status alone = scheduler_->Cancel(one).status();
+        if (!absl::IsNotFound(alone) && status.ok()) status = alone;
+      }
+    }
+    if (first_error.ok()) first_error = status;
+  }
+  return first_error;
+}
+
+void PoolClient::Close() {
+  absl::MutexLock lock(&mutex_);
+  closed_ = true;
+}
+
+absl::Status PoolClient::CheckOpen() const {
+  absl::MutexLock lock(&mutex_);
+  return closed_ ? PoolIsClosed() : absl::OkStatus();
+}
+
+absl::Status PoolClient::Join() {
+  if (OnLibraryThread()) {
+    return absl::FailedPreconditionError("Join called from a callback would wait for itself");
+  }
+  absl::MutexLock lock(&mutex_);
+  if (!closed_) {
+    return absl::FailedPreconditionError(
+        "the pool is still running: call Close() or Terminate() before Join()");
+  }
+  mutex_.Await(absl::Condition(
+      +[](size_t* outstanding) { return *outstanding == 0; }, &outstanding_));
+  return absl::OkStatus();
+}
+
+void PoolClient::Terminate() {
+  std::vector<std::string> submitted;
+  {
+    absl::MutexLock lock(&mutex_);
+    closed_ = true;
+    terminated_ = true;
+    for (const auto& [id, pending] : pending_) {
+      if (pending.submitted) submitted.push_back(id);
+    }
+  }
+  // The others are still on their way to the scheduler; SendBatch cancels
+  // them when their Submit returns.
+  if (absl::Status status = CancelIds(submitted); !status.ok()) {
+    spdlog::warn("Terminate could not cancel {} jobs: {}", submitted.size(), status.ToString());
+  }
+  // A callback that terminates must not wait for results that only its own
+  // thread can deliver.
+  if (OnLibraryThread()) return;
+  absl::MutexLock lock(&mutex_);
+  mutex_.AwaitWithTimeout(
+      absl::Condition(+[](size_t* outstanding) { return *outstanding == 0; }, &outstanding_),
+      kTerminateWait);
+}
+
+absl::StatusOr<v1::SubmitResponse> PoolClient::SubmitResending(const v1::SubmitRequest& request) {
+  // The jobs carry their ids, and the scheduler takes a job it already holds
+  // as the same job: a Submit cut off by a scheduler crash or restart is
+  // simply sent again, and none is lost or doubled.
+  const absl::Time give_up = absl::Now() + kResendWindow;
+  absl::Duration pause = absl::Milliseconds(100);
+  while (true) {
+    absl::StatusOr<v1::SubmitResponse> response = scheduler_->Submit(request);
+    if (response.ok() || response.status().code() != absl::StatusCode::kUnavailable ||
+        absl::Now() + pause > give_up) {
+      return response;
+    }
+    spdlog::debug("Submit of {} jobs: {}; sending again", request.jobs_size(),
+                  response.status().ToString());
+    absl::SleepFor(pause);
+    pause = std::min(pause * 2, absl::Seconds(2));
+  }
 }
 
 void PoolClient::SendBatch(std::vector<v1::JobSpec> batch) {
   v1::SubmitRequest request;
   request.mutable_jobs()->Reserve(static_cast<int>(batch.size()));
   for (v1::JobSpec& spec : batch) *request.add_jobs() = std::move(spec);
-  absl::StatusOr<v1::SubmitResponse> response = scheduler_->Submit(request);
+  absl::StatusOr<v1::SubmitResponse> response = SubmitResending(request);
   if (!response.ok() && request.jobs_size() > 1 && IsRequestError(response.status().code())) {
     // A Submit is all or nothing, and coalescing put unrelated calls in this
     // one: send each job alone so that only the bad one fails.
@@ -127,15 +258,24 @@ void PoolClient::SendBatch(std::vector<v1::JobSpec> batch) {
   }
   std::vector<std::string> ids;
   ids.reserve(request.jobs_size());
+  bool terminated;
   {
     absl::MutexLock lock(&mutex_);
     for (const v1::JobSpec& spec : request.jobs()) {
       ids.push_back(spec.job_id());
       auto it = pending_.find(spec.job_id());
-      if (it != pending_.end()) it->second.state->MarkSubmitted();
+      if (it == pending_.end()) continue;
+      it->second.submitted = true;
+      it->second.state->MarkSubmitted();
+    }
+    terminated = terminated_;
+  }
+  watcher_->Watch(ids);
+  if (terminated) {
+    if (absl::Status status = CancelIds(ids); !status.ok()) {
+      spdlog::warn("Terminate could not cancel {} jobs: {}", ids.size(), status.ToString());
     }
   }
-  watcher_->Watch(std::move(ids));
 }
 
 void PoolClient::OnResult(v1::JobResult result) {
@@ -151,12 +291,15 @@ void PoolClient::Finish(const std::string& job_id, Outcome outcome) {
     pending = std::move(it->second);
     pending_.erase(it);
   }
+  const std::string what = "job " + job_id;
   if (outcome.value.ok()) {
-    RunCallback(pending.callback, *outcome.value, job_id);
+    RunUserCallback(pending.callback, *outcome.value, what);
   } else {
-    RunCallback(pending.error_callback, outcome.value.status(), job_id);
+    RunUserCallback(pending.error_callback, outcome.value.status(), what);
   }
   pending.state->Complete(std::move(outcome));
+  absl::MutexLock lock(&mutex_);
+  --outstanding_;
 }
 
 }  // namespace internal

@@ -48,12 +48,32 @@ class PoolClient : public std::enable_shared_from_this<PoolClient> {
   // handle on the job's result that also keeps this client alive. The
   // callbacks in `options` run once, on a library thread, before the result
   // becomes ready (as in Python), even if every handle is gone by then; a
-  // callback that throws is logged.
+  // callback that throws is logged. After Close() the handle is ready at once
+  // with kFailedPrecondition "pool is closed" and no callback runs.
   std::shared_ptr<ResultState> Submit(v1::JobSpec spec, const CallOptions& options);
+  // As Submit for each job (options[i] goes with specs[i]), all or none:
+  // after Close() nothing is queued and the answer is kFailedPrecondition
+  // "pool is closed".
+  absl::StatusOr<std::vector<std::shared_ptr<ResultState>>> SubmitAll(
+      std::vector<v1::JobSpec> specs, const std::vector<CallOptions>& options);
 
-  // Asks the scheduler to cancel the job, once its submission has returned.
-  // Nothing to do when the submission failed.
+  // Asks the scheduler to cancel the jobs that have not finished, once their
+  // submissions have returned.
   absl::Status Cancel(const ResultState& job);
+  absl::Status Cancel(const std::vector<std::shared_ptr<ResultState>>& jobs);
+
+  // Python's Pool.close(), join() and terminate(), for every job this client
+  // submitted; Pool documents them.
+  void Close();
+  absl::Status Join();
+  void Terminate();
+  // OK, or kFailedPrecondition "pool is closed" after Close or Terminate.
+  absl::Status CheckOpen() const;
+
+  // Makes this client the owner of `dependency` (Pool::Local's embedded
+  // scheduler and node), destroyed once the client's threads have stopped.
+  // REQUIRES: called before the client is shared.
+  void Own(std::shared_ptr<void> dependency) { owned_ = std::move(dependency); }
 
   SchedulerClient& scheduler() { return *scheduler_; }
   const std::string& address() const { return scheduler_->address(); }
@@ -63,6 +83,7 @@ class PoolClient : public std::enable_shared_from_this<PoolClient> {
     std::shared_ptr<ResultState> state;
     std::function<void(const Value&)> callback;
     std::function<void(const absl::Status&)> error_callback;
+    bool submitted = false;  // its Submit RPC has returned OK
   };
 
   explicit PoolClient(std::unique_ptr<SchedulerClient> scheduler);
@@ -73,18 +94,38 @@ class PoolClient : public std::enable_shared_from_this<PoolClient> {
   // a fresh thread instead.
   static void Delete(PoolClient* client);
 
+  // True on the submitter or the watcher thread, where callbacks run.
+  bool OnLibraryThread() const;
+  // A handle on `state` that also owns this client.
+  std::shared_ptr<ResultState> Handle(std::shared_ptr<ResultState> state);
+  // One Cancel RPC per batch of ids.
+  absl::Status CancelIds(const std::vector<std::string>& ids);
+
   // Runs on the submitter thread: one Submit RPC for the batch.
+  // Submit, sent again while the scheduler is unavailable (kResendWindow).
+  absl::StatusOr<v1::SubmitResponse> SubmitResending(const v1::SubmitRequest& request);
   void SendBatch(std::vector<v1::JobSpec> batch);
   // Runs on the watcher thread.
   void OnResult(v1::JobResult result);
   // Runs the job's callbacks, then completes its result.
   void Finish(const std::string& job_id, Outcome outcome);
 
+  // First, so that it goes last. Set once, before the client is shared.
+  std::shared_ptr<void> owned_;
+
   // Constant after construction.
   const std::unique_ptr<SchedulerClient> scheduler_;
 
-  absl::Mutex mutex_;
+  mutable absl::Mutex mutex_;
+  // Jobs whose result has not arrived, by id.
   absl::flat_hash_map<std::string, Pending> pending_ ABSL_GUARDED_BY(mutex_);
+  // Jobs submitted and not finished, counting a finished job until its
+  // callbacks have run (what Join waits for).
+  size_t outstanding_ ABSL_GUARDED_BY(mutex_) = 0;
+  bool closed_ ABSL_GUARDED_BY(mutex_) = false;
+  // Set by Terminate: a batch whose Submit returns afterwards is cancelled at
+  // once.
+  bool terminated_ ABSL_GUARDED_BY(mutex_) = false;
 
   // Threads last, so they start after, and stop before, what they use.
   std::unique_ptr<ResultWatcher> watcher_;

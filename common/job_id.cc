@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <random>
 
+#include "absl/strings/str_cat.h"
+
 namespace netpool {
 namespace {
 
@@ -53,6 +55,20 @@ bool IsValidJobId(std::string_view id) {
     if (!IsJobIdChar(c)) return false;
   }
   return true;
+}
+
+std::string JobIdForIdempotencyKey(std::string_view key) {
+  // Two FNV-1a passes with different offset bases: stable across processes
+  // and builds, unlike std::hash or absl::Hash.
+  auto fnv1a = [key](uint64_t hash) {
+    for (unsigned char c : key) {
+      hash ^= c;
+      hash *= 0x100000001b3ULL;
+    }
+    return hash;
+  };
+  return absl::StrCat("k-", absl::Hex(fnv1a(0xcbf29ce484222325ULL), absl::kZeroPad16),
+                      absl::Hex(fnv1a(0x84222325cbf29ce4ULL), absl::kZeroPad16));
 }
 
 }  // namespace netpool

@@ -1,13 +1,90 @@
 #include "common/value_proto.h"
 
+#include <cstdint>
 #include <string>
+#include <string_view>
+#include <unordered_set>
 #include <utility>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/unknown_field_set.h"
 
 namespace netpool {
 namespace {
+
+// Map keys quoted in errors are cut short and escaped: a key can be megabytes
+// long or hold control characters.
+constexpr size_t kMaxQuotedKeyLength = 64;
+
+absl::Status UnknownKindError() { return absl::InvalidArgumentError("value of an unknown kind"); }
+
+absl::Status TooDeepError() {
+  return absl::InvalidArgumentError(
+      absl::StrCat("value nests deeper than ", kMaxValueDepth, " levels"));
+}
+
+absl::Status DuplicateKeyError(const std::string& key) {
+  return absl::InvalidArgumentError(absl::StrCat(
+      "duplicate map key \"", absl::CHexEscape(key.substr(0, kMaxQuotedKeyLength)), "\""));
+}
+
+// The length of the UTF-8 sequence that starts `text`, or 0 when none does:
+// overlong forms, surrogates and code points past U+10FFFF are refused, as
+// protobuf's parser refuses them.
+size_t Utf8SequenceLength(std::string_view text) {
+  const unsigned char lead = static_cast<unsigned char>(text[0]);
+  if (lead < 0x80) return 1;
+  size_t length;
+  uint32_t code;
+  if ((lead & 0xe0) == 0xc0) {
+    length = 2, code = lead & 0x1f;
+  } else if ((lead & 0xf0) == 0xe0) {
+    length = 3, code = lead & 0x0f;
+  } else if ((lead & 0xf8) == 0xf0) {
+    length = 4, code = lead & 0x07;
+  } else {
+    return 0;
+  }
+  if (text.size() < length) return 0;
+  for (size_t i = 1; i < length; ++i) {
+    const unsigned char next = static_cast<unsigned char>(text[i]);
+    if ((next & 0xc0) != 0x80) return 0;
+    code = (code << 6) | (next & 0x3f);
+  }
+  static constexpr uint32_t kSmallest[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (code < kSmallest[length] || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) {
+    return 0;
+  }
+  return length;
+}
+
+// `text` with each byte that starts no valid UTF-8 sequence replaced by
+// U+FFFD, for the string fields that cannot fall back to bytes.
+std::string ReplaceInvalidUtf8(std::string_view text) {
+  if (IsValidUtf8(text)) return std::string(text);
+  std::string out;
+  out.reserve(text.size() + 8);
+  while (!text.empty()) {
+    const size_t length = Utf8SequenceLength(text);
+    if (length == 0) {
+      out.append("\xef\xbf\xbd");
+      text.remove_prefix(1);
+    } else {
+      out.append(text.data(), length);
+      text.remove_prefix(length);
+    }
+  }
+  return out;
+}
+
+// An absent Value field reads as an empty message: that is a null. A message
+// that does carry fields we do not know is a kind from a newer peer, which we
+// cannot represent.
+bool IsUnknownKind(const v1::Value& value) {
+  return value.kind_case() == v1::Value::KIND_NOT_SET &&
+         !value.GetReflection()->GetUnknownFields(value).empty();
+}
 
 // Nested values are built from the innermost outwards, so this recursion is
 // bounded by kMaxValueDepth, which is far below what a thread stack can take.
@@ -15,12 +92,7 @@ namespace {
 absl::StatusOr<Value> FromProtoAtDepth(const v1::Value& in, int depth) {
   switch (in.kind_case()) {
     case v1::Value::KIND_NOT_SET:
-      // An absent Value field reads as an empty message: that is a null. A
-      // message that does carry fields we do not know is a kind from a newer
-      // peer, which we cannot represent.
-      if (!in.GetReflection()->GetUnknownFields(in).empty()) {
-        return absl::InvalidArgumentError("value of an unknown kind");
-      }
+      if (IsUnknownKind(in)) return UnknownKindError();
       return Value();
     case v1::Value::kNullValue:
       return Value();
@@ -40,10 +112,7 @@ absl::StatusOr<Value> FromProtoAtDepth(const v1::Value& in, int depth) {
     case v1::Value::kMapValue:
       break;
   }
-  if (depth >= kMaxValueDepth) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("value nests deeper than ", kMaxValueDepth, " levels"));
-  }
+  if (depth >= kMaxValueDepth) return TooDeepError();
   if (in.kind_case() == v1::Value::kListValue) {
     ValueList list;
     list.reserve(in.list_value().items_size());
@@ -58,14 +127,42 @@ absl::StatusOr<Value> FromProtoAtDepth(const v1::Value& in, int depth) {
   for (const v1::ValueMapEntry& entry : in.map_value().entries()) {
     absl::StatusOr<Value> v = FromProtoAtDepth(entry.value(), depth + 1);
     if (!v.ok()) return v.status();
-    if (!map.emplace(entry.key(), *std::move(v)).second) {
-      return absl::InvalidArgumentError(absl::StrCat("duplicate map key \"", entry.key(), "\""));
-    }
+    if (!map.emplace(entry.key(), *std::move(v)).second) return DuplicateKeyError(entry.key());
   }
   return Value(std::move(map));
 }
 
+// FromProtoAtDepth's checks, in the same order, without building anything.
+absl::Status ValidateAtDepth(const v1::Value& in, int depth) {
+  if (in.kind_case() != v1::Value::kListValue && in.kind_case() != v1::Value::kMapValue) {
+    return IsUnknownKind(in) ? UnknownKindError() : absl::OkStatus();
+  }
+  if (depth >= kMaxValueDepth) return TooDeepError();
+  if (in.kind_case() == v1::Value::kListValue) {
+    for (const v1::Value& item : in.list_value().items()) {
+      if (absl::Status s = ValidateAtDepth(item, depth + 1); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+  std::unordered_set<std::string_view> keys;
+  keys.reserve(in.map_value().entries_size());
+  for (const v1::ValueMapEntry& entry : in.map_value().entries()) {
+    if (absl::Status s = ValidateAtDepth(entry.value(), depth + 1); !s.ok()) return s;
+    if (!keys.insert(std::string_view(entry.key())).second) return DuplicateKeyError(entry.key());
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+bool IsValidUtf8(std::string_view text) {
+  while (!text.empty()) {
+    const size_t length = Utf8SequenceLength(text);
+    if (length == 0) return false;
+    text.remove_prefix(length);
+  }
+  return true;
+}
 
 void ToProto(const Value& value, v1::Value* out) {
   switch (value.kind()) {
@@ -82,13 +179,17 @@ void ToProto(const Value& value, v1::Value* out) {
       out->set_double_value(value.AsDouble());
       return;
     case Value::Kind::kString:
-      out->set_string_value(value.AsString());
+      if (IsValidUtf8(value.AsString())) {
+        out->set_string_value(value.AsString());
+      } else {
+        out->set_bytes_value(value.AsString());
+      }
       return;
     case Value::Kind::kBytes:
       out->set_bytes_value(value.AsBytes());
       return;
     case Value::Kind::kJobRef:
-      out->set_job_ref(value.AsJobRef());
+      out->set_job_ref(ReplaceInvalidUtf8(value.AsJobRef()));
       return;
     case Value::Kind::kList: {
       v1::ValueList* list = out->mutable_list_value();
@@ -103,7 +204,7 @@ void ToProto(const Value& value, v1::Value* out) {
       // ValueMap iterates in key order, which keeps the encoding deterministic.
       for (const auto& [key, item] : value.AsMap()) {
         v1::ValueMapEntry* entry = map->add_entries();
-        entry->set_key(key);
+        entry->set_key(ReplaceInvalidUtf8(key));
         ToProto(item, entry->mutable_value());
       }
       return;
@@ -118,6 +219,8 @@ v1::Value ToProto(const Value& value) {
 }
 
 absl::StatusOr<Value> FromProto(const v1::Value& value) { return FromProtoAtDepth(value, 0); }
+
+absl::Status ValidateValue(const v1::Value& value) { return ValidateAtDepth(value, 0); }
 
 absl::StatusOr<std::vector<Value>> FromProto(
     const google::protobuf::RepeatedPtrField<v1::Value>& values) {

@@ -1,6 +1,8 @@
 // The notebook's two-stage pipeline: linear registration of 20 T1 images
 // with apply_async, then non-linear registration fed by each first-stage
-// result as soon as that result is in.
+// result. Both stages go to the scheduler at once: passing a first-stage
+// AsyncResult as an argument makes the second-stage job wait on the
+// scheduler for that result, with no round trip through this program.
 //   registration [SCHEDULER_ADDRESS]
 #include <cstdio>
 
@@ -22,13 +24,8 @@ int main(int argc, char** argv) {
     linear.push_back(pool->ApplyAsync("linear_registration", {t1}));
   }
   std::vector<netpool::AsyncResult> nonlinear;
-  for (netpool::AsyncResult& first : linear) {
-    absl::StatusOr<netpool::Value> registered = first.Get();
-    if (!registered.ok()) {
-      std::fprintf(stderr, "registration: %s\n", registered.status().ToString().c_str());
-      return 1;
-    }
-    nonlinear.push_back(pool->ApplyAsync("nonlinear_registration", {*registered}));
+  for (const netpool::AsyncResult& first : linear) {
+    nonlinear.push_back(pool->ApplyAsync("nonlinear_registration", {first}));
   }
   for (netpool::AsyncResult& second : nonlinear) {
     absl::StatusOr<netpool::Value> result = second.Get();

@@ -34,7 +34,7 @@ wait_for_slots() {  # SLOTS
   return 1
 }
 
-"$bin/server/netpoold" --listen 127.0.0.1:0 >"$run_dir/netpoold.out" &
+"$bin/server/netpoold" --listen 127.0.0.1:0 --data "$run_dir/data" >"$run_dir/netpoold.out" &
 pids+=($!)
 for _ in $(seq 100); do
   grep -q '^listening on ' "$run_dir/netpoold.out" 2>/dev/null && break

@@ -3,14 +3,11 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "server/store/job_record.h"
 #include "spdlog/spdlog.h"
 
 namespace netpool {
 namespace {
-
-double UnixSecondsOrZero(absl::Time t) {
-  return t == absl::InfinitePast() ? 0 : absl::ToDoubleSeconds(t - absl::UnixEpoch());
-}
 
 v1::JobResult NotFoundResult(const std::string& job_id) {
   v1::JobResult result;
@@ -28,13 +25,58 @@ SchedulerRuntime::SchedulerRuntime(const Clock* clock, std::unique_ptr<Store> st
       options_(options),
       started_(clock->Now()),
       store_(std::move(store)),
-      scheduler_(clock, store_.get(), this, options.scheduler) {}
+      scheduler_(clock, store_.get(), this, options.scheduler) {
+  store_->SetDurableListener([this](uint64_t write) { OnDurable(write); });
+  {
+    absl::MutexLock lock(&mu_);
+    scheduler_.Recover();
+  }
+  timer_thread_ = std::thread([this] { RunTimers(); });
+}
 
-SchedulerRuntime::~SchedulerRuntime() = default;
+SchedulerRuntime::~SchedulerRuntime() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    timers_changed_.SignalAll();
+  }
+  timer_thread_.join();
+  // Commits what is still queued; its last durable notice finds stopping_.
+  std::unique_ptr<Store> store;
+  {
+    absl::MutexLock lock(&mu_);
+    store = std::move(store_);
+  }
+  store.reset();
+}
+
+void SchedulerRuntime::RunTimers() {
+  absl::MutexLock lock(&mu_);
+  while (!stopping_) {
+    scheduler_.Tick();
+    // Also wake often enough to see timers that new work added.
+    const absl::Time wake = std::min(scheduler_.NextTick(), absl::Now() + absl::Milliseconds(100));
+    timers_changed_.WaitWithDeadline(&mu_, wake);
+  }
+}
 
 absl::StatusOr<std::vector<std::string>> SchedulerRuntime::Submit(std::vector<v1::JobSpec> specs) {
-  absl::MutexLock lock(&mu_);
-  return scheduler_.Submit(std::move(specs));
+  absl::StatusOr<std::vector<std::string>> ids;
+  uint64_t write = 0;
+  Store* store = nullptr;
+  {
+    absl::MutexLock lock(&mu_);
+    ids = scheduler_.Submit(std::move(specs));
+    if (!ids.ok()) return ids;
+    write = store_->last_write();
+    store = store_.get();
+  }
+  // Many Submits wait here together and share one commit.
+  if (absl::Status durable = store->WaitDurable(write); !durable.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("the jobs could not be stored durably: ", durable.message()));
+  }
+  return ids;
 }
 
 absl::StatusOr<v1::JobStatus> SchedulerRuntime::Cancel(const std::string& job_id) {
@@ -54,7 +96,7 @@ absl::StatusOr<v1::JobStatus> SchedulerRuntime::Status(const std::string& job_id
 std::vector<v1::JobStatus> SchedulerRuntime::ListJobs(v1::JobState state, size_t limit) {
   absl::MutexLock lock(&mu_);
   std::vector<v1::JobStatus> out;
-  for (const Job* job : scheduler_.ListJobs(state, limit)) out.push_back(ToJobStatus(*job));
+  for (const Job& job : scheduler_.ListJobs(state, limit)) out.push_back(ToJobStatus(job));
   return out;
 }
 
@@ -96,7 +138,11 @@ absl::StatusOr<std::optional<v1::JobResult>> SchedulerRuntime::WaitForResult(
   while (true) {
     const Job* job = scheduler_.FindJob(job_id);
     if (job == nullptr) return absl::NotFoundError(absl::StrCat("no job ", job_id));
-    if (job->finished_state()) return job->result;
+    if (Deliverable(*job)) {
+      v1::JobResult result = job->result;
+      scheduler_.MarkFetched(job_id);
+      return result;
+    }
     const absl::Time now = absl::Now();
     if (now >= deadline || cancelled()) return std::nullopt;
     // Wake at least once a second to notice a caller that went away.
@@ -104,22 +150,23 @@ absl::StatusOr<std::optional<v1::JobResult>> SchedulerRuntime::WaitForResult(
   }
 }
 
-void SchedulerRuntime::Watch(const std::shared_ptr<ResultWatcher>& watcher,
+void SchedulerRuntime::Watch(const std::shared_ptr<ResultSubscription>& watcher,
                              const std::vector<std::string>& ids) {
   absl::MutexLock lock(&mu_);
   for (const std::string& id : ids) {
     const Job* job = scheduler_.FindJob(id);
     if (job == nullptr) {
       watcher->outbox.Push(NotFoundResult(id));
-    } else if (job->finished_state()) {
+    } else if (Deliverable(*job)) {
       watcher->outbox.Push(job->result);
+      scheduler_.MarkFetched(id);
     } else if (watcher->watching.insert(id).second) {
       watchers_[id].push_back(watcher);
     }
   }
 }
 
-void SchedulerRuntime::Unwatch(const std::shared_ptr<ResultWatcher>& watcher) {
+void SchedulerRuntime::Unwatch(const std::shared_ptr<ResultSubscription>& watcher) {
   absl::MutexLock lock(&mu_);
   for (const std::string& id : watcher->watching) {
     auto it = watchers_.find(id);
@@ -131,17 +178,20 @@ void SchedulerRuntime::Unwatch(const std::shared_ptr<ResultWatcher>& watcher) {
   watcher->watching.clear();
 }
 
-WorkerId SchedulerRuntime::ConnectWorker(WorkerInfo info, std::shared_ptr<WorkerOutbox> outbox) {
+WorkerId SchedulerRuntime::ConnectWorker(WorkerInfo info, std::shared_ptr<WorkerOutbox> outbox,
+                                         std::function<void()> end_stream) {
   absl::MutexLock lock(&mu_);
   const int slots = info.slots;
   const std::string name = info.name;
-  const WorkerId worker = scheduler_.AddWorker(std::move(info));
+  std::vector<std::string> drop;
+  const WorkerId worker = scheduler_.AddWorker(std::move(info), &drop);
   v1::SchedulerMessage welcome;
   welcome.mutable_welcome()->set_worker_id(absl::StrCat("w-", worker));
   welcome.mutable_welcome()->set_heartbeat_seconds(
       absl::ToDoubleSeconds(options_.heartbeat_interval));
+  for (std::string& id : drop) welcome.add_drop_job_ids(std::move(id));
   outbox->Push(std::move(welcome));
-  worker_outboxes_[worker] = std::move(outbox);
+  worker_streams_[worker] = {std::move(outbox), std::move(end_stream)};
   spdlog::info("worker node {} connected as w-{} with {} slots", name, worker, slots);
   scheduler_.AddCredits(worker, slots);
   return worker;
@@ -150,16 +200,20 @@ WorkerId SchedulerRuntime::ConnectWorker(WorkerInfo info, std::shared_ptr<Worker
 void SchedulerRuntime::HandleWorkerMessage(WorkerId worker, const v1::WorkerMessage& message) {
   absl::MutexLock lock(&mu_);
   for (const v1::JobResult& result : message.results()) scheduler_.ReportResult(worker, result);
+  if (message.draining()) {
+    spdlog::info("worker node w-{} is draining", worker);
+    scheduler_.SetDraining(worker);
+  }
   if (message.credits() > 0) scheduler_.AddCredits(worker, message.credits());
   if (message.heartbeat()) scheduler_.Heartbeat(worker);
 }
 
 void SchedulerRuntime::DisconnectWorker(WorkerId worker) {
   absl::MutexLock lock(&mu_);
-  auto it = worker_outboxes_.find(worker);
-  if (it != worker_outboxes_.end()) {
-    it->second->Close();
-    worker_outboxes_.erase(it);
+  auto it = worker_streams_.find(worker);
+  if (it != worker_streams_.end()) {
+    it->second.outbox->Close();
+    worker_streams_.erase(it);
   }
   if (scheduler_.HasWorker(worker)) {
     spdlog::info("worker node w-{} disconnected", worker);
@@ -168,30 +222,63 @@ void SchedulerRuntime::DisconnectWorker(WorkerId worker) {
 }
 
 void SchedulerRuntime::OnAssign(WorkerId worker, const v1::Assignment& assignment) {
-  auto it = worker_outboxes_.find(worker);
-  if (it == worker_outboxes_.end()) return;
+  auto it = worker_streams_.find(worker);
+  if (it == worker_streams_.end()) return;
   v1::SchedulerMessage message;
   *message.add_assignments() = assignment;
-  it->second->Push(std::move(message));
+  it->second.outbox->Push(std::move(message));
 }
 
 void SchedulerRuntime::OnCancelRunning(WorkerId worker, const std::string& job_id) {
-  auto it = worker_outboxes_.find(worker);
-  if (it == worker_outboxes_.end()) return;
+  auto it = worker_streams_.find(worker);
+  if (it == worker_streams_.end()) return;
   v1::SchedulerMessage message;
   message.add_cancel_job_ids(job_id);
-  it->second->Push(std::move(message));
+  it->second.outbox->Push(std::move(message));
 }
 
-void SchedulerRuntime::OnFinished(const Job& job) {
+void SchedulerRuntime::OnWorkerLost(WorkerId worker) {
+  spdlog::warn("worker node w-{} stopped answering; its jobs go to other nodes", worker);
+  auto it = worker_streams_.find(worker);
+  if (it == worker_streams_.end()) return;
+  it->second.outbox->Close();
+  it->second.end_stream();
+  worker_streams_.erase(it);
+}
+
+void SchedulerRuntime::OnFinished(const Job& job, uint64_t write) {
+  if (write <= store_->durable_write()) {
+    Deliver(job.result);
+    return;
+  }
+  not_durable_ids_.insert(job.id());
+  not_durable_.emplace_back(write, job.result);
+}
+
+void SchedulerRuntime::OnDurable(uint64_t write) {
+  absl::MutexLock lock(&mu_);
+  if (stopping_) return;
+  while (!not_durable_.empty() && not_durable_.front().first <= write) {
+    not_durable_ids_.erase(not_durable_.front().second.job_id());
+    Deliver(not_durable_.front().second);
+    not_durable_.pop_front();
+  }
+}
+
+void SchedulerRuntime::Deliver(const v1::JobResult& result) {
   job_finished_.SignalAll();
-  auto it = watchers_.find(job.id());
+  auto it = watchers_.find(result.job_id());
   if (it == watchers_.end()) return;
-  for (const std::shared_ptr<ResultWatcher>& watcher : it->second) {
-    watcher->watching.erase(job.id());
-    watcher->outbox.Push(job.result);
+  for (const std::shared_ptr<ResultSubscription>& watcher : it->second) {
+    watcher->watching.erase(result.job_id());
+    watcher->outbox.Push(result);
   }
   watchers_.erase(it);
+  scheduler_.MarkFetched(result.job_id());
+}
+
+bool SchedulerRuntime::Deliverable(const Job& job) const {
+  return job.finished_state() && !not_durable_ids_.contains(job.id());
 }
 
 v1::JobStatus SchedulerRuntime::ToJobStatus(const Job& job) const {
@@ -204,6 +291,9 @@ v1::JobStatus SchedulerRuntime::ToJobStatus(const Job& job) const {
   status.set_submitted_unix(UnixSecondsOrZero(job.submitted));
   status.set_started_unix(UnixSecondsOrZero(job.started));
   status.set_finished_unix(UnixSecondsOrZero(job.finished));
+  status.set_max_attempts(scheduler_.MaxAttempts(job));
+  for (const Attempt& attempt : job.attempts) *status.add_attempts() = ToAttemptRecord(attempt);
+  for (std::string& id : scheduler_.WaitingFor(job)) status.add_waiting_for(std::move(id));
   return status;
 }
 

@@ -2,14 +2,22 @@
 // netpoold. The gRPC services call it from many threads; it serialises them
 // on one mutex, routes the core's decisions to the worker node streams
 // (assignments, cancels) and to the clients waiting for results (Watch
-// streams, Get calls), and converts core records to their wire form.
+// streams, Get calls), converts core records to their wire form, and runs
+// the core's timers (leases, retry backoff, result retention) on a thread.
+//
+// Nothing leaves before the store has it: a Submit is answered once its jobs
+// are durable, and a result reaches clients once it is durable, so a client
+// never sees a result the scheduler could lose in a crash.
 #ifndef NETPOOL_SERVER_SCHEDULER_RUNTIME_H_
 #define NETPOOL_SERVER_SCHEDULER_RUNTIME_H_
 
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -26,7 +34,7 @@ namespace netpool {
 using WorkerOutbox = Outbox<v1::SchedulerMessage>;
 
 // One client's Watch stream: the results it asked for, as they finish.
-struct ResultWatcher {
+struct ResultSubscription {
   Outbox<v1::JobResult> outbox;
   // Ids registered and not yet delivered; guarded by the runtime's mutex.
   absl::flat_hash_set<std::string> watching;
@@ -58,24 +66,41 @@ class SchedulerRuntime final : private SchedulerListener {
 
   // Delivers each job's result to `watcher` once it is finished (at once if
   // it already is; a NOT_FOUND result for an unknown id).
-  void Watch(const std::shared_ptr<ResultWatcher>& watcher, const std::vector<std::string>& ids);
-  void Unwatch(const std::shared_ptr<ResultWatcher>& watcher);
+  void Watch(const std::shared_ptr<ResultSubscription>& watcher,
+             const std::vector<std::string>& ids);
+  void Unwatch(const std::shared_ptr<ResultSubscription>& watcher);
 
   // A worker node stream opened: registers the node, queues its welcome and
-  // its first assignments in `outbox`.
-  WorkerId ConnectWorker(WorkerInfo info, std::shared_ptr<WorkerOutbox> outbox);
+  // its first assignments in `outbox`. `end_stream` ends the stream from the
+  // scheduler's side (its node stopped answering).
+  WorkerId ConnectWorker(WorkerInfo info, std::shared_ptr<WorkerOutbox> outbox,
+                         std::function<void()> end_stream);
   // Credits, results and heartbeats from a connected node.
   void HandleWorkerMessage(WorkerId worker, const v1::WorkerMessage& message);
   // The node's stream ended; its running jobs are requeued.
   void DisconnectWorker(WorkerId worker);
 
  private:
+  struct WorkerStream {
+    std::shared_ptr<WorkerOutbox> outbox;
+    std::function<void()> end_stream;
+  };
+
   // SchedulerListener; called with mu_ held.
   void OnAssign(WorkerId worker, const v1::Assignment& assignment) override;
   void OnCancelRunning(WorkerId worker, const std::string& job_id) override;
-  void OnFinished(const Job& job) override;
+  void OnFinished(const Job& job, uint64_t write) override;
+  void OnWorkerLost(WorkerId worker) override;
 
-  v1::JobStatus ToJobStatus(const Job& job) const;
+  // Store write `write` and all before it are durable (commit thread).
+  void OnDurable(uint64_t write);
+  // Hands a durable result to its Watch streams and wakes Get calls.
+  void Deliver(const v1::JobResult& result) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Finished and durable: its result may be handed out.
+  bool Deliverable(const Job& job) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RunTimers();
+
+  v1::JobStatus ToJobStatus(const Job& job) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Clock* const clock_;
   const Options options_;
@@ -84,11 +109,17 @@ class SchedulerRuntime final : private SchedulerListener {
   absl::Mutex mu_;
   std::unique_ptr<Store> store_ ABSL_GUARDED_BY(mu_);
   Scheduler scheduler_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<WorkerId, std::shared_ptr<WorkerOutbox>> worker_outboxes_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, std::vector<std::shared_ptr<ResultWatcher>>> watchers_
+  absl::flat_hash_map<WorkerId, WorkerStream> worker_streams_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::vector<std::shared_ptr<ResultSubscription>>> watchers_
       ABSL_GUARDED_BY(mu_);
-  // Signalled whenever a job finishes, for WaitForResult.
+  // Results recorded but not yet durable, in write order, and their ids.
+  std::deque<std::pair<uint64_t, v1::JobResult>> not_durable_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<std::string> not_durable_ids_ ABSL_GUARDED_BY(mu_);
+  // Signalled whenever a result becomes deliverable, for WaitForResult.
   absl::CondVar job_finished_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  absl::CondVar timers_changed_;
+  std::thread timer_thread_;
 };
 
 }  // namespace netpool

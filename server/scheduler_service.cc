@@ -1,40 +1,21 @@
 #include "server/scheduler_service.h"
 
-#include <cmath>
+#include <algorithm>
 #include <thread>
 
-#include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
-#include "common/job_id.h"
+#include "server/request_validation.h"
 #include "server/stream_thread.h"
 
 namespace netpool {
 namespace {
 
-constexpr int kMaxIdsPerRequest = 100'000;
 constexpr int kDefaultListLimit = 1000;
-constexpr int kMaxListLimit = 100'000;
-
-// Every id-taking RPC checks its ids the same way.
-grpc::Status CheckIds(const google::protobuf::RepeatedPtrField<std::string>& ids) {
-  if (ids.empty()) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no job ids given");
-  }
-  if (ids.size() > kMaxIdsPerRequest) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        absl::StrCat("at most ", kMaxIdsPerRequest, " job ids per request"));
-  }
-  for (const std::string& id : ids) {
-    if (!IsValidJobId(id)) {
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          absl::StrCat("malformed job id \"", id.substr(0, kMaxJobIdLength), "\""));
-    }
-  }
-  return grpc::Status::OK;
-}
 
 }  // namespace
 
+// The core checks every job (ValidateJobSpec): all ways into the scheduler
+// pass through it.
 grpc::Status SchedulerService::Submit(grpc::ServerContext* context,
                                       const v1::SubmitRequest* request,
                                       v1::SubmitResponse* response) {
@@ -48,7 +29,7 @@ grpc::Status SchedulerService::Submit(grpc::ServerContext* context,
 grpc::Status SchedulerService::Watch(
     grpc::ServerContext* context,
     grpc::ServerReaderWriter<v1::WatchResponse, v1::WatchRequest>* stream) {
-  auto watcher = std::make_shared<ResultWatcher>();
+  auto watcher = std::make_shared<ResultSubscription>();
   // One writer per stream; results that finish together go out together.
   absl::StatusOr<std::thread> writer = StartThread([&] {
     std::vector<v1::JobResult> batch;
@@ -63,9 +44,11 @@ grpc::Status SchedulerService::Watch(
   grpc::Status status = grpc::Status::OK;
   v1::WatchRequest request;
   while (stream->Read(&request)) {
+    if (absl::Status s = ValidateWatchRequest(request); !s.ok()) {
+      status = ToGrpcStatus(s);
+      break;
+    }
     if (request.job_ids().empty()) continue;
-    status = CheckIds(request.job_ids());
-    if (!status.ok()) break;
     runtime_->Watch(watcher, {request.job_ids().begin(), request.job_ids().end()});
   }
   runtime_->Unwatch(watcher);
@@ -76,12 +59,7 @@ grpc::Status SchedulerService::Watch(
 
 grpc::Status SchedulerService::Get(grpc::ServerContext* context, const v1::GetRequest* request,
                                    v1::GetResponse* response) {
-  if (!IsValidJobId(request->job_id())) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "malformed job id");
-  }
-  if (std::isnan(request->timeout_seconds())) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "timeout_seconds is NaN");
-  }
+  if (absl::Status s = ValidateGetRequest(*request); !s.ok()) return ToGrpcStatus(s);
   absl::Time deadline = absl::InfiniteFuture();
   if (request->timeout_seconds() >= 0) {
     deadline = absl::Now() + absl::Seconds(std::min(request->timeout_seconds(), 1e9));
@@ -100,7 +78,7 @@ grpc::Status SchedulerService::Get(grpc::ServerContext* context, const v1::GetRe
 grpc::Status SchedulerService::Cancel(grpc::ServerContext* context,
                                       const v1::CancelRequest* request,
                                       v1::CancelResponse* response) {
-  if (grpc::Status s = CheckIds(request->job_ids()); !s.ok()) return s;
+  if (absl::Status s = ValidateCancelRequest(*request); !s.ok()) return ToGrpcStatus(s);
   for (const std::string& id : request->job_ids()) {
     absl::StatusOr<v1::JobStatus> status = runtime_->Cancel(id);
     if (!status.ok()) return ToGrpcStatus(status.status());
@@ -112,7 +90,7 @@ grpc::Status SchedulerService::Cancel(grpc::ServerContext* context,
 grpc::Status SchedulerService::GetStatus(grpc::ServerContext* context,
                                          const v1::GetStatusRequest* request,
                                          v1::GetStatusResponse* response) {
-  if (grpc::Status s = CheckIds(request->job_ids()); !s.ok()) return s;
+  if (absl::Status s = ValidateGetStatusRequest(*request); !s.ok()) return ToGrpcStatus(s);
   for (const std::string& id : request->job_ids()) {
     absl::StatusOr<v1::JobStatus> status = runtime_->Status(id);
     if (!status.ok()) return ToGrpcStatus(status.status());
@@ -124,13 +102,7 @@ grpc::Status SchedulerService::GetStatus(grpc::ServerContext* context,
 grpc::Status SchedulerService::ListJobs(grpc::ServerContext* context,
                                         const v1::ListJobsRequest* request,
                                         v1::ListJobsResponse* response) {
-  if (request->limit() < 0 || request->limit() > kMaxListLimit) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        absl::StrCat("limit must be between 0 and ", kMaxListLimit));
-  }
-  if (!v1::JobState_IsValid(request->state())) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "unknown job state");
-  }
+  if (absl::Status s = ValidateListJobsRequest(*request); !s.ok()) return ToGrpcStatus(s);
   const size_t limit = request->limit() == 0 ? kDefaultListLimit : request->limit();
   for (v1::JobStatus& job : runtime_->ListJobs(request->state(), limit)) {
     *response->add_jobs() = std::move(job);

@@ -5,18 +5,10 @@
 #ifndef NETPOOL_SERVER_WORKER_HUB_SERVICE_H_
 #define NETPOOL_SERVER_WORKER_HUB_SERVICE_H_
 
-#include "absl/status/statusor.h"
 #include "netpool/v1/netpool.grpc.pb.h"
 #include "server/scheduler_runtime.h"
 
 namespace netpool {
-
-inline constexpr int kMaxSlotsPerWorker = 10'000;
-inline constexpr int kMaxFunctionsPerWorker = 10'000;
-inline constexpr int kMaxResultsPerMessage = 100'000;
-
-// Checks a worker's hello; kInvalidArgument naming the bad field.
-absl::StatusOr<WorkerInfo> WorkerInfoFromHello(const v1::WorkerHello& hello);
 
 class WorkerHubService final : public v1::WorkerHub::Service {
  public:

@@ -46,8 +46,9 @@ class FunctionRegistry {
 
 }  // namespace
 
-void Register(std::string name, TaskFunction fn) {
+bool Register(std::string name, TaskFunction fn) {
   FunctionRegistry::Get().Add(std::move(name), std::move(fn), /*replace=*/true);
+  return true;
 }
 
 void RegisterIfAbsent(std::string name, TaskFunction fn) {

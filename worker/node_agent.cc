@@ -1,8 +1,11 @@
 #include "worker/node_agent.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
 #include "netpool/worker.h"
 #include "spdlog/spdlog.h"
@@ -10,44 +13,106 @@
 namespace netpool {
 namespace {
 
-std::shared_ptr<grpc::Channel> MakeChannel(const NodeAgent::Options& options) {
+// How long a drained node waits for the scheduler to end the stream after
+// the node closed its side, before it cuts the stream.
+constexpr absl::Duration kCloseTimeout = absl::Seconds(5);
+
+// A fresh channel for each stream: a channel whose connection failed keeps
+// failing calls at once for gRPC's own reconnect backoff, even after the
+// scheduler is back, so that a node would rejoin seconds late. With a new
+// channel, the node's backoff alone decides when it tries again.
+std::unique_ptr<v1::WorkerHub::Stub> NewStub(const std::string& scheduler) {
   grpc::ChannelArguments args;
-  // gRPC's own reconnect backoff grows to two minutes; ours stops at
-  // max_backoff, and a call on a channel still backing off fails at once.
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
-              static_cast<int>(absl::ToInt64Milliseconds(options.initial_backoff)));
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
-              static_cast<int>(absl::ToInt64Milliseconds(options.initial_backoff)));
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
-              static_cast<int>(absl::ToInt64Milliseconds(options.max_backoff)));
   // Assignments carry arguments of any size the scheduler accepted.
   args.SetMaxReceiveMessageSize(-1);
-  return grpc::CreateCustomChannel(options.scheduler, grpc::InsecureChannelCredentials(), args);
-}
-
-v1::WorkerMessage Hello(const NodeAgent::Options& options) {
-  v1::WorkerMessage message;
-  v1::WorkerHello* hello = message.mutable_hello();
-  hello->set_name(options.name);
-  hello->set_slots(options.processes);
-  for (const std::string& name : RegisteredFunctions()) hello->add_functions(name);
-  hello->mutable_labels()->insert(options.labels.begin(), options.labels.end());
-  return message;
+  return v1::WorkerHub::NewStub(
+      grpc::CreateCustomChannel(scheduler, grpc::InsecureChannelCredentials(), args));
 }
 
 }  // namespace
 
+int DefaultProcessCount() {
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+std::string DefaultNodeName() {
+  char host[256] = {};
+  ::gethostname(host, sizeof(host) - 1);
+  return absl::StrCat(host, "-", ::getpid());
+}
+
 NodeAgent::NodeAgent(Options options)
     : options_(std::move(options)),
-      stub_(v1::WorkerHub::NewStub(MakeChannel(options_))),
-      pool_({options_.processes, options_.max_tasks_per_child, options_.executable},
-            [this](std::vector<v1::JobResult> results) { OnResults(std::move(results)); }) {}
+      pool_({options_.processes, options_.max_tasks_per_child, options_.executable,
+             options_.initializer},
+            [this](std::vector<v1::JobResult> results) { OnResults(std::move(results)); },
+            [this](const absl::Status& failure) { OnPoolFailure(failure); }) {}
 
 NodeAgent::~NodeAgent() { Stop(); }
 
 void NodeAgent::Start() {
   pool_.Start();
   connect_thread_ = std::thread([this] { ConnectLoop(); });
+}
+
+void NodeAgent::RequestShutdown() {
+  absl::MutexLock lock(&mutex_);
+  ++shutdown_requests_;
+}
+
+absl::Status NodeAgent::WaitForShutdownRequest() {
+  absl::MutexLock lock(&mutex_);
+  auto asked = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+    return shutdown_requests_ > 0 || !failure_.ok();
+  };
+  mutex_.Await(absl::Condition(&asked));
+  return failure_;
+}
+
+void NodeAgent::Drain(absl::Duration grace) {
+  const absl::Time deadline = absl::Now() + grace;
+  int requests_before;
+  size_t running;
+  {
+    absl::MutexLock lock(&mutex_);
+    draining_ = true;
+    requests_before = shutdown_requests_;
+    running = running_.size();
+    send_wakeup_.Signal();
+  }
+  spdlog::info("draining: taking no more jobs; waiting up to {} for {} running jobs",
+               absl::FormatDuration(grace), running);
+  bool drained, hurried;
+  size_t unsent;
+  {
+    absl::MutexLock lock(&mutex_);
+    auto all_sent = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+      return running_.empty() && unsent_.empty() && !sending_;
+    };
+    auto settled = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+      return all_sent() || shutdown_requests_ > requests_before || stopping_;
+    };
+    mutex_.AwaitWithDeadline(absl::Condition(&settled), deadline);
+    drained = all_sent();
+    hurried = shutdown_requests_ > requests_before;
+    running = running_.size();
+    unsent = unsent_.size();
+  }
+  if (drained) {
+    spdlog::info("drained: every job finished and its result was sent");
+  } else {
+    spdlog::info("{}: killing {} running jobs, which the scheduler requeues; {} results unsent",
+                 hurried ? "asked again to stop" : "grace period over", running, unsent);
+    pool_.AbandonAll();
+    absl::MutexLock lock(&mutex_);
+    running_.clear();
+  }
+  spdlog::info("closing the connection to the scheduler");
+  absl::MutexLock lock(&mutex_);
+  closing_ = true;
+  send_wakeup_.Signal();
+  auto closed = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return !session_open_; };
+  mutex_.AwaitWithTimeout(absl::Condition(&closed), kCloseTimeout);
 }
 
 void NodeAgent::Stop() {
@@ -62,9 +127,28 @@ void NodeAgent::Stop() {
 
 void NodeAgent::OnResults(std::vector<v1::JobResult> results) {
   absl::MutexLock lock(&mutex_);
-  if (!session_open_) return;  // the scheduler requeues what it did not hear back about
-  std::move(results.begin(), results.end(), std::back_inserter(outbox_));
-  outbox_changed_.Signal();
+  for (v1::JobResult& result : results) {
+    running_.erase(result.job_id());
+    unsent_.push_back(std::move(result));
+  }
+  while (unsent_.size() > options_.max_unsent_results) {
+    if (unsent_dropped_++ == 0) {
+      spdlog::warn(
+          "more than {} results unsent: dropping the oldest (job {}); the scheduler runs such "
+          "jobs again",
+          options_.max_unsent_results, unsent_.front().job_id());
+    }
+    unsent_.pop_front();
+  }
+  send_wakeup_.Signal();
+}
+
+void NodeAgent::OnPoolFailure(const absl::Status& failure) {
+  {
+    absl::MutexLock lock(&mutex_);
+    failure_ = failure;
+  }
+  if (options_.on_failure) options_.on_failure(failure);
 }
 
 void NodeAgent::ConnectLoop() {
@@ -77,41 +161,71 @@ void NodeAgent::ConnectLoop() {
     absl::Duration delay = backoff * absl::Uniform(random, 0.5, 1.0);
     backoff = std::min(backoff * 2, options_.max_backoff);
     absl::MutexLock lock(&mutex_);
-    if (mutex_.AwaitWithTimeout(absl::Condition(&stopping_), delay)) return;
+    auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return stopping_ || closing_; };
+    if (mutex_.AwaitWithTimeout(absl::Condition(&done), delay)) return;
   }
+}
+
+v1::WorkerMessage NodeAgent::Hello() {
+  v1::WorkerMessage message;
+  v1::WorkerHello* hello = message.mutable_hello();
+  hello->set_name(options_.name);
+  hello->set_slots(options_.processes);
+  for (const std::string& name : RegisteredFunctions()) hello->add_functions(name);
+  hello->mutable_labels()->insert(options_.labels.begin(), options_.labels.end());
+  std::set<std::string> held = running_;
+  for (const v1::JobResult& result : unsent_) held.insert(result.job_id());
+  for (const std::string& job_id : held) hello->add_held_job_ids(job_id);
+  return message;
 }
 
 bool NodeAgent::RunSession(bool* warned) {
   grpc::ClientContext context;
+  v1::WorkerMessage hello;
   {
     absl::MutexLock lock(&mutex_);
-    if (stopping_) return false;
+    if (stopping_ || closing_) return false;
     context_ = &context;
-  }
-  std::unique_ptr<Stream> stream = stub_->Connect(&context);
-  // The hello announces every slot as free: jobs of an earlier stream must
-  // not hold any of them, nor report into this one.
-  pool_.AbandonAll();
-  {
-    absl::MutexLock lock(&mutex_);
-    outbox_.clear();
-    heartbeat_interval_ = absl::ZeroDuration();
     session_open_ = true;
+    welcomed_ = false;
+    draining_announced_ = false;
+    heartbeat_interval_ = absl::ZeroDuration();
+    hello = Hello();
   }
+  std::unique_ptr<v1::WorkerHub::Stub> stub = NewStub(options_.scheduler);
+  std::unique_ptr<Stream> stream = stub->Connect(&context);
   std::thread sender;
   bool welcomed = false;
-  if (stream->Write(Hello(options_))) {
+  if (stream->Write(hello)) {
     sender = std::thread([this, &stream] { SendLoop(stream.get()); });
     v1::SchedulerMessage message;
     while (stream->Read(&message)) {
+      // Drops before the welcome they come with: once welcomed, kept
+      // results go out, and a dropped job's must not.
+      if (!message.drop_job_ids().empty()) DropHeldJobs(message.drop_job_ids());
       if (message.has_welcome()) {
         welcomed = true;
         *warned = false;
-        spdlog::info("connected to scheduler {} as worker {} with {} processes", options_.scheduler,
-                     message.welcome().worker_id(), options_.processes);
+        spdlog::info(
+            "connected to scheduler {} as worker {} with {} processes, holding {} jobs from "
+            "before ({} dropped)",
+            options_.scheduler, message.welcome().worker_id(), options_.processes,
+            hello.hello().held_job_ids_size(), message.drop_job_ids_size());
         absl::MutexLock lock(&mutex_);
+        if (unsent_dropped_ > 0) {
+          spdlog::warn("dropped {} unsent results beyond the {} kept", unsent_dropped_,
+                       options_.max_unsent_results);
+          unsent_dropped_ = 0;
+        }
+        welcomed_ = true;
         heartbeat_interval_ = absl::Seconds(message.welcome().heartbeat_seconds());
-        outbox_changed_.Signal();
+        send_wakeup_.Signal();
+      }
+      if (!message.assignments().empty()) {
+        absl::MutexLock lock(&mutex_);
+        for (const v1::Assignment& assignment : message.assignments()) {
+          running_.insert(assignment.job_id());
+        }
       }
       for (v1::Assignment& assignment : *message.mutable_assignments()) {
         pool_.Run(std::move(assignment));
@@ -122,16 +236,18 @@ bool NodeAgent::RunSession(bool* warned) {
   {
     absl::MutexLock lock(&mutex_);
     session_open_ = false;
+    welcomed_ = false;
     context_ = nullptr;
-    outbox_changed_.Signal();
+    send_wakeup_.Signal();
   }
   // The call is over once Read fails, so a Write in progress fails too.
   if (sender.joinable()) sender.join();
   std::string status = FromGrpcStatus(stream->Finish()).ToString();
   absl::MutexLock lock(&mutex_);
-  if (stopping_) return welcomed;
+  if (stopping_ || closing_) return welcomed;
   if (welcomed) {
-    spdlog::warn("disconnected from scheduler {}: {}; reconnecting", options_.scheduler, status);
+    spdlog::warn("disconnected from scheduler {}: {}; reconnecting, keeping {} running jobs",
+                 options_.scheduler, status, running_.size());
   } else if (!*warned) {
     spdlog::warn("cannot connect to scheduler {}: {}; retrying", options_.scheduler, status);
     *warned = true;
@@ -141,32 +257,69 @@ bool NodeAgent::RunSession(bool* warned) {
   return welcomed;
 }
 
+void NodeAgent::DropHeldJobs(const google::protobuf::RepeatedPtrField<std::string>& job_ids) {
+  std::vector<std::string> ids(job_ids.begin(), job_ids.end());
+  // Once Drop returns, the pool reports nothing more of these jobs; what it
+  // reported before is in unsent_.
+  pool_.Drop(ids);
+  std::set<std::string> dropped(ids.begin(), ids.end());
+  absl::MutexLock lock(&mutex_);
+  for (const std::string& job_id : ids) running_.erase(job_id);
+  unsent_.erase(std::remove_if(unsent_.begin(), unsent_.end(),
+                               [&](const v1::JobResult& r) { return dropped.count(r.job_id()); }),
+                unsent_.end());
+}
+
+bool NodeAgent::HasMessageToSend() const {
+  return welcomed_ && (!unsent_.empty() || (draining_ && !draining_announced_));
+}
+
 void NodeAgent::SendLoop(Stream* stream) {
   absl::Time last_heartbeat = absl::Now();
   while (true) {
     v1::WorkerMessage message;
     {
       absl::MutexLock lock(&mutex_);
-      while (session_open_ && outbox_.empty()) {
-        absl::Time heartbeat_at = heartbeat_interval_ > absl::ZeroDuration()
+      while (session_open_ && !closing_ && !HasMessageToSend()) {
+        absl::Time heartbeat_at = welcomed_ && heartbeat_interval_ > absl::ZeroDuration()
                                       ? last_heartbeat + heartbeat_interval_
                                       : absl::InfiniteFuture();
         if (absl::Now() >= heartbeat_at) break;
-        outbox_changed_.WaitWithDeadline(&mutex_, heartbeat_at);
+        send_wakeup_.WaitWithDeadline(&mutex_, heartbeat_at);
       }
       if (!session_open_) return;
-      // Every result returns the slot its job held.
-      message.set_credits(static_cast<int>(outbox_.size()));
-      for (v1::JobResult& result : outbox_) *message.add_results() = std::move(result);
-      outbox_.clear();
+      if (closing_ && !HasMessageToSend()) break;
+      if (draining_) {
+        message.set_draining(true);
+        draining_announced_ = true;
+      } else {
+        // Every result returns the slot its job held; a draining node
+        // gives no more.
+        message.set_credits(static_cast<int>(unsent_.size()));
+      }
+      for (v1::JobResult& result : unsent_) *message.add_results() = std::move(result);
+      unsent_.clear();
       if (heartbeat_interval_ > absl::ZeroDuration() &&
           absl::Now() >= last_heartbeat + heartbeat_interval_) {
         message.set_heartbeat(true);
         last_heartbeat = absl::Now();
       }
+      sending_ = true;
     }
-    if (!stream->Write(message)) return;  // the reader sees the broken stream too
+    bool written = stream->Write(message);
+    absl::MutexLock lock(&mutex_);
+    sending_ = false;
+    if (!written) {
+      // Maybe never delivered: the next stream reports them as held.
+      for (int i = message.results_size() - 1; i >= 0; --i) {
+        unsent_.push_front(std::move(*message.mutable_results(i)));
+      }
+      return;  // the reader sees the broken stream too
+    }
   }
+  // Closing after a drain: the scheduler reads everything sent, then ends
+  // the call.
+  stream->WritesDone();
 }
 
 }  // namespace netpool

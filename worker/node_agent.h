@@ -2,42 +2,78 @@
 // WorkerHub.Connect stream open (reconnecting with exponential backoff when
 // it breaks), hands the assignments it receives to a ProcessPool, and sends
 // finished jobs back in batches together with the credits (free slots) they
-// return, plus a heartbeat every heartbeat_seconds.
+// return, plus a heartbeat every heartbeat_seconds. netpool-worker
+// (WorkerApp) runs one; so does Pool::Local, inside the caller's process,
+// with worker processes spawned from the caller's own executable.
 //
-// Protocol: the first message carries hello {name, slots, functions,
-// labels}; its slots are the initial credits. Each result sent returns one
-// credit. After a reconnect the node announces all its slots afresh, so jobs
-// of the old stream still running are abandoned (the scheduler has requeued
-// them) and their results are not sent.
+//   NodeAgent::Options options;
+//   options.scheduler = "127.0.0.1:7340";
+//   NodeAgent agent(options);
+//   agent.Start();
+//   ...
+//   agent.Drain(absl::Seconds(30));  // optional: let running jobs finish
+//   agent.Stop();
+//
+// Protocol: the first message of a stream carries hello {name, slots (the
+// worker processes), functions, labels, held_job_ids}; the scheduler's
+// welcome answers it. Each result sent after the welcome returns one credit,
+// the slot its job held.
+//
+// Work survives a broken stream: running jobs keep running, and results that
+// could not be sent are kept (at most max_unsent_results; the oldest are
+// dropped beyond that, and the scheduler runs those jobs again). The hello of
+// the next stream lists all of them as held_job_ids. The scheduler counts the
+// held jobs it keeps as running on this node, so its first credits are the
+// truly free slots, and answers the others with drop_job_ids in the welcome
+// message: the node kills those still running and discards their results,
+// with no credit for them. The kept results go out right after the welcome.
 #ifndef NETPOOL_WORKER_NODE_AGENT_H_
 #define NETPOOL_WORKER_NODE_AGENT_H_
 
+#include <deque>
+#include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 #include "netpool/v1/netpool.grpc.pb.h"
 #include "worker/process_pool.h"
+#include "worker/worker_process.h"
 
 namespace netpool {
+
+// One worker process per core (at least one).
+int DefaultProcessCount();
+
+// HOSTNAME-PID: unique among the nodes of one host.
+std::string DefaultNodeName();
 
 class NodeAgent {
  public:
   struct Options {
     std::string scheduler;  // HOST:PORT
-    std::string name;
-    int processes = 1;
-    int max_tasks_per_child = 0;
+    std::string name = DefaultNodeName();
+    int processes = DefaultProcessCount();
+    int max_tasks_per_child = 0;  // 0: a worker process serves any number of jobs
+    Initializer initializer;      // REQUIRES: CheckInitializer(initializer).ok()
     std::map<std::string, std::string> labels;
     std::string executable = "/proc/self/exe";  // spawned as worker processes
+    // Called once, on a node thread, when the node gives up: a worker
+    // process's initializer failed (kFailedPrecondition, "initializer FN
+    // failed: ..."). The node then starts no more worker processes. It must
+    // not call back into the NodeAgent.
+    std::function<void(const absl::Status& failure)> on_failure;
     absl::Duration initial_backoff = absl::Milliseconds(100);
     absl::Duration max_backoff = absl::Seconds(5);
+    size_t max_unsent_results = 10'000;  // kept across a broken stream
   };
 
   explicit NodeAgent(Options options);
@@ -48,7 +84,24 @@ class NodeAgent {
   // Starts the worker processes and the connection to the scheduler.
   void Start();
 
-  // Closes the stream and stops the worker processes.
+  // Asks the node to shut down, e.g. on SIGTERM: the first call makes
+  // WaitForShutdownRequest return; a later one ends a Drain at once.
+  // Thread-safe and non-blocking.
+  void RequestShutdown();
+
+  // Blocks until RequestShutdown is called or the node fails (a worker
+  // process's initializer failed). Returns that failure, or OK.
+  absl::Status WaitForShutdownRequest();
+
+  // Stops taking work: tells the scheduler the node is draining and gives
+  // no more credits. Waits up to `grace` for the running jobs to finish and
+  // their results to be sent, or until RequestShutdown is called again; then
+  // kills what still runs (the scheduler requeues those jobs when the stream
+  // ends) and closes the stream. Logs each step.
+  void Drain(absl::Duration grace);
+
+  // Closes the stream and stops the worker processes; jobs still running
+  // are abandoned.
   void Stop();
 
  private:
@@ -57,20 +110,37 @@ class NodeAgent {
   void ConnectLoop();
   // One stream from hello to its end; true if the scheduler welcomed us.
   bool RunSession(bool* warned);
+  v1::WorkerMessage Hello() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  void HandleMessage(v1::SchedulerMessage& message, bool* welcomed, bool* warned);
+  void DropHeldJobs(const google::protobuf::RepeatedPtrField<std::string>& job_ids);
   void SendLoop(Stream* stream);
+  bool HasMessageToSend() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   void OnResults(std::vector<v1::JobResult> results);
+  void OnPoolFailure(const absl::Status& failure);
 
   // Constant after construction.
   const Options options_;
-  std::unique_ptr<v1::WorkerHub::Stub> stub_;
 
   absl::Mutex mutex_;
-  absl::CondVar outbox_changed_;
+  absl::CondVar send_wakeup_;  // something for SendLoop to do
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
+  bool closing_ ABSL_GUARDED_BY(mutex_) = false;  // drained: half-close, no new stream
   grpc::ClientContext* context_ ABSL_GUARDED_BY(mutex_) = nullptr;  // of the open stream
-  bool session_open_ ABSL_GUARDED_BY(mutex_) = false;               // results are kept for sending
-  std::vector<v1::JobResult> outbox_ ABSL_GUARDED_BY(mutex_);
+  bool session_open_ ABSL_GUARDED_BY(mutex_) = false;
+  // The open stream's welcome (and the drops it carried) has been handled:
+  // results may go out.
+  bool welcomed_ ABSL_GUARDED_BY(mutex_) = false;
+  bool sending_ ABSL_GUARDED_BY(mutex_) = false;  // SendLoop is writing a message
   absl::Duration heartbeat_interval_ ABSL_GUARDED_BY(mutex_) = absl::ZeroDuration();
+  bool draining_ ABSL_GUARDED_BY(mutex_) = false;
+  bool draining_announced_ ABSL_GUARDED_BY(mutex_) = false;  // on the open stream
+  int shutdown_requests_ ABSL_GUARDED_BY(mutex_) = 0;
+  absl::Status failure_ ABSL_GUARDED_BY(mutex_);
+  // Jobs handed to the pool that it has not reported yet.
+  std::set<std::string> running_ ABSL_GUARDED_BY(mutex_);
+  // Finished jobs not yet sent, oldest first.
+  std::deque<v1::JobResult> unsent_ ABSL_GUARDED_BY(mutex_);
+  int unsent_dropped_ ABSL_GUARDED_BY(mutex_) = 0;  // since last logged
 
   ProcessPool pool_;
   std::thread connect_thread_;

@@ -35,7 +35,8 @@ absl::Status MakePipe(UniqueFd* read_end, UniqueFd* write_end) {
 
 }  // namespace
 
-absl::StatusOr<LaunchedProcess> LaunchWorkerProcess(const std::string& executable) {
+absl::StatusOr<LaunchedProcess> LaunchWorkerProcess(const std::string& executable,
+                                                    const Initializer& initializer) {
   UniqueFd task_read, task_write, result_read, result_write;
   if (absl::Status s = MakePipe(&task_read, &task_write); !s.ok()) return s;
   if (absl::Status s = MakePipe(&result_read, &result_write); !s.ok()) return s;
@@ -51,12 +52,14 @@ absl::StatusOr<LaunchedProcess> LaunchWorkerProcess(const std::string& executabl
   // Its own process group: killing it also stops what its task started.
   const SpawnAttributes attributes(/*own_process_group=*/true);
 
-  std::string name = program_invocation_name;
-  std::string flag = kWorkerProcessFlag;
-  std::string parent = absl::StrCat(::getpid());
-  char* argv[] = {name.data(), flag.data(), parent.data(), nullptr};
+  std::vector<std::string> args = WorkerProcessArgs(initializer);
+  args.insert(args.begin(), program_invocation_name);
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
   pid_t pid = 0;
-  int err = posix_spawn(&pid, executable.c_str(), &actions, attributes.get(), argv, environ);
+  int err =
+      posix_spawn(&pid, executable.c_str(), &actions, attributes.get(), argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (err != 0) {
     return absl::InternalError(

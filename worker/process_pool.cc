@@ -44,11 +44,20 @@ v1::JobResult Cancelled(const std::string& job_id) {
   return Finished(job_id, v1::CANCELLED, absl::CancelledError("cancelled"));
 }
 
+// The job failed because of its process, not its task: the scheduler may run
+// it again elsewhere.
+v1::JobResult WorkerFailure(const std::string& job_id, const absl::Status& error) {
+  v1::JobResult result = Finished(job_id, v1::FAILED, error);
+  result.set_worker_failure(true);
+  return result;
+}
+
 }  // namespace
 
-ProcessPool::ProcessPool(Options options, ResultsCallback on_results)
+ProcessPool::ProcessPool(Options options, ResultsCallback on_results, FailureCallback on_failure)
     : options_(std::move(options)),
       on_results_(std::move(on_results)),
+      on_failure_(std::move(on_failure)),
       wake_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
 
 ProcessPool::~ProcessPool() { Stop(); }
@@ -73,13 +82,26 @@ void ProcessPool::Cancel(std::string job_id) {
   Wake();
 }
 
+void ProcessPool::Drop(std::vector<std::string> job_ids) {
+  DropRequest request;
+  request.job_ids.insert(job_ids.begin(), job_ids.end());
+  DropAndWait(std::move(request));
+}
+
 void ProcessPool::AbandonAll() {
+  DropRequest request;
+  request.all = true;
+  DropAndWait(std::move(request));
+}
+
+void ProcessPool::DropAndWait(DropRequest request) {
   absl::MutexLock lock(&mutex_);
   if (!thread_.joinable() || stopping_) return;
-  int ticket = ++abandons_requested_;
+  drops_.push_back(std::move(request));
+  int ticket = ++drops_requested_;
   Wake();
   auto done = [this, ticket]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
-    return abandons_done_ >= ticket || stopping_;
+    return drops_done_ >= ticket || stopping_;
   };
   mutex_.Await(absl::Condition(&done));
 }
@@ -110,24 +132,28 @@ void ProcessPool::ThreadMain() {
 
   while (true) {
     std::vector<std::string> cancels;
-    int abandon_ticket = 0;
+    std::vector<DropRequest> drops;
+    int drop_ticket = 0;
     {
       absl::MutexLock lock(&mutex_);
       if (stopping_) break;
       std::move(inbox_.begin(), inbox_.end(), std::back_inserter(queue_));
       inbox_.clear();
       cancels.swap(cancels_);
-      if (abandons_requested_ > abandons_done_) abandon_ticket = abandons_requested_;
+      drops.swap(drops_);
+      drop_ticket = drops_requested_;
+    }
+    // Results of earlier rounds have all gone out through on_results_; from
+    // here on, nothing of a dropped job is reported.
+    for (const DropRequest& drop : drops) DropJobs(drop);
+    if (!drops.empty()) {
+      absl::MutexLock lock(&mutex_);
+      drops_done_ = drop_ticket;
     }
     std::vector<v1::JobResult> results;
-    if (abandon_ticket > 0) AbandonJobs();
     for (const std::string& job_id : cancels) CancelJob(job_id, &results);
     SpawnMissing();
     Dispatch(&results);
-    if (abandon_ticket > 0) {
-      absl::MutexLock lock(&mutex_);
-      abandons_done_ = abandon_ticket;
-    }
     PollOnce(&results);
     if (!results.empty()) on_results_(std::move(results));
   }
@@ -137,8 +163,9 @@ void ProcessPool::ThreadMain() {
 void ProcessPool::SpawnMissing() {
   int active = std::count_if(processes_.begin(), processes_.end(),
                              [](const Process& p) { return !p.retiring; });
-  while (active < options_.processes && absl::Now() >= next_spawn_attempt_) {
-    absl::StatusOr<LaunchedProcess> launched = LaunchWorkerProcess(options_.executable);
+  while (!gave_up_ && active < options_.processes && absl::Now() >= next_spawn_attempt_) {
+    absl::StatusOr<LaunchedProcess> launched =
+        LaunchWorkerProcess(options_.executable, options_.initializer);
     if (!launched.ok()) {
       spdlog::error("{}; retrying in {}", std::string(launched.status().message()),
                     absl::FormatDuration(kSpawnRetry));
@@ -205,10 +232,15 @@ void ProcessPool::CancelJob(const std::string& job_id, std::vector<v1::JobResult
   }
 }
 
-void ProcessPool::AbandonJobs() {
-  queue_.clear();
+void ProcessPool::DropJobs(const DropRequest& request) {
+  auto dropped = [&](const std::string& job_id) {
+    return request.all || request.job_ids.count(job_id) > 0;
+  };
+  queue_.erase(std::remove_if(queue_.begin(), queue_.end(),
+                              [&](const v1::Assignment& a) { return dropped(a.job_id()); }),
+               queue_.end());
   for (Process& process : processes_) {
-    if (!process.busy) continue;
+    if (!process.busy || !dropped(process.job_id)) continue;
     if (process.ending == Process::Ending::kNone) ::kill(-process.pid, SIGKILL);
     process.ending = Process::Ending::kAbandoned;
   }
@@ -299,6 +331,10 @@ void ProcessPool::ReadResults(Process& process, std::vector<v1::JobResult>* resu
       return;
     }
     if (!*parsed) return;
+    if (frame.result().job_id().empty()) {  // the initializer failed; the process exits
+      process.initializer_error = frame.result().error().message();
+      continue;
+    }
     if (!process.busy || process.ending != Process::Ending::kNone ||
         frame.result().job_id() != process.job_id) {
       continue;  // the job was cancelled or abandoned meanwhile
@@ -319,6 +355,17 @@ void ProcessPool::Reap(Process& process, std::vector<v1::JobResult>* results) {
   int status = 0;
   while (::waitpid(process.pid, &status, 0) < 0 && errno == EINTR) {
   }
+  if (process.initializer_error.has_value()) {
+    absl::Status failure = absl::FailedPreconditionError(absl::StrCat(
+        "initializer ", options_.initializer.function, " failed: ", *process.initializer_error));
+    // A job written to the process never started; the scheduler may run it
+    // on another node.
+    if (process.busy && process.ending != Process::Ending::kAbandoned) {
+      results->push_back(WorkerFailure(process.job_id, failure));
+    }
+    GiveUp(process.pid, failure);
+    return;
+  }
   if (!process.busy) {
     if (process.retiring) return;
     spdlog::warn("worker process {} died while idle: {}", process.pid, DescribeDeath(status));
@@ -337,8 +384,8 @@ void ProcessPool::Reap(Process& process, std::vector<v1::JobResult>* results) {
                                       "timed out after ", process.timeout_seconds, " s"))));
       return;
     case Process::Ending::kMalformedResult:
-      results->push_back(Finished(process.job_id, v1::FAILED,
-                                  absl::InternalError("worker process sent a malformed result")));
+      results->push_back(WorkerFailure(
+          process.job_id, absl::InternalError("worker process sent a malformed result")));
       return;
     case Process::Ending::kNone:
       break;
@@ -346,7 +393,15 @@ void ProcessPool::Reap(Process& process, std::vector<v1::JobResult>* results) {
   std::string message = absl::StrCat("worker process died: ", DescribeDeath(status));
   spdlog::warn("worker process {} died running job {}: {}", process.pid, process.job_id,
                DescribeDeath(status));
-  results->push_back(Finished(process.job_id, v1::FAILED, absl::AbortedError(message)));
+  results->push_back(WorkerFailure(process.job_id, absl::AbortedError(message)));
+}
+
+void ProcessPool::GiveUp(pid_t pid, const absl::Status& failure) {
+  if (gave_up_) return;
+  gave_up_ = true;
+  spdlog::error("worker process {}: {}; starting no more worker processes", pid,
+                std::string(failure.message()));
+  if (on_failure_) on_failure_(failure);
 }
 
 void ProcessPool::Shutdown() {

@@ -3,20 +3,24 @@
 // busy. One pool thread spawns the processes (their PR_SET_PDEATHSIG is tied
 // to that thread, which lives as long as the pool), writes tasks, polls the
 // result pipes and enforces timeouts. A process that dies, times out, is
-// cancelled or has served max_tasks_per_child jobs is replaced by a fresh one.
+// cancelled or has served max_tasks_per_child jobs is replaced by a fresh one;
+// each fresh process runs the initializer, if any, before its first job.
 //
 //   ProcessPool pool(options, [](std::vector<v1::JobResult> done) {...});
 //   pool.Start();
 //   pool.Run(assignment);  // its JobResult arrives through the callback
 //
 // Every job given to Run is reported exactly once (SUCCEEDED, FAILED or
-// CANCELLED) unless AbandonAll or Stop drops it.
+// CANCELLED) unless Drop, AbandonAll or Stop drops it. A job that failed
+// because its process died or broke is marked worker_failure.
 #ifndef NETPOOL_WORKER_PROCESS_POOL_H_
 #define NETPOOL_WORKER_PROCESS_POOL_H_
 
 #include <deque>
 #include <functional>
 #include <list>
+#include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -25,8 +29,10 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "netpool/v1/netpool.pb.h"
+#include "absl/status/status.h"
 #include "worker/frame.h"
 #include "worker/unique_fd.h"
+#include "worker/worker_process.h"
 
 namespace netpool {
 
@@ -36,13 +42,19 @@ class ProcessPool {
     int processes = 1;
     int max_tasks_per_child = 0;  // 0: a process serves any number of jobs
     std::string executable = "/proc/self/exe";
+    Initializer initializer;  // REQUIRES: CheckInitializer(initializer).ok()
   };
   // Called on the pool thread with every job that finished in one poll
   // round, so that the caller can send them on in one message. It must not
   // call back into the pool.
   using ResultsCallback = std::function<void(std::vector<v1::JobResult> results)>;
+  // Called once on the pool thread when the pool gives up: a worker
+  // process's initializer failed (kFailedPrecondition, "initializer FN
+  // failed: ..."). Rather than respawn forever, the pool then starts no more
+  // processes. It must not call back into the pool.
+  using FailureCallback = std::function<void(const absl::Status& failure)>;
 
-  ProcessPool(Options options, ResultsCallback on_results);
+  ProcessPool(Options options, ResultsCallback on_results, FailureCallback on_failure = nullptr);
   ProcessPool(const ProcessPool&) = delete;
   ProcessPool& operator=(const ProcessPool&) = delete;
   ~ProcessPool();  // Stop()s
@@ -57,9 +69,12 @@ class ProcessPool {
   // job is reported CANCELLED. An id the pool does not hold is ignored.
   void Cancel(std::string job_id);
 
-  // Drops every queued and running job without reporting it (running ones
+  // Drops these queued or running jobs without reporting them (running ones
   // are killed). Returns once done: no result of a dropped job is reported
-  // afterwards.
+  // afterwards. Ids the pool does not hold are ignored.
+  void Drop(std::vector<std::string> job_ids);
+
+  // Drops every queued and running job, as Drop does.
   void AbandonAll();
 
   // Stops the processes (SIGTERM to each, SIGKILL after `grace`) and the
@@ -84,13 +99,22 @@ class ProcessPool {
     bool retiring = false;                        // served its tasks; task pipe closed, exiting
     absl::Time kill_at = absl::InfiniteFuture();  // when retiring
     bool gone = false;                            // end of its result pipe seen: to be reaped
+    std::optional<std::string> initializer_error;  // what its failed initializer said
+  };
+
+  // Jobs to drop: all of them, or those named.
+  struct DropRequest {
+    bool all = false;
+    std::set<std::string> job_ids;
   };
 
   void ThreadMain();
   void SpawnMissing();
   void Dispatch(std::vector<v1::JobResult>* results);
   void CancelJob(const std::string& job_id, std::vector<v1::JobResult>* results);
-  void AbandonJobs();
+  void DropAndWait(DropRequest request);
+  void DropJobs(const DropRequest& request);
+  void GiveUp(pid_t pid, const absl::Status& failure);
   void PollOnce(std::vector<v1::JobResult>* results);
   void ReadResults(Process& process, std::vector<v1::JobResult>* results);
   void Reap(Process& process, std::vector<v1::JobResult>* results);
@@ -102,13 +126,15 @@ class ProcessPool {
   // Constant after construction.
   const Options options_;
   const ResultsCallback on_results_;
+  const FailureCallback on_failure_;
   UniqueFd wake_fd_;  // eventfd that interrupts the pool thread's poll()
 
   absl::Mutex mutex_;
   std::deque<v1::Assignment> inbox_ ABSL_GUARDED_BY(mutex_);
   std::vector<std::string> cancels_ ABSL_GUARDED_BY(mutex_);
-  int abandons_requested_ ABSL_GUARDED_BY(mutex_) = 0;
-  int abandons_done_ ABSL_GUARDED_BY(mutex_) = 0;
+  std::vector<DropRequest> drops_ ABSL_GUARDED_BY(mutex_);
+  int drops_requested_ ABSL_GUARDED_BY(mutex_) = 0;  // tickets, so Drop can wait for its own
+  int drops_done_ ABSL_GUARDED_BY(mutex_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
   absl::Duration grace_ ABSL_GUARDED_BY(mutex_);
 
@@ -116,6 +142,7 @@ class ProcessPool {
   std::list<Process> processes_;
   std::deque<v1::Assignment> queue_;
   absl::Time next_spawn_attempt_ = absl::InfinitePast();
+  bool gave_up_ = false;  // an initializer failed: no more processes
 
   std::thread thread_;
 };

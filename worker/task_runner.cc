@@ -12,13 +12,11 @@
 namespace netpool {
 namespace {
 
-absl::StatusOr<Value> RunOnce(const TaskFunction& fn,
-                              const google::protobuf::RepeatedPtrField<v1::Value>& proto_args,
-                              TaskContext& context) {
-  absl::StatusOr<std::vector<Value>> args = FromProto(proto_args);
-  if (!args.ok()) return args.status();
+// A C++ exception must not escape into the worker process loop.
+absl::StatusOr<Value> Call(const TaskFunction& fn, const std::vector<Value>& args,
+                           TaskContext& context) {
   try {
-    return fn(*args, context);
+    return fn(args, context);
   } catch (const std::exception& e) {
     return absl::InternalError(absl::StrCat("function threw an exception: ", e.what()));
   } catch (...) {
@@ -26,11 +24,23 @@ absl::StatusOr<Value> RunOnce(const TaskFunction& fn,
   }
 }
 
+absl::StatusOr<Value> RunOnce(const TaskFunction& fn,
+                              const google::protobuf::RepeatedPtrField<v1::Value>& proto_args,
+                              TaskContext& context) {
+  absl::StatusOr<std::vector<Value>> args = FromProto(proto_args);
+  if (!args.ok()) return args.status();
+  return Call(fn, *args, context);
+}
+
+absl::StatusOr<TaskFunction> Find(const std::string& name) {
+  std::optional<TaskFunction> fn = FindFunction(name);
+  if (!fn.has_value()) return absl::NotFoundError(absl::StrCat("unknown function \"", name, "\""));
+  return *std::move(fn);
+}
+
 absl::StatusOr<Value> Run(const v1::Assignment& assignment) {
-  std::optional<TaskFunction> fn = FindFunction(assignment.function());
-  if (!fn.has_value()) {
-    return absl::NotFoundError(absl::StrCat("unknown function \"", assignment.function(), "\""));
-  }
+  absl::StatusOr<TaskFunction> fn = Find(assignment.function());
+  if (!fn.ok()) return fn.status();
   TaskContext context(assignment.job_id(), assignment.attempt(),
                       assignment.timeout_seconds() > 0 ? absl::Seconds(assignment.timeout_seconds())
                                                        : absl::ZeroDuration());
@@ -46,6 +56,13 @@ absl::StatusOr<Value> Run(const v1::Assignment& assignment) {
 }
 
 }  // namespace
+
+absl::Status RunInitializer(const Initializer& initializer) {
+  absl::StatusOr<TaskFunction> fn = Find(initializer.function);
+  if (!fn.ok()) return fn.status();
+  TaskContext context(/*job_id=*/"", /*attempt=*/0, /*timeout=*/absl::ZeroDuration());
+  return Call(*fn, initializer.args, context).status();
+}
 
 v1::JobResult RunAssignment(const v1::Assignment& assignment) {
   v1::JobResult result;

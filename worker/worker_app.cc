@@ -1,8 +1,11 @@
 // netpool::Init and WorkerApp::Main: the entry points of a worker
 // executable, which runs either as a node agent or, when spawned by one, as
 // a worker process.
-#include <unistd.h>
+#include <pthread.h>
+#include <signal.h>
 
+#include <atomic>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
@@ -10,7 +13,6 @@
 #include <thread>
 
 #include "CLI/CLI.hpp"
-#include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "common/shutdown_signal.h"
 #include "netpool/worker.h"
@@ -24,15 +26,47 @@ namespace {
 
 constexpr int kUsageExitCode = 64;  // EX_USAGE
 
-std::string DefaultName() {
-  char host[256] = {};
-  ::gethostname(host, sizeof(host) - 1);
-  return absl::StrCat(host, "-", ::getpid());
-}
-
 std::string DefaultScheduler() {
   const char* env = std::getenv("NETPOOL_SCHEDULER");
   return env != nullptr && *env != '\0' ? env : "127.0.0.1:7340";
+}
+
+// Hands every SIGINT/SIGTERM to the node agent from a thread of its own,
+// while the main thread waits on the agent: the first starts the drain, a
+// second one cuts it short.
+class SignalForwarder {
+ public:
+  SignalForwarder(ShutdownSignal* signal, NodeAgent* agent)
+      : thread_([this, signal, agent] {
+          while (true) {
+            int signo = signal->Wait();
+            if (done_) return;
+            spdlog::info("received {}", strsignal(signo));
+            agent->RequestShutdown();
+          }
+        }) {}
+  SignalForwarder(const SignalForwarder&) = delete;
+  SignalForwarder& operator=(const SignalForwarder&) = delete;
+
+  ~SignalForwarder() {
+    done_ = true;
+    // Every thread blocks the signal, so one aimed at this thread ends its
+    // sigwait (now, or at once if it is not waiting yet).
+    pthread_kill(thread_.native_handle(), SIGTERM);
+    thread_.join();
+  }
+
+ private:
+  std::atomic<bool> done_{false};  // before thread_, which reads it
+  std::thread thread_;
+};
+
+// --init-args: a JSON list.
+absl::StatusOr<std::vector<Value>> ParseInitArgs(const std::string& json) {
+  absl::StatusOr<Value> args = Value::FromJson(json);
+  if (!args.ok()) return args.status();
+  if (!args->is_list()) return absl::InvalidArgumentError("expected a JSON list");
+  return args->AsList();
 }
 
 }  // namespace
@@ -49,10 +83,10 @@ int WorkerApp::Main(int argc, char** argv) {
 
   NodeAgent::Options options;
   options.scheduler = DefaultScheduler();
-  options.name = DefaultName();
-  options.processes = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::vector<std::string> labels;
   std::string log_level;
+  double grace_seconds = 30;
+  std::string init_args = "[]";
 
   CLI::App app("netpool worker node: runs jobs from a netpool scheduler in worker processes",
                "netpool-worker");
@@ -65,6 +99,14 @@ int WorkerApp::Main(int argc, char** argv) {
   app.add_option("--max-tasks-per-child", options.max_tasks_per_child,
                  "replace a worker process after this many jobs (0: never)")
       ->check(CLI::Range(0, std::numeric_limits<int>::max()));
+  app.add_option("--grace", grace_seconds,
+                 "on SIGTERM/SIGINT, seconds that running jobs get to finish before they are "
+                 "killed and requeued; a second signal ends them at once (default: 30)");
+  CLI::Option* init = app.add_option(
+      "--init", options.initializer.function,
+      "registered function that each worker process runs once before its first job");
+  app.add_option("--init-args", init_args, "the --init function's arguments, a JSON list")
+      ->needs(init);
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   try {
@@ -84,13 +126,36 @@ int WorkerApp::Main(int argc, char** argv) {
     }
     options.labels[label.substr(0, eq)] = label.substr(eq + 1);
   }
+  if (!std::isfinite(grace_seconds) || grace_seconds < 0) {
+    std::cerr << "netpool-worker: --grace: expected a number of seconds >= 0\n";
+    return kUsageExitCode;
+  }
+  absl::StatusOr<std::vector<Value>> parsed_init_args = ParseInitArgs(init_args);
+  if (!parsed_init_args.ok()) {
+    std::cerr << "netpool-worker: --init-args: " << parsed_init_args.status().message() << "\n";
+    return kUsageExitCode;
+  }
+  options.initializer.args = *std::move(parsed_init_args);
+  if (absl::Status s = CheckInitializer(options.initializer); !s.ok()) {
+    std::cerr << "netpool-worker: --init: " << s.message() << "\n";
+    return kUsageExitCode;
+  }
   InitLogging(log_level);
 
   NodeAgent agent(options);
   agent.Start();
-  int signo = shutdown_signal.Wait();
-  spdlog::info("received {}; stopping", strsignal(signo));
+  absl::Status failure;
+  {
+    SignalForwarder signals(&shutdown_signal, &agent);
+    failure = agent.WaitForShutdownRequest();
+    if (failure.ok()) agent.Drain(absl::Seconds(grace_seconds));
+  }
   agent.Stop();
+  if (!failure.ok()) {
+    std::cerr << "netpool-worker: " << failure.message() << "\n";
+    return 1;
+  }
+  spdlog::info("stopped");
   return 0;
 }
 

@@ -14,13 +14,18 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
+#include "common/value_proto.h"
 #include "netpool/v1/netpool.pb.h"
 #include "spdlog/spdlog.h"
 #include "worker/frame.h"
+#include "worker/function_registry.h"
 #include "worker/task_runner.h"
 
 namespace netpool {
 namespace {
+
+// A command line argument may hold at most 128 KiB (MAX_ARG_STRLEN).
+constexpr size_t kMaxInitializerArgsJson = 64 * 1024;
 
 // Dies with the node agent, so that `kill -9` of a node leaves nothing
 // behind. The parent may have died before prctl took effect; then our parent
@@ -54,7 +59,61 @@ void WriteResult(const v1::JobResult& result) {
   }
 }
 
+std::string ArgsJson(const Initializer& initializer) {
+  return Value(ValueList(initializer.args)).ToJson();
+}
+
+// The initializer named on the command line: argv[3] and argv[4], if present.
+absl::StatusOr<Initializer> InitializerFromArgs(int argc, char** argv) {
+  Initializer initializer;
+  if (argc < 5) return initializer;
+  initializer.function = argv[3];
+  absl::StatusOr<Value> args = Value::FromJson(argv[4]);
+  if (!args.ok()) return args.status();
+  if (!args->is_list()) return absl::InvalidArgumentError("initializer arguments are not a list");
+  initializer.args = args->AsList();
+  return initializer;
+}
+
+// Runs the initializer; on failure tells the node why and exits.
+void Initialize(int argc, char** argv) {
+  absl::StatusOr<Initializer> initializer = InitializerFromArgs(argc, argv);
+  absl::Status status = initializer.status();
+  if (status.ok() && initializer->function.empty()) return;
+  if (status.ok()) status = RunInitializer(*initializer);
+  if (status.ok()) return;
+  v1::ProcessResult frame;
+  frame.mutable_result()->set_state(v1::FAILED);
+  StatusToJobError(status, frame.mutable_result()->mutable_error());
+  // Should this fail too, the node sees a process that died before its first
+  // job, and tries another after a pause.
+  (void)WriteFrame(kResultFd, frame);
+  std::exit(kInitializerFailedExitCode);
+}
+
 }  // namespace
+
+absl::Status CheckInitializer(const Initializer& initializer) {
+  if (initializer.function.empty()) return absl::OkStatus();
+  if (!FindFunction(initializer.function).has_value()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown function \"", initializer.function, "\""));
+  }
+  if (ArgsJson(initializer).size() > kMaxInitializerArgsJson) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "initializer arguments too large: at most ", kMaxInitializerArgsJson, " bytes of JSON"));
+  }
+  return absl::OkStatus();
+}
+
+std::vector<std::string> WorkerProcessArgs(const Initializer& initializer) {
+  std::vector<std::string> args = {kWorkerProcessFlag, absl::StrCat(::getpid())};
+  if (!initializer.function.empty()) {
+    args.push_back(initializer.function);
+    args.push_back(ArgsJson(initializer));
+  }
+  return args;
+}
 
 bool IsWorkerProcess(int argc, char** argv) {
   return argc >= 3 && std::strcmp(argv[1], kWorkerProcessFlag) == 0;
@@ -65,6 +124,7 @@ void RunWorkerProcess(int argc, char** argv) {
   CloseOnExec(kTaskFd);
   CloseOnExec(kResultFd);
   InitLogging();
+  Initialize(argc, argv);
   while (true) {
     v1::ProcessTask task;
     absl::Status status = ReadFrame(kTaskFd, &task);

@@ -1,6 +1,7 @@
 #include "client/cli/arguments.h"
 
 #include <algorithm>
+#include <fstream>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -13,17 +14,7 @@ namespace {
 
 constexpr std::string_view kItemPlaceholder = "{}";
 
-// Calls `take(line_number, line)` for every line of `in` that is not blank.
-template <typename Take>
-absl::Status ForEachLine(std::istream& in, Take take) {
-  std::string line;
-  for (size_t number = 1; std::getline(in, line); ++number) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (absl::StripAsciiWhitespace(line).empty()) continue;
-    if (absl::Status status = take(number, line); !status.ok()) return status;
-  }
-  return absl::OkStatus();
-}
+bool IsBlank(absl::string_view line) { return absl::StripAsciiWhitespace(line).empty(); }
 
 absl::Status LineError(size_t number, absl::string_view message) {
   return absl::InvalidArgumentError(absl::StrCat("line ", number, ": ", message));
@@ -36,32 +27,55 @@ Value ParseWord(const std::string& word) {
   return json.ok() ? *std::move(json) : Value(word);
 }
 
-absl::StatusOr<std::vector<Value>> ReadJsonLines(std::istream& in) {
-  std::vector<Value> values;
-  absl::Status status = ForEachLine(in, [&](size_t number, const std::string& line) {
-    absl::StatusOr<Value> value = Value::FromJson(line);
-    if (!value.ok()) return LineError(number, value.status().message());
-    values.push_back(*std::move(value));
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  return values;
+ItemReader::ItemReader(ItemFormat format, std::vector<std::string> words, std::istream* in)
+    : format_(format), words_(std::move(words)), in_(in) {}
+
+ItemReader ItemReader::FromWords(std::vector<std::string> words, ItemFormat format) {
+  return ItemReader(format, std::move(words), nullptr);
 }
 
-absl::StatusOr<std::vector<ValueList>> ReadJsonArrayLines(std::istream& in) {
-  std::vector<ValueList> lists;
-  absl::Status status = ForEachLine(in, [&](size_t number, const std::string& line) {
+ItemReader ItemReader::FromLines(std::istream* in, ItemFormat format) {
+  return ItemReader(format, {}, in);
+}
+
+absl::StatusOr<std::optional<ValueList>> ItemReader::Next() {
+  if (in_ == nullptr) {
+    if (next_word_ == words_.size()) return std::nullopt;
+    std::string& word = words_[next_word_++];
+    if (format_ == ItemFormat::kText) return ValueList{Value(std::move(word))};
+    return ValueList{ParseWord(word)};
+  }
+  std::string line;
+  while (std::getline(*in_, line)) {
+    ++line_number_;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (IsBlank(line)) continue;
+    if (format_ == ItemFormat::kText) return ValueList{Value(std::move(line))};
     absl::StatusOr<Value> value = Value::FromJson(line);
-    if (!value.ok()) return LineError(number, value.status().message());
-    if (!value->is_list()) {
-      return LineError(number, absl::StrCat("expected a JSON array of arguments, got ",
-                                            std::string(KindName(value->kind()))));
+    if (!value.ok()) {
+      in_->setstate(std::ios::eofbit);
+      return LineError(line_number_, value.status().message());
     }
-    lists.push_back(std::move(value->MutableList()));
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  return lists;
+    if (format_ == ItemFormat::kValue) return ValueList{*std::move(value)};
+    if (!value->is_list()) {
+      in_->setstate(std::ios::eofbit);
+      return LineError(line_number_, absl::StrCat("expected a JSON array of arguments, got ",
+                                                  std::string(KindName(value->kind()))));
+    }
+    return std::move(value->MutableList());
+  }
+  return std::nullopt;
+}
+
+absl::StatusOr<size_t> CountItemLines(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  size_t count = 0;
+  std::string line;
+  while (std::getline(file, line)) {
+    if (!IsBlank(line)) ++count;
+  }
+  return count;
 }
 
 bool IsCommandForm(const std::vector<std::string>& args, size_t positionals) {
@@ -74,16 +88,15 @@ absl::StatusOr<MapWords> SplitMapWords(std::vector<std::string> words, bool comm
   MapWords split;
   auto separator = std::find(words.begin(), words.end(), kItemSeparator);
   if (command_form) {
-    if (separator == words.end()) {
-      return absl::InvalidArgumentError("map -- CMD needs its items after :::");
-    }
     if (separator == words.begin()) {
       return absl::InvalidArgumentError("map -- needs a command before :::");
     }
     split.command.assign(std::make_move_iterator(words.begin()),
                          std::make_move_iterator(separator));
-    split.items.emplace(std::make_move_iterator(separator + 1),
-                        std::make_move_iterator(words.end()));
+    if (separator != words.end()) {
+      split.items.emplace(std::make_move_iterator(separator + 1),
+                          std::make_move_iterator(words.end()));
+    }
     return split;
   }
   if (words.empty() || separator == words.begin()) {

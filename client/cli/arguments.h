@@ -1,6 +1,6 @@
-// How the `netpool` command line turns its words and its standard input into
-// job arguments: kept apart from the commands so it is tested without a
-// scheduler.
+// How the `netpool` command line turns its words, its standard input and its
+// jobs files into job arguments: kept apart from the commands so it is tested
+// without a scheduler.
 #ifndef NETPOOL_CLIENT_CLI_ARGUMENTS_H_
 #define NETPOOL_CLIENT_CLI_ARGUMENTS_H_
 
@@ -22,12 +22,45 @@ namespace cli {
 // JSON, otherwise the word itself as a string (`hello` -> "hello").
 Value ParseWord(const std::string& word);
 
-// One JSON value per line; blank lines are skipped. Error kInvalidArgument
-// naming the (1-based) line of the first line that is not JSON.
-absl::StatusOr<std::vector<Value>> ReadJsonLines(std::istream& in);
+// How one item of map or starmap becomes a call's argument list.
+enum class ItemFormat {
+  kValue,         // map FN: the item is the one argument, as JSON
+  kArgumentList,  // starmap FN: the item is a JSON array of the arguments
+  kText,          // map -- CMD: the item is a string, taken as it is
+};
 
-// As ReadJsonLines, but every line must be a JSON array (an argument list).
-absl::StatusOr<std::vector<ValueList>> ReadJsonArrayLines(std::istream& in);
+// ItemReader hands out the items of map and starmap one at a time, from the
+// command line's words or from the lines of a stream, so that an input of
+// any length is never all in memory. A word that is not JSON is a string;
+// a line must be JSON (except kText, where it is the item). Blank lines are
+// skipped; "\r\n" line ends are accepted.
+//
+//   ItemReader items = ItemReader::FromLines(&std::cin, ItemFormat::kValue);
+//   while (absl::StatusOr<std::optional<ValueList>> next = items.Next(); ...)
+class ItemReader {
+ public:
+  static ItemReader FromWords(std::vector<std::string> words, ItemFormat format);
+  // `in` must outlive the reader.
+  static ItemReader FromLines(std::istream* in, ItemFormat format);
+
+  // The next item's argument list; nullopt at the end of the input. Error
+  // kInvalidArgument naming the (1-based) line that does not parse, after
+  // which the reader is at its end.
+  absl::StatusOr<std::optional<ValueList>> Next();
+
+ private:
+  ItemReader(ItemFormat format, std::vector<std::string> words, std::istream* in);
+
+  ItemFormat format_;
+  std::vector<std::string> words_;
+  size_t next_word_ = 0;
+  std::istream* in_;  // null when reading words
+  size_t line_number_ = 0;
+};
+
+// The number of items in a file of lines (those that are not blank); for a
+// progress line, so a miscount does no harm. kNotFound if it cannot be read.
+absl::StatusOr<size_t> CountItemLines(const std::string& path);
 
 // The GNU-parallel separator between a command or function and its items.
 inline constexpr std::string_view kItemSeparator = ":::";
@@ -37,7 +70,8 @@ inline constexpr std::string_view kItemSeparator = ":::";
 struct MapWords {
   std::string function;              // map FN ...
   std::vector<std::string> command;  // map -- CMD ...
-  // The items' words; nullopt when the items come from standard input.
+  // The items' words; nullopt when the items come from input lines
+  // (standard input or --jobs-file).
   std::optional<std::vector<std::string>> items;
 };
 
@@ -49,8 +83,9 @@ struct MapWords {
 bool IsCommandForm(const std::vector<std::string>& args, size_t positionals);
 
 // Splits map's positional words: FN [ARG...], FN ::: ITEM..., FN alone (items
-// on stdin), or CMD... ::: ITEM... in the command form. Error
-// kInvalidArgument for what fits none of those.
+// from input lines), or CMD... [::: ITEM...] in the command form (without
+// :::, items from input lines as in GNU parallel). Error kInvalidArgument for
+// what fits none of those.
 absl::StatusOr<MapWords> SplitMapWords(std::vector<std::string> words, bool command_form);
 
 // The command line for one item of `map -- CMD`: every "{}" in a word is

@@ -56,12 +56,13 @@ absl::StatusOr<std::shared_ptr<internal::PoolClient>> Context::ConnectPool() con
 }
 
 int RunCli(const std::vector<std::string>& args, std::istream& in, std::ostream& out,
-           std::ostream& err) {
+           std::ostream& err, bool interactive) {
   Context context;
   context.args = args;
   context.in = &in;
   context.out = &out;
   context.err = &err;
+  context.interactive = interactive;
 
   CLI::App app("Runs jobs on a netpool cluster.", "netpool");
   app.require_subcommand(1);

@@ -16,9 +16,10 @@ namespace cli {
 
 // Runs one command line (`args` without the program name) and returns the
 // process exit code: 0 ok, 1 a job failed or was not found, 2 timeout,
-// 64 usage error, 69 scheduler unavailable. Never throws.
+// 64 usage error, 69 scheduler unavailable. `interactive`: `out` and `err`
+// are both a terminal (map then shows a progress line). Never throws.
 int RunCli(const std::vector<std::string>& args, std::istream& in, std::ostream& out,
-           std::ostream& err);
+           std::ostream& err, bool interactive = false);
 
 }  // namespace cli
 }  // namespace netpool

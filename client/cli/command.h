@@ -43,6 +43,9 @@ struct Context {
   std::istream* in = nullptr;
   std::ostream* out = nullptr;
   std::ostream* err = nullptr;
+  // Standard output and standard error are both a terminal: map and starmap
+  // show a progress line.
+  bool interactive = false;
 
   // Prints "netpool: <message>" as a line on the error stream.
   void Error(std::string_view message) const;

@@ -6,6 +6,8 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
 #include "client/cli/arguments.h"
 #include "client/cli/command.h"
 #include "client/result_state.h"
@@ -127,30 +129,60 @@ int RunWait(const Context& context, const WaitOptions& options) {
 using StatusRpc =
     std::function<absl::StatusOr<std::vector<v1::JobStatus>>(const std::vector<std::string>&)>;
 
-// Runs an id-taking RPC and prints `ID<TAB>STATE` per id, NOT_FOUND for an
-// unknown one (exit 1). The scheduler fails the whole call when any id is
-// unknown, so then each id is asked on its own.
+// A time from the scheduler as the local clock shows it.
+std::string FormatUnixTime(double unix_seconds) {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%E3S",
+                          absl::UnixEpoch() + absl::Seconds(unix_seconds),
+                          absl::LocalTimeZone());
+}
+
+// The lines `status -v` adds under ID<TAB>STATE: the retry limit, the jobs
+// it waits for, and one line per attempt, oldest first.
+void PrintDetails(const Context& context, const v1::JobStatus& job) {
+  if (job.max_attempts() > 0) *context.out << "  max attempts " << job.max_attempts() << '\n';
+  if (!job.waiting_for().empty()) {
+    *context.out << "  waiting for " << absl::StrJoin(job.waiting_for(), " ") << '\n';
+  }
+  for (const v1::AttemptRecord& attempt : job.attempts()) {
+    *context.out << "  attempt " << attempt.attempt() << " on " << attempt.worker()
+                 << " started " << FormatUnixTime(attempt.started_unix());
+    if (attempt.finished_unix() > 0) {
+      *context.out << " finished " << FormatUnixTime(attempt.finished_unix());
+    } else {
+      *context.out << " running";
+    }
+    if (attempt.has_error()) {
+      *context.out << " error: " << JobErrorToStatus(attempt.error()).ToString();
+    }
+    *context.out << '\n';
+  }
+}
+
+// Runs an id-taking RPC and prints `ID<TAB>STATE` per id (with `verbose`,
+// followed by the job's details), NOT_FOUND for an unknown one (exit 1). The
+// scheduler fails the whole call when any id is unknown, so then each id is
+// asked on its own.
 int PrintStates(const Context& context, const std::vector<std::string>& ids,
-                const StatusRpc& rpc) {
+                const StatusRpc& rpc, bool verbose = false) {
   std::vector<std::string> valid;
   for (const std::string& id : ids) {
     if (IsValidJobId(id)) valid.push_back(id);
   }
-  absl::flat_hash_map<std::string, v1::JobState> states;
-  auto record = [&](const std::vector<v1::JobStatus>& jobs) {
-    for (const v1::JobStatus& job : jobs) states[job.job_id()] = job.state();
+  absl::flat_hash_map<std::string, v1::JobStatus> jobs;
+  auto record = [&](std::vector<v1::JobStatus> answered) {
+    for (v1::JobStatus& job : answered) jobs[job.job_id()] = std::move(job);
   };
   if (!valid.empty()) {
     absl::StatusOr<std::vector<v1::JobStatus>> all = rpc(valid);
     if (all.ok()) {
-      record(*all);
+      record(*std::move(all));
     } else if (!absl::IsNotFound(all.status())) {
       return context.RpcFailed(all.status());
     } else {
       for (const std::string& id : valid) {
         absl::StatusOr<std::vector<v1::JobStatus>> one = rpc({id});
         if (one.ok()) {
-          record(*one);
+          record(*std::move(one));
         } else if (!absl::IsNotFound(one.status())) {
           return context.RpcFailed(one.status());
         }
@@ -160,13 +192,14 @@ int PrintStates(const Context& context, const std::vector<std::string>& ids,
 
   int exit_code = kExitOk;
   for (const std::string& id : ids) {
-    auto it = states.find(id);
-    if (it == states.end() || it->second == v1::JOB_STATE_UNSPECIFIED) {
+    auto it = jobs.find(id);
+    if (it == jobs.end() || it->second.state() == v1::JOB_STATE_UNSPECIFIED) {
       *context.out << id << '\t' << kNotFound << '\n';
       exit_code = kExitFailed;
-    } else {
-      *context.out << id << '\t' << v1::JobState_Name(it->second) << '\n';
+      continue;
     }
+    *context.out << id << '\t' << v1::JobState_Name(it->second.state()) << '\n';
+    if (verbose) PrintDetails(context, it->second);
   }
   return exit_code;
 }
@@ -177,13 +210,21 @@ absl::StatusOr<std::vector<v1::JobStatus>> JobsOf(absl::StatusOr<Response> respo
   return std::vector<v1::JobStatus>(response->jobs().begin(), response->jobs().end());
 }
 
-int RunStatus(const Context& context, const std::vector<std::string>& ids) {
+struct StatusOptions {
+  std::vector<std::string> ids;
+  bool verbose = false;
+};
+
+int RunStatus(const Context& context, const StatusOptions& options) {
   SchedulerClient scheduler(context.scheduler);
-  return PrintStates(context, ids, [&](const std::vector<std::string>& batch) {
-    v1::GetStatusRequest request;
-    request.mutable_job_ids()->Add(batch.begin(), batch.end());
-    return JobsOf(scheduler.GetStatus(request));
-  });
+  return PrintStates(
+      context, options.ids,
+      [&](const std::vector<std::string>& batch) {
+        v1::GetStatusRequest request;
+        request.mutable_job_ids()->Add(batch.begin(), batch.end());
+        return JobsOf(scheduler.GetStatus(request));
+      },
+      options.verbose);
 }
 
 int RunCancel(const Context& context, const std::vector<std::string>& ids) {
@@ -232,12 +273,17 @@ void AddJobCommands(CLI::App& app, Command* run) {
     *run = [wait_options](const Context& context) { return RunWait(context, *wait_options); };
   });
 
-  auto status_ids = std::make_shared<std::vector<std::string>>();
+  auto status_options = std::make_shared<StatusOptions>();
   CLI::App* status = app.add_subcommand(
       "status", "Prints ID<TAB>STATE per job (PENDING RUNNING SUCCEEDED FAILED CANCELLED)");
-  KeepWordsWhole(status->add_option("ID", *status_ids, "Job ids"))->required();
-  status->callback([run, status_ids] {
-    *run = [status_ids](const Context& context) { return RunStatus(context, *status_ids); };
+  KeepWordsWhole(status->add_option("ID", status_options->ids, "Job ids"))->required();
+  status->add_flag("-v,--verbose", status_options->verbose,
+                   "Also print each job's attempts (worker, start, end, error), its attempt "
+                   "limit and the jobs it waits for");
+  status->callback([run, status_options] {
+    *run = [status_options](const Context& context) {
+      return RunStatus(context, *status_options);
+    };
   });
 
   auto cancel_ids = std::make_shared<std::vector<std::string>>();

@@ -1,18 +1,24 @@
 // netpool map / starmap: many jobs at once, results streamed back one line
-// per item, in input order or (--unordered) as they finish.
+// per item, in input order or (--unordered) as they finish. Input of any
+// length is read and submitted as it goes (see JobWindow); with --local the
+// jobs run in worker processes of this very program, with no daemon.
 #include <algorithm>
-#include <deque>
-#include <functional>
+#include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "client/chunk_plan.h"
 #include "client/cli/arguments.h"
 #include "client/cli/command.h"
 #include "client/cli/exec_job.h"
+#include "client/cli/job_window.h"
+#include "client/cli/map_output.h"
+#include "client/cli/stop_on_signal.h"
+#include "client/local_pool.h"
 #include "client/pool_client.h"
 #include "client/result_state.h"
 
@@ -20,9 +26,20 @@ namespace netpool {
 namespace cli {
 namespace {
 
-struct MapCliOptions {
+// Jobs submitted and unfinished at a time (and as many read ahead).
+constexpr size_t kWindowJobs = 4096;
+
+// The options map and starmap share.
+struct RunOptions {
   int chunksize = 1;
   bool unordered = false;
+  bool local = false;
+  int processes = 0;  // -j: local worker processes; 0 = one per core
+  std::string jobs_file;
+};
+
+struct MapCliOptions {
+  RunOptions run;
   // The first positional word (the function, or the command after --) and
   // the rest. Two positionals, so that `map FN -- -1 -2` works: CLI11 ends a
   // positional list at "--".
@@ -31,51 +48,9 @@ struct MapCliOptions {
 };
 
 struct StarmapCliOptions {
+  RunOptions run;
   std::string function;
-  int chunksize = 1;
-  bool unordered = false;
 };
-
-using Emit = std::function<void(size_t job, const internal::Outcome& outcome)>;
-
-// Submits `jobs` and calls `emit` once per job as it finishes: in the order
-// of `jobs`, or in completion order when `unordered`.
-void RunJobs(internal::PoolClient& client, std::vector<v1::JobSpec> jobs, bool unordered,
-             const Emit& emit) {
-  // Completion order comes from the result callbacks, which run before the
-  // result is marked ready; the wait below covers that gap.
-  struct Finished {
-    absl::Mutex mutex;
-    std::deque<size_t> jobs ABSL_GUARDED_BY(mutex);
-  };
-  auto finished = std::make_shared<Finished>();
-  std::vector<std::shared_ptr<internal::ResultState>> results;
-  results.reserve(jobs.size());
-  for (size_t i = 0; i < jobs.size(); ++i) {
-    CallOptions options;
-    if (unordered) {
-      auto done = [finished, i] {
-        absl::MutexLock lock(&finished->mutex);
-        finished->jobs.push_back(i);
-      };
-      options.callback = [done](const Value&) { done(); };
-      options.error_callback = [done](const absl::Status&) { done(); };
-    }
-    results.push_back(client.Submit(std::move(jobs[i]), options));
-  }
-  for (size_t n = 0; n < results.size(); ++n) {
-    size_t next = n;
-    if (unordered) {
-      absl::MutexLock lock(&finished->mutex);
-      finished->mutex.Await(absl::Condition(
-          +[](std::deque<size_t>* jobs) { return !jobs->empty(); }, &finished->jobs));
-      next = finished->jobs.front();
-      finished->jobs.pop_front();
-    }
-    results[next]->WaitUntil(absl::InfiniteFuture());
-    emit(next, results[next]->outcome());
-  }
-}
 
 // The exit code a failed job adds: a failed submission counts as the
 // scheduler call it was (unavailable: 69), anything else as a failed job.
@@ -86,67 +61,206 @@ int FailureExitCode(const internal::Outcome& outcome) {
 }
 
 // `item` is the item's index in the input, counting from 0.
-void PrintItemError(const Context& context, size_t item, const absl::Status& status) {
-  *context.err << "item " << item << ": " << status.message() << '\n';
+std::string ItemError(size_t item, const absl::Status& status) {
+  return absl::StrCat("item ", item, ": ", status.message(), "\n");
+}
+
+// Where the items come from, once the command line has been checked.
+class Input {
+ public:
+  // Items given as words on the command line.
+  static Input Words(std::vector<std::string> words, ItemFormat format) {
+    const size_t count = words.size();
+    return Input(ItemReader::FromWords(std::move(words), format), count, "");
+  }
+  // Items as lines of --jobs-file, or of stdin when `jobs_file` is empty.
+  // Counts the file's items first when `count_items` (for the progress line).
+  static absl::StatusOr<Input> Lines(const Context& context, const std::string& jobs_file,
+                                     ItemFormat format, bool count_items) {
+    if (jobs_file.empty()) {
+      return Input(ItemReader::FromLines(context.in, format), std::nullopt, "standard input");
+    }
+    auto file = std::make_unique<std::ifstream>(jobs_file);
+    if (!*file) return absl::InvalidArgumentError(absl::StrCat("cannot read ", jobs_file));
+    std::optional<size_t> count;
+    if (count_items) {
+      absl::StatusOr<size_t> counted = CountItemLines(jobs_file);
+      if (counted.ok()) count = *counted;
+    }
+    Input input(ItemReader::FromLines(file.get(), format), count, jobs_file);
+    input.file_ = std::move(file);
+    return input;
+  }
+
+  ItemReader& reader() { return reader_; }
+  // The number of items, when known before reading them.
+  std::optional<size_t> count() const { return count_; }
+  // How an error in a line names where it is ("standard input line 3: ...").
+  const std::string& name() const { return name_; }
+
+ private:
+  Input(ItemReader reader, std::optional<size_t> count, std::string name)
+      : reader_(std::move(reader)), count_(count), name_(std::move(name)) {}
+
+  std::unique_ptr<std::ifstream> file_;  // declared first: the reader reads it
+  ItemReader reader_;
+  std::optional<size_t> count_;
+  std::string name_;
+};
+
+// What one run of map or starmap needs besides its jobs.
+struct MapRun {
+  const Context& context;
+  const RunOptions& options;
+  MapOutput output;
+  int exit_code = kExitOk;
+};
+
+// With --local, a pool inside this process; a signal stops its worker
+// processes (and what they run) before it ends the CLI.
+absl::StatusOr<std::shared_ptr<internal::PoolClient>> ConnectLocal(
+    const RunOptions& options, StopOnSignal& stop_on_signal) {
+  absl::StatusOr<std::unique_ptr<internal::LocalPool>> started =
+      internal::LocalPool::Start(options.processes);
+  if (!started.ok()) return started.status();
+  std::shared_ptr<internal::LocalPool> local = *std::move(started);
+  stop_on_signal.SetAction([pool = std::weak_ptr<internal::LocalPool>(local)] {
+    if (std::shared_ptr<internal::LocalPool> alive = pool.lock()) alive->StopWorkers();
+  });
+  return internal::ConnectLocalPool(std::move(local));
+}
+
+// Submits the jobs `source` reads through a window and hands them to their
+// `done`; returns the exit code.
+int RunWindow(MapRun& run, Input& input, JobWindow::Source source) {
+  // Before the local pool starts any thread; outlives it.
+  std::optional<StopOnSignal> stop_on_signal;
+  if (run.options.local) stop_on_signal.emplace();
+  absl::StatusOr<std::shared_ptr<internal::PoolClient>> client =
+      run.options.local ? ConnectLocal(run.options, *stop_on_signal) : run.context.ConnectPool();
+  if (!client.ok()) return run.context.RpcFailed(client.status());
+  if (input.count().has_value()) run.output.SetTotal(*input.count());
+
+  JobWindow window(kWindowJobs, run.options.unordered,
+                   [client = *client](v1::JobSpec spec, const CallOptions& options) {
+                     return client->Submit(std::move(spec), options);
+                   });
+  absl::Status input_status =
+      window.Run(std::move(source), [&run, &input](std::optional<size_t> total_items) {
+        if (total_items.has_value() && !input.count().has_value()) {
+          run.output.SetTotal(*total_items);
+        }
+        run.output.Tick();
+      });
+  run.output.Finish();
+  if (!input_status.ok()) {
+    run.context.Error(absl::StrCat(input.name(), " ", input_status.message()));
+    return kExitUsage;
+  }
+  return run.exit_code;
 }
 
 // map FN / starmap FN: one JSON result per line.
-int MapFunction(const Context& context, const std::string& function,
-                std::vector<ValueList> arg_lists, int chunksize, bool unordered) {
-  absl::StatusOr<std::shared_ptr<internal::PoolClient>> client = context.ConnectPool();
-  if (!client.ok()) return context.RpcFailed(client.status());
-  const ChunkPlan plan(arg_lists.size(), static_cast<size_t>(chunksize));
-  std::vector<v1::JobSpec> jobs;
-  jobs.reserve(plan.chunks().size());
-  for (const ChunkPlan::Chunk& chunk : plan.chunks()) {
-    jobs.push_back(plan.MakeJob(function, &arg_lists, chunk));
-  }
-  int exit_code = kExitOk;
-  RunJobs(**client, std::move(jobs), unordered,
-          [&](size_t job, const internal::Outcome& outcome) {
-            const ChunkPlan::Chunk& chunk = plan.chunks()[job];
-            absl::StatusOr<std::vector<Value>> results = plan.ItemResults(outcome.value, chunk);
-            if (results.ok()) {
-              for (const Value& result : *results) *context.out << result.ToJson() << '\n';
-              context.out->flush();
-              return;
-            }
-            for (size_t i = 0; i < chunk.count; ++i) {
-              PrintItemError(context, chunk.first + i, results.status());
-            }
-            exit_code = std::max(exit_code, FailureExitCode(outcome));
-          });
-  return exit_code;
+int MapFunction(MapRun& run, const std::string& function, Input& input) {
+  const size_t chunksize = static_cast<size_t>(run.options.chunksize);
+  size_t next_item = 0;
+  std::optional<absl::Status> held_error;  // after the chunk read before it
+  JobWindow::Source source = [&]() -> absl::StatusOr<std::optional<JobWindow::Job>> {
+    if (held_error.has_value()) return *held_error;
+    std::vector<ValueList> arg_lists;
+    while (arg_lists.size() < chunksize) {
+      absl::StatusOr<std::optional<ValueList>> item = input.reader().Next();
+      if (!item.ok()) {
+        held_error = item.status();
+        break;
+      }
+      if (!item->has_value()) break;
+      arg_lists.push_back(**std::move(item));
+    }
+    if (arg_lists.empty()) {
+      if (held_error.has_value()) return *held_error;
+      return std::nullopt;
+    }
+    const ChunkPlan plan(arg_lists.size(), chunksize);
+    const ChunkPlan::Chunk chunk = plan.chunks().front();
+    JobWindow::Job job;
+    job.spec = plan.MakeJob(function, &arg_lists, chunk);
+    job.items = chunk.count;
+    const size_t first_item = next_item;
+    next_item += chunk.count;
+    job.done = [&run, plan, chunk, first_item](const internal::Outcome& outcome) {
+      absl::StatusOr<std::vector<Value>> results = plan.ItemResults(outcome.value, chunk);
+      if (results.ok()) {
+        std::string lines;
+        for (const Value& result : *results) absl::StrAppend(&lines, result.ToJson(), "\n");
+        run.output.Result(lines);
+        run.output.ItemsDone(chunk.count, 0);
+        return;
+      }
+      for (size_t i = 0; i < chunk.count; ++i) {
+        run.output.Message(ItemError(first_item + i, results.status()));
+      }
+      run.output.ItemsDone(chunk.count, chunk.count);
+      run.exit_code = std::max(run.exit_code, FailureExitCode(outcome));
+    };
+    return job;
+  };
+  return RunWindow(run, input, std::move(source));
 }
 
-// map -- CMD ::: ITEMS: each command's output as it printed it.
-int MapCommand(const Context& context, const std::vector<std::string>& command,
-               const std::vector<std::string>& items, bool unordered) {
-  absl::StatusOr<std::shared_ptr<internal::PoolClient>> client = context.ConnectPool();
-  if (!client.ok()) return context.RpcFailed(client.status());
-  std::vector<v1::JobSpec> jobs;
-  jobs.reserve(items.size());
-  for (const std::string& item : items) jobs.push_back(ExecJob(BuildCommand(command, item)));
-  int exit_code = kExitOk;
-  RunJobs(**client, std::move(jobs), unordered,
-          [&](size_t job, const internal::Outcome& outcome) {
-            const std::optional<CommandReport> report = ReportOf(outcome);
-            if (report.has_value()) {
-              context.out->write(report->stdout_data.data(), report->stdout_data.size());
-              context.out->flush();
-              context.err->write(report->stderr_data.data(), report->stderr_data.size());
-            }
-            if (NeedsErrorMessage(outcome, report)) {
-              PrintItemError(context, job, outcome.value.status());
-            }
-            if (!outcome.value.ok()) {
-              exit_code = std::max(exit_code, FailureExitCode(outcome));
-            }
-          });
-  return exit_code;
+// map -- CMD: each command's output as it printed it.
+int MapCommand(MapRun& run, const std::vector<std::string>& command, Input& input) {
+  size_t next_item = 0;
+  JobWindow::Source source = [&]() -> absl::StatusOr<std::optional<JobWindow::Job>> {
+    absl::StatusOr<std::optional<ValueList>> item = input.reader().Next();
+    if (!item.ok()) return item.status();
+    if (!item->has_value()) return std::nullopt;
+    JobWindow::Job job;
+    job.spec = ExecJob(BuildCommand(command, (**item).front().AsString()));
+    const size_t index = next_item++;
+    job.done = [&run, index](const internal::Outcome& outcome) {
+      const std::optional<CommandReport> report = ReportOf(outcome);
+      if (report.has_value()) {
+        run.output.Result(report->stdout_data);
+        run.output.Message(report->stderr_data);
+      }
+      if (NeedsErrorMessage(outcome, report)) {
+        run.output.Message(ItemError(index, outcome.value.status()));
+      }
+      const bool failed = !outcome.value.ok();
+      run.output.ItemsDone(1, failed ? 1 : 0);
+      if (failed) run.exit_code = std::max(run.exit_code, FailureExitCode(outcome));
+    };
+    return job;
+  };
+  return RunWindow(run, input, std::move(source));
+}
+
+// The checks map and starmap share; true when the options are usable.
+bool CheckRunOptions(const Context& context, const RunOptions& options) {
+  if (options.processes != 0 && !options.local) {
+    context.Error("-j sets the number of local worker processes: it needs --local");
+    return false;
+  }
+  return true;
+}
+
+// The items, from the words or else from the lines of --jobs-file or stdin.
+absl::StatusOr<Input> OpenInput(const Context& context, const RunOptions& options,
+                                std::optional<std::vector<std::string>> words,
+                                ItemFormat format) {
+  if (words.has_value()) {
+    if (!options.jobs_file.empty()) {
+      return absl::InvalidArgumentError("items come either on the command line or from "
+                                        "--jobs-file, not both");
+    }
+    return Input::Words(*std::move(words), format);
+  }
+  return Input::Lines(context, options.jobs_file, format, context.interactive);
 }
 
 int RunMap(const Context& context, const MapCliOptions& options) {
+  if (!CheckRunOptions(context, options.run)) return kExitUsage;
   std::vector<std::string> positionals = {options.first};
   positionals.insert(positionals.end(), options.rest.begin(), options.rest.end());
   const bool command_form = IsCommandForm(context.args, positionals.size());
@@ -155,36 +269,46 @@ int RunMap(const Context& context, const MapCliOptions& options) {
     context.Error(std::string(words.status().message()));
     return kExitUsage;
   }
-  if (command_form) {
-    if (options.chunksize != 1) {
-      context.Error("--chunksize applies to map FN, not to map -- CMD");
-      return kExitUsage;
-    }
-    return MapCommand(context, words->command, *words->items, options.unordered);
+  if (command_form && options.run.chunksize != 1) {
+    context.Error("--chunksize applies to map FN, not to map -- CMD");
+    return kExitUsage;
   }
-  std::vector<ValueList> arg_lists;
-  if (words->items.has_value()) {
-    for (const std::string& word : *words->items) arg_lists.push_back({ParseWord(word)});
-  } else {
-    absl::StatusOr<std::vector<Value>> items = ReadJsonLines(*context.in);
-    if (!items.ok()) {
-      context.Error(absl::StrCat("standard input ", items.status().message()));
-      return kExitUsage;
-    }
-    for (Value& item : *items) arg_lists.push_back({std::move(item)});
+  absl::StatusOr<Input> input =
+      OpenInput(context, options.run, std::move(words->items),
+                command_form ? ItemFormat::kText : ItemFormat::kValue);
+  if (!input.ok()) {
+    context.Error(std::string(input.status().message()));
+    return kExitUsage;
   }
-  return MapFunction(context, words->function, std::move(arg_lists), options.chunksize,
-                     options.unordered);
+  MapRun run{context, options.run, MapOutput(context.out, context.err, context.interactive)};
+  if (command_form) return MapCommand(run, words->command, *input);
+  return MapFunction(run, words->function, *input);
 }
 
 int RunStarmap(const Context& context, const StarmapCliOptions& options) {
-  absl::StatusOr<std::vector<ValueList>> arg_lists = ReadJsonArrayLines(*context.in);
-  if (!arg_lists.ok()) {
-    context.Error(absl::StrCat("standard input ", arg_lists.status().message()));
+  if (!CheckRunOptions(context, options.run)) return kExitUsage;
+  absl::StatusOr<Input> input =
+      OpenInput(context, options.run, std::nullopt, ItemFormat::kArgumentList);
+  if (!input.ok()) {
+    context.Error(std::string(input.status().message()));
     return kExitUsage;
   }
-  return MapFunction(context, options.function, *std::move(arg_lists), options.chunksize,
-                     options.unordered);
+  MapRun run{context, options.run, MapOutput(context.out, context.err, context.interactive)};
+  return MapFunction(run, options.function, *input);
+}
+
+void AddRunOptions(CLI::App* command, RunOptions* options) {
+  command->add_option("--chunksize", options->chunksize, "Items per job (default 1)")
+      ->check(CLI::PositiveNumber);
+  command->add_flag("--unordered", options->unordered,
+                    "Print results as they finish instead of in input order");
+  command->add_option("--jobs-file", options->jobs_file,
+                      "Read the items from this file, one per line, instead of stdin");
+  command->add_flag("--local", options->local,
+                    "Run here, in worker processes of this program: no scheduler needed");
+  command->add_option("-j,--jobs", options->processes,
+                      "With --local: worker processes (default: one per core)")
+      ->check(CLI::Range(1, 4096));
 }
 
 }  // namespace
@@ -193,40 +317,39 @@ void AddMapCommands(CLI::App& app, Command* run) {
   auto map_options = std::make_shared<MapCliOptions>();
   CLI::App* map = app.add_subcommand(
       "map", "Runs a function (or, after --, a command) once per item; one result per line");
-  map->add_option("--chunksize", map_options->chunksize, "Items per job (default 1)")
-      ->check(CLI::PositiveNumber);
-  map->add_flag("--unordered", map_options->unordered,
-                "Print results as they finish instead of in input order");
+  AddRunOptions(map, &map_options->run);
   KeepWordsWhole(
       map->add_option("FN", map_options->first, "Function to run, or (after --) the command"))
       ->required();
   KeepWordsWhole(map->add_option(
       "ARGS", map_options->rest,
       "ARG... or ::: ITEM...: items are JSON values (a word that is not JSON is a string), or "
-      "JSON lines on stdin when none are given; after -- CMD: the rest of the command, ::: and "
-      "the items; {} in the command is replaced by each item (which is appended when there is "
-      "no {})"));
+      "JSON lines on stdin (or --jobs-file) when none are given; after -- CMD: the rest of the "
+      "command, then ::: and the items, or none to read one item per line; {} in the command "
+      "is replaced by each item (which is appended when there is no {})"));
   map->footer(
       "Examples:\n"
       "  netpool map square 1 2 3\n"
       "  seq 100 | netpool map square\n"
       "  netpool map square -- -1 -2\n"
       "  netpool map -- gzip -9 {} ::: a.nii b.nii\n"
+      "  netpool map --local -j 8 -- gzip -9 {} ::: *.nii     # no daemon, like GNU parallel\n"
+      "  ls *.nii | netpool map --local -- gzip -9\n"
       "A failed item prints `item N: error` on stderr, N being its index from 0; the exit\n"
-      "code is 1 if any item failed.");
+      "code is 1 if any item failed. On a terminal, a progress line shows on stderr.");
   map->callback([run, map_options] {
     *run = [map_options](const Context& context) { return RunMap(context, *map_options); };
   });
 
   auto starmap_options = std::make_shared<StarmapCliOptions>();
   CLI::App* starmap = app.add_subcommand(
-      "starmap", "Runs a function once per line of stdin, each a JSON array of its arguments");
+      "starmap",
+      "Runs a function once per line of stdin (or --jobs-file), each a JSON array of its "
+      "arguments");
   KeepWordsWhole(starmap->add_option("FN", starmap_options->function, "Function to run"))
       ->required();
-  starmap->add_option("--chunksize", starmap_options->chunksize, "Items per job (default 1)")
-      ->check(CLI::PositiveNumber);
-  starmap->add_flag("--unordered", starmap_options->unordered,
-                    "Print results as they finish instead of in input order");
+  AddRunOptions(starmap, &starmap_options->run);
+  starmap->footer("Example: printf '[1,2]\\n[3,4]\\n' | netpool starmap --local echo");
   starmap->callback([run, starmap_options] {
     *run = [starmap_options](const Context& context) {
       return RunStarmap(context, *starmap_options);

@@ -6,10 +6,16 @@
 //                                         netpool::TaskContext&) {
 //     return args.at(0).AsInt() * args.at(0).AsInt();
 //   }
+//   static const bool kRegistered = netpool::Register("square", Square);
+//
 //   int main(int argc, char** argv) {
-//     netpool::Register("square", Square);
+//     netpool::Init(argc, argv);  // a spawned worker process never returns from here
 //     return netpool::WorkerApp().Main(argc, argv);
 //   }
+//
+// Worker processes are fresh copies of the executable (posix_spawn, no
+// fork): a function exists in them only if registering it happens before
+// Init, either at namespace scope as above or in main() before Init.
 #ifndef NETPOOL_WORKER_H_
 #define NETPOOL_WORKER_H_
 
@@ -45,23 +51,29 @@ using TaskFunction =
     std::function<absl::StatusOr<Value>(const std::vector<Value>& args, TaskContext& context)>;
 
 // Adds `fn` to the process-wide registry under `name` (replacing any earlier
-// one). Call it at start-up, before WorkerApp::Main or Init.
-void Register(std::string name, TaskFunction fn);
+// one). Call it before Init: at namespace scope through the returned value,
+// which is always true, or at the top of main(). A function registered after
+// Init is missing from the worker processes, which run their loop inside Init.
+bool Register(std::string name, TaskFunction fn);
 
 // The names of all registered functions, sorted.
 std::vector<std::string> RegisteredFunctions();
 
 // First line of main() in a program whose executable is spawned as a worker
-// process: when argv says this process is one, Init runs the worker process
-// loop and exits; otherwise it returns at once.
+// process (a WorkerApp, or a program that uses Pool::Local): when argv says
+// this process is one, Init runs its initializer (--init) and then the worker
+// process loop, and exits without returning; otherwise it returns at once.
 void Init(int argc, char** argv);
 
 // A worker node: connects to the scheduler, runs worker processes spawned
 // from this same executable, and serves the registered functions.
 class WorkerApp {
  public:
-  // Parses the netpool-worker flags from argv and runs until SIGTERM/SIGINT.
-  // Returns the process exit code.
+  // Parses the netpool-worker flags from argv and runs until SIGTERM/SIGINT,
+  // then drains: running jobs get --grace seconds to finish (a second signal
+  // ends them at once). Returns the process exit code: 0 after a signal, 64
+  // for bad flags (an unknown --init function included), 1 when a worker
+  // process's initializer failed.
   int Main(int argc, char** argv);
 };
 

@@ -1,8 +1,10 @@
 #include "server/core/job_spec_validation.h"
 
 #include <cmath>
+#include <string>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/job_id.h"
 #include "common/value_proto.h"
@@ -10,23 +12,26 @@
 namespace netpool {
 namespace {
 
+// `field` names the argument list in errors: "args" or "chunk[3].items".
 absl::Status ValidateArgs(const google::protobuf::RepeatedPtrField<v1::Value>& args,
-                          const std::string& where) {
+                          const std::string& field) {
   if (args.size() > kMaxArgsPerJob) {
     return absl::InvalidArgumentError(
-        absl::StrCat(where, " has ", args.size(), " arguments; at most ", kMaxArgsPerJob));
+        absl::StrCat(field, " has ", args.size(), " entries; at most ", kMaxArgsPerJob));
   }
   for (int i = 0; i < args.size(); ++i) {
-    if (args[i].has_job_ref()) {
-      return absl::UnimplementedError(
-          absl::StrCat(where, " argument ", i, ": job results as arguments are not supported yet"));
+    if (absl::Status s = ValidateValue(args[i]); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(field, "[", i, "]: ", s.message()));
     }
   }
-  absl::StatusOr<std::vector<Value>> values = FromProto(args);
-  if (!values.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(where, ": ", values.status().message()));
-  }
   return absl::OkStatus();
+}
+
+// Whether `seconds` is a usable duration: finite, >= 0, at most `max`.
+absl::Status ValidateSeconds(double seconds, double max, absl::string_view field) {
+  if (std::isfinite(seconds) && seconds >= 0 && seconds <= max) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      field, " must be a finite number of seconds between 0 and ", max, " (got ", seconds, ")"));
 }
 
 }  // namespace
@@ -42,18 +47,28 @@ bool IsValidFunctionName(std::string_view name) {
   return true;
 }
 
+bool IsValidIdempotencyKey(std::string_view key) {
+  if (key.empty() || key.size() > kMaxIdempotencyKeyLength) return false;
+  for (char c : key) {
+    if (absl::ascii_iscntrl(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
 absl::Status ValidateJobSpec(const v1::JobSpec& spec) {
   if (!spec.job_id().empty() && !IsValidJobId(spec.job_id())) {
     return absl::InvalidArgumentError(
-        "job_id must be 1-64 characters of letters, digits, '_', '.' or '-'");
+        absl::StrCat("job_id must be 1-", kMaxJobIdLength,
+                     " characters of letters, digits, '_', '.' or '-' (got \"",
+                     absl::CHexEscape(spec.job_id().substr(0, kMaxJobIdLength)), "\")"));
   }
   if (!IsValidFunctionName(spec.function())) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "function name must be 1-", kMaxFunctionNameLength,
-        " characters of letters, digits, '_', '.', ':' or '-' (got \"",
-        spec.function().substr(0, kMaxFunctionNameLength), "\")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("function name must be 1-", kMaxFunctionNameLength,
+                     " characters of letters, digits, '_', '.', ':' or '-' (got \"",
+                     absl::CHexEscape(spec.function().substr(0, kMaxFunctionNameLength)), "\")"));
   }
-  if (absl::Status s = ValidateArgs(spec.args(), "job"); !s.ok()) return s;
+  if (absl::Status s = ValidateArgs(spec.args(), "args"); !s.ok()) return s;
   if (spec.chunk_size() > kMaxChunkEntries) {
     return absl::InvalidArgumentError(
         absl::StrCat("chunk has ", spec.chunk_size(), " entries; at most ", kMaxChunkEntries));
@@ -62,25 +77,39 @@ absl::Status ValidateJobSpec(const v1::JobSpec& spec) {
     return absl::InvalidArgumentError("a chunk job takes its arguments from chunk, not args");
   }
   for (int i = 0; i < spec.chunk_size(); ++i) {
-    if (absl::Status s = ValidateArgs(spec.chunk(i).items(), absl::StrCat("chunk entry ", i));
+    if (absl::Status s = ValidateArgs(spec.chunk(i).items(), absl::StrCat("chunk[", i, "].items"));
         !s.ok()) {
       return s;
     }
   }
-  if (!std::isfinite(spec.timeout_seconds()) || spec.timeout_seconds() < 0) {
-    return absl::InvalidArgumentError("timeout_seconds must be a finite number >= 0");
+  if (absl::Status s =
+          ValidateSeconds(spec.timeout_seconds(), kMaxTimeoutSeconds, "timeout_seconds");
+      !s.ok()) {
+    return s;
   }
   if (spec.max_attempts() < 0 || spec.max_attempts() > kMaxAttemptsLimit) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("max_attempts must be between 0 and ", kMaxAttemptsLimit));
+    return absl::InvalidArgumentError(absl::StrCat("max_attempts must be between 0 and ",
+                                                   kMaxAttemptsLimit, " (got ", spec.max_attempts(),
+                                                   ")"));
+  }
+  if (spec.priority() < kMinPriority || spec.priority() > kMaxPriority) {
+    return absl::InvalidArgumentError(absl::StrCat("priority must be between ", kMinPriority,
+                                                   " and ", kMaxPriority, " (got ", spec.priority(),
+                                                   ")"));
+  }
+  if (absl::Status s = ValidateSeconds(spec.retry_backoff_seconds(), kMaxRetryBackoffSeconds,
+                                       "retry_backoff_seconds");
+      !s.ok()) {
+    return s;
   }
   if (spec.labels_size() > 0) {
     // Accepting them without honouring them would run a job where it must not.
     return absl::UnimplementedError("placement by labels is not supported yet");
   }
-  if (spec.idempotency_key().size() > kMaxIdempotencyKeyLength) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("idempotency_key is longer than ", kMaxIdempotencyKeyLength, " bytes"));
+  if (!spec.idempotency_key().empty() && !IsValidIdempotencyKey(spec.idempotency_key())) {
+    return absl::InvalidArgumentError(absl::StrCat("idempotency_key must be 1-",
+                                                   kMaxIdempotencyKeyLength,
+                                                   " bytes of text without control characters"));
   }
   return absl::OkStatus();
 }

@@ -16,13 +16,23 @@ inline constexpr int kMaxChunkEntries = 100'000;
 inline constexpr size_t kMaxFunctionNameLength = 128;
 inline constexpr int kMaxAttemptsLimit = 100;
 inline constexpr size_t kMaxIdempotencyKeyLength = 256;
+inline constexpr int kMinPriority = -1'000'000;
+inline constexpr int kMaxPriority = 1'000'000;
+// Longer than any job we mean to run; past this a Duration saturates, which
+// would read as "no timeout".
+inline constexpr double kMaxTimeoutSeconds = 366 * 24 * 3600.0;
+inline constexpr double kMaxRetryBackoffSeconds = 24 * 3600.0;
 
 // [A-Za-z0-9_.:-]{1,128}, not starting with '-'.
 bool IsValidFunctionName(std::string_view name);
 
-// kInvalidArgument naming the first bad field; kUnimplemented for features of
-// the contract that this version does not run yet (job references as
-// arguments, placement by labels).
+// 1..kMaxIdempotencyKeyLength bytes of text without control characters, so
+// that a key shows in logs and terminals as it is.
+bool IsValidIdempotencyKey(std::string_view key);
+
+// kInvalidArgument naming the first bad field; kUnimplemented for placement by
+// labels, which this version does not run yet. The ids that job references
+// name are the scheduler's to check.
 absl::Status ValidateJobSpec(const v1::JobSpec& spec);
 
 }  // namespace netpool

@@ -1,27 +1,78 @@
 #include "server/core/scheduler.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/job_id.h"
+#include "server/core/job_refs.h"
 #include "server/core/job_spec_validation.h"
+#include "server/core/retry_policy.h"
 
 namespace netpool {
 namespace {
 
-v1::JobResult ErrorResult(absl::StatusCode code, std::string message) {
+v1::JobError Error(absl::StatusCode code, std::string message) {
+  v1::JobError error;
+  error.set_code(static_cast<int>(code));
+  error.set_message(std::move(message));
+  return error;
+}
+
+v1::JobResult ErrorResult(v1::JobError error) {
   v1::JobResult result;
-  result.mutable_error()->set_code(static_cast<int>(code));
-  result.mutable_error()->set_message(std::move(message));
+  *result.mutable_error() = std::move(error);
   return result;
+}
+
+// A job as the store holds it, for telling a resent Submit from a clash.
+bool SameJob(const v1::JobSpec& a, const v1::JobSpec& b) {
+  return a.SerializeAsString() == b.SerializeAsString();
 }
 
 }  // namespace
 
 Scheduler::Scheduler(const Clock* clock, Store* store, SchedulerListener* listener,
                      SchedulerOptions options)
-    : clock_(clock), store_(store), listener_(listener), options_(options) {}
+    : clock_(clock),
+      store_(store),
+      listener_(listener),
+      options_(options),
+      next_erase_(clock->Now() + std::min(options.result_ttl, absl::Minutes(1))),
+      random_(options.random_seed != 0 ? options.random_seed : std::random_device{}()) {}
+
+void Scheduler::Recover() {
+  next_sequence_ = store_->MaxSequence() + 1;
+  const FinishedCounts finished = store_->CountFinished();
+  stats_.succeeded = finished.succeeded;
+  stats_.failed = finished.failed;
+  stats_.cancelled = finished.cancelled;
+
+  const absl::Time orphan_deadline = clock_->Now() + options_.lease_timeout;
+  std::vector<std::string> pending;
+  store_->ForEachUnfinished([&](Job& job) {
+    CountState(job.state, +1);
+    if (job.state == v1::RUNNING) {
+      job.worker = kNoWorker;
+      orphaned_.emplace(orphan_deadline, job.id());
+    } else {
+      pending.push_back(job.id());
+    }
+  });
+  // Admitting may finish jobs (a dependency that failed), which writes to
+  // the store: not while iterating it.
+  for (const std::string& id : pending) {
+    Job* job = store_->Find(id);
+    if (job == nullptr || job->state != v1::PENDING) continue;
+    std::vector<std::string> unfinished;
+    for (const std::string& ref : CollectJobRefs(job->spec)) {
+      const Job* dependency = store_->Find(ref);
+      if (dependency == nullptr || dependency->state != v1::SUCCEEDED) unfinished.push_back(ref);
+    }
+    Admit(*job, unfinished);
+  }
+}
 
 absl::StatusOr<std::vector<std::string>> Scheduler::Submit(std::vector<v1::JobSpec> specs) {
   if (specs.size() > static_cast<size_t>(kMaxJobsPerSubmit)) {
@@ -44,30 +95,128 @@ absl::StatusOr<std::vector<std::string>> Scheduler::Submit(std::vector<v1::JobSp
     }
   }
 
+  // Resent and idempotent jobs resolve to the job already held; the rest
+  // are new.
+  std::vector<std::string> ids(specs.size());
+  std::vector<v1::JobSpec> fresh;
+  std::vector<size_t> fresh_index;
+  absl::flat_hash_map<std::string, size_t> batch_keys;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    v1::JobSpec& spec = specs[i];
+    const std::string& key = spec.idempotency_key();
+    if (!key.empty()) {
+      if (std::optional<std::string> existing = store_->FindByIdempotencyKey(key)) {
+        ids[i] = *existing;
+        continue;
+      }
+      if (auto [it, inserted] = batch_keys.emplace(key, i); !inserted) {
+        ids[i] = ids[it->second];
+        continue;
+      }
+    }
+    if (spec.job_id().empty()) {
+      spec.set_job_id(NewJobId());
+    } else if (const Job* existing = store_->Find(spec.job_id()); existing != nullptr) {
+      if (!SameJob(existing->spec, spec)) {
+        return absl::AlreadyExistsError(
+            absl::StrCat("job ", i, ": job id ", spec.job_id(), " is already taken"));
+      }
+      ids[i] = spec.job_id();
+      continue;
+    }
+    ids[i] = spec.job_id();
+    fresh_index.push_back(i);
+    fresh.push_back(std::move(spec));
+  }
+
+  std::vector<std::vector<std::string>> waiting;
+  if (absl::Status s = CheckJobRefs(fresh, waiting); !s.ok()) return s;
+
   const absl::Time now = clock_->Now();
   std::vector<Job> jobs;
-  jobs.reserve(specs.size());
-  std::vector<std::string> ids;
-  ids.reserve(specs.size());
-  for (v1::JobSpec& spec : specs) {
-    if (spec.job_id().empty()) spec.set_job_id(NewJobId());
-    ids.push_back(spec.job_id());
+  jobs.reserve(fresh.size());
+  for (v1::JobSpec& spec : fresh) {
     Job job;
     job.spec = std::move(spec);
     job.sequence = next_sequence_++;
     job.submitted = now;
     jobs.push_back(std::move(job));
   }
-  std::vector<JobQueue::Entry> entries;
-  entries.reserve(jobs.size());
-  for (const Job& job : jobs) {
-    entries.push_back({job.spec.function(), job.spec.priority(), job.sequence, job.id()});
-  }
+  std::vector<std::string> fresh_ids;
+  fresh_ids.reserve(jobs.size());
+  for (const Job& job : jobs) fresh_ids.push_back(job.id());
   if (absl::Status s = store_->Insert(std::move(jobs)); !s.ok()) return s;
-  for (JobQueue::Entry& entry : entries) queue_.Push(std::move(entry));
-  CountState(v1::PENDING, static_cast<int>(ids.size()));
+  CountState(v1::PENDING, static_cast<int>(fresh_ids.size()));
+  for (size_t i = 0; i < fresh_ids.size(); ++i) {
+    if (Job* job = store_->Find(fresh_ids[i]); job != nullptr) Admit(*job, waiting[i]);
+  }
   Dispatch();
   return ids;
+}
+
+absl::Status Scheduler::CheckJobRefs(const std::vector<v1::JobSpec>& specs,
+                                     std::vector<std::vector<std::string>>& waiting) {
+  waiting.assign(specs.size(), {});
+  absl::flat_hash_set<std::string> earlier_in_batch;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    for (const std::string& ref : CollectJobRefs(specs[i])) {
+      if (!IsValidJobId(ref)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("job ", i, ": job_ref \"", ref, "\" is not a valid job id"));
+      }
+      if (ref == specs[i].job_id()) {
+        return absl::InvalidArgumentError(absl::StrCat("job ", i, ": refers to its own result"));
+      }
+      if (earlier_in_batch.contains(ref)) {
+        waiting[i].push_back(ref);
+        continue;
+      }
+      const Job* dependency = store_->Find(ref);
+      if (dependency == nullptr) {
+        return absl::NotFoundError(absl::StrCat("job ", i, ": dependency ", ref,
+                                                ": no such job (a job can only refer to jobs "
+                                                "submitted before it)"));
+      }
+      if (dependency->state != v1::SUCCEEDED) waiting[i].push_back(ref);
+    }
+    earlier_in_batch.insert(specs[i].job_id());
+  }
+  return absl::OkStatus();
+}
+
+void Scheduler::Admit(Job& job, const std::vector<std::string>& unfinished_refs) {
+  int unfinished = 0;
+  for (const std::string& ref : unfinished_refs) {
+    // `dependency` may be a cached record: read it before the next store call.
+    const Job* dependency = store_->Find(ref);
+    if (dependency == nullptr || dependency->finished_state()) {
+      // Only a failed or cancelled dependency is still listed as unfinished.
+      const std::string why =
+          dependency == nullptr ? " is no longer kept"
+          : dependency->state == v1::CANCELLED
+              ? absl::StrCat(" was cancelled: ", dependency->result.error().message())
+              : absl::StrCat(" failed: ", dependency->result.error().message());
+      Finish(job, v1::FAILED,
+             ErrorResult(Error(absl::StatusCode::kFailedPrecondition,
+                               absl::StrCat("dependency ", ref, why))));
+      return;
+    }
+    dependents_[ref].push_back(job.id());
+    ++unfinished;
+  }
+  if (unfinished > 0) {
+    unfinished_dependencies_[job.id()] = unfinished;
+  } else {
+    Enqueue(job);
+  }
+}
+
+void Scheduler::Enqueue(Job& job) {
+  if (job.not_before > clock_->Now()) {
+    delayed_.emplace(job.not_before, job.id());
+    return;
+  }
+  queue_.Push({job.spec.function(), job.spec.priority(), job.sequence, job.id()});
 }
 
 absl::StatusOr<v1::JobState> Scheduler::Cancel(const std::string& job_id) {
@@ -75,30 +224,82 @@ absl::StatusOr<v1::JobState> Scheduler::Cancel(const std::string& job_id) {
   if (job == nullptr) return absl::NotFoundError(absl::StrCat("no job ", job_id));
   switch (job->state) {
     case v1::PENDING:
-      queue_.Remove(job->spec.function(), job->spec.priority(), job->sequence);
+      if (!queue_.Remove(job->spec.function(), job->spec.priority(), job->sequence)) {
+        auto [begin, end] = delayed_.equal_range(job->not_before);
+        for (auto it = begin; it != end; ++it) {
+          if (it->second == job_id) {
+            delayed_.erase(it);
+            break;
+          }
+        }
+      }
       break;
     case v1::RUNNING:
-      if (auto w = workers_.find(job->worker); w != workers_.end()) {
-        w->second.running.erase(job_id);
-        w->second.snapshot.running = static_cast<int>(w->second.running.size());
-        listener_->OnCancelRunning(job->worker, job_id);
-      }
+      if (job->worker != kNoWorker) listener_->OnCancelRunning(job->worker, job_id);
+      DropRunning(*job);
       break;
     default:
       return job->state;
   }
-  Finish(*job, v1::CANCELLED, ErrorResult(absl::StatusCode::kCancelled, "cancelled"));
-  return job->state;
+  Finish(*job, v1::CANCELLED, ErrorResult(Error(absl::StatusCode::kCancelled, "cancelled")));
+  return v1::CANCELLED;
 }
 
-WorkerId Scheduler::AddWorker(WorkerInfo info) {
+WorkerId Scheduler::AddWorker(WorkerInfo info, std::vector<std::string>* drop_job_ids) {
   const WorkerId id = next_worker_id_++;
   WorkerState& worker = workers_[id];
   worker.snapshot.id = id;
   worker.snapshot.connected = worker.snapshot.last_seen = clock_->Now();
+  std::vector<std::string> held = std::move(info.held_job_ids);
   worker.snapshot.info = std::move(info);
   stats_.workers = static_cast<int>(workers_.size());
   stats_.slots += std::max(worker.snapshot.info.slots, 0);
+
+  for (std::string& job_id : held) {
+    Job* job = store_->Find(job_id);
+    bool adopt = false;
+    if (job != nullptr && job->state == v1::RUNNING) {
+      // Still running on the node's old stream (not noticed gone yet) or
+      // waiting for it since a scheduler restart.
+      auto old = workers_.find(job->worker);
+      adopt = job->worker == kNoWorker ||
+              (old != workers_.end() && old->first != id &&
+               old->second.snapshot.info.name == worker.snapshot.info.name);
+      if (adopt && old != workers_.end()) {
+        old->second.running.erase(job_id);
+        old->second.snapshot.running = static_cast<int>(old->second.running.size());
+      }
+      if (adopt && job->worker == kNoWorker) {
+        for (auto it = orphaned_.begin(); it != orphaned_.end(); ++it) {
+          if (it->second == job_id) {
+            orphaned_.erase(it);
+            break;
+          }
+        }
+      }
+    } else if (job != nullptr && job->state == v1::PENDING &&
+               !unfinished_dependencies_.contains(job_id) &&
+               queue_.Remove(job->spec.function(), job->spec.priority(), job->sequence)) {
+      // Requeued when the node was lost, not handed to anyone since.
+      adopt = true;
+      CountState(v1::PENDING, -1);
+      CountState(v1::RUNNING, +1);
+      job->state = v1::RUNNING;
+      if (!job->attempts.empty()) {
+        job->attempts.back().finished = absl::InfinitePast();
+        job->attempts.back().error.Clear();
+      }
+    }
+    if (!adopt) {
+      if (drop_job_ids != nullptr) drop_job_ids->push_back(std::move(job_id));
+      continue;
+    }
+    job->worker = id;
+    job->worker_name = worker.snapshot.info.name;
+    worker.running.insert(job_id);
+    store_->Update(*job).IgnoreError();
+  }
+  worker.snapshot.running = static_cast<int>(worker.running.size());
   return id;
 }
 
@@ -106,15 +307,24 @@ void Scheduler::AddCredits(WorkerId worker, int credits) {
   auto it = workers_.find(worker);
   if (it == workers_.end() || credits <= 0) return;
   WorkerSnapshot& snapshot = it->second.snapshot;
+  snapshot.last_seen = clock_->Now();
+  if (snapshot.draining) return;
   // A node never has more free slots than it has slots.
   snapshot.credits = std::min(snapshot.credits + credits,
                               snapshot.info.slots - static_cast<int>(it->second.running.size()));
-  snapshot.last_seen = clock_->Now();
   Dispatch();
 }
 
 void Scheduler::Heartbeat(WorkerId worker) {
   if (auto it = workers_.find(worker); it != workers_.end()) {
+    it->second.snapshot.last_seen = clock_->Now();
+  }
+}
+
+void Scheduler::SetDraining(WorkerId worker) {
+  if (auto it = workers_.find(worker); it != workers_.end()) {
+    it->second.snapshot.draining = true;
+    it->second.snapshot.credits = 0;
     it->second.snapshot.last_seen = clock_->Now();
   }
 }
@@ -125,22 +335,35 @@ void Scheduler::ReportResult(WorkerId worker, const v1::JobResult& result) {
   w->second.snapshot.last_seen = clock_->Now();
   Job* job = store_->Find(result.job_id());
   if (job == nullptr || job->state != v1::RUNNING || job->worker != worker ||
-      w->second.running.erase(result.job_id()) == 0) {
+      !w->second.running.contains(result.job_id())) {
     return;  // stale: the job was cancelled or moved on
   }
-  w->second.snapshot.running = static_cast<int>(w->second.running.size());
+  DropRunning(*job);
   ++w->second.snapshot.jobs_done;
-  if (Job::IsFinal(result.state())) {
+  if (result.state() == v1::SUCCEEDED || result.state() == v1::CANCELLED) {
+    EndAttempt(*job, result.state() == v1::SUCCEEDED ? nullptr : &result.error());
     Finish(*job, result.state(), result);
+    return;
+  }
+  v1::JobError error = result.error();
+  if (result.state() != v1::FAILED) {
+    error = Error(absl::StatusCode::kInternal,
+                  absl::StrCat("worker reported the job in non-final state ",
+                               v1::JobState_Name(result.state())));
+  }
+  if (result.worker_failure() || job->spec.retry_on_error()) {
+    RetryOrFail(*job, error, BackoffFor(*job));
   } else {
-    Finish(*job, v1::FAILED,
-           ErrorResult(absl::StatusCode::kInternal,
-                       absl::StrCat("worker reported the job in non-final state ",
-                                    v1::JobState_Name(result.state()))));
+    EndAttempt(*job, &error);
+    Finish(*job, v1::FAILED, ErrorResult(error));
   }
 }
 
 void Scheduler::RemoveWorker(WorkerId worker) {
+  LoseWorker(worker, "was lost while running the job");
+}
+
+void Scheduler::LoseWorker(WorkerId worker, const std::string& why) {
   auto it = workers_.find(worker);
   if (it == workers_.end()) return;
   WorkerState gone = std::move(it->second);
@@ -151,30 +374,138 @@ void Scheduler::RemoveWorker(WorkerId worker) {
   std::vector<Job*> lost;
   for (const std::string& id : gone.running) {
     Job* job = store_->Find(id);
-    if (job != nullptr && job->state == v1::RUNNING) lost.push_back(job);
+    if (job != nullptr && job->state == v1::RUNNING && job->worker == worker) lost.push_back(job);
   }
   std::sort(lost.begin(), lost.end(),
             [](const Job* a, const Job* b) { return a->sequence < b->sequence; });
   for (Job* job : lost) {
-    const int max_attempts =
-        job->spec.max_attempts() > 0 ? job->spec.max_attempts() : options_.default_max_attempts;
-    if (job->attempt >= max_attempts) {
-      Finish(*job, v1::FAILED,
-             ErrorResult(absl::StatusCode::kUnavailable,
-                         absl::StrCat("worker node ", gone.snapshot.info.name,
-                                      " was lost while running the job (attempt ", job->attempt,
-                                      " of ", max_attempts, ")")));
-    } else {
-      Requeue(*job);
-    }
+    job->worker = kNoWorker;
+    // Another node can take the job at once: no backoff.
+    RetryOrFail(*job,
+                Error(absl::StatusCode::kUnavailable,
+                      absl::StrCat("worker node ", gone.snapshot.info.name, " ", why)),
+                absl::ZeroDuration());
   }
   Dispatch();
 }
 
-std::vector<const Job*> Scheduler::ListJobs(v1::JobState state, size_t limit) const {
-  std::vector<const Job*> jobs;
+void Scheduler::RetryOrFail(Job& job, const v1::JobError& error, absl::Duration delay) {
+  EndAttempt(job, &error);
+  const int max_attempts = MaxAttempts(job);
+  if (job.attempt >= max_attempts) {
+    v1::JobError final_error = error;
+    final_error.set_message(absl::StrCat(error.message(), " (attempt ", job.attempt, " of ",
+                                         max_attempts, ")"));
+    Finish(job, v1::FAILED, ErrorResult(std::move(final_error)));
+    return;
+  }
+  job.state = v1::PENDING;
+  job.worker = kNoWorker;
+  job.not_before = clock_->Now() + delay;
+  CountState(v1::RUNNING, -1);
+  CountState(v1::PENDING, +1);
+  store_->Update(job).IgnoreError();
+  Enqueue(job);
+}
+
+void Scheduler::EndAttempt(Job& job, const v1::JobError* error) {
+  if (job.attempts.empty()) return;
+  Attempt& attempt = job.attempts.back();
+  if (attempt.finished != absl::InfinitePast()) return;
+  attempt.finished = clock_->Now();
+  if (error != nullptr) attempt.error = *error;
+}
+
+void Scheduler::DropRunning(Job& job) {
+  auto w = workers_.find(job.worker);
+  if (w == workers_.end()) return;
+  w->second.running.erase(job.id());
+  w->second.snapshot.running = static_cast<int>(w->second.running.size());
+}
+
+absl::Duration Scheduler::BackoffFor(const Job& job) {
+  const absl::Duration base = job.spec.retry_backoff_seconds() > 0
+                                  ? absl::Seconds(job.spec.retry_backoff_seconds())
+                                  : options_.default_retry_backoff;
+  return RetryDelay(base, options_.max_retry_backoff, job.attempt,
+                    std::uniform_real_distribution<double>(0, 1)(random_));
+}
+
+int Scheduler::MaxAttempts(const Job& job) const {
+  return job.spec.max_attempts() > 0 ? job.spec.max_attempts() : options_.default_max_attempts;
+}
+
+void Scheduler::Tick() {
+  const absl::Time now = clock_->Now();
+  std::vector<WorkerId> expired;
+  for (const auto& [id, worker] : workers_) {
+    if (worker.snapshot.last_seen + options_.lease_timeout < now) expired.push_back(id);
+  }
+  for (WorkerId id : expired) {
+    LoseWorker(id, "stopped answering (lease expired) while running the job");
+    listener_->OnWorkerLost(id);
+  }
+
+  while (!orphaned_.empty() && orphaned_.begin()->first <= now) {
+    const std::string id = orphaned_.begin()->second;
+    orphaned_.erase(orphaned_.begin());
+    Job* job = store_->Find(id);
+    if (job == nullptr || job->state != v1::RUNNING || job->worker != kNoWorker) continue;
+    RetryOrFail(*job,
+                Error(absl::StatusCode::kUnavailable,
+                      absl::StrCat("worker node ", job->worker_name,
+                                   " did not come back after the scheduler restarted")),
+                absl::ZeroDuration());
+  }
+
+  bool queued = false;
+  while (!delayed_.empty() && delayed_.begin()->first <= now) {
+    const std::string id = delayed_.begin()->second;
+    delayed_.erase(delayed_.begin());
+    Job* job = store_->Find(id);
+    if (job == nullptr || job->state != v1::PENDING) continue;
+    queue_.Push({job->spec.function(), job->spec.priority(), job->sequence, job->id()});
+    queued = true;
+  }
+  if (queued || !orphaned_.empty()) Dispatch();
+
+  // Erasing can cost a store scan: once a minute is plenty for a retention
+  // measured in hours.
+  if (now >= next_erase_) {
+    store_->EraseFetchedBefore(now - options_.result_ttl);
+    next_erase_ = now + std::min(options_.result_ttl, absl::Minutes(1));
+  }
+}
+
+absl::Time Scheduler::NextTick() const {
+  absl::Time next = next_erase_;
+  if (!delayed_.empty()) next = std::min(next, delayed_.begin()->first);
+  if (!orphaned_.empty()) next = std::min(next, orphaned_.begin()->first);
+  for (const auto& [id, worker] : workers_) {
+    next = std::min(next, worker.snapshot.last_seen + options_.lease_timeout);
+  }
+  return next;
+}
+
+void Scheduler::MarkFetched(const std::string& job_id) {
+  store_->MarkFetched(job_id).IgnoreError();
+}
+
+std::vector<std::string> Scheduler::WaitingFor(const Job& job) const {
+  std::vector<std::string> waiting;
+  if (job.state != v1::PENDING || !unfinished_dependencies_.contains(job.id())) return waiting;
+  const std::vector<std::string> refs = CollectJobRefs(job.spec);
+  for (const std::string& ref : refs) {
+    const Job* dependency = store_->Find(ref);
+    if (dependency == nullptr || !dependency->finished_state()) waiting.push_back(ref);
+  }
+  return waiting;
+}
+
+std::vector<Job> Scheduler::ListJobs(v1::JobState state, size_t limit) const {
+  std::vector<Job> jobs;
   store_->ForEach([&](const Job& job) {
-    if (state == v1::JOB_STATE_UNSPECIFIED || job.state == state) jobs.push_back(&job);
+    if (state == v1::JOB_STATE_UNSPECIFIED || job.state == state) jobs.push_back(job);
     return jobs.size() < limit;
   });
   return jobs;
@@ -207,23 +538,11 @@ void Scheduler::Dispatch() {
 
 bool Scheduler::AssignOne(WorkerState& worker) {
   WorkerSnapshot& snapshot = worker.snapshot;
-  if (snapshot.credits <= 0) return false;
+  if (snapshot.credits <= 0 || snapshot.draining) return false;
   std::optional<JobQueue::Entry> entry = queue_.PopFor(snapshot.info.functions);
   if (!entry) return false;
   Job* job = store_->Find(entry->job_id);
   if (job == nullptr || job->state != v1::PENDING) return true;  // queue and store disagree; skip
-  job->state = v1::RUNNING;
-  ++job->attempt;
-  job->worker = snapshot.id;
-  job->worker_name = snapshot.info.name;
-  job->started = clock_->Now();
-  CountState(v1::PENDING, -1);
-  CountState(v1::RUNNING, +1);
-  --snapshot.credits;
-  worker.running.insert(job->id());
-  snapshot.running = static_cast<int>(worker.running.size());
-  // MemoryStore cannot fail; how a failed durable write surfaces belongs to the durable store.
-  store_->Update(*job).IgnoreError();
 
   v1::Assignment assignment;
   assignment.set_job_id(job->id());
@@ -231,34 +550,110 @@ bool Scheduler::AssignOne(WorkerState& worker) {
   *assignment.mutable_args() = job->spec.args();
   *assignment.mutable_chunk() = job->spec.chunk();
   assignment.set_timeout_seconds(job->spec.timeout_seconds());
+  absl::Status substituted = SubstituteJobRefs(
+      [this](const std::string& ref) -> absl::StatusOr<v1::Value> {
+        const Job* dependency = store_->Find(ref);
+        if (dependency == nullptr || dependency->state != v1::SUCCEEDED) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("dependency ", ref, " is no longer kept"));
+        }
+        return dependency->result.value();
+      },
+      assignment);
+  if (!substituted.ok()) {
+    Finish(*job, v1::FAILED,
+           ErrorResult(Error(substituted.code(), std::string(substituted.message()))));
+    return true;
+  }
+
+  job->state = v1::RUNNING;
+  ++job->attempt;
+  job->worker = snapshot.id;
+  job->worker_name = snapshot.info.name;
+  job->started = clock_->Now();
+  job->not_before = absl::InfinitePast();
+  Attempt& attempt = job->attempts.emplace_back();
+  attempt.number = job->attempt;
+  attempt.worker = snapshot.info.name;
+  attempt.started = job->started;
+  CountState(v1::PENDING, -1);
+  CountState(v1::RUNNING, +1);
+  --snapshot.credits;
+  worker.running.insert(job->id());
+  snapshot.running = static_cast<int>(worker.running.size());
+  store_->Update(*job).IgnoreError();
   assignment.set_attempt(job->attempt);
   listener_->OnAssign(snapshot.id, assignment);
   return true;
 }
 
-void Scheduler::Requeue(Job& job) {
-  job.state = v1::PENDING;
-  CountState(v1::RUNNING, -1);
-  CountState(v1::PENDING, +1);
-  queue_.Push({job.spec.function(), job.spec.priority(), job.sequence, job.id()});
-  store_->Update(job).IgnoreError();
+void Scheduler::Finish(Job& job, v1::JobState state, const v1::JobResult& result) {
+  const std::string id = job.id();
+  const v1::JobError error = result.error();
+  Record(job, state, result);
+  if (dependents_.contains(id)) SettleDependents(id, state, error);
 }
 
-void Scheduler::Finish(Job& job, v1::JobState state, const v1::JobResult& result) {
+void Scheduler::Record(Job& job, v1::JobState state, const v1::JobResult& result) {
   CountState(job.state, -1);
   CountState(state, +1);
+  if (job.state == v1::PENDING) unfinished_dependencies_.erase(job.id());
   job.state = state;
+  job.worker = kNoWorker;
   job.finished = clock_->Now();
   job.result = result;
   job.result.set_job_id(job.id());
   job.result.set_state(state);
+  job.result.clear_worker_failure();
   if (state == v1::SUCCEEDED) {
     job.result.clear_error();
   } else {
     job.result.clear_value();
   }
   store_->Update(job).IgnoreError();
-  listener_->OnFinished(job);
+  listener_->OnFinished(job, store_->last_write());
+}
+
+void Scheduler::SettleDependents(const std::string& job_id, v1::JobState state,
+                                 const v1::JobError& error) {
+  // A chain of dependents settles through a worklist, not recursion: a long
+  // chain of failures must not run the stack out.
+  struct Settled {
+    std::string id;
+    v1::JobState state;
+    v1::JobError error;
+  };
+  std::vector<Settled> work{{job_id, state, error}};
+  while (!work.empty()) {
+    Settled done = std::move(work.back());
+    work.pop_back();
+    auto it = dependents_.find(done.id);
+    if (it == dependents_.end()) continue;
+    std::vector<std::string> waiting = std::move(it->second);
+    dependents_.erase(it);
+    for (const std::string& dependent_id : waiting) {
+      Job* dependent = store_->Find(dependent_id);
+      if (dependent == nullptr || dependent->state != v1::PENDING) continue;
+      auto count = unfinished_dependencies_.find(dependent_id);
+      if (count == unfinished_dependencies_.end()) continue;
+      if (done.state == v1::SUCCEEDED) {
+        if (--count->second == 0) {
+          unfinished_dependencies_.erase(count);
+          Enqueue(*dependent);
+        }
+        continue;
+      }
+      const v1::JobError failure =
+          Error(absl::StatusCode::kFailedPrecondition,
+                absl::StrCat("dependency ", done.id,
+                             done.state == v1::CANCELLED ? " was cancelled" : " failed", ": ",
+                             done.error.message()));
+      // Record, not Finish: this loop settles the dependent's own dependents.
+      Record(*dependent, v1::FAILED, ErrorResult(failure));
+      work.push_back({dependent_id, v1::FAILED, failure});
+    }
+  }
+  Dispatch();
 }
 
 void Scheduler::CountState(v1::JobState state, int delta) {

@@ -1,7 +1,9 @@
 // Scheduler is the scheduling core of netpoold: it accepts jobs, keeps them
-// queued by priority and submission order, hands them to worker nodes that
-// have free slots (credits) and the job's function, records results, cancels,
-// and requeues the running jobs of a worker node that is lost.
+// queued by priority and submission order, holds back jobs whose arguments
+// are other jobs' results until those succeed, hands jobs to worker nodes
+// that have free slots (credits) and the job's function, records results and
+// each attempt, retries with backoff, cancels, takes running jobs from nodes
+// whose lease ran out, and rebuilds all of it from the store after a restart.
 //
 // It is plain C++: no gRPC, no database, time from a Clock. It is NOT
 // thread-safe; SchedulerRuntime serialises calls. Everything it decides that
@@ -12,10 +14,12 @@
 #define NETPOOL_SERVER_CORE_SCHEDULER_H_
 
 #include <map>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "absl/container/btree_map.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -34,14 +38,29 @@ class SchedulerListener {
   virtual void OnAssign(WorkerId worker, const v1::Assignment& assignment) = 0;
   // `worker` should kill the process running `job_id` (it was cancelled).
   virtual void OnCancelRunning(WorkerId worker, const std::string& job_id) = 0;
-  // `job` reached SUCCEEDED, FAILED or CANCELLED; job.result is set.
-  virtual void OnFinished(const Job& job) = 0;
+  // `job` reached SUCCEEDED, FAILED or CANCELLED; job.result is set. The
+  // store's write that records it is number `write` (see Store).
+  virtual void OnFinished(const Job& job, uint64_t write) = 0;
+  // `worker` stopped answering and was removed: end its stream.
+  virtual void OnWorkerLost(WorkerId worker) = 0;
 };
 
 struct SchedulerOptions {
   // Attempts for a job that does not set max_attempts. A lost worker node
-  // costs its running jobs one attempt each.
+  // or a dead worker process costs its running job one attempt.
   int default_max_attempts = 3;
+  // Delay before a job's first retry when the job does not set one; doubles
+  // with each further attempt up to max_retry_backoff, with jitter.
+  absl::Duration default_retry_backoff = absl::Seconds(1);
+  absl::Duration max_retry_backoff = absl::Minutes(5);
+  // A worker node not heard from for this long is lost: its running jobs go
+  // to other nodes. Also how long jobs that were running when the scheduler
+  // stopped wait for their node to come back before they are requeued.
+  absl::Duration lease_timeout = absl::Seconds(15);
+  // How long a finished job's result is kept after it was fetched.
+  absl::Duration result_ttl = absl::Hours(24);
+  // Seed of the retry jitter; 0 = random.
+  uint64_t random_seed = 0;
 };
 
 // What a worker node says about itself when it connects.
@@ -50,6 +69,8 @@ struct WorkerInfo {
   int slots = 0;
   std::vector<std::string> functions;
   std::map<std::string, std::string> labels;
+  // Jobs the node still runs or holds results for from an earlier stream.
+  std::vector<std::string> held_job_ids;
 };
 
 // A worker node as the scheduler sees it.
@@ -61,6 +82,7 @@ struct WorkerSnapshot {
   int64_t jobs_done = 0;
   absl::Time connected = absl::InfinitePast();
   absl::Time last_seen = absl::InfinitePast();
+  bool draining = false;
 };
 
 struct SchedulerStats {
@@ -81,10 +103,20 @@ class Scheduler {
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
 
-  // Accepts all jobs or none. Jobs without an id get one. Errors:
-  // kInvalidArgument (see ValidateJobSpec), kAlreadyExists (id taken),
-  // kNotFound (function offered by no connected worker node, while at least
-  // one is connected).
+  // Rebuilds the queues from the store after a restart; call once, before
+  // anything else. Pending jobs are queued again; jobs that were running wait
+  // one lease_timeout for their node to come back holding them, then are
+  // requeued (their attempt already counted).
+  void Recover();
+
+  // Accepts all jobs or none. Jobs without an id get one. A job whose
+  // idempotency key the store already holds, or whose id is taken by an
+  // identical job (a resent Submit), is not added again: its existing id is
+  // returned. Errors: kInvalidArgument (see ValidateJobSpec, and a job_ref to
+  // the job itself or to a later job of the batch), kAlreadyExists (id taken
+  // by a different job), kNotFound (a job_ref to an unknown job, or a
+  // function offered by no connected worker node while at least one is
+  // connected).
   absl::StatusOr<std::vector<std::string>> Submit(std::vector<v1::JobSpec> specs);
 
   // Cancels a job: a pending job leaves the queue, a running job's process is
@@ -93,24 +125,45 @@ class Scheduler {
   absl::StatusOr<v1::JobState> Cancel(const std::string& job_id);
 
   // A worker node connected. It starts with no credits: its first credits
-  // (its slots) come through AddCredits, like every later free slot.
-  WorkerId AddWorker(WorkerInfo info);
+  // (its slots) come through AddCredits, like every later free slot. Jobs in
+  // info.held_job_ids that are unfinished and not running on another node
+  // are given back to it; the others are appended to `drop_job_ids`.
+  WorkerId AddWorker(WorkerInfo info, std::vector<std::string>* drop_job_ids = nullptr);
   // The worker node has `credits` more free slots.
   void AddCredits(WorkerId worker, int credits);
   // Records that the worker node is alive.
   void Heartbeat(WorkerId worker);
+  // The node is shutting down: it gets no more jobs.
+  void SetDraining(WorkerId worker);
   // A result from a worker node. A result for a job that is no longer
   // running there (cancelled, or requeued after the node was presumed lost)
-  // is ignored: a job records exactly one result.
+  // is ignored: a job records exactly one result. A failed attempt is retried
+  // after a backoff while attempts remain if the worker failed
+  // (result.worker_failure) or the job asked for retries on error.
   void ReportResult(WorkerId worker, const v1::JobResult& result);
-  // The worker node is gone: its running jobs go back to the queue (attempt
-  // + 1), or fail when they have used all their attempts.
+  // The worker node is gone: its running jobs go back to the queue at once
+  // (a lost node always costs an attempt), or fail when they have used all
+  // their attempts.
   void RemoveWorker(WorkerId worker);
 
-  const Job* FindJob(const std::string& job_id) const { return store_->Find(job_id); }
-  // Jobs in submission order, optionally only those in `state`
-  // (JOB_STATE_UNSPECIFIED = any), at most `limit`.
-  std::vector<const Job*> ListJobs(v1::JobState state, size_t limit) const;
+  // Time-driven work, called periodically: nodes whose lease ran out are
+  // removed (OnWorkerLost), jobs whose node did not come back after a
+  // restart are requeued, retries whose backoff is over are queued, and
+  // fetched results older than result_ttl are erased.
+  void Tick();
+  // When Tick next has something to do (InfiniteFuture if nothing waits).
+  absl::Time NextTick() const;
+
+  // Records that a finished job's result was handed to a client.
+  void MarkFetched(const std::string& job_id);
+
+  Job* FindJob(const std::string& job_id) const { return store_->Find(job_id); }
+  // The jobs whose results `job` still waits for.
+  std::vector<std::string> WaitingFor(const Job& job) const;
+  int MaxAttempts(const Job& job) const;
+  // Copies of the jobs in submission order, optionally only those in
+  // `state` (JOB_STATE_UNSPECIFIED = any), at most `limit`.
+  std::vector<Job> ListJobs(v1::JobState state, size_t limit) const;
   std::vector<WorkerSnapshot> ListWorkers() const;
   SchedulerStats Stats() const;
   bool HasWorker(WorkerId worker) const { return workers_.contains(worker); }
@@ -121,11 +174,30 @@ class Scheduler {
     absl::flat_hash_set<std::string> running;  // job ids
   };
 
+  // Checks the batch's job references; fills `waiting` with, per job, the
+  // referenced jobs not finished yet.
+  absl::Status CheckJobRefs(const std::vector<v1::JobSpec>& specs,
+                            std::vector<std::vector<std::string>>& waiting);
+  // A new or recovered pending job: waits for its dependencies, fails at
+  // once if one already failed, or is queued.
+  void Admit(Job& job, const std::vector<std::string>& unfinished_refs);
+  void Enqueue(Job& job);
   // Hands queued jobs to worker nodes with credits until either runs out.
   void Dispatch();
   bool AssignOne(WorkerState& worker);
-  void Requeue(Job& job);
+  // Ends the job's current attempt with `error` and retries it (after
+  // `delay`) if attempts remain, else fails it with that error.
+  void RetryOrFail(Job& job, const v1::JobError& error, absl::Duration delay);
+  void EndAttempt(Job& job, const v1::JobError* error);
+  // Finishes the job and settles the jobs that wait for it.
   void Finish(Job& job, v1::JobState state, const v1::JobResult& result);
+  // Finishes the job alone: state, result, store, OnFinished.
+  void Record(Job& job, v1::JobState state, const v1::JobResult& result);
+  // Releases or fails the jobs waiting for `job_id`, which just finished.
+  void SettleDependents(const std::string& job_id, v1::JobState state, const v1::JobError& error);
+  void DropRunning(Job& job);
+  void LoseWorker(WorkerId worker, const std::string& why);
+  absl::Duration BackoffFor(const Job& job);
   void CountState(v1::JobState state, int delta);
   bool SomeWorkerOffers(const std::string& function) const;
 
@@ -135,12 +207,23 @@ class Scheduler {
   const SchedulerOptions options_;
 
   JobQueue queue_;
+  // Pending jobs waiting out a retry backoff, by when they may run.
+  std::multimap<absl::Time, std::string> delayed_;
+  // Running jobs whose node has not come back since a restart, by when they
+  // are given up on.
+  std::multimap<absl::Time, std::string> orphaned_;
+  // job id -> pending jobs waiting for its result.
+  absl::flat_hash_map<std::string, std::vector<std::string>> dependents_;
+  // pending job id -> how many of its dependencies have not finished.
+  absl::flat_hash_map<std::string, int> unfinished_dependencies_;
   absl::btree_map<WorkerId, WorkerState> workers_;
   WorkerId next_worker_id_ = 1;
   uint64_t next_sequence_ = 1;
   // Where the next Dispatch starts looking, so work spreads over nodes.
   WorkerId dispatch_cursor_ = 0;
+  absl::Time next_erase_ = absl::InfinitePast();
   SchedulerStats stats_;
+  std::mt19937_64 random_;
 };
 
 }  // namespace netpool

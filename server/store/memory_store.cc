@@ -7,10 +7,15 @@
 namespace netpool {
 
 absl::Status MemoryStore::Insert(std::vector<Job> jobs) {
-  absl::flat_hash_map<std::string, bool> batch_ids;
+  absl::flat_hash_set<std::string> batch_ids;
+  absl::flat_hash_set<uint64_t> batch_sequences;
   for (const Job& job : jobs) {
-    if (by_id_.contains(job.id()) || !batch_ids.emplace(job.id(), true).second) {
+    if (by_id_.contains(job.id()) || !batch_ids.insert(job.id()).second) {
       return absl::AlreadyExistsError(absl::StrCat("job id ", job.id(), " is already taken"));
+    }
+    if (by_sequence_.count(job.sequence) > 0 || !batch_sequences.insert(job.sequence).second) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("job sequence ", job.sequence, " is already taken"));
     }
   }
   for (Job& job : jobs) {
@@ -18,7 +23,8 @@ absl::Status MemoryStore::Insert(std::vector<Job> jobs) {
     max_sequence_ = std::max(max_sequence_, record->sequence);
     by_sequence_[record->sequence] = record.get();
     if (!record->spec.idempotency_key().empty()) {
-      by_idempotency_key_[record->spec.idempotency_key()] = record->id();
+      // The first job submitted with a key keeps it.
+      by_idempotency_key_.emplace(record->spec.idempotency_key(), record->id());
     }
     NoteIfErasable(*record);
     std::string id = record->id();
@@ -39,7 +45,11 @@ std::optional<std::string> MemoryStore::FindByIdempotencyKey(const std::string& 
 }
 
 absl::Status MemoryStore::Update(const Job& job) {
-  NoteIfErasable(job);
+  Job* record = Find(job.id());
+  if (record == nullptr) return absl::NotFoundError(absl::StrCat("no job ", job.id()));
+  // `job` is the record itself unless the caller changed a copy.
+  if (record != &job) *record = job;
+  NoteIfErasable(*record);
   return absl::OkStatus();
 }
 
@@ -63,8 +73,9 @@ int64_t MemoryStore::EraseFetchedBefore(absl::Time cutoff) {
     auto it = by_sequence_.find(sequence);
     if (it == by_sequence_.end()) continue;
     const std::string id = it->second->id();
-    if (!it->second->spec.idempotency_key().empty()) {
-      by_idempotency_key_.erase(it->second->spec.idempotency_key());
+    if (auto key = by_idempotency_key_.find(it->second->spec.idempotency_key());
+        key != by_idempotency_key_.end() && key->second == id) {
+      by_idempotency_key_.erase(key);
     }
     by_sequence_.erase(it);
     by_id_.erase(id);

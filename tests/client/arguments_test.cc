@@ -1,5 +1,7 @@
 #include "client/cli/arguments.h"
 
+#include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -32,38 +34,81 @@ TEST(ParseWord, OtherWordsAreStrings) {
   EXPECT_EQ(ParseWord(""), Value(""));
 }
 
-TEST(ReadJsonLines, ReadsOneValuePerLineSkippingBlankOnes) {
+// Every item `reader` gives until its end or its first error.
+struct ReadAll {
+  std::vector<ValueList> items;
+  absl::Status error;
+};
+ReadAll Drain(ItemReader reader) {
+  ReadAll all;
+  while (true) {
+    absl::StatusOr<std::optional<ValueList>> item = reader.Next();
+    if (!item.ok()) {
+      all.error = item.status();
+      EXPECT_FALSE(reader.Next()->has_value()) << "the reader goes on after an error";
+      return all;
+    }
+    if (!item->has_value()) return all;
+    all.items.push_back(**item);
+  }
+}
+
+TEST(ItemReader, JsonLinesAreOneArgumentEachSkippingBlankOnes) {
   std::istringstream in("1\n\n   \n\"a\"\r\n[1, 2]\n{\"k\": null}");
-  absl::StatusOr<std::vector<Value>> values = ReadJsonLines(in);
-  ASSERT_TRUE(values.ok()) << values.status();
-  EXPECT_THAT(*values, ElementsAre(Value(1), Value("a"), Value(ValueList{1, 2}),
-                                   Value(ValueMap{{"k", Value()}})));
+  ReadAll all = Drain(ItemReader::FromLines(&in, ItemFormat::kValue));
+  ASSERT_TRUE(all.error.ok()) << all.error;
+  EXPECT_THAT(all.items, ElementsAre(ValueList{1}, ValueList{"a"}, ValueList{ValueList{1, 2}},
+                                     ValueList{ValueMap{{"k", Value()}}}));
 }
 
-TEST(ReadJsonLines, NonJsonLineIsAnErrorNamingItsLine) {
+TEST(ItemReader, NonJsonLineIsAnErrorNamingItsLineAfterTheItemsBeforeIt) {
   std::istringstream in("1\n\nhello\n3\n");
-  absl::StatusOr<std::vector<Value>> values = ReadJsonLines(in);
-  EXPECT_EQ(values.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(values.status().message()), HasSubstr("line 3"));
+  ReadAll all = Drain(ItemReader::FromLines(&in, ItemFormat::kValue));
+  EXPECT_THAT(all.items, ElementsAre(ValueList{1}));
+  EXPECT_EQ(all.error.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(all.error.message()), HasSubstr("line 3"));
 }
 
-TEST(ReadJsonLines, EmptyInputIsNoItems) {
+TEST(ItemReader, EmptyInputIsNoItems) {
   std::istringstream in("");
-  EXPECT_TRUE(ReadJsonLines(in)->empty());
+  ReadAll all = Drain(ItemReader::FromLines(&in, ItemFormat::kValue));
+  EXPECT_TRUE(all.error.ok());
+  EXPECT_TRUE(all.items.empty());
 }
 
-TEST(ReadJsonArrayLines, ReadsArgumentLists) {
+TEST(ItemReader, ArgumentListLinesAreJsonArrays) {
   std::istringstream in("[\"a.nii\", 2]\n[]\n");
-  absl::StatusOr<std::vector<ValueList>> lists = ReadJsonArrayLines(in);
-  ASSERT_TRUE(lists.ok()) << lists.status();
-  EXPECT_THAT(*lists, ElementsAre(ValueList{"a.nii", 2}, ValueList{}));
+  ReadAll all = Drain(ItemReader::FromLines(&in, ItemFormat::kArgumentList));
+  ASSERT_TRUE(all.error.ok()) << all.error;
+  EXPECT_THAT(all.items, ElementsAre(ValueList{"a.nii", 2}, ValueList{}));
 }
 
-TEST(ReadJsonArrayLines, LineThatIsNotAnArrayIsAnError) {
+TEST(ItemReader, ArgumentListLineThatIsNotAnArrayIsAnError) {
   std::istringstream in("[1]\n5\n");
-  absl::StatusOr<std::vector<ValueList>> lists = ReadJsonArrayLines(in);
-  EXPECT_EQ(lists.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(lists.status().message()), HasSubstr("line 2"));
+  ReadAll all = Drain(ItemReader::FromLines(&in, ItemFormat::kArgumentList));
+  EXPECT_EQ(all.error.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(all.error.message()), HasSubstr("line 2"));
+}
+
+TEST(ItemReader, TextLinesAreTakenAsTheyAre) {
+  std::istringstream in("a b.nii\r\n\n[1,2\n");
+  ReadAll all = Drain(ItemReader::FromLines(&in, ItemFormat::kText));
+  ASSERT_TRUE(all.error.ok()) << all.error;
+  EXPECT_THAT(all.items, ElementsAre(ValueList{"a b.nii"}, ValueList{"[1,2"}));
+}
+
+TEST(ItemReader, WordsAreJsonOrStringsOrTakenAsTheyAre) {
+  EXPECT_THAT(Drain(ItemReader::FromWords({"1", "x", "[2]"}, ItemFormat::kValue)).items,
+              ElementsAre(ValueList{1}, ValueList{"x"}, ValueList{ValueList{2}}));
+  EXPECT_THAT(Drain(ItemReader::FromWords({"1", "x"}, ItemFormat::kText)).items,
+              ElementsAre(ValueList{"1"}, ValueList{"x"}));
+}
+
+TEST(CountItemLines, CountsLinesThatAreNotBlank) {
+  const std::string path = ::testing::TempDir() + "/count_item_lines.txt";
+  std::ofstream(path) << "1\n\n2\n  \n3";
+  EXPECT_EQ(*CountItemLines(path), 3u);
+  EXPECT_EQ(CountItemLines(path + ".missing").status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST(IsCommandForm, DashesBeforeAnyPositionalMeanACommand) {
@@ -118,8 +163,14 @@ TEST(SplitMapWords, CommandWithItems) {
   EXPECT_THAT(*words->items, ElementsAre("a.nii", "b.nii"));
 }
 
-TEST(SplitMapWords, CommandNeedsAWordAndItems) {
-  EXPECT_FALSE(SplitMapWords({"gzip", "{}"}, true).ok());
+TEST(SplitMapWords, CommandWithoutItemsReadsThemFromInputLines) {
+  absl::StatusOr<MapWords> words = SplitMapWords({"gzip", "{}"}, true);
+  ASSERT_TRUE(words.ok());
+  EXPECT_THAT(words->command, ElementsAre("gzip", "{}"));
+  EXPECT_FALSE(words->items.has_value());
+}
+
+TEST(SplitMapWords, CommandNeedsAWord) {
   EXPECT_FALSE(SplitMapWords({":::", "a"}, true).ok());
 }
 

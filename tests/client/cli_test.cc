@@ -72,7 +72,13 @@ TEST(Cli, EveryCommandTakesHelp) {
     EXPECT_EQ(run.exit_code, 0) << command;
     EXPECT_THAT(run.out, HasSubstr(command));
   }
-  EXPECT_THAT(Cli({"map", "--help"}).out, HasSubstr("--chunksize"));
+  for (const char* command : {"map", "starmap"}) {
+    const std::string help = Cli({command, "--help"}).out;
+    for (const char* option : {"--chunksize", "--unordered", "--local", "-j", "--jobs-file"}) {
+      EXPECT_THAT(help, HasSubstr(option)) << command;
+    }
+  }
+  EXPECT_THAT(Cli({"status", "--help"}).out, HasSubstr("--verbose"));
 }
 
 TEST(Cli, BadFlagIsAOneLineUsageError) {
@@ -101,23 +107,37 @@ TEST(Cli, BadOptionValuesAreUsageErrors) {
   EXPECT_THAT(run.err, HasSubstr("done"));
 }
 
-TEST(Cli, NonJsonLineOnStandardInputIsAUsageErrorNamingTheLine) {
-  CliRun run = Cli({"map", "square"}, "1\n2\nthree\n");
-  EXPECT_EQ(run.exit_code, 64);
-  EXPECT_THAT(run.err, HasSubstr("line 3"));
-  EXPECT_EQ(LineCount(run.err), 1);
-}
-
-TEST(Cli, StarmapLineThatIsNotAnArrayIsAUsageError) {
-  CliRun run = Cli({"starmap", "add"}, "[1, 2]\n{\"a\": 1}\n");
-  EXPECT_EQ(run.exit_code, 64);
-  EXPECT_THAT(run.err, HasSubstr("line 2"));
-}
-
 TEST(Cli, MalformedMapCommandLinesAreUsageErrors) {
-  EXPECT_EQ(Cli({"map", "--", "gzip", "{}"}).exit_code, 64);  // no ::: ITEMS
+  EXPECT_EQ(Cli({"map", "--", ":::", "a"}).exit_code, 64);  // no command
   EXPECT_EQ(Cli({"map", "square", "x", ":::", "1"}).exit_code, 64);
   EXPECT_EQ(Cli({"map", "--chunksize", "2", "--", "echo", ":::", "a"}).exit_code, 64);
+  EXPECT_EQ(Cli({"map", "-j", "0", "--local", "square", "1"}).exit_code, 64);
+}
+
+TEST(Cli, JobsWithoutLocalIsAUsageError) {
+  const std::string address = DeadAddress();
+  for (const char* command : {"map", "starmap"}) {
+    CliRun run = Cli({"--scheduler", address, command, "-j", "2", "echo"});
+    EXPECT_EQ(run.exit_code, 64) << command;
+    EXPECT_THAT(run.err, HasSubstr("--local")) << command;
+    EXPECT_EQ(LineCount(run.err), 1) << run.err;
+  }
+}
+
+TEST(Cli, JobsFileThatCannotBeReadIsAUsageErrorNamingIt) {
+  const std::string address = DeadAddress();
+  const std::string missing = ::testing::TempDir() + "/no-such-jobs-file";
+  for (const char* command : {"map", "starmap"}) {
+    CliRun run = Cli({"--scheduler", address, command, "--jobs-file", missing, "echo"});
+    EXPECT_EQ(run.exit_code, 64) << command;
+    EXPECT_THAT(run.err, HasSubstr(missing)) << command;
+  }
+}
+
+TEST(Cli, ItemsFromBothWordsAndAJobsFileIsAUsageError) {
+  CliRun run = Cli({"--scheduler", DeadAddress(), "map", "--jobs-file", "/dev/null", "echo", "1"});
+  EXPECT_EQ(run.exit_code, 64);
+  EXPECT_THAT(run.err, HasSubstr("--jobs-file"));
 }
 
 TEST(Cli, MalformedIdIsNotFoundWithoutAskingTheScheduler) {
@@ -140,7 +160,10 @@ TEST(Cli, UnreachableSchedulerExits69NamingTheAddress) {
                                              {"get", "j-1", "--timeout", "1"},
                                              {"status", "j-1"},
                                              {"exec", "--", "true"},
-                                             {"map", "square", "1", "2"}}) {
+                                             {"map", "square", "1", "2"},
+                                             {"map", "square"},
+                                             {"starmap", "add"},
+                                             {"status", "-v", "j-1"}}) {
     command.insert(command.begin(), {"--scheduler", address});
     CliRun run = Cli(command);
     EXPECT_EQ(run.exit_code, 69) << command[2] << ": " << run.err;

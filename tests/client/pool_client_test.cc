@@ -69,10 +69,7 @@ class FakeScheduler final : public v1::Scheduler::Service {
     result.set_state(v1::SUCCEEDED);
     ToProto(value, result.mutable_value());
     absl::MutexLock lock(&mutex_);
-    finished_[id] = result;
-    for (const auto& stream : streams_) {
-      if (stream->watched.contains(id)) stream->outbox.push_back(result);
-    }
+    FinishLocked(std::move(result));
   }
 
   // Ends every open Watch stream, as a scheduler restart would.
@@ -104,6 +101,24 @@ class FakeScheduler final : public v1::Scheduler::Service {
     return mutex_.AwaitWithTimeout(absl::Condition(&ready), kPatience);
   }
 
+  // Waits until `count` jobs in all have been submitted; returns them all.
+  std::vector<v1::JobSpec> WaitForJobs(size_t count) {
+    absl::MutexLock lock(&mutex_);
+    auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return jobs_.size() >= count; };
+    mutex_.AwaitWithTimeout(absl::Condition(&ready), kPatience);
+    return jobs_;
+  }
+
+  // Every job submitted so far, in arrival order.
+  std::vector<v1::JobSpec> jobs() {
+    absl::MutexLock lock(&mutex_);
+    return jobs_;
+  }
+  int get_stats_calls() {
+    absl::MutexLock lock(&mutex_);
+    return get_stats_calls_;
+  }
+
   // The job ids of each Submit call, in arrival order.
   std::vector<std::vector<std::string>> submits() {
     absl::MutexLock lock(&mutex_);
@@ -124,6 +139,7 @@ class FakeScheduler final : public v1::Scheduler::Service {
     mutex_.Await(absl::Condition(
         +[](bool* hold) { return !*hold; }, &hold_submits_));
     if (!submit_error_.ok()) return submit_error_;
+    jobs_.insert(jobs_.end(), request->jobs().begin(), request->jobs().end());
     for (const std::string& id : ids) {
       response->add_job_ids(id);
       events_.push_back("submitted " + id);
@@ -134,12 +150,24 @@ class FakeScheduler final : public v1::Scheduler::Service {
   grpc::Status Cancel(grpc::ServerContext*, const v1::CancelRequest* request,
                       v1::CancelResponse* response) override {
     absl::MutexLock lock(&mutex_);
-    for (const std::string& id : request->job_ids()) events_.push_back("cancel " + id);
+    for (const std::string& id : request->job_ids()) {
+      events_.push_back("cancel " + id);
+      // As the real scheduler: an unfinished job ends CANCELLED.
+      if (finished_.contains(id)) continue;
+      v1::JobResult result;
+      result.set_job_id(id);
+      result.set_state(v1::CANCELLED);
+      result.mutable_error()->set_code(static_cast<int>(absl::StatusCode::kCancelled));
+      result.mutable_error()->set_message("cancelled");
+      FinishLocked(std::move(result));
+    }
     return grpc::Status::OK;
   }
 
   grpc::Status GetStats(grpc::ServerContext*, const v1::GetStatsRequest*,
                         v1::GetStatsResponse* response) override {
+    absl::MutexLock lock(&mutex_);
+    ++get_stats_calls_;
     response->set_slots(4);
     return grpc::Status::OK;
   }
@@ -190,6 +218,13 @@ class FakeScheduler final : public v1::Scheduler::Service {
   }
 
  private:
+  void FinishLocked(v1::JobResult result) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+    for (const auto& stream : streams_) {
+      if (stream->watched.contains(result.job_id())) stream->outbox.push_back(result);
+    }
+    finished_[result.job_id()] = std::move(result);
+  }
+
   struct Stream {
     absl::flat_hash_set<std::string> watched;
     std::vector<v1::JobResult> outbox;
@@ -204,6 +239,8 @@ class FakeScheduler final : public v1::Scheduler::Service {
   bool hold_submits_ ABSL_GUARDED_BY(mutex_) = false;
   grpc::Status submit_error_ ABSL_GUARDED_BY(mutex_);
   std::vector<std::vector<std::string>> submits_ ABSL_GUARDED_BY(mutex_);
+  std::vector<v1::JobSpec> jobs_ ABSL_GUARDED_BY(mutex_);
+  int get_stats_calls_ ABSL_GUARDED_BY(mutex_) = 0;
   std::vector<std::string> events_ ABSL_GUARDED_BY(mutex_);
   absl::flat_hash_map<std::string, v1::JobResult> finished_ ABSL_GUARDED_BY(mutex_);
   std::vector<std::shared_ptr<Stream>> streams_ ABSL_GUARDED_BY(mutex_);
@@ -357,6 +394,254 @@ TEST_F(PoolClientTest, CallbackHoldingTheLastHandleDoesNotDeadlock) {
 }
 
 TEST_F(PoolClientTest, SlotsComeFromTheSchedulersStats) { EXPECT_EQ(*pool_->Slots(), 4); }
+
+TEST_F(PoolClientTest, AsyncResultPassedAsAnArgumentIsAJobReference) {
+  AsyncResult first = pool_->ApplyAsync("echo", {1});
+  const Value reference = first;
+  ASSERT_TRUE(reference.is_job_ref());
+  EXPECT_EQ(reference.AsJobRef(), first.id());
+
+  AsyncResult second = pool_->ApplyAsync("echo", {first, 2});
+  ASSERT_TRUE(scheduler_.WaitForStream(1, {first.id(), second.id()}));
+  std::vector<v1::JobSpec> jobs = scheduler_.jobs();
+  ASSERT_THAT(jobs, SizeIs(2));
+  ASSERT_EQ(jobs[1].args_size(), 2);
+  EXPECT_EQ(jobs[1].args(0).job_ref(), first.id());
+  EXPECT_EQ(jobs[1].args(1).int_value(), 2);
+}
+
+TEST_F(PoolClientTest, CallbacksRunOnALibraryThreadWithoutTheLocksGetNeeds) {
+  const std::thread::id test_thread = std::this_thread::get_id();
+  auto result = std::make_shared<AsyncResult>();
+  absl::Notification called;
+  bool on_library_thread = false;
+  absl::StatusCode get_inside_callback = absl::StatusCode::kOk;
+  CallOptions options;
+  options.callback = [&, weak = std::weak_ptr<AsyncResult>(result)](const Value&) {
+    on_library_thread = std::this_thread::get_id() != test_thread;
+    // Neither the result's lock nor the pool's is held here.
+    get_inside_callback = weak.lock()->Get(absl::ZeroDuration()).status().code();
+    pool_->ApplyAsync("echo", {"from a callback"});
+    called.Notify();
+  };
+  *result = pool_->ApplyAsync("echo", {1}, options);
+  ASSERT_TRUE(scheduler_.WaitForStream(1, {result->id()}));
+  scheduler_.Finish(result->id(), Value(1));
+  ASSERT_TRUE(called.WaitForNotificationWithTimeout(kPatience));
+  EXPECT_TRUE(on_library_thread);
+  // The result becomes ready after its callback, as in Python.
+  EXPECT_EQ(get_inside_callback, absl::StatusCode::kDeadlineExceeded);
+  EXPECT_TRUE(scheduler_.WaitForSubmits(2));
+}
+
+TEST_F(PoolClientTest, ErrorCallbackRunsOnceWhenTheJobIsCancelled) {
+  int callbacks = 0;
+  int error_callbacks = 0;
+  absl::Status error;
+  CallOptions options;
+  options.callback = [&](const Value&) { ++callbacks; };
+  options.error_callback = [&](const absl::Status& status) {
+    ++error_callbacks;
+    error = status;
+  };
+  AsyncResult result = pool_->ApplyAsync("sleep", {60}, options);
+  ASSERT_TRUE(result.Cancel().ok());
+  EXPECT_EQ(result.Get(kPatience).status().code(), absl::StatusCode::kCancelled);
+  // A second cancel, and a late result for the job, change nothing.
+  ASSERT_TRUE(result.Cancel().ok());
+  scheduler_.Finish(result.id(), Value(1));
+  EXPECT_EQ(result.Get(kPatience).status().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(error_callbacks, 1);
+  EXPECT_EQ(error.code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(callbacks, 0);
+}
+
+TEST_F(PoolClientTest, MapAsyncSendsOneJobPerChunkAndFlattensTheResults) {
+  int callbacks = 0;
+  Value seen;
+  MapOptions options;
+  options.chunksize = 2;
+  options.call.callback = [&](const Value& all) {
+    ++callbacks;
+    seen = all;
+  };
+  MapResult map = pool_->MapAsync("echo", {"a", "b", "c", "d", "e"}, options);
+  std::vector<v1::JobSpec> jobs = scheduler_.WaitForJobs(3);
+  ASSERT_THAT(jobs, SizeIs(3));
+  EXPECT_EQ(jobs[0].chunk_size(), 2);
+  EXPECT_EQ(jobs[1].chunk_size(), 2);
+  EXPECT_EQ(jobs[2].chunk_size(), 1);
+  scheduler_.Finish(jobs[2].job_id(), Value(ValueList{"E"}));
+  scheduler_.Finish(jobs[0].job_id(), Value(ValueList{"A", "B"}));
+  EXPECT_FALSE(map.Wait(absl::Milliseconds(10)));
+  EXPECT_EQ(map.Successful().status().code(), absl::StatusCode::kFailedPrecondition);
+  scheduler_.Finish(jobs[1].job_id(), Value(ValueList{"C", "D"}));
+  absl::StatusOr<std::vector<Value>> results = map.Get(kPatience);
+  ASSERT_TRUE(results.ok()) << results.status();
+  EXPECT_THAT(*results, ElementsAre("A", "B", "C", "D", "E"));
+  EXPECT_EQ(*map.Get(), *results);  // the same again
+  EXPECT_EQ(*map.Successful(), true);
+  EXPECT_EQ(callbacks, 1);
+  EXPECT_EQ(seen, Value(ValueList{"A", "B", "C", "D", "E"}));
+  EXPECT_EQ(scheduler_.get_stats_calls(), 0);  // the chunksize was given
+}
+
+TEST_F(PoolClientTest, DefaultChunksizeComesFromTheSlots) {
+  std::vector<Value> items(40, Value(1));
+  MapResult map = pool_->MapAsync("echo", items);
+  // 4 slots: ceil(40 / 16) = 3 items per job, so 14 jobs.
+  std::vector<v1::JobSpec> jobs = scheduler_.WaitForJobs(14);
+  ASSERT_THAT(jobs, SizeIs(14));
+  EXPECT_EQ(jobs[0].chunk_size(), 3);
+  EXPECT_EQ(scheduler_.get_stats_calls(), 1);
+  ASSERT_TRUE(map.Cancel().ok());
+}
+
+TEST_F(PoolClientTest, MapResultCancelCancelsItsJobs) {
+  MapResult map = pool_->MapAsync("sleep", {60, 60, 60}, {.chunksize = 1});
+  std::vector<v1::JobSpec> jobs = scheduler_.WaitForJobs(3);
+  ASSERT_THAT(jobs, SizeIs(3));
+  ASSERT_TRUE(map.Cancel().ok());
+  EXPECT_EQ(map.Get(kPatience).status().code(), absl::StatusCode::kCancelled);
+  for (const v1::JobSpec& job : jobs) {
+    EXPECT_THAT(scheduler_.events(), ::testing::Contains("cancel " + job.job_id()));
+  }
+}
+
+TEST_F(PoolClientTest, EmptyMapIsReadyAtOnceWithNoRpcAndNoCallback) {
+  bool called = false;
+  MapOptions options;
+  options.call.callback = [&](const Value&) { called = true; };
+  MapResult map = pool_->MapAsync("echo", {}, options);
+  EXPECT_TRUE(map.Ready());
+  EXPECT_EQ(*map.Successful(), true);
+  EXPECT_TRUE(map.Get(absl::ZeroDuration())->empty());
+  EXPECT_TRUE(pool_->Starmap("echo", {})->empty());
+  EXPECT_EQ(pool_->IMap("echo", {}).Next().status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_FALSE(called);
+  EXPECT_TRUE(scheduler_.submits().empty());
+  EXPECT_EQ(scheduler_.get_stats_calls(), 0);
+}
+
+TEST_F(PoolClientTest, BadMapOptionsAreInvalidArgument) {
+  EXPECT_EQ(pool_->Map("echo", {1}, {.chunksize = -1}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(pool_->IMap("echo", {1}, {.chunksize = -1}).Next().status().code(),
+            absl::StatusCode::kInvalidArgument);
+  MapOptions with_callback;
+  with_callback.call.callback = [](const Value&) {};
+  IMapIterator it = pool_->IMapUnordered("echo", {1}, with_callback);
+  EXPECT_EQ(it.Next().status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(it.Next().status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_TRUE(scheduler_.submits().empty());
+}
+
+TEST_F(PoolClientTest, SubmitAfterCloseFailsWithNoRpcAndNoCallback) {
+  pool_->Close();
+  bool called = false;
+  CallOptions options;
+  options.callback = [&](const Value&) { called = true; };
+  options.error_callback = [&](const absl::Status&) { called = true; };
+  AsyncResult result = pool_->ApplyAsync("echo", {1}, options);
+  EXPECT_TRUE(result.Ready());
+  EXPECT_EQ(result.Get().status(), absl::FailedPreconditionError("pool is closed"));
+  EXPECT_EQ(*result.Successful(), false);
+  EXPECT_TRUE(result.Cancel().ok());
+
+  MapOptions map_options;
+  map_options.call = options;
+  MapResult map = pool_->MapAsync("echo", {1, 2}, map_options);
+  EXPECT_EQ(map.Get().status(), absl::FailedPreconditionError("pool is closed"));
+  EXPECT_EQ(pool_->Map("echo", {}).status(), absl::FailedPreconditionError("pool is closed"));
+  IMapIterator it = pool_->IMap("echo", {1, 2});
+  EXPECT_EQ(it.Next().status(), absl::FailedPreconditionError("pool is closed"));
+  EXPECT_EQ(it.Next().status().code(), absl::StatusCode::kOutOfRange);
+
+  EXPECT_FALSE(called);
+  EXPECT_TRUE(scheduler_.submits().empty());
+  EXPECT_TRUE(pool_->Join().ok());  // nothing outstanding
+}
+
+TEST_F(PoolClientTest, JoinBeforeCloseIsAnError) {
+  EXPECT_EQ(pool_->Join().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(PoolClientTest, JoinWaitsForEveryJobAndItsCallback) {
+  absl::Notification callback_done;
+  CallOptions options;
+  options.callback = [&](const Value&) { callback_done.Notify(); };
+  AsyncResult a = pool_->ApplyAsync("echo", {1}, options);
+  MapResult map = pool_->MapAsync("echo", {2}, {.chunksize = 1});
+  pool_->Close();
+  absl::Notification joined;
+  std::thread joiner([&] {
+    EXPECT_TRUE(pool_->Join().ok());
+    EXPECT_TRUE(callback_done.HasBeenNotified());
+    EXPECT_TRUE(map.Ready());
+    joined.Notify();
+  });
+  std::vector<v1::JobSpec> jobs = scheduler_.WaitForJobs(2);
+  ASSERT_THAT(jobs, SizeIs(2));
+  scheduler_.Finish(jobs[0].job_id(), Value(1));
+  EXPECT_FALSE(joined.WaitForNotificationWithTimeout(absl::Milliseconds(100)));
+  scheduler_.Finish(jobs[1].job_id(), Value(2));
+  EXPECT_TRUE(joined.WaitForNotificationWithTimeout(kPatience));
+  joiner.join();
+}
+
+TEST_F(PoolClientTest, TerminateCancelsEveryUnfinishedJobOnce) {
+  int error_callbacks = 0;
+  CallOptions options;
+  options.error_callback = [&](const absl::Status& status) {
+    EXPECT_EQ(status.code(), absl::StatusCode::kCancelled);
+    ++error_callbacks;
+  };
+  AsyncResult done = pool_->ApplyAsync("echo", {0});
+  std::vector<AsyncResult> running;
+  for (int i = 0; i < 3; ++i) running.push_back(pool_->ApplyAsync("sleep", {60}, options));
+  IMapIterator it = pool_->IMap("sleep", {60, 60});
+  ASSERT_THAT(scheduler_.WaitForJobs(6), SizeIs(6));
+  scheduler_.Finish(done.id(), Value(ValueList{0}));
+  ASSERT_TRUE(done.Wait(kPatience));
+
+  pool_->Terminate();
+  // Terminate returns once the cancelled results are in.
+  for (const AsyncResult& result : running) {
+    EXPECT_TRUE(result.Ready());
+    EXPECT_EQ(result.Get().status().code(), absl::StatusCode::kCancelled);
+  }
+  EXPECT_EQ(it.Next().status().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(it.Next().status().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(it.Next().status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(error_callbacks, 3);
+  EXPECT_THAT(scheduler_.events(), ::testing::Not(::testing::Contains("cancel " + done.id())));
+  EXPECT_EQ(pool_->ApplyAsync("echo", {1}).Get().status(),
+            absl::FailedPreconditionError("pool is closed"));
+  EXPECT_TRUE(pool_->Join().ok());
+}
+
+TEST_F(PoolClientTest, TerminateCancelsAJobWhoseSubmitWasInFlight) {
+  scheduler_.HoldSubmits();
+  AsyncResult result = pool_->ApplyAsync("sleep", {60});
+  ASSERT_TRUE(scheduler_.WaitForSubmits(1));
+  std::thread terminator([&] { pool_->Terminate(); });
+  absl::SleepFor(absl::Milliseconds(50));  // give a wrong Cancel time to overtake
+  scheduler_.ReleaseSubmits();
+  terminator.join();
+  EXPECT_EQ(result.Get(kPatience).status().code(), absl::StatusCode::kCancelled);
+  EXPECT_THAT(scheduler_.events(),
+              ElementsAre("submitted " + result.id(), "cancel " + result.id()));
+}
+
+TEST_F(PoolClientTest, DestroyingThePoolNeitherWaitsNorCancels) {
+  AsyncResult result = pool_->ApplyAsync("sleep", {60});
+  ASSERT_TRUE(scheduler_.WaitForStream(1, {result.id()}));
+  pool_.reset();
+  EXPECT_FALSE(result.Ready());
+  EXPECT_THAT(scheduler_.events(), ElementsAre("submitted " + result.id()));  // no cancel
+  scheduler_.Finish(result.id(), Value("finished after the pool"));
+  EXPECT_EQ(*result.Get(kPatience), Value("finished after the pool"));
+}
 
 TEST(AsyncResult, EmptyHandleHasNoJob) {
   AsyncResult result;

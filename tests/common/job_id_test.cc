@@ -74,5 +74,18 @@ TEST(JobId, InvalidIds) {
   EXPECT_FALSE(IsValidJobId("new\nline"));
 }
 
+TEST(JobId, IdempotencyKeyNamesOneStableValidId) {
+  const std::string id = JobIdForIdempotencyKey("nightly-2026-11-26");
+  EXPECT_EQ(id, JobIdForIdempotencyKey("nightly-2026-11-26"));
+  EXPECT_NE(id, JobIdForIdempotencyKey("nightly-2026-11-27"));
+  EXPECT_TRUE(IsValidJobId(id)) << id;
+  EXPECT_EQ(id.size(), 34u);
+  EXPECT_TRUE(IsValidJobId(JobIdForIdempotencyKey(std::string(10000, '\xff'))));
+  // Pinned: ids must not change between releases, or a resubmitted key would
+  // make a second job.
+  EXPECT_EQ(JobIdForIdempotencyKey(""), "k-cbf29ce48422232584222325cbf29ce4");
+  EXPECT_EQ(JobIdForIdempotencyKey("nightly"), "k-7e308d7680db5f8a5891d3c4d1d4bf91");
+}
+
 }  // namespace
 }  // namespace netpool

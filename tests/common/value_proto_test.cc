@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -175,6 +176,66 @@ TEST(ValueProto, RepeatedValuesNameTheBadOne) {
   absl::StatusOr<std::vector<Value>> v = FromProto(values);
   EXPECT_EQ(v.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(v.status().message(), HasSubstr("value 1"));
+}
+
+TEST(ValueProto, ValidateValueAgreesWithFromProto) {
+  v1::Value unknown_kind;
+  unknown_kind.mutable_list_value()->add_items()->ParseFromString(std::string("\xf8\x01\x01", 3));
+  v1::Value duplicate_keys;
+  for (int i = 0; i < 2; ++i) {
+    duplicate_keys.mutable_map_value()->add_entries()->set_key(std::string(1000, 'k') + "\n");
+  }
+  v1::Value empty_list;
+  empty_list.mutable_list_value();
+  for (const v1::Value& value :
+       {ToProto(EveryKind()), v1::Value(), unknown_kind, duplicate_keys,
+        NestedLists(kMaxValueDepth - 1, empty_list), NestedLists(kMaxValueDepth, empty_list)}) {
+    EXPECT_EQ(ValidateValue(value), FromProto(value).status()) << value.DebugString();
+  }
+}
+
+TEST(ValueProto, ErrorsQuoteADuplicateKeyEscapedAndCutShort) {
+  v1::Value value;
+  for (int i = 0; i < 2; ++i) {
+    value.mutable_map_value()->add_entries()->set_key(std::string(1000, '\n'));
+  }
+  absl::Status status = FromProto(value).status();
+  EXPECT_LT(status.message().size(), 300u);
+  EXPECT_THAT(status.message(), HasSubstr("duplicate map key \"\\n\\n"));
+}
+
+// A string that is not UTF-8 cannot travel in a proto string field: the
+// receiver would refuse the whole message (found by tests/fuzz: a CLI word in
+// Latin-1 made Submit fail with an empty error).
+TEST(ValueProto, AStringThatIsNotUtf8TravelsAsBytes) {
+  const std::string latin1 = "caf\xe9";
+  v1::Value wire = ToProto(Value(latin1));
+  EXPECT_EQ(wire.bytes_value(), latin1);
+  v1::Value parsed;
+  ASSERT_TRUE(parsed.ParseFromString(wire.SerializeAsString()));
+  absl::StatusOr<Value> back = FromProto(parsed);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, Value(Bytes{latin1}));
+  EXPECT_EQ(ToProto(Value("caf\xc3\xa9")).string_value(), "caf\xc3\xa9");
+}
+
+TEST(ValueProto, KeysAndJobRefsThatAreNotUtf8HaveTheBadBytesReplaced) {
+  v1::Value wire = ToProto(Value(ValueMap{{"a\xff", 1}}));
+  EXPECT_EQ(wire.map_value().entries(0).key(), "a\xef\xbf\xbd");
+  EXPECT_EQ(ToProto(Value(JobRef{"\xc0\x80j"})).job_ref(), "\xef\xbf\xbd\xef\xbf\xbdj");
+}
+
+TEST(ValueProto, IsValidUtf8RefusesWhatProtobufRefuses) {
+  EXPECT_TRUE(IsValidUtf8(""));
+  EXPECT_TRUE(IsValidUtf8("plain \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"));
+  for (const std::string bad :
+       {"\xff", "\xc3", "\xc0\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82", "\x80"}) {
+    EXPECT_FALSE(IsValidUtf8(bad)) << absl::CHexEscape(bad);
+    v1::Value value;
+    value.set_string_value(bad);
+    v1::Value parsed;
+    EXPECT_FALSE(parsed.ParseFromString(value.SerializeAsString())) << absl::CHexEscape(bad);
+  }
 }
 
 TEST(JobError, StatusRoundTrips) {

@@ -1,6 +1,8 @@
 #include "server/core/job_spec_validation.h"
 
 #include <cmath>
+#include <limits>
+#include <string>
 
 #include "gtest/gtest.h"
 
@@ -48,10 +50,10 @@ TEST(JobSpecValidation, RejectsTooDeepValues) {
   EXPECT_EQ(ValidateJobSpec(spec).code(), absl::StatusCode::kInvalidArgument);
 }
 
-TEST(JobSpecValidation, JobReferencesAreNotYetSupported) {
+TEST(JobSpecValidation, JobReferencesAreArguments) {
   v1::JobSpec spec = Spec("f");
   spec.add_args()->set_job_ref("j-abc");
-  EXPECT_EQ(ValidateJobSpec(spec).code(), absl::StatusCode::kUnimplemented);
+  EXPECT_TRUE(ValidateJobSpec(spec).ok());
 }
 
 TEST(JobSpecValidation, LabelsAreNotYetSupported) {
@@ -66,6 +68,83 @@ TEST(JobSpecValidation, ChunkJobsTakeNoPlainArgs) {
   EXPECT_TRUE(ValidateJobSpec(spec).ok());
   spec.add_args()->set_int_value(2);
   EXPECT_EQ(ValidateJobSpec(spec).code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Expects kInvalidArgument whose message names `field`.
+void ExpectRejected(const v1::JobSpec& spec, const std::string& field) {
+  absl::Status status = ValidateJobSpec(spec);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_NE(status.message().find(field), absl::string_view::npos) << status;
+}
+
+TEST(JobSpecValidation, RejectsTimeoutsThatAreNotFiniteNonNegativeAndBounded) {
+  v1::JobSpec spec = Spec("f");
+  spec.set_timeout_seconds(kMaxTimeoutSeconds);
+  EXPECT_TRUE(ValidateJobSpec(spec).ok());
+  for (double timeout : {-1.0, kMaxTimeoutSeconds * 2, double{INFINITY}, double{NAN}}) {
+    spec.set_timeout_seconds(timeout);
+    ExpectRejected(spec, "timeout_seconds");
+  }
+}
+
+TEST(JobSpecValidation, RejectsMaxAttemptsOutOfRange) {
+  v1::JobSpec spec = Spec("f");
+  spec.set_max_attempts(kMaxAttemptsLimit);
+  EXPECT_TRUE(ValidateJobSpec(spec).ok());
+  for (int attempts : {-1, kMaxAttemptsLimit + 1}) {
+    spec.set_max_attempts(attempts);
+    ExpectRejected(spec, "max_attempts");
+  }
+}
+
+TEST(JobSpecValidation, RejectsPriorityOutOfRange) {
+  v1::JobSpec spec = Spec("f");
+  for (int priority : {kMinPriority, 0, kMaxPriority}) {
+    spec.set_priority(priority);
+    EXPECT_TRUE(ValidateJobSpec(spec).ok()) << priority;
+  }
+  for (int priority : {kMinPriority - 1, kMaxPriority + 1, std::numeric_limits<int>::min()}) {
+    spec.set_priority(priority);
+    ExpectRejected(spec, "priority");
+  }
+}
+
+TEST(JobSpecValidation, RejectsRetryBackoffThatIsNotFiniteNonNegativeAndBounded) {
+  v1::JobSpec spec = Spec("f");
+  spec.set_retry_backoff_seconds(0.25);
+  EXPECT_TRUE(ValidateJobSpec(spec).ok());
+  for (double backoff : {-0.5, kMaxRetryBackoffSeconds + 1, double{INFINITY}, double{NAN}}) {
+    spec.set_retry_backoff_seconds(backoff);
+    ExpectRejected(spec, "retry_backoff_seconds");
+  }
+}
+
+TEST(JobSpecValidation, RejectsIdempotencyKeysTooLongOrWithControlCharacters) {
+  v1::JobSpec spec = Spec("f");
+  for (const std::string& key : {"upload:2024-01-01/t1.nii#3", "nightly run", "caf\xc3\xa9"}) {
+    spec.set_idempotency_key(key);
+    EXPECT_TRUE(ValidateJobSpec(spec).ok()) << key;
+  }
+  for (const std::string& key : {std::string(kMaxIdempotencyKeyLength + 1, 'k'),
+                                 std::string("tab\there"), std::string("line\n"),
+                                 std::string("del\x7f")}) {
+    spec.set_idempotency_key(key);
+    ExpectRejected(spec, "idempotency_key");
+  }
+}
+
+TEST(JobSpecValidation, NamesTheArgumentThatDoesNotDecode) {
+  v1::Value duplicate_keys;
+  for (int i = 0; i < 2; ++i) duplicate_keys.mutable_map_value()->add_entries()->set_key("k");
+  v1::JobSpec spec = Spec("f");
+  spec.add_args()->set_int_value(1);
+  *spec.add_args() = duplicate_keys;
+  ExpectRejected(spec, "args[1]: duplicate map key");
+
+  spec = Spec("f");
+  spec.add_chunk()->add_items();
+  *spec.add_chunk()->add_items() = duplicate_keys;
+  ExpectRejected(spec, "chunk[1].items[0]");
 }
 
 }  // namespace

@@ -22,7 +22,8 @@ class RecordingListener : public SchedulerListener {
   void OnCancelRunning(WorkerId worker, const std::string& job_id) override {
     kill_requests.push_back({worker, job_id});
   }
-  void OnFinished(const Job& job) override { finished.push_back(job.result); }
+  void OnFinished(const Job& job, uint64_t write) override { finished.push_back(job.result); }
+  void OnWorkerLost(WorkerId worker) override { lost.push_back(worker); }
 
   std::vector<std::string> AssignedIds(WorkerId worker) const {
     std::vector<std::string> ids;
@@ -35,6 +36,7 @@ class RecordingListener : public SchedulerListener {
   std::vector<std::pair<WorkerId, v1::Assignment>> assigned;
   std::vector<std::pair<WorkerId, std::string>> kill_requests;
   std::vector<v1::JobResult> finished;
+  std::vector<WorkerId> lost;
 };
 
 v1::JobSpec Spec(std::string fn, std::string id) {
@@ -42,6 +44,28 @@ v1::JobSpec Spec(std::string fn, std::string id) {
   spec.set_function(std::move(fn));
   spec.set_job_id(std::move(id));
   return spec;
+}
+
+v1::JobResult Failure(const std::string& id, std::string message, bool worker_failure = false) {
+  v1::JobResult result;
+  result.set_job_id(id);
+  result.set_state(v1::FAILED);
+  result.mutable_error()->set_code(static_cast<int>(absl::StatusCode::kInternal));
+  result.mutable_error()->set_message(std::move(message));
+  result.set_worker_failure(worker_failure);
+  return result;
+}
+
+v1::Value Ref(const std::string& id) {
+  v1::Value value;
+  value.set_job_ref(id);
+  return value;
+}
+
+v1::Value Int(int64_t i) {
+  v1::Value value;
+  value.set_int_value(i);
+  return value;
 }
 
 v1::JobResult Success(const std::string& id, int64_t value) {
@@ -64,7 +88,13 @@ class SchedulerTest : public ::testing::Test {
   FakeClock clock_;
   MemoryStore store_;
   RecordingListener listener_;
-  Scheduler scheduler_{&clock_, &store_, &listener_, SchedulerOptions{.default_max_attempts = 2}};
+  SchedulerOptions options_{.default_max_attempts = 2,
+                            .default_retry_backoff = absl::Seconds(1),
+                            .max_retry_backoff = absl::Seconds(60),
+                            .lease_timeout = absl::Seconds(15),
+                            .result_ttl = absl::Hours(1),
+                            .random_seed = 42};
+  Scheduler scheduler_{&clock_, &store_, &listener_, options_};
 };
 
 TEST_F(SchedulerTest, JobsWaitUntilAWorkerHasCredits) {
@@ -137,7 +167,7 @@ TEST_F(SchedulerTest, AnyFunctionIsAcceptedWhileNoWorkerIsConnected) {
 
 TEST_F(SchedulerTest, SubmitIsAllOrNothing) {
   ASSERT_TRUE(scheduler_.Submit({Spec("f", "a")}).ok());
-  absl::StatusOr<std::vector<std::string>> ids = scheduler_.Submit({Spec("f", "b"), Spec("f", "a")});
+  absl::StatusOr<std::vector<std::string>> ids = scheduler_.Submit({Spec("f", "b"), Spec("g", "a")});
   EXPECT_EQ(ids.status().code(), absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(scheduler_.FindJob("b"), nullptr);
   ids = scheduler_.Submit({Spec("f", "c"), Spec("", "d")});
@@ -247,6 +277,295 @@ TEST_F(SchedulerTest, ListsAndCounts) {
   EXPECT_EQ(stats.slots, 1);
   ASSERT_THAT(scheduler_.ListWorkers(), SizeIs(1));
   EXPECT_EQ(scheduler_.ListWorkers()[0].jobs_done, 1);
+}
+
+TEST_F(SchedulerTest, WorkerFailureIsRetriedAfterABackoff) {
+  WorkerId w = Connect("n", 1);
+  ASSERT_TRUE(scheduler_.Submit({Spec("f", "a")}).ok());
+  scheduler_.ReportResult(w, Failure("a", "worker process died: signal 9 (SIGKILL)", true));
+  EXPECT_EQ(JobOf("a").state, v1::PENDING);
+  scheduler_.AddCredits(w, 1);
+  EXPECT_THAT(listener_.AssignedIds(w), ElementsAre("a"));  // backing off
+  const absl::Duration wait = JobOf("a").not_before - clock_.Now();
+  EXPECT_GE(wait, absl::Milliseconds(500));  // equal jitter: at least half of 1 s
+  EXPECT_LE(wait, absl::Seconds(1));
+  EXPECT_EQ(scheduler_.NextTick(), JobOf("a").not_before);
+  clock_.Advance(wait);
+  scheduler_.Tick();
+  EXPECT_THAT(listener_.AssignedIds(w), ElementsAre("a", "a"));
+  EXPECT_EQ(JobOf("a").attempt, 2);
+  ASSERT_THAT(JobOf("a").attempts, SizeIs(2));
+  EXPECT_EQ(JobOf("a").attempts[0].worker, "n");
+  EXPECT_THAT(JobOf("a").attempts[0].error.message(), ::testing::HasSubstr("SIGKILL"));
+  EXPECT_EQ(JobOf("a").attempts[1].finished, absl::InfinitePast());
+
+  scheduler_.ReportResult(w, Failure("a", "worker process died: signal 11 (SIGSEGV)", true));
+  ASSERT_THAT(listener_.finished, SizeIs(1));
+  EXPECT_EQ(listener_.finished[0].state(), v1::FAILED);
+  EXPECT_EQ(listener_.finished[0].error().message(),
+            "worker process died: signal 11 (SIGSEGV) (attempt 2 of 2)");
+  EXPECT_FALSE(listener_.finished[0].worker_failure());
+}
+
+TEST_F(SchedulerTest, TaskErrorIsRetriedOnlyWhenTheJobAsks) {
+  WorkerId w = Connect("n", 2);
+  v1::JobSpec retried = Spec("f", "retried");
+  retried.set_retry_on_error(true);
+  retried.set_max_attempts(3);
+  retried.set_retry_backoff_seconds(10);
+  ASSERT_TRUE(scheduler_.Submit({Spec("f", "once"), retried}).ok());
+  scheduler_.ReportResult(w, Failure("once", "boom"));
+  EXPECT_EQ(JobOf("once").state, v1::FAILED);
+  EXPECT_EQ(JobOf("once").result.error().message(), "boom");
+
+  scheduler_.ReportResult(w, Failure("retried", "flaky"));
+  EXPECT_EQ(JobOf("retried").state, v1::PENDING);
+  EXPECT_GE(JobOf("retried").not_before - clock_.Now(), absl::Seconds(5));
+  clock_.Advance(absl::Seconds(10));
+  scheduler_.Tick();
+  scheduler_.AddCredits(w, 2);
+  scheduler_.ReportResult(w, Failure("retried", "flaky"));
+  // The second backoff doubles: between 10 and 20 s.
+  const absl::Duration second = JobOf("retried").not_before - clock_.Now();
+  EXPECT_GE(second, absl::Seconds(10));
+  EXPECT_LE(second, absl::Seconds(20));
+  clock_.Advance(second);
+  scheduler_.Heartbeat(w);
+  scheduler_.Tick();
+  scheduler_.AddCredits(w, 1);
+  scheduler_.ReportResult(w, Success("retried", 3));
+  EXPECT_EQ(JobOf("retried").state, v1::SUCCEEDED);
+  EXPECT_EQ(JobOf("retried").attempt, 3);
+}
+
+TEST_F(SchedulerTest, CancelDuringBackoffEndsTheJob) {
+  WorkerId w = Connect("n", 1);
+  ASSERT_TRUE(scheduler_.Submit({Spec("f", "a")}).ok());
+  scheduler_.ReportResult(w, Failure("a", "died", true));
+  EXPECT_EQ(*scheduler_.Cancel("a"), v1::CANCELLED);
+  clock_.Advance(absl::Seconds(5));
+  scheduler_.Tick();
+  scheduler_.AddCredits(w, 1);
+  EXPECT_THAT(listener_.AssignedIds(w), ElementsAre("a"));
+  EXPECT_EQ(JobOf("a").state, v1::CANCELLED);
+}
+
+TEST_F(SchedulerTest, SilentWorkerLosesItsJobsWhenItsLeaseRunsOut) {
+  WorkerId silent = Connect("silent", 1);
+  WorkerId alive = Connect("alive", 1);
+  ASSERT_TRUE(scheduler_.Submit({Spec("f", "a"), Spec("f", "b")}).ok());
+  EXPECT_THAT(listener_.AssignedIds(silent), ElementsAre("a"));
+  EXPECT_THAT(listener_.AssignedIds(alive), ElementsAre("b"));
+  clock_.Advance(absl::Seconds(10));
+  scheduler_.Heartbeat(alive);
+  scheduler_.ReportResult(alive, Success("b", 1));
+  scheduler_.AddCredits(alive, 1);
+  clock_.Advance(absl::Seconds(6));
+  scheduler_.Tick();
+  EXPECT_THAT(listener_.lost, ElementsAre(silent));
+  EXPECT_FALSE(scheduler_.HasWorker(silent));
+  EXPECT_THAT(listener_.AssignedIds(alive), ElementsAre("b", "a"));
+  // Its late result is not the job's.
+  scheduler_.ReportResult(silent, Success("a", 99));
+  scheduler_.ReportResult(alive, Success("a", 2));
+  EXPECT_EQ(JobOf("a").result.value().int_value(), 2);
+  EXPECT_THAT(JobOf("a").attempts[0].error.message(), ::testing::HasSubstr("lease expired"));
+}
+
+TEST_F(SchedulerTest, IdempotencyKeyReturnsTheSameJob) {
+  v1::JobSpec spec = Spec("f", "");
+  spec.set_idempotency_key("nightly-2026-11-26");
+  absl::StatusOr<std::vector<std::string>> first = scheduler_.Submit({spec});
+  ASSERT_TRUE(first.ok());
+  absl::StatusOr<std::vector<std::string>> again = scheduler_.Submit({spec, spec});
+  ASSERT_TRUE(again.ok());
+  EXPECT_THAT(*again, ElementsAre((*first)[0], (*first)[0]));
+  EXPECT_EQ(scheduler_.Stats().pending, 1);
+}
+
+TEST_F(SchedulerTest, ResentJobWithTheSameIdIsNotAddedTwice) {
+  v1::JobSpec spec = Spec("f", "a");
+  *spec.add_args() = Int(1);
+  ASSERT_TRUE(scheduler_.Submit({spec}).ok());
+  absl::StatusOr<std::vector<std::string>> resent = scheduler_.Submit({spec, Spec("f", "b")});
+  ASSERT_TRUE(resent.ok());
+  EXPECT_THAT(*resent, ElementsAre("a", "b"));
+  EXPECT_EQ(scheduler_.Stats().pending, 2);
+  *spec.mutable_args(0) = Int(2);
+  EXPECT_EQ(scheduler_.Submit({spec}).status().code(), absl::StatusCode::kAlreadyExists);
+}
+
+TEST_F(SchedulerTest, DependentJobRunsWithItsDependencysResult) {
+  WorkerId w = Connect("n", 2);
+  v1::JobSpec second = Spec("f", "second");
+  *second.add_args() = Ref("first");
+  *second.add_args() = Int(5);
+  ASSERT_TRUE(scheduler_.Submit({Spec("f", "first"), second}).ok());
+  EXPECT_THAT(listener_.AssignedIds(w), ElementsAre("first"));
+  std::vector<std::string> waiting = scheduler_.WaitingFor(JobOf("second"));
+  EXPECT_THAT(waiting, ElementsAre("first"));
+  scheduler_.ReportResult(w, Success("first", 42));
+  ASSERT_THAT(listener_.AssignedIds(w), ElementsAre("first", "second"));
+  const v1::Assignment& assignment = listener_.assigned.back().second;
+  ASSERT_EQ(assignment.args_size(), 2);
+  EXPECT_EQ(assignment.args(0).int_value(), 42);
+  EXPECT_EQ(assignment.args(1).int_value(), 5);
+  // The job keeps its arguments as submitted.
+  EXPECT_EQ(JobOf("second").spec.args(0).job_ref(), "first");
+}
+
+TEST_F(SchedulerTest, DependencyOnAFinishedJobIsResolvedAtOnce) {
+  WorkerId w = Connect("n", 1);
+  ASSERT_TRUE(scheduler_.Submit({Spec("f", "first")}).ok());
+  scheduler_.ReportResult(w, Success("first", 7));
+  v1::JobSpec second = Spec("f", "second");
+  v1::Value list;
+  *list.mutable_list_value()->add_items() = Ref("first");
+  *second.add_args() = list;
+  ASSERT_TRUE(scheduler_.Submit({second}).ok());
+  scheduler_.AddCredits(w, 1);
+  EXPECT_EQ(listener_.assigned.back().second.args(0).list_value().items(0).int_value(), 7);
+}
+
+TEST_F(SchedulerTest, FailedDependencyFailsTheChainOfDependents) {
+  WorkerId w = Connect("n", 1);
+  v1::JobSpec b = Spec("f", "b");
+  *b.add_args() = Ref("a");
+  v1::JobSpec c = Spec("f", "c");
+  *c.add_args() = Ref("b");
+  ASSERT_TRUE(scheduler_.Submit({Spec("f", "a"), b, c}).ok());
+  scheduler_.ReportResult(w, Failure("a", "bad input"));
+  EXPECT_EQ(JobOf("b").state, v1::FAILED);
+  EXPECT_EQ(JobOf("b").result.error().message(), "dependency a failed: bad input");
+  EXPECT_EQ(JobOf("c").state, v1::FAILED);
+  EXPECT_THAT(JobOf("c").result.error().message(), ::testing::StartsWith("dependency b failed: "));
+  EXPECT_THAT(listener_.finished, SizeIs(3));
+  EXPECT_EQ(scheduler_.Stats().pending, 0);
+  EXPECT_EQ(scheduler_.Stats().failed, 3);
+
+  // Depending on a job that already failed fails at once.
+  v1::JobSpec d = Spec("f", "d");
+  *d.add_args() = Ref("a");
+  ASSERT_TRUE(scheduler_.Submit({d}).ok());
+  EXPECT_EQ(JobOf("d").state, v1::FAILED);
+}
+
+TEST_F(SchedulerTest, CancelledDependencyFailsItsDependent) {
+  v1::JobSpec b = Spec("f", "b");
+  *b.add_args() = Ref("a");
+  ASSERT_TRUE(scheduler_.Submit({Spec("f", "a"), b}).ok());
+  ASSERT_TRUE(scheduler_.Cancel("a").ok());
+  EXPECT_EQ(JobOf("b").state, v1::FAILED);
+  EXPECT_EQ(JobOf("b").result.error().message(), "dependency a was cancelled: cancelled");
+}
+
+TEST_F(SchedulerTest, BadJobRefsAreRejected) {
+  v1::JobSpec unknown = Spec("f", "x");
+  *unknown.add_args() = Ref("nobody");
+  EXPECT_EQ(scheduler_.Submit({unknown}).status().code(), absl::StatusCode::kNotFound);
+  v1::JobSpec self = Spec("f", "self");
+  *self.add_args() = Ref("self");
+  EXPECT_EQ(scheduler_.Submit({self}).status().code(), absl::StatusCode::kInvalidArgument);
+  // A job can refer only to jobs submitted before it (no cycles).
+  v1::JobSpec early = Spec("f", "early");
+  *early.add_args() = Ref("late");
+  EXPECT_EQ(scheduler_.Submit({early, Spec("f", "late")}).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(scheduler_.FindJob("late"), nullptr);
+}
+
+TEST_F(SchedulerTest, DrainingWorkerGetsNoMoreJobs) {
+  WorkerId w = Connect("n", 2);
+  ASSERT_TRUE(scheduler_.Submit({Spec("f", "a")}).ok());
+  scheduler_.SetDraining(w);
+  ASSERT_TRUE(scheduler_.Submit({Spec("f", "b")}).ok());
+  scheduler_.ReportResult(w, Success("a", 1));
+  scheduler_.AddCredits(w, 2);
+  EXPECT_THAT(listener_.AssignedIds(w), ElementsAre("a"));
+  EXPECT_EQ(JobOf("b").state, v1::PENDING);
+}
+
+TEST_F(SchedulerTest, ReconnectingNodeKeepsTheJobsItHolds) {
+  WorkerId first = Connect("n", 2);
+  ASSERT_TRUE(scheduler_.Submit({Spec("f", "a"), Spec("f", "b"), Spec("f", "c")}).ok());
+  scheduler_.ReportResult(first, Success("a", 1));
+  scheduler_.RemoveWorker(first);  // stream cut; b went back to the queue
+  std::vector<std::string> drop;
+  WorkerId second = scheduler_.AddWorker({"n", 2, {"f"}, {}, {"a", "b", "zzz"}}, &drop);
+  EXPECT_THAT(drop, ElementsAre("a", "zzz"));
+  EXPECT_EQ(JobOf("b").state, v1::RUNNING);
+  EXPECT_EQ(JobOf("b").attempt, 1);
+  scheduler_.AddCredits(second, 2);
+  EXPECT_THAT(listener_.AssignedIds(second), ElementsAre("c"));
+  scheduler_.ReportResult(second, Success("b", 2));
+  EXPECT_EQ(JobOf("b").state, v1::SUCCEEDED);
+}
+
+TEST_F(SchedulerTest, FetchedResultsAreErasedAfterTheirRetention) {
+  WorkerId w = Connect("n", 2);
+  ASSERT_TRUE(scheduler_.Submit({Spec("f", "fetched"), Spec("f", "unfetched")}).ok());
+  scheduler_.ReportResult(w, Success("fetched", 1));
+  scheduler_.ReportResult(w, Success("unfetched", 2));
+  scheduler_.MarkFetched("fetched");
+  clock_.Advance(absl::Minutes(59));
+  scheduler_.Tick();
+  EXPECT_NE(scheduler_.FindJob("fetched"), nullptr);
+  clock_.Advance(absl::Minutes(2));
+  scheduler_.Tick();
+  EXPECT_EQ(scheduler_.FindJob("fetched"), nullptr);
+  EXPECT_NE(scheduler_.FindJob("unfetched"), nullptr);
+}
+
+// After a restart, the scheduler is rebuilt from the store it left behind.
+TEST_F(SchedulerTest, RecoversQueuedRunningAndFinishedJobsFromTheStore) {
+  WorkerId w = Connect("n", 1);
+  v1::JobSpec dependent = Spec("f", "dependent");
+  *dependent.add_args() = Ref("running");
+  ASSERT_TRUE(scheduler_.Submit({Spec("f", "done")}).ok());
+  scheduler_.ReportResult(w, Success("done", 1));
+  scheduler_.AddCredits(w, 1);
+  ASSERT_TRUE(scheduler_.Submit({Spec("f", "running"), Spec("f", "queued"), dependent}).ok());
+  ASSERT_EQ(JobOf("running").state, v1::RUNNING);
+
+  RecordingListener listener;
+  Scheduler restarted(&clock_, &store_, &listener, options_);
+  restarted.Recover();
+  EXPECT_EQ(restarted.Stats().succeeded, 1);
+  EXPECT_EQ(restarted.Stats().running, 1);
+  EXPECT_EQ(restarted.Stats().pending, 2);
+  EXPECT_THAT(restarted.WaitingFor(*restarted.FindJob("dependent")), ElementsAre("running"));
+
+  // The node comes back holding "running": it keeps it, and its result counts.
+  std::vector<std::string> drop;
+  WorkerId back = restarted.AddWorker({"n", 2, {"f"}, {}, {"running"}}, &drop);
+  EXPECT_THAT(drop, IsEmpty());
+  restarted.AddCredits(back, 2);
+  EXPECT_THAT(listener.AssignedIds(back), ElementsAre("queued"));
+  restarted.ReportResult(back, Success("running", 5));
+  EXPECT_EQ(restarted.FindJob("running")->state, v1::SUCCEEDED);
+  restarted.AddCredits(back, 1);
+  EXPECT_THAT(listener.AssignedIds(back), ElementsAre("queued", "dependent"));
+  EXPECT_EQ(listener.assigned.back().second.args(0).int_value(), 5);
+  // New jobs do not reuse sequence numbers.
+  ASSERT_TRUE(restarted.Submit({Spec("f", "new")}).ok());
+  EXPECT_GT(restarted.FindJob("new")->sequence, restarted.FindJob("dependent")->sequence);
+}
+
+TEST_F(SchedulerTest, RunningJobWhoseNodeNeverComesBackIsRequeued) {
+  Connect("n", 1);
+  ASSERT_TRUE(scheduler_.Submit({Spec("f", "a")}).ok());
+  RecordingListener listener;
+  Scheduler restarted(&clock_, &store_, &listener, options_);
+  restarted.Recover();
+  clock_.Advance(absl::Seconds(16));
+  restarted.Tick();
+  EXPECT_EQ(restarted.FindJob("a")->state, v1::PENDING);
+  WorkerId other = restarted.AddWorker({"other", 1, {"f"}, {}, {}});
+  restarted.AddCredits(other, 1);
+  EXPECT_THAT(listener.AssignedIds(other), ElementsAre("a"));
+  EXPECT_EQ(restarted.FindJob("a")->attempt, 2);
+  EXPECT_THAT(restarted.FindJob("a")->attempts[0].error.message(),
+              ::testing::HasSubstr("did not come back after the scheduler restarted"));
 }
 
 }  // namespace

@@ -17,6 +17,8 @@ done
 
 cmake -S "$source/examples" -B "$scratch/consumer" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_PREFIX_PATH="$scratch/prefix" >/dev/null
-ninja -C "$scratch/consumer" crunch_image >/dev/null
+ninja -C "$scratch/consumer" crunch_image local_squares >/dev/null
 [ -x "$scratch/consumer/crunch_image" ] || { echo "consumer build made no program"; exit 1; }
+# Pool::Local links the embedded scheduler from the installed libraries.
+[ "$("$scratch/consumer/local_squares" | tail -1)" = 25 ] || { echo "local_squares failed"; exit 1; }
 echo "install and find_package(netpool) consumer build: ok"

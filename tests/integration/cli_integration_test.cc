@@ -1,11 +1,28 @@
-// The netpool CLI, exactly as a user types it, against real binaries.
+// The netpool CLI, exactly as a user types it, against real binaries: a
+// cluster's, and none at all for `map --local`.
+#include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <regex>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/proc.h"
 #include "tests/support/test_cluster.h"
 
 namespace netpool {
@@ -13,6 +30,7 @@ namespace {
 
 using ::netpool::testing::CliResult;
 using ::netpool::testing::TestCluster;
+using ::testing::ContainsRegex;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
@@ -193,6 +211,69 @@ TEST_F(CliTest, EveryCommandHasHelp) {
   }
 }
 
+TEST_F(CliTest, MapCommandReadsItemsFromStandardInputLines) {
+  CliResult r = Run({"map", "--", "echo", "got"}, "a b\n\nc\n");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "got a b\ngot c\n");
+}
+
+TEST_F(CliTest, MapAndStarmapReadAJobsFile) {
+  const std::string values = ::testing::TempDir() + "/cli_values.jsonl";
+  std::ofstream(values) << "1\n\"two\"\n[3]\n";
+  CliResult map = Run({"map", "--jobs-file", values, "echo"});
+  EXPECT_EQ(map.exit_code, 0) << map.err;
+  EXPECT_THAT(Lines(map.out), ElementsAre("[1]", "[\"two\"]", "[[3]]"));
+
+  const std::string lists = ::testing::TempDir() + "/cli_lists.jsonl";
+  std::ofstream(lists) << "[1,2]\n[]\n";
+  CliResult starmap = Run({"starmap", "--jobs-file", lists, "echo"});
+  EXPECT_EQ(starmap.exit_code, 0) << starmap.err;
+  EXPECT_THAT(Lines(starmap.out), ElementsAre("[1,2]", "[]"));
+}
+
+TEST_F(CliTest, StarmapLineThatIsNotAnArrayExits64AfterTheLinesBeforeIt) {
+  CliResult r = Run({"starmap", "echo"}, "[1]\n5\n[2]\n");
+  EXPECT_EQ(r.exit_code, kExitUsage);
+  EXPECT_EQ(r.out, "[1]\n");
+  EXPECT_THAT(r.err, HasSubstr("standard input line 2"));
+  EXPECT_EQ(Lines(r.err).size(), 1u) << r.err;
+}
+
+TEST_F(CliTest, StatusVerboseListsEveryAttempt) {
+  // The command kills its own worker process: each attempt is lost, until
+  // the job has used its attempts.
+  CliResult exec = Run({"exec", "--detach", "--", "sh", "-c", "kill -9 $PPID"});
+  ASSERT_EQ(exec.exit_code, 0) << exec.err;
+  const std::string id(absl::StripSuffix(exec.out, "\n"));
+  ASSERT_EQ(Run({"wait", id, "--timeout", "120"}).exit_code, 0);
+
+  CliResult status = Run({"status", "-v", id});
+  EXPECT_EQ(status.exit_code, 0) << status.err;
+  const std::vector<std::string> lines = Lines(status.out);
+  ASSERT_EQ(lines.size(), 5u) << status.out;
+  EXPECT_EQ(lines[0], id + "\tFAILED");
+  EXPECT_EQ(lines[1], "  max attempts 3");
+  const std::string time = "[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}";
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    EXPECT_THAT(lines[1 + attempt],
+                MatchesRegex("  attempt " + std::to_string(attempt) + " on node0 started " + time +
+                             " finished " + time + " error: .*SIGKILL.*"));
+  }
+  // Without -v, the output is as it always was.
+  EXPECT_EQ(Run({"status", id}).out, id + "\tFAILED\n");
+}
+
+TEST_F(CliTest, StatusVerboseOfARunningJob) {
+  const std::string id = Submit({"sleep", "30"});
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  CliResult status;
+  do {
+    status = Run({"status", "-v", id});
+  } while (!absl::StrContains(status.out, "RUNNING") && absl::Now() < deadline);
+  EXPECT_THAT(status.out, ContainsRegex("\n  attempt 1 on node0 started [^\n]* running\n"));
+  Run({"cancel", id});
+}
+
 TEST(CliWithoutScheduler, UnreachableSchedulerExits69) {
   CliResult r;
   absl::StatusOr<netpool::testing::Subprocess> cli = netpool::testing::Subprocess::Start(
@@ -203,6 +284,193 @@ TEST(CliWithoutScheduler, UnreachableSchedulerExits69) {
   ASSERT_TRUE(code.ok());
   EXPECT_EQ(*code, kExitUnavailable);
   EXPECT_THAT(r.err, HasSubstr("127.0.0.1:1"));
+}
+
+// ---------------------------------------------------------------- map --local
+
+// Nobody listens here: a --local run that used the scheduler would fail.
+constexpr char kNoScheduler[] = "127.0.0.1:1";
+
+// Runs the CLI with no cluster at all.
+CliResult RunWithoutScheduler(const std::vector<std::string>& args,
+                              const std::string& stdin_data = "") {
+  std::vector<std::string> argv = {netpool::testing::CliPath(), "--scheduler", kNoScheduler};
+  argv.insert(argv.end(), args.begin(), args.end());
+  CliResult result;
+  absl::StatusOr<netpool::testing::Subprocess> cli = netpool::testing::Subprocess::Start(
+      argv, {.pipe_stdin = true, .pipe_stdout = true, .pipe_stderr = true});
+  EXPECT_TRUE(cli.ok()) << cli.status();
+  if (!cli.ok()) return result;
+  cli->WriteStdinAndClose(stdin_data);
+  absl::StatusOr<int> code = cli->Communicate(absl::Seconds(240), &result.out, &result.err);
+  EXPECT_TRUE(code.ok()) << code.status();
+  result.exit_code = code.ok() ? *code : -1;
+  return result;
+}
+
+TEST(CliLocal, MapCommandRunsWithNoDaemonLikeGnuParallel) {
+  CliResult r = RunWithoutScheduler({"map", "--local", "-j", "2", "--", "echo", "{}", ":::", "a",
+                                     "b", "c"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "a\nb\nc\n");
+  EXPECT_EQ(r.err, "") << "no progress line when not on a terminal";
+}
+
+TEST(CliLocal, MapAndStarmapOfBuiltInFunctions) {
+  CliResult map = RunWithoutScheduler({"map", "--local", "echo", ":::", "1", "x"});
+  EXPECT_EQ(map.exit_code, 0) << map.err;
+  EXPECT_THAT(Lines(map.out), ElementsAre("[1]", "[\"x\"]"));
+
+  CliResult starmap = RunWithoutScheduler({"starmap", "--local", "-j", "1", "echo"},
+                                          "[1,2]\n[\"a\"]\n");
+  EXPECT_EQ(starmap.exit_code, 0) << starmap.err;
+  EXPECT_THAT(Lines(starmap.out), ElementsAre("[1,2]", "[\"a\"]"));
+}
+
+TEST(CliLocal, FailedItemsExit1) {
+  CliResult r = RunWithoutScheduler({"map", "--local", "sleep", ":::", "0", "oops"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "null\n");
+  EXPECT_THAT(r.err, HasSubstr("item 1"));
+}
+
+TEST(CliLocal, JobsFileOfTwentyThousandLinesStreamsInOrder) {
+  const std::string path = ::testing::TempDir() + "/cli_local_jobs.txt";
+  {
+    std::ofstream file(path);
+    for (int i = 0; i < 20'000; ++i) file << i << '\n';
+  }
+  // Chunks of 4: 5,000 jobs, more than the CLI keeps submitted at a time.
+  CliResult r = RunWithoutScheduler(
+      {"map", "--local", "-j", "2", "--chunksize", "4", "--jobs-file", path, "echo"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  const std::vector<std::string> lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 20'000u);
+  for (int i = 0; i < 20'000; ++i) {
+    ASSERT_EQ(lines[i], "[" + std::to_string(i) + "]") << "line " << i;
+  }
+}
+
+TEST(CliLocal, AnInterruptedRunLeavesNoProcessBehind) {
+  for (int signal_number : {SIGINT, SIGTERM}) {
+    absl::StatusOr<netpool::testing::Subprocess> cli = netpool::testing::Subprocess::Start(
+        {netpool::testing::CliPath(), "--scheduler", kNoScheduler, "map", "--local", "-j", "2",
+         "--", "sleep", ":::", "60", "61"});
+    ASSERT_TRUE(cli.ok()) << cli.status();
+    // The commands run in the CLI's worker processes, each in one.
+    std::vector<pid_t> commands;
+    const absl::Time deadline = absl::Now() + absl::Seconds(60);
+    while (commands.size() < 2 && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(10));
+      commands.clear();
+      for (pid_t worker : netpool::testing::ChildPids(cli->pid())) {
+        for (pid_t command : netpool::testing::ChildPids(worker)) commands.push_back(command);
+      }
+    }
+    ASSERT_EQ(commands.size(), 2u);
+    cli->Signal(signal_number);
+    EXPECT_EQ(cli->Wait(absl::Seconds(30)), 128 + signal_number);
+    for (pid_t command : commands) {
+      EXPECT_TRUE(netpool::testing::WaitUntilGone(command)) << "command " << command;
+    }
+  }
+}
+
+// What the CLI wrote where a user would see it.
+struct TerminalRun {
+  int exit_code = -1;
+  std::string terminal;  // everything written to the pseudo-terminal
+  std::string piped;     // standard output, when it was a pipe
+};
+
+// Runs the CLI with its standard error (and standard output, when
+// `stdout_on_terminal`; else a pipe) on a pseudo-terminal, as in a shell.
+TerminalRun RunOnTerminal(const std::vector<std::string>& args, bool stdout_on_terminal) {
+  TerminalRun run;
+  int master = -1, terminal = -1, pipe_fds[2] = {-1, -1};
+  if (::openpty(&master, &terminal, nullptr, nullptr, nullptr) != 0 ||
+      ::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+    ADD_FAILURE() << "openpty/pipe: " << std::strerror(errno);
+    return run;
+  }
+  std::vector<std::string> words = {netpool::testing::CliPath(), "--scheduler", kNoScheduler};
+  words.insert(words.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& word : words) argv.push_back(word.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, stdout_on_terminal ? terminal : pipe_fds[1],
+                                   STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, terminal, STDERR_FILENO);
+  pid_t pid = 0;
+  const int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(terminal);
+  ::close(pipe_fds[1]);
+  if (spawned != 0) {
+    ADD_FAILURE() << "posix_spawn: " << std::strerror(spawned);
+    ::close(master);
+    ::close(pipe_fds[0]);
+    return run;
+  }
+  // Until the terminal's last writer is gone (EIO) and the pipe's (EOF).
+  pollfd fds[2] = {{master, POLLIN, 0}, {pipe_fds[0], POLLIN, 0}};
+  std::string* sinks[2] = {&run.terminal, &run.piped};
+  const absl::Time deadline = absl::Now() + absl::Seconds(120);
+  int open_fds = 2;
+  while (open_fds > 0 && absl::Now() < deadline) {
+    if (::poll(fds, 2, 1000) <= 0) continue;
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+      char buffer[4096];
+      const ssize_t n = ::read(fds[i].fd, buffer, sizeof(buffer));
+      if (n > 0) {
+        sinks[i]->append(buffer, static_cast<size_t>(n));
+      } else {
+        ::close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_fds;
+      }
+    }
+  }
+  for (pollfd& fd : fds) {
+    if (fd.fd >= 0) ::close(fd.fd);
+  }
+  int status = 0;
+  if (::waitpid(pid, &status, 0) == pid && WIFEXITED(status)) run.exit_code = WEXITSTATUS(status);
+  return run;
+}
+
+// The terminal's text without the progress line's drawing: each "\r...ESC[K"
+// redraw is dropped, and "\r\n" (the terminal's line end) becomes "\n".
+std::string WithoutProgressLine(const std::string& terminal) {
+  std::string text = std::regex_replace(terminal, std::regex("\r[^\r\n]*\x1b\\[K"), "");
+  return absl::StrReplaceAll(text, {{"\r\n", "\n"}});
+}
+
+const std::vector<std::string> kSlowItems = {
+    "map", "--local", "-j", "2", "--", "sh", "-c", "sleep 0.2; echo $0", "{}",
+    ":::", "a", "b", "c", "d", "e", "f"};
+
+TEST(CliLocal, ProgressLineOnATerminalIsRedrawnAndClearedAtTheEnd) {
+  TerminalRun run = RunOnTerminal(kSlowItems, /*stdout_on_terminal=*/true);
+  EXPECT_EQ(run.exit_code, 0) << run.terminal;
+  EXPECT_THAT(run.terminal, ContainsRegex("\r[0-6]/6 done  [^\r]*0 failed\x1b\\[K"));
+  // The last line drawn is erased again: nothing of it is left on the screen.
+  const size_t last_line_end = run.terminal.rfind("failed\x1b[K");
+  ASSERT_NE(last_line_end, std::string::npos);
+  EXPECT_EQ(run.terminal.substr(last_line_end + 9, 4), "\r\x1b[K") << run.terminal;
+  EXPECT_EQ(WithoutProgressLine(run.terminal), "a\nb\nc\nd\ne\nf\n");
+}
+
+TEST(CliLocal, NoProgressLineWhenStandardOutputIsNotATerminal) {
+  TerminalRun run = RunOnTerminal(kSlowItems, /*stdout_on_terminal=*/false);
+  EXPECT_EQ(run.exit_code, 0) << run.terminal;
+  EXPECT_EQ(run.piped, "a\nb\nc\nd\ne\nf\n");
+  EXPECT_EQ(run.terminal, "") << "nothing extra on the terminal";
 }
 
 }  // namespace

@@ -47,23 +47,69 @@ bool WaitUntilRunning(const TestCluster& cluster, const std::string& id) {
   return false;
 }
 
-TEST(FaultTest, KilledWorkerProcessFailsItsJobClearlyAndTheNodeKeepsServing) {
+// Starts `sleep seconds` with `max_attempts`, kill -9s the worker process
+// running it as soon as it runs, and returns the job's handle.
+AsyncResult SleepAndKillItsProcess(TestCluster& cluster, Pool& pool, int seconds,
+                                   int max_attempts, pid_t* killed) {
+  CallOptions options;
+  options.max_attempts = max_attempts;
+  AsyncResult victim = pool.ApplyAsync("sleep", {seconds}, options);
+  EXPECT_TRUE(WaitUntilRunning(cluster, victim.id()));
+  std::vector<pid_t> processes = cluster.WorkerProcessPids(0);
+  EXPECT_THAT(processes, SizeIs(1));
+  if (processes.size() == 1) {
+    EXPECT_EQ(kill(processes[0], SIGKILL), 0);
+    *killed = processes[0];
+  }
+  return victim;
+}
+
+TEST(FaultTest, KilledWorkerProcessCostsAnAttemptAndTheJobIsRetried) {
+  auto cluster = TestCluster::Start(
+      {.workers = 1, .processes = 1, .scheduler_args = {"--retry-backoff", "0.1"}});
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  absl::StatusOr<Pool> pool = Pool::Connect((*cluster)->address());
+  ASSERT_TRUE(pool.ok()) << pool.status();
+
+  pid_t killed = -1;
+  AsyncResult victim = SleepAndKillItsProcess(**cluster, *pool, 3, 3, &killed);
+  ASSERT_NE(killed, -1);
+
+  absl::StatusOr<Value> result = victim.Get(absl::Seconds(60));
+  ASSERT_TRUE(result.ok()) << result.status();
+  v1::JobStatus status = StatusOf(**cluster, victim.id());
+  EXPECT_EQ(status.state(), v1::SUCCEEDED);
+  EXPECT_EQ(status.attempt(), 2);
+  // The history says why the first attempt ended.
+  ASSERT_EQ(status.attempts_size(), 2);
+  EXPECT_THAT(status.attempts(0).error().message(),
+              HasSubstr("worker process died: signal 9 (SIGKILL)"));
+  EXPECT_FALSE(status.attempts(1).has_error());
+
+  // The node replaced the process and serves on.
+  EXPECT_TRUE((*cluster)->worker(0).running());
+  std::vector<pid_t> now = (*cluster)->WorkerProcessPids(0);
+  ASSERT_THAT(now, SizeIs(1));
+  EXPECT_NE(now[0], killed);
+}
+
+TEST(FaultTest, KilledWorkerProcessFailsAJobWithNoAttemptsLeft) {
   auto cluster = TestCluster::Start({.workers = 1, .processes = 1});
   ASSERT_TRUE(cluster.ok()) << cluster.status();
   absl::StatusOr<Pool> pool = Pool::Connect((*cluster)->address());
   ASSERT_TRUE(pool.ok()) << pool.status();
 
-  AsyncResult victim = pool->ApplyAsync("sleep", {60});
-  ASSERT_TRUE(WaitUntilRunning(**cluster, victim.id()));
-  std::vector<pid_t> processes = (*cluster)->WorkerProcessPids(0);
-  ASSERT_THAT(processes, SizeIs(1));
-  ASSERT_EQ(kill(processes[0], SIGKILL), 0);
+  pid_t killed = -1;
+  AsyncResult victim = SleepAndKillItsProcess(**cluster, *pool, 60, 1, &killed);
+  ASSERT_NE(killed, -1);
 
   absl::StatusOr<Value> result = victim.Get(absl::Seconds(30));
   ASSERT_FALSE(result.ok());
   EXPECT_THAT(std::string(result.status().message()),
               HasSubstr("worker process died: signal 9 (SIGKILL)"));
-  EXPECT_EQ(StatusOf(**cluster, victim.id()).state(), v1::FAILED);
+  v1::JobStatus status = StatusOf(**cluster, victim.id());
+  EXPECT_EQ(status.state(), v1::FAILED);
+  EXPECT_EQ(status.attempt(), 1);
 
   // The node replaced the process and serves on.
   absl::StatusOr<Value> next = pool->Apply("echo", {"still here"});
@@ -71,7 +117,7 @@ TEST(FaultTest, KilledWorkerProcessFailsItsJobClearlyAndTheNodeKeepsServing) {
   EXPECT_TRUE((*cluster)->worker(0).running());
   std::vector<pid_t> now = (*cluster)->WorkerProcessPids(0);
   ASSERT_THAT(now, SizeIs(1));
-  EXPECT_NE(now[0], processes[0]);
+  EXPECT_NE(now[0], killed);
 }
 
 TEST(FaultTest, KilledWorkerNodeRequeuesItsRunningJobsToAnotherNode) {

@@ -1,9 +1,15 @@
 // netpoold's behaviour at its edges: health checking, bad requests from
-// clients and workers, and shutdown.
+// clients and workers (each refused with INVALID_ARGUMENT naming the field,
+// the server serving on), and shutdown.
 #include <signal.h>
 
+#include <cmath>
+#include <limits>
 #include <optional>
+#include <string>
+#include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
@@ -15,8 +21,10 @@
 namespace netpool {
 namespace {
 
+using ::netpool::testing::CliResult;
 using ::netpool::testing::Subprocess;
 using ::netpool::testing::TestCluster;
+using ::testing::HasSubstr;
 
 class ServerTest : public ::testing::Test {
  protected:
@@ -31,6 +39,45 @@ class ServerTest : public ::testing::Test {
     auto context = std::make_unique<grpc::ClientContext>();
     context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
     return context;
+  }
+
+  // The request was refused as INVALID_ARGUMENT with a message naming `field`.
+  static void ExpectInvalid(const grpc::Status& status, const std::string& field) {
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+    EXPECT_THAT(status.error_message(), HasSubstr(field));
+  }
+
+  // A job still runs end to end after whatever the test sent.
+  void ExpectStillServing() {
+    CliResult submitted = cluster_->RunCli({"submit", "echo", "still-serving"});
+    ASSERT_EQ(submitted.exit_code, 0) << submitted.err;
+    CliResult got = cluster_->RunCli(
+        {"get", std::string(absl::StripAsciiWhitespace(submitted.out)), "--timeout", "30"});
+    EXPECT_EQ(got.exit_code, 0) << got.err;
+    EXPECT_THAT(got.out, HasSubstr("still-serving"));
+  }
+
+  static v1::WorkerMessage Hello(const std::string& name) {
+    v1::WorkerMessage message;
+    message.mutable_hello()->set_name(name);
+    message.mutable_hello()->set_slots(1);
+    message.mutable_hello()->add_functions("echo");
+    return message;
+  }
+
+  // Opens a WorkerHub stream, sends `messages`, and returns how it ended.
+  grpc::Status FinishWorkerStream(const std::vector<v1::WorkerMessage>& messages) {
+    auto hub = v1::WorkerHub::NewStub(channel_);
+    auto context = Context();
+    auto stream = hub->Connect(context.get());
+    for (const v1::WorkerMessage& message : messages) {
+      if (!stream->Write(message)) break;
+    }
+    stream->WritesDone();
+    v1::SchedulerMessage reply;
+    while (stream->Read(&reply)) {
+    }
+    return stream->Finish();
   }
 
   std::unique_ptr<TestCluster> cluster_;
@@ -67,62 +114,132 @@ TEST_F(ServerTest, RejectsMalformedSubmissions) {
   v1::SubmitResponse response;
   request.add_jobs()->set_function("echo");
   request.mutable_jobs(0)->set_job_id("bad id!");
-  EXPECT_EQ(stub_->Submit(Context().get(), request, &response).error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
+  ExpectInvalid(stub_->Submit(Context().get(), request, &response), "job_id");
 
   request.mutable_jobs(0)->set_job_id("");
   request.mutable_jobs(0)->set_function("");
-  EXPECT_EQ(stub_->Submit(Context().get(), request, &response).error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
+  ExpectInvalid(stub_->Submit(Context().get(), request, &response), "function");
 
   request.mutable_jobs(0)->set_function("echo");
+  request.mutable_jobs(0)->set_priority(std::numeric_limits<int>::min());
+  ExpectInvalid(stub_->Submit(Context().get(), request, &response), "priority");
+
+  request.mutable_jobs(0)->set_priority(0);
+  request.mutable_jobs(0)->set_retry_backoff_seconds(std::numeric_limits<double>::infinity());
+  ExpectInvalid(stub_->Submit(Context().get(), request, &response), "retry_backoff_seconds");
+
+  request.mutable_jobs(0)->set_retry_backoff_seconds(0);
+  request.mutable_jobs(0)->set_idempotency_key("two\nlines");
+  ExpectInvalid(stub_->Submit(Context().get(), request, &response), "idempotency_key");
+
+  request.mutable_jobs(0)->clear_idempotency_key();
   v1::Value* deep = request.mutable_jobs(0)->add_args();
   for (int i = 0; i < 40; ++i) deep = deep->mutable_list_value()->add_items();
-  EXPECT_EQ(stub_->Submit(Context().get(), request, &response).error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
+  ExpectInvalid(stub_->Submit(Context().get(), request, &response), "args[0]");
   // Deeper than protobuf itself parses: refused before netpool sees it.
   for (int i = 0; i < 200; ++i) deep = deep->mutable_list_value()->add_items();
   EXPECT_FALSE(stub_->Submit(Context().get(), request, &response).ok());
 
-  v1::GetRequest get;
-  get.set_job_id("");
-  v1::GetResponse got;
-  EXPECT_EQ(stub_->Get(Context().get(), get, &got).error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
-  get.set_job_id("j-unknown");
-  EXPECT_EQ(stub_->Get(Context().get(), get, &got).error_code(), grpc::StatusCode::NOT_FOUND);
+  ExpectStillServing();
+  v1::GetStatsResponse stats;
+  ASSERT_TRUE(stub_->GetStats(Context().get(), v1::GetStatsRequest(), &stats).ok());
+  EXPECT_EQ(stats.pending() + stats.running() + stats.succeeded(), 1);  // ExpectStillServing's job
+}
 
+TEST_F(ServerTest, RejectsMalformedGets) {
+  v1::GetRequest get;
+  v1::GetResponse got;
+  ExpectInvalid(stub_->Get(Context().get(), get, &got), "job_id");
+  get.set_job_id("j-unknown");
+  get.set_timeout_seconds(std::nan(""));
+  ExpectInvalid(stub_->Get(Context().get(), get, &got), "timeout_seconds");
+  get.set_timeout_seconds(std::numeric_limits<double>::infinity());
+  ExpectInvalid(stub_->Get(Context().get(), get, &got), "timeout_seconds");
+  get.set_timeout_seconds(0);
+  EXPECT_EQ(stub_->Get(Context().get(), get, &got).error_code(), grpc::StatusCode::NOT_FOUND);
+  ExpectStillServing();
+}
+
+TEST_F(ServerTest, RejectsMalformedCancelsAndStatusQueries) {
   v1::CancelRequest cancel;
   v1::CancelResponse cancelled;
-  EXPECT_EQ(stub_->Cancel(Context().get(), cancel, &cancelled).error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
-  // The server is still fine.
-  v1::GetStatsResponse stats;
-  EXPECT_TRUE(stub_->GetStats(Context().get(), v1::GetStatsRequest(), &stats).ok());
-  EXPECT_EQ(stats.pending() + stats.running() + stats.succeeded(), 0);
+  ExpectInvalid(stub_->Cancel(Context().get(), cancel, &cancelled), "job_ids");
+  cancel.add_job_ids("j-ok");
+  cancel.add_job_ids("not/ok");
+  ExpectInvalid(stub_->Cancel(Context().get(), cancel, &cancelled), "job_ids[1]");
+
+  v1::GetStatusRequest status;
+  v1::GetStatusResponse statuses;
+  ExpectInvalid(stub_->GetStatus(Context().get(), status, &statuses), "job_ids");
+  status.add_job_ids(std::string(100, 'x'));
+  ExpectInvalid(stub_->GetStatus(Context().get(), status, &statuses), "job_ids[0]");
+  ExpectStillServing();
+}
+
+TEST_F(ServerTest, RejectsMalformedJobListings) {
+  v1::ListJobsRequest list;
+  v1::ListJobsResponse jobs;
+  list.set_state(static_cast<v1::JobState>(99));
+  ExpectInvalid(stub_->ListJobs(Context().get(), list, &jobs), "state");
+  list.set_state(v1::PENDING);
+  list.set_limit(-5);
+  ExpectInvalid(stub_->ListJobs(Context().get(), list, &jobs), "limit");
+  list.set_limit(std::numeric_limits<int>::max());
+  ExpectInvalid(stub_->ListJobs(Context().get(), list, &jobs), "limit");
+  ExpectStillServing();
+}
+
+TEST_F(ServerTest, EndsAWatchStreamThatSendsAMalformedId) {
+  auto context = Context();
+  auto stream = stub_->Watch(context.get());
+  v1::WatchRequest request;
+  request.add_job_ids("j-fine");
+  request.add_job_ids("");
+  ASSERT_TRUE(stream->Write(request));
+  stream->WritesDone();
+  v1::WatchResponse response;
+  while (stream->Read(&response)) {
+  }
+  ExpectInvalid(stream->Finish(), "job_ids[1]");
+  ExpectStillServing();
 }
 
 TEST_F(ServerTest, RejectsAWorkerStreamThatDoesNotStartWithHello) {
-  auto hub = v1::WorkerHub::NewStub(channel_);
-  auto context = Context();
-  auto stream = hub->Connect(context.get());
   v1::WorkerMessage message;
   message.set_credits(5);
-  ASSERT_TRUE(stream->Write(message));
-  stream->WritesDone();
-  v1::SchedulerMessage reply;
-  EXPECT_FALSE(stream->Read(&reply));
-  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  ExpectInvalid(FinishWorkerStream({message}), "hello");
 
-  auto context2 = Context();
-  auto stream2 = hub->Connect(context2.get());
-  v1::WorkerMessage hello;
-  hello.mutable_hello()->set_name("greedy");
-  hello.mutable_hello()->set_slots(1'000'000);
-  ASSERT_TRUE(stream2->Write(hello));
-  stream2->WritesDone();
-  EXPECT_FALSE(stream2->Read(&reply));
-  EXPECT_EQ(stream2->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  v1::WorkerMessage greedy = Hello("greedy");
+  greedy.mutable_hello()->set_slots(1'000'000);
+  ExpectInvalid(FinishWorkerStream({greedy}), "hello.slots");
+
+  v1::WorkerMessage bad_function = Hello("odd");
+  bad_function.mutable_hello()->add_functions("rm -rf");
+  ExpectInvalid(FinishWorkerStream({bad_function}), "hello.functions[1]");
+
+  v1::WorkerMessage bad_label = Hello("labelled");
+  (*bad_label.mutable_hello()->mutable_labels())["zone"] = "eu\n1";
+  ExpectInvalid(FinishWorkerStream({bad_label}), "hello.labels");
+  ExpectStillServing();
+}
+
+TEST_F(ServerTest, EndsAWorkerStreamThatSendsAMalformedMessage) {
+  ExpectInvalid(FinishWorkerStream({Hello("twice"), Hello("twice")}), "hello");
+
+  v1::WorkerMessage credits;
+  credits.set_credits(-3);
+  ExpectInvalid(FinishWorkerStream({Hello("negative"), credits}), "credits");
+
+  v1::WorkerMessage result;
+  result.add_results()->set_job_id("j-never-assigned");
+  result.mutable_results(0)->set_state(v1::RUNNING);
+  ExpectInvalid(FinishWorkerStream({Hello("unfinished"), result}), "results[0].state");
+
+  ExpectStillServing();
+  // The refused nodes are gone; the cluster's own node is still there.
+  v1::ListWorkersResponse workers;
+  ASSERT_TRUE(stub_->ListWorkers(Context().get(), v1::ListWorkersRequest(), &workers).ok());
+  EXPECT_EQ(workers.workers_size(), 1);
 }
 
 TEST(ServerLifecycle, SigtermStopsTheSchedulerWithExitZero) {
@@ -141,7 +258,7 @@ TEST(ServerLifecycle, RefusesNonLoopbackWithoutInsecure) {
   absl::StatusOr<int> code = daemon->Communicate(absl::Seconds(30), &out, &err);
   ASSERT_TRUE(code.ok());
   EXPECT_EQ(*code, 64);
-  EXPECT_THAT(err, ::testing::HasSubstr("--insecure"));
+  EXPECT_THAT(err, HasSubstr("--insecure"));
 }
 
 }  // namespace

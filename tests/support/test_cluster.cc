@@ -1,10 +1,16 @@
 #include "tests/support/test_cluster.h"
 
 #include <signal.h>
+#include <stdlib.h>
 
+#include <cerrno>
 #include <cstring>
+#include <filesystem>
+#include <optional>
+#include <system_error>
+#include <utility>
 
-
+#include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -20,13 +26,27 @@ std::string CliPath() { return NETPOOL_TEST_CLI; }
 
 namespace {
 
+// netpoold's exit code when it cannot listen (e.g. the port is still taken).
+constexpr int kSchedulerCannotListen = 69;
+
 // Starts netpoold on `listen` and returns it with the address it printed.
-absl::StatusOr<std::pair<Subprocess, std::string>> StartScheduler(const std::string& listen) {
-  absl::StatusOr<Subprocess> scheduler = Subprocess::Start(
-      {NetpooldPath(), "--listen", listen, "--store", "memory"}, {.pipe_stdout = true});
+// kUnavailable when it exits with kSchedulerCannotListen, kFailedPrecondition
+// when it exits for another reason.
+absl::StatusOr<std::pair<Subprocess, std::string>> LaunchScheduler(
+    const std::vector<std::string>& scheduler_argv, const std::string& listen) {
+  std::vector<std::string> argv = {NetpooldPath(), "--listen", listen};
+  argv.insert(argv.end(), scheduler_argv.begin(), scheduler_argv.end());
+  absl::StatusOr<Subprocess> scheduler = Subprocess::Start(argv, {.pipe_stdout = true});
   if (!scheduler.ok()) return scheduler.status();
   absl::StatusOr<std::string> line = scheduler->ReadLine(absl::Seconds(30));
-  if (!line.ok()) return line.status();
+  if (!line.ok()) {
+    std::optional<int> code = scheduler->Wait(absl::Seconds(10));
+    if (!code.has_value()) return line.status();
+    std::string what = absl::StrCat("netpoold exited with code ", *code,
+                                    " instead of listening (its stderr is above)");
+    if (*code == kSchedulerCannotListen) return absl::UnavailableError(what);
+    return absl::FailedPreconditionError(what);
+  }
   if (!absl::StartsWith(*line, "listening on ")) {
     return absl::InternalError(absl::StrCat("netpoold printed \"", *line, "\""));
   }
@@ -34,11 +54,29 @@ absl::StatusOr<std::pair<Subprocess, std::string>> StartScheduler(const std::str
   return std::make_pair(*std::move(scheduler), std::move(address));
 }
 
+absl::StatusOr<std::string> MakeTempDir() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "netpool-test-XXXXXX").string();
+  if (mkdtemp(pattern.data()) == nullptr) {
+    return absl::InternalError(absl::StrCat("mkdtemp ", pattern, ": ", strerror(errno)));
+  }
+  return pattern;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<TestCluster>> TestCluster::Start(Options options) {
   std::unique_ptr<TestCluster> cluster(new TestCluster());
-  auto scheduler = StartScheduler("127.0.0.1:0");
+  if (options.durable) {
+    absl::StatusOr<std::string> dir = MakeTempDir();
+    if (!dir.ok()) return dir.status();
+    cluster->data_dir_ = *dir;
+    cluster->scheduler_argv_ = {"--data", cluster->data_dir_};
+  } else {
+    cluster->scheduler_argv_ = {"--store", "memory"};
+  }
+  cluster->scheduler_argv_.insert(cluster->scheduler_argv_.end(),
+                                  options.scheduler_args.begin(), options.scheduler_args.end());
+  auto scheduler = LaunchScheduler(cluster->scheduler_argv_, "127.0.0.1:0");
   if (!scheduler.ok()) return scheduler.status();
   cluster->scheduler_ = std::move(scheduler->first);
   cluster->address_ = std::move(scheduler->second);
@@ -51,50 +89,94 @@ absl::StatusOr<std::unique_ptr<TestCluster>> TestCluster::Start(Options options)
 }
 
 TestCluster::~TestCluster() {
-  // Workers first so that none is reconnecting to a dead scheduler.
-  for (Subprocess& worker : workers_) worker.Signal(SIGTERM);
+  // Workers first so that none is reconnecting to a dead scheduler. SIGCONT
+  // wakes a node a test left stopped, so that it sees the SIGTERM.
+  for (Subprocess& worker : workers_) {
+    worker.Signal(SIGTERM);
+    worker.Signal(SIGCONT);
+  }
   for (Subprocess& worker : workers_) {
     if (!worker.Wait(absl::Seconds(10)).has_value()) worker.Signal(SIGKILL);
   }
   scheduler_.Signal(SIGTERM);
   if (!scheduler_.Wait(absl::Seconds(10)).has_value()) scheduler_.Signal(SIGKILL);
+  scheduler_ = Subprocess();  // reaped, before its data goes
+  if (!data_dir_.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(data_dir_, ignored);
+  }
 }
 
 absl::Status TestCluster::RestartScheduler() {
+  KillScheduler();
+  return StartScheduler();
+}
+
+void TestCluster::KillScheduler() {
   scheduler_.Signal(SIGKILL);
   scheduler_.Wait(absl::Seconds(10));
-  // The port may take a moment to be free again.
-  absl::Status last;
-  for (int i = 0; i < 50; ++i) {
-    auto scheduler = StartScheduler(address_);
+}
+
+absl::StatusOr<int> TestCluster::StopScheduler(absl::Duration timeout) {
+  scheduler_.Signal(SIGTERM);
+  std::optional<int> code = scheduler_.Wait(timeout);
+  if (code.has_value()) return *code;
+  KillScheduler();
+  return absl::DeadlineExceededError(absl::StrCat("netpoold did not exit within ",
+                                                  absl::FormatDuration(timeout), " of SIGTERM"));
+}
+
+absl::Status TestCluster::StartScheduler() {
+  // The old scheduler's port may take a moment to be free again.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  for (;;) {
+    auto scheduler = LaunchScheduler(scheduler_argv_, address_);
     if (scheduler.ok()) {
       scheduler_ = std::move(scheduler->first);
       return absl::OkStatus();
     }
-    last = scheduler.status();
+    if (!absl::IsUnavailable(scheduler.status()) || absl::Now() > deadline) {
+      return scheduler.status();
+    }
     absl::SleepFor(absl::Milliseconds(100));
   }
-  return last;
 }
 
 absl::StatusOr<int> TestCluster::AddWorker(int processes, std::vector<std::string> args,
                                            std::string binary) {
+  const std::string name = absl::StrCat("node", workers_.size());
   std::vector<std::string> argv = {binary.empty() ? WorkerPath() : binary, "--scheduler",
                                    address_, "--processes", absl::StrCat(processes), "--name",
-                                   absl::StrCat("node", workers_.size())};
+                                   name};
   argv.insert(argv.end(), args.begin(), args.end());
   absl::StatusOr<Subprocess> worker = Subprocess::Start(argv);
   if (!worker.ok()) return worker.status();
   workers_.push_back(*std::move(worker));
-  total_slots_ += processes;
-  if (absl::Status s = WaitForWorkers(worker_count(), total_slots_, absl::Seconds(30)); !s.ok()) {
-    return s;
-  }
+  if (absl::Status s = WaitForWorkerNamed(name, absl::Seconds(30)); !s.ok()) return s;
   return worker_count() - 1;
 }
 
 std::vector<pid_t> TestCluster::WorkerProcessPids(int index) const {
   return ChildPids(workers_[index].pid());
+}
+
+absl::Status TestCluster::WaitForWorkerNamed(const std::string& name, absl::Duration timeout) {
+  auto stub = v1::Scheduler::NewStub(
+      grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
+    v1::ListWorkersResponse workers;
+    if (stub->ListWorkers(&context, v1::ListWorkersRequest(), &workers).ok()) {
+      for (const v1::WorkerStatus& worker : workers.workers()) {
+        if (worker.name() == name) return absl::OkStatus();
+      }
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return absl::DeadlineExceededError(
+      absl::StrCat("worker node ", name, " did not connect to the scheduler at ", address_));
 }
 
 absl::Status TestCluster::WaitForWorkers(int nodes, int slots, absl::Duration timeout) {

@@ -1,11 +1,17 @@
-// TestCluster runs a real netpool deployment for integration tests: the
-// netpoold binary on 127.0.0.1 with an OS-picked port, and netpool-worker
-// nodes (or another WorkerApp binary) connected to it. Everything it started
-// is stopped when it goes away.
+// TestCluster runs a real netpool deployment for integration and fault tests:
+// the netpoold binary on 127.0.0.1 with an OS-picked port, and netpool-worker
+// nodes (or another WorkerApp binary) connected to it. The scheduler can be
+// killed and restarted on the same port (and, when durable, the same data
+// directory); nodes are plain Subprocesses, so a test signals them directly
+// (worker(i).Signal(SIGKILL / SIGSTOP / SIGCONT)). Everything it started is
+// stopped, and its data directory removed, when it goes away.
 //
 //   auto cluster = TestCluster::Start({.workers = 1, .processes = 2});
 //   ASSERT_TRUE(cluster.ok()) << cluster.status();
 //   CliResult r = (*cluster)->RunCli({"submit", "echo", "1"});
+//
+//   auto durable = TestCluster::Start({.durable = true, .scheduler_args = {"--lease-timeout", "2"}});
+//   ASSERT_TRUE((*durable)->RestartScheduler().ok());  // kill -9, then the same port and data
 #ifndef NETPOOL_TESTS_SUPPORT_TEST_CLUSTER_H_
 #define NETPOOL_TESTS_SUPPORT_TEST_CLUSTER_H_
 
@@ -39,6 +45,11 @@ class TestCluster {
     int processes = 2;
     std::string worker_binary;  // default: netpool-worker
     std::vector<std::string> worker_args;
+    // The durable store (--data) in a fresh temporary directory, so that a
+    // restarted scheduler has the jobs; otherwise --store memory.
+    bool durable = false;
+    // More netpoold flags, e.g. {"--lease-timeout", "2"}; kept for restarts.
+    std::vector<std::string> scheduler_args;
   };
 
   static absl::StatusOr<std::unique_ptr<TestCluster>> Start(Options options);
@@ -48,11 +59,25 @@ class TestCluster {
   pid_t scheduler_pid() const { return scheduler_.pid(); }
   Subprocess& scheduler() { return scheduler_; }
 
-  // kill -9 of the scheduler, then a new one on the same address.
-  absl::Status RestartScheduler();
+  // The durable store's directory; empty unless Options::durable.
+  const std::string& data_dir() const { return data_dir_; }
 
-  // Starts one more worker node and waits until the scheduler lists it.
-  // Returns its index.
+  // kill -9 of the scheduler, then StartScheduler.
+  absl::Status RestartScheduler();
+  // kill -9 of the scheduler; returns once it is reaped.
+  void KillScheduler();
+  // SIGTERM to the scheduler; its exit code once it exits, kDeadlineExceeded
+  // (and a kill -9) when it takes longer than `timeout`.
+  absl::StatusOr<int> StopScheduler(absl::Duration timeout = absl::Seconds(30));
+  // Starts a scheduler on the same address with the same flags and data
+  // directory, retrying while the port is not free yet. REQUIRES: the
+  // previous one was killed or stopped. Error (with its exit code; its stderr
+  // is in the test's output) when it exits instead of listening.
+  absl::Status StartScheduler();
+
+  // Starts one more worker node, named "node<index>", and waits until the
+  // scheduler lists it. Returns its index. Nodes keep their index when they
+  // die, so indexes of killed nodes are not reused.
   absl::StatusOr<int> AddWorker(int processes, std::vector<std::string> args = {},
                                 std::string binary = "");
   pid_t worker_pid(int index) const { return workers_[index].pid(); }
@@ -71,11 +96,14 @@ class TestCluster {
 
  private:
   TestCluster() = default;
+  // Waits until the scheduler lists a worker node called `name`.
+  absl::Status WaitForWorkerNamed(const std::string& name, absl::Duration timeout);
 
+  std::string data_dir_;
+  std::vector<std::string> scheduler_argv_;  // without --listen
   std::string address_;
   Subprocess scheduler_;
   std::vector<Subprocess> workers_;
-  int total_slots_ = 0;
 };
 
 }  // namespace netpool::testing

@@ -1,134 +1,62 @@
-// NodeAgent against a stand-in WorkerHub served by the test on 127.0.0.1:0.
-// The agent's worker processes are this test binary (see worker_test_main.cc).
+// NodeAgent against a stand-in WorkerHub (FakeHub) served by the test on
+// 127.0.0.1:0. The agent's worker processes are this test binary (see
+// worker_test_main.cc).
 #include "worker/node_agent.h"
 
-#include <functional>
 #include <memory>
 #include <optional>
+#include <thread>
 
-#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "common/value_proto.h"
-#include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "netpool/v1/netpool.grpc.pb.h"
 #include "netpool/worker.h"
+#include "tests/support/proc.h"
+#include "tests/worker/fake_hub.h"
+#include "tests/worker/shell_job.h"
 #include "tests/worker/value_printer.h"
 
 namespace netpool {
 namespace {
 
+using ::netpool::testing::FakeHub;
+using ::netpool::testing::ShellJob;
+using ::netpool::testing::WaitUntilGone;
+
 constexpr absl::Duration kWait = absl::Seconds(20);
 
-// Records what worker nodes send and lets the test answer on the open stream.
-class FakeHub final : public v1::WorkerHub::Service {
- public:
-  using Stream = grpc::ServerReaderWriter<v1::SchedulerMessage, v1::WorkerMessage>;
+std::vector<std::string> HeldJobIds(const v1::WorkerHello& hello) {
+  return {hello.held_job_ids().begin(), hello.held_job_ids().end()};
+}
 
-  grpc::Status Connect(grpc::ServerContext* context, Stream* stream) override {
-    {
-      absl::MutexLock lock(&mutex_);
-      context_ = context;
-      stream_ = stream;
-    }
-    v1::WorkerMessage message;
-    while (stream->Read(&message)) {
-      absl::MutexLock lock(&mutex_);
-      received_.push_back(message);
-      if (message.has_hello() && hang_ups_ > 0) {
-        --hang_ups_;
-        break;
-      }
-    }
-    absl::MutexLock lock(&mutex_);
-    stream_ = nullptr;
-    context_ = nullptr;
-    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "hub hung up");
+bool HasResultOf(const v1::WorkerMessage& message, const std::string& job_id) {
+  for (const v1::JobResult& result : message.results()) {
+    if (result.job_id() == job_id) return true;
   }
+  return false;
+}
 
-  // Ends the next `count` streams right after their hello.
-  void HangUpAfterHello(int count) {
-    absl::MutexLock lock(&mutex_);
-    hang_ups_ = count;
-  }
-
-  // Breaks the open stream, as a scheduler that goes away would.
-  void HangUp() {
-    absl::MutexLock lock(&mutex_);
-    if (context_ != nullptr) context_->TryCancel();
-  }
-
-  bool Send(const v1::SchedulerMessage& message) {
-    absl::MutexLock lock(&mutex_);
-    return stream_ != nullptr && stream_->Write(message);
-  }
-
-  // The first message received (from the start) that matches, waiting up to `timeout`.
-  std::optional<v1::WorkerMessage> WaitFor(std::function<bool(const v1::WorkerMessage&)> match,
-                                           absl::Duration timeout = kWait) {
-    absl::MutexLock lock(&mutex_);
-    std::optional<v1::WorkerMessage> found;
-    auto arrived = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
-      for (const v1::WorkerMessage& message : received_) {
-        if (match(message)) {
-          found = message;
-          return true;
-        }
-      }
-      return false;
-    };
-    mutex_.AwaitWithTimeout(absl::Condition(&arrived), timeout);
-    return found;
-  }
-
-  bool WaitForHellos(int count) {
-    absl::MutexLock lock(&mutex_);
-    auto enough = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
-      return std::count_if(received_.begin(), received_.end(),
-                           [](const v1::WorkerMessage& m) { return m.has_hello(); }) >= count;
-    };
-    return mutex_.AwaitWithTimeout(absl::Condition(&enough), kWait);
-  }
-
- private:
-  absl::Mutex mutex_;
-  grpc::ServerContext* context_ ABSL_GUARDED_BY(mutex_) = nullptr;
-  Stream* stream_ ABSL_GUARDED_BY(mutex_) = nullptr;
-  int hang_ups_ ABSL_GUARDED_BY(mutex_) = 0;
-  std::vector<v1::WorkerMessage> received_ ABSL_GUARDED_BY(mutex_);
-};
-
-class NodeAgentTest : public testing::Test {
+class NodeAgentTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(&hub_);
-    server_ = builder.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
-    options_.scheduler = absl::StrCat("127.0.0.1:", port);
+    ASSERT_TRUE(hub_.ok());
+    options_.scheduler = hub_.address();
     options_.name = "node-a";
     options_.processes = 2;
     options_.labels = {{"gpu", "no"}};
   }
 
-  void TearDown() override {
-    agent_.reset();
-    if (server_ != nullptr) server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
-  }
+  void TearDown() override { agent_.reset(); }
 
   void StartAgent() {
     agent_ = std::make_unique<NodeAgent>(options_);
     agent_->Start();
   }
 
-  // Waits for the hello and answers with a welcome.
-  void Welcome(double heartbeat_seconds = 10) {
-    ASSERT_TRUE(hub_.WaitFor([](const v1::WorkerMessage& m) { return m.has_hello(); }));
-    v1::SchedulerMessage welcome;
-    welcome.mutable_welcome()->set_worker_id("w-1");
-    welcome.mutable_welcome()->set_heartbeat_seconds(heartbeat_seconds);
-    ASSERT_TRUE(hub_.Send(welcome));
+  // Waits for the hello of stream `stream` and answers with a welcome.
+  void Welcome(int stream = 1, const std::vector<std::string>& drop_job_ids = {}) {
+    ASSERT_TRUE(hub_.HelloOf(stream, kWait).has_value());
+    ASSERT_TRUE(hub_.Welcome(/*heartbeat_seconds=*/10, drop_job_ids));
   }
 
   void Assign(const std::string& job_id, const std::string& function, std::vector<Value> args) {
@@ -140,59 +68,106 @@ class NodeAgentTest : public testing::Test {
     ASSERT_TRUE(hub_.Send(message));
   }
 
-  std::optional<v1::JobResult> ResultOf(const std::string& job_id) {
-    std::optional<v1::WorkerMessage> message = hub_.WaitFor([&](const v1::WorkerMessage& m) {
-      for (const v1::JobResult& r : m.results()) {
-        if (r.job_id() == job_id) return true;
-      }
-      return false;
-    });
-    if (!message.has_value()) return std::nullopt;
-    EXPECT_EQ(message->credits(), message->results_size()) << "one credit per result";
-    for (const v1::JobResult& r : message->results()) {
-      if (r.job_id() == job_id) return r;
+  // The job's result and the stream it came on.
+  std::optional<std::pair<v1::JobResult, int>> ResultAndStream(const std::string& job_id) {
+    std::optional<FakeHub::Received> received = hub_.ResultMessage(job_id, kWait);
+    if (!received.has_value()) return std::nullopt;
+    for (const v1::JobResult& result : received->message.results()) {
+      if (result.job_id() == job_id) return std::make_pair(result, received->stream);
     }
     return std::nullopt;
   }
 
+  std::optional<v1::JobResult> ResultOf(const std::string& job_id) {
+    std::optional<std::pair<v1::JobResult, int>> result = ResultAndStream(job_id);
+    if (!result.has_value()) return std::nullopt;
+    return result->first;
+  }
+
+  int Hellos() {
+    int hellos = 0;
+    for (const FakeHub::Received& r : hub_.received()) hellos += r.message.has_hello() ? 1 : 0;
+    return hellos;
+  }
+
+  // Breaks the stream and waits until the node tried a new one, so that it
+  // surely knows: a result it wrote to the broken stream before that could
+  // be lost on the way. The hub refuses new streams until
+  // AcceptStreamsAfter.
+  void Disconnect() {
+    int hellos = Hellos();
+    hub_.RefuseStreams();
+    hub_.HangUp();
+    EXPECT_TRUE(hub_.WaitForHellos(hellos + 1, kWait));
+  }
+
+  // Waits until the node has tried `more` further streams (so that what
+  // happened before has surely reached it), then lets the next one through.
+  // Returns the number of that next stream.
+  int AcceptStreamsAfter(int more) {
+    EXPECT_TRUE(hub_.WaitForHellos(Hellos() + more, kWait));
+    return hub_.AcceptStreams();
+  }
+
+  // No message of stream `stream` received so far carries a result.
+  bool NoResultsYetOn(int stream) {
+    for (const FakeHub::Received& r : hub_.received()) {
+      if (r.stream == stream && r.message.results_size() > 0) return false;
+    }
+    return true;
+  }
+
   FakeHub hub_;
-  std::unique_ptr<grpc::Server> server_;
   NodeAgent::Options options_;
   std::unique_ptr<NodeAgent> agent_;
 };
 
 TEST_F(NodeAgentTest, HelloAnnouncesNameSlotsFunctionsAndLabels) {
   StartAgent();
-  std::optional<v1::WorkerMessage> hello =
-      hub_.WaitFor([](const v1::WorkerMessage& m) { return m.has_hello(); });
+  std::optional<v1::WorkerHello> hello = hub_.HelloOf(1, kWait);
   ASSERT_TRUE(hello.has_value());
-  EXPECT_EQ(hello->hello().name(), "node-a");
-  EXPECT_EQ(hello->hello().slots(), 2);
-  EXPECT_EQ(hello->hello().labels().at("gpu"), "no");
-  std::vector<std::string> functions(hello->hello().functions().begin(),
-                                     hello->hello().functions().end());
+  EXPECT_EQ(hello->name(), "node-a");
+  EXPECT_EQ(hello->slots(), 2);
+  EXPECT_EQ(hello->labels().at("gpu"), "no");
+  std::vector<std::string> functions(hello->functions().begin(), hello->functions().end());
   EXPECT_EQ(functions, RegisteredFunctions());
+  EXPECT_TRUE(hello->held_job_ids().empty());
 }
 
 TEST_F(NodeAgentTest, RunsAssignmentsAndReturnsResultsWithCredits) {
   StartAgent();
   Welcome();
   Assign("job-1", "echo", {1, "two"});
-  std::optional<v1::JobResult> result = ResultOf("job-1");
-  ASSERT_TRUE(result.has_value());
-  EXPECT_EQ(result->state(), v1::SUCCEEDED);
-  EXPECT_EQ(*FromProto(result->value()), Value(ValueList{1, "two"}));
+  std::optional<FakeHub::Received> received = hub_.ResultMessage("job-1", kWait);
+  ASSERT_TRUE(received.has_value());
+  EXPECT_EQ(received->message.credits(), received->message.results_size()) << "one per result";
+  const v1::JobResult& result = received->message.results(0);
+  EXPECT_EQ(result.state(), v1::SUCCEEDED);
+  EXPECT_EQ(*FromProto(result.value()), Value(ValueList{1, "two"}));
+  EXPECT_FALSE(result.worker_failure());
 }
 
-TEST_F(NodeAgentTest, CrashReportsTheJobFailedAndKeepsServing) {
+TEST_F(NodeAgentTest, CrashIsAWorkerFailureAndTheNodeKeepsServing) {
   StartAgent();
   Welcome();
   Assign("crash", "test.crash", {});
   std::optional<v1::JobResult> crashed = ResultOf("crash");
   ASSERT_TRUE(crashed.has_value());
+  EXPECT_EQ(crashed->state(), v1::FAILED);
   EXPECT_EQ(crashed->error().message(), "worker process died: signal 11 (SIGSEGV)");
+  EXPECT_TRUE(crashed->worker_failure());
   Assign("after", "echo", {});
   ASSERT_TRUE(ResultOf("after").has_value());
+}
+
+TEST_F(NodeAgentTest, TaskErrorIsNotAWorkerFailure) {
+  StartAgent();
+  Welcome();
+  Assign("bad-args", "sleep", {"not a number"});
+  std::optional<v1::JobResult> result = ResultOf("bad-args");
+  ASSERT_TRUE(result.has_value());
+  EXPECT_EQ(result->state(), v1::FAILED);
+  EXPECT_FALSE(result->worker_failure());
 }
 
 TEST_F(NodeAgentTest, CancelFromTheSchedulerCancelsTheJob) {
@@ -205,60 +180,218 @@ TEST_F(NodeAgentTest, CancelFromTheSchedulerCancelsTheJob) {
   std::optional<v1::JobResult> result = ResultOf("long");
   ASSERT_TRUE(result.has_value());
   EXPECT_EQ(result->state(), v1::CANCELLED);
+  EXPECT_FALSE(result->worker_failure());
 }
 
 TEST_F(NodeAgentTest, SendsHeartbeats) {
   StartAgent();
-  Welcome(/*heartbeat_seconds=*/0.05);
-  EXPECT_TRUE(hub_.WaitFor([](const v1::WorkerMessage& m) { return m.heartbeat(); }));
+  ASSERT_TRUE(hub_.HelloOf(1, kWait).has_value());
+  ASSERT_TRUE(hub_.Welcome(/*heartbeat_seconds=*/0.05));
+  EXPECT_TRUE(hub_.WaitFor([](const FakeHub::Received& r) { return r.message.heartbeat(); }, kWait));
 }
 
 TEST_F(NodeAgentTest, ReconnectsWithAFreshHelloWhenTheStreamBreaks) {
   hub_.HangUpAfterHello(2);
   StartAgent();
-  ASSERT_TRUE(hub_.WaitForHellos(3));
-  Welcome();
+  Welcome(/*stream=*/3);
   Assign("job-after-reconnect", "echo", {});
   ASSERT_TRUE(ResultOf("job-after-reconnect").has_value());
 }
 
-TEST_F(NodeAgentTest, AfterADisconnectJobsOfTheOldStreamAreNotReported) {
+TEST_F(NodeAgentTest, RunningJobSurvivesAStreamBreakAndReportsOnTheNextStream) {
   StartAgent();
   Welcome();
-  Assign("old", "sleep", {60});
-  Assign("old-queued", "sleep", {60});
-  Assign("old-queued-2", "sleep", {60});
+  ShellJob job("survivor");
+  Assign("survivor", "exec", job.args());
+  ASSERT_TRUE(job.WaitUntilStarted(kWait).has_value());
   hub_.HangUp();
-  ASSERT_TRUE(hub_.WaitForHellos(2));
+
+  std::optional<v1::WorkerHello> hello = hub_.HelloOf(2, kWait);
+  ASSERT_TRUE(hello.has_value());
+  EXPECT_EQ(HeldJobIds(*hello), std::vector<std::string>{"survivor"});
+  EXPECT_EQ(hello->slots(), 2);
+  ASSERT_TRUE(hub_.Welcome());
+  job.Release();
+
+  std::optional<FakeHub::Received> received = hub_.ResultMessage("survivor", kWait);
+  ASSERT_TRUE(received.has_value());
+  EXPECT_EQ(received->stream, 2);
+  EXPECT_EQ(received->message.results(0).state(), v1::SUCCEEDED);
+  // The scheduler counted the held job as running here; its result frees
+  // its slot like any other.
+  EXPECT_EQ(received->message.credits(), 1);
+}
+
+TEST_F(NodeAgentTest, ResultThatFinishedWhileDisconnectedIsSentAfterTheNextWelcome) {
+  options_.max_backoff = absl::Milliseconds(200);
+  StartAgent();
   Welcome();
-  Assign("new-1", "echo", {});
-  Assign("new-2", "echo", {});
-  ASSERT_TRUE(ResultOf("new-1").has_value());
-  ASSERT_TRUE(ResultOf("new-2").has_value());
-  EXPECT_FALSE(hub_.WaitFor(
-      [](const v1::WorkerMessage& m) {
-        for (const v1::JobResult& r : m.results()) {
-          if (r.job_id().rfind("old", 0) == 0) return true;
-        }
-        return false;
+  ShellJob job("offline");
+  Assign("offline", "exec", job.args());
+  std::optional<pid_t> pid = job.WaitUntilStarted(kWait);
+  ASSERT_TRUE(pid.has_value());
+  Disconnect();
+  job.Release();
+  ASSERT_TRUE(WaitUntilGone(*pid, kWait));
+  int stream = AcceptStreamsAfter(2);  // the result reached the node meanwhile
+
+  std::optional<v1::WorkerHello> hello = hub_.HelloOf(stream, kWait);
+  ASSERT_TRUE(hello.has_value());
+  EXPECT_EQ(HeldJobIds(*hello), std::vector<std::string>{"offline"});
+  absl::SleepFor(absl::Milliseconds(200));  // time in which it must not be sent
+  EXPECT_TRUE(NoResultsYetOn(stream)) << "results go out only after the welcome";
+  ASSERT_TRUE(hub_.Welcome());
+
+  std::optional<FakeHub::Received> received = hub_.ResultMessage("offline", kWait);
+  ASSERT_TRUE(received.has_value());
+  EXPECT_EQ(received->stream, stream);
+  EXPECT_EQ(received->message.results(0).state(), v1::SUCCEEDED);
+  EXPECT_EQ(received->message.credits(), 1);
+}
+
+TEST_F(NodeAgentTest, DropJobIdsKillsAHeldJobWhoseResultNeverComes) {
+  StartAgent();
+  Welcome();
+  ShellJob job("dropped", "exec sleep 60");
+  Assign("dropped", "exec", job.args());
+  std::optional<pid_t> pid = job.WaitUntilStarted(kWait);
+  ASSERT_TRUE(pid.has_value());
+  hub_.HangUp();
+
+  std::optional<v1::WorkerHello> hello = hub_.HelloOf(2, kWait);
+  ASSERT_TRUE(hello.has_value());
+  EXPECT_EQ(HeldJobIds(*hello), std::vector<std::string>{"dropped"});
+  ASSERT_TRUE(hub_.Welcome(/*heartbeat_seconds=*/10, {"dropped"}));
+  EXPECT_TRUE(WaitUntilGone(*pid, kWait));
+
+  Assign("after", "echo", {});
+  ASSERT_TRUE(ResultOf("after").has_value());
+  for (const FakeHub::Received& r : hub_.received()) {
+    EXPECT_FALSE(HasResultOf(r.message, "dropped"));
+    // The scheduler counted the dropped job's slot free from the start.
+    EXPECT_EQ(r.message.credits(), r.message.results_size());
+  }
+}
+
+TEST_F(NodeAgentTest, DroppedResultThatFinishedWhileDisconnectedIsDiscarded) {
+  options_.max_backoff = absl::Milliseconds(200);
+  StartAgent();
+  Welcome();
+  ShellJob job("finished-elsewhere");
+  Assign("finished-elsewhere", "exec", job.args());
+  std::optional<pid_t> pid = job.WaitUntilStarted(kWait);
+  ASSERT_TRUE(pid.has_value());
+  Disconnect();
+  job.Release();
+  ASSERT_TRUE(WaitUntilGone(*pid, kWait));
+  int stream = AcceptStreamsAfter(2);
+  ASSERT_TRUE(hub_.HelloOf(stream, kWait).has_value());
+  ASSERT_TRUE(hub_.Welcome(/*heartbeat_seconds=*/10, {"finished-elsewhere"}));
+
+  Assign("after", "echo", {});
+  ASSERT_TRUE(ResultOf("after").has_value());
+  for (const FakeHub::Received& r : hub_.received()) {
+    EXPECT_FALSE(HasResultOf(r.message, "finished-elsewhere"));
+  }
+}
+
+TEST_F(NodeAgentTest, KeepsOnlyTheNewestUnsentResults) {
+  options_.max_backoff = absl::Milliseconds(200);
+  options_.processes = 1;  // the jobs finish one after another, in order
+  options_.max_unsent_results = 2;
+  StartAgent();
+  Welcome();
+  ShellJob first("first"), second("second", "true"), third("third", "true");
+  Assign("a-first", "exec", first.args());
+  Assign("b-second", "exec", second.args());
+  Assign("c-third", "exec", third.args());
+  ASSERT_TRUE(first.WaitUntilStarted(kWait).has_value());
+  Disconnect();
+  first.Release();
+  // Once all three finished, each hello lists the two newest only.
+  const std::vector<std::string> newest = {"b-second", "c-third"};
+  EXPECT_TRUE(hub_.WaitFor(
+      [&](const FakeHub::Received& r) {
+        return r.message.has_hello() && HeldJobIds(r.message.hello()) == newest;
       },
-      absl::ZeroDuration()));
+      kWait));
+}
+
+TEST_F(NodeAgentTest, DrainAnnouncesItselfSendsResultsWithoutCreditsAndClosesTheStream) {
+  StartAgent();
+  Welcome();
+  ShellJob job("finishing");
+  Assign("finishing", "exec", job.args());
+  ASSERT_TRUE(job.WaitUntilStarted(kWait).has_value());
+
+  std::thread drain([this] { agent_->Drain(kWait); });
+  EXPECT_TRUE(hub_.WaitFor([](const FakeHub::Received& r) { return r.message.draining(); }, kWait));
+  job.Release();
+  std::optional<FakeHub::Received> received = hub_.ResultMessage("finishing", kWait);
+  drain.join();
+  ASSERT_TRUE(received.has_value());
+  EXPECT_EQ(received->message.results(0).state(), v1::SUCCEEDED);
+  EXPECT_EQ(received->message.credits(), 0) << "a draining node takes no more work";
+  EXPECT_TRUE(hub_.WaitForClosedByNode(1, kWait));
+}
+
+TEST_F(NodeAgentTest, DrainKillsJobsThatOutliveTheGracePeriod) {
+  StartAgent();
+  Welcome();
+  ShellJob job("outliving", "exec sleep 60");
+  Assign("outliving", "exec", job.args());
+  std::optional<pid_t> pid = job.WaitUntilStarted(kWait);
+  ASSERT_TRUE(pid.has_value());
+
+  agent_->Drain(absl::Milliseconds(200));
+  EXPECT_TRUE(WaitUntilGone(*pid, kWait));
+  EXPECT_TRUE(hub_.WaitForClosedByNode(1, kWait));
+  for (const FakeHub::Received& r : hub_.received()) {
+    EXPECT_FALSE(HasResultOf(r.message, "outliving")) << "the scheduler requeues it";
+  }
+}
+
+TEST_F(NodeAgentTest, ASecondShutdownRequestEndsTheDrainAtOnce) {
+  StartAgent();
+  Welcome();
+  agent_->RequestShutdown();
+  EXPECT_TRUE(agent_->WaitForShutdownRequest().ok());
+  ShellJob job("cut-short", "exec sleep 60");
+  Assign("cut-short", "exec", job.args());
+  std::optional<pid_t> pid = job.WaitUntilStarted(kWait);
+  ASSERT_TRUE(pid.has_value());
+
+  absl::Notification drained;
+  std::thread drain([&] {
+    agent_->Drain(absl::Seconds(60));
+    drained.Notify();
+  });
+  EXPECT_TRUE(hub_.WaitFor([](const FakeHub::Received& r) { return r.message.draining(); }, kWait));
+  agent_->RequestShutdown();
+  EXPECT_TRUE(drained.WaitForNotificationWithTimeout(kWait));
+  drain.join();
+  EXPECT_TRUE(WaitUntilGone(*pid, kWait));
+}
+
+TEST_F(NodeAgentTest, FailingInitializerStopsTheNodeWithItsError) {
+  absl::Notification failed;
+  options_.initializer = {"test.fail_init", {"no database"}};
+  options_.on_failure = [&](const absl::Status&) { failed.Notify(); };
+  StartAgent();
+  ASSERT_TRUE(failed.WaitForNotificationWithTimeout(kWait));
+  absl::Status failure = agent_->WaitForShutdownRequest();
+  EXPECT_EQ(failure.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(failure.message(), "initializer test.fail_init failed: no database");
 }
 
 TEST_F(NodeAgentTest, ConnectsOnceTheSchedulerComesUp) {
-  server_->Shutdown();
-  server_.reset();
+  hub_.Shutdown();
   StartAgent();
   absl::SleepFor(absl::Milliseconds(300));  // a few failed attempts
-  FakeHub late_hub;
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort(options_.scheduler, grpc::InsecureServerCredentials());
-  builder.RegisterService(&late_hub);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  ASSERT_NE(server, nullptr);
-  EXPECT_TRUE(late_hub.WaitForHellos(1));
+  FakeHub late_hub(options_.scheduler);
+  ASSERT_TRUE(late_hub.ok());
+  EXPECT_TRUE(late_hub.WaitForHellos(1, kWait));
   agent_.reset();
-  server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
 }
 
 TEST_F(NodeAgentTest, StopsPromptlyWhileTheSchedulerIsUnreachable) {

@@ -7,14 +7,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <functional>
 #include <map>
 #include <optional>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/value_proto.h"
 #include "gtest/gtest.h"
+#include "tests/support/proc.h"
 #include "tests/worker/value_printer.h"
 
 namespace netpool {
@@ -66,14 +69,39 @@ v1::Assignment Assign(const std::string& job_id, const std::string& function,
 
 Value ValueOf(const v1::JobResult& result) { return *FromProto(result.value()); }
 
-class ProcessPoolTest : public testing::Test {
+// Polls `condition` until it holds or kWait passes.
+bool Eventually(const std::function<bool()>& condition) {
+  absl::Time deadline = absl::Now() + kWait;
+  while (!condition()) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return true;
+}
+
+class ProcessPoolTest : public ::testing::Test {
  protected:
-  void StartPool(int processes, int max_tasks_per_child = 0) {
+  void StartPool(int processes, int max_tasks_per_child = 0, Initializer initializer = {}) {
     ProcessPool::Options options;
     options.processes = processes;
     options.max_tasks_per_child = max_tasks_per_child;
-    pool_ = std::make_unique<ProcessPool>(options, results_.Callback());
+    options.initializer = std::move(initializer);
+    pool_ = std::make_unique<ProcessPool>(options, results_.Callback(),
+                                          [this](const absl::Status& failure) {
+                                            absl::MutexLock lock(&failure_mutex_);
+                                            failures_.push_back(failure);
+                                          });
     pool_->Start();
+  }
+
+  // The failures the pool reported, once there is at least one.
+  std::vector<absl::Status> WaitForFailures() {
+    absl::MutexLock lock(&failure_mutex_);
+    auto reported = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(failure_mutex_) {
+      return !failures_.empty();
+    };
+    failure_mutex_.AwaitWithTimeout(absl::Condition(&reported), kWait);
+    return failures_;
   }
 
   // Runs a job and waits for its result.
@@ -94,7 +122,7 @@ class ProcessPoolTest : public testing::Test {
   // Starts a shell job that creates a marker file and then sleeps, and waits
   // until the marker exists: the job is then surely running.
   void StartLongJob(const std::string& job_id) {
-    std::string marker = absl::StrCat(testing::TempDir(), "/netpool-", ::getpid(), "-", job_id);
+    std::string marker = absl::StrCat(::testing::TempDir(), "/netpool-", ::getpid(), "-", job_id);
     ::unlink(marker.c_str());
     pool_->Run(Assign(
         job_id, "exec",
@@ -109,6 +137,8 @@ class ProcessPoolTest : public testing::Test {
   }
 
   Results results_;
+  absl::Mutex failure_mutex_;
+  std::vector<absl::Status> failures_ ABSL_GUARDED_BY(failure_mutex_);
   std::unique_ptr<ProcessPool> pool_;
 };
 
@@ -139,6 +169,7 @@ TEST_F(ProcessPoolTest, CrashingJobFailsAndItsProcessIsReplaced) {
   EXPECT_EQ(crashed.state(), v1::FAILED);
   EXPECT_EQ(crashed.error().code(), static_cast<int>(absl::StatusCode::kAborted));
   EXPECT_EQ(crashed.error().message(), "worker process died: signal 11 (SIGSEGV)");
+  EXPECT_TRUE(crashed.worker_failure());
   int64_t after = WorkerPid("pid-after");
   EXPECT_NE(before, after);
 }
@@ -149,6 +180,7 @@ TEST_F(ProcessPoolTest, ProcessThatExitsReportsItsExitCode) {
   EXPECT_EQ(result.state(), v1::FAILED);
   EXPECT_EQ(result.error().code(), static_cast<int>(absl::StatusCode::kAborted));
   EXPECT_EQ(result.error().message(), "worker process died: exit code 3");
+  EXPECT_TRUE(result.worker_failure());
   WorkerPid("pid-after");
 }
 
@@ -161,7 +193,16 @@ TEST_F(ProcessPoolTest, TimeoutKillsTheProcessAndFailsTheJob) {
   EXPECT_EQ(result.state(), v1::FAILED);
   EXPECT_EQ(result.error().code(), static_cast<int>(absl::StatusCode::kDeadlineExceeded));
   EXPECT_EQ(result.error().message(), "timed out after 0.3 s");
+  EXPECT_FALSE(result.worker_failure());
   EXPECT_NE(WorkerPid("pid-after"), before);
+}
+
+TEST_F(ProcessPoolTest, TaskErrorIsNotAWorkerFailure) {
+  StartPool(1);
+  v1::JobResult result = RunAndWait(Assign("bad-args", "sleep", {"soon"}));
+  EXPECT_EQ(result.state(), v1::FAILED);
+  EXPECT_EQ(result.error().code(), static_cast<int>(absl::StatusCode::kInvalidArgument));
+  EXPECT_FALSE(result.worker_failure());
 }
 
 TEST_F(ProcessPoolTest, JobWithinItsTimeoutSucceeds) {
@@ -177,6 +218,7 @@ TEST_F(ProcessPoolTest, CancelKillsTheRunningJob) {
   ASSERT_TRUE(result.has_value());
   EXPECT_EQ(result->state(), v1::CANCELLED);
   EXPECT_EQ(result->error().code(), static_cast<int>(absl::StatusCode::kCancelled));
+  EXPECT_FALSE(result->worker_failure());
   WorkerPid("pid-after");
 }
 
@@ -219,6 +261,43 @@ TEST_F(ProcessPoolTest, MaxTasksPerChildReplacesTheProcess) {
   int64_t second = WorkerPid("pid-3");
   EXPECT_NE(second, first);
   EXPECT_EQ(WorkerPid("pid-4"), second);
+}
+
+TEST_F(ProcessPoolTest, InitializerRunsOnceInEveryProcessBeforeItsJobs) {
+  StartPool(2, /*max_tasks_per_child=*/2, {"test.init", {"db://x", 7}});
+  std::set<int64_t> pids;
+  for (int i = 0; i < 6; ++i) {
+    v1::JobResult result = RunAndWait(Assign(absl::StrCat("state-", i), "test.init_state"));
+    ASSERT_EQ(result.state(), v1::SUCCEEDED) << result.error().message();
+    const ValueList state = ValueOf(result).AsList();
+    EXPECT_EQ(state.at(0), Value(1)) << "initializer calls in this process";
+    EXPECT_EQ(state.at(1), Value(ValueList{"db://x", 7}));
+    pids.insert(state.at(2).AsInt());
+  }
+  EXPECT_GE(pids.size(), 3u) << "replaced processes ran it too";
+}
+
+TEST_F(ProcessPoolTest, FailingInitializerStopsThePoolInsteadOfRespawning) {
+  StartPool(2, 0, {"test.fail_init", {"no database"}});
+  std::vector<absl::Status> failures = WaitForFailures();
+  ASSERT_EQ(failures.size(), 1u);
+  EXPECT_EQ(failures[0].code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(failures[0].message(), "initializer test.fail_init failed: no database");
+  ASSERT_TRUE(Eventually([] { return netpool::testing::ChildPids(::getpid()).empty(); }));
+  absl::SleepFor(absl::Seconds(1.5));  // longer than a respawn pause: none may start
+  EXPECT_TRUE(netpool::testing::ChildPids(::getpid()).empty());
+  EXPECT_EQ(WaitForFailures().size(), 1u);
+}
+
+TEST_F(ProcessPoolTest, DropKillsTheNamedJobsWithoutReportingThem) {
+  StartPool(2);
+  StartLongJob("dropped");
+  StartLongJob("kept");
+  pool_->Drop({"dropped", "unknown"});
+  pool_->Cancel("kept");
+  ASSERT_TRUE(results_.Wait("kept").has_value());
+  WorkerPid("pid-after");
+  EXPECT_EQ(results_.Reports("dropped"), 0);
 }
 
 TEST_F(ProcessPoolTest, AbandonAllDropsRunningJobsWithoutReportingThem) {

@@ -120,5 +120,25 @@ TEST_F(TaskRunnerTest, FailureDetailTravelsInTheJobError) {
             Value(ValueMap{{"exit_code", 4}, {"stdout", "out\n"}, {"stderr", ""}}));
 }
 
+TEST_F(TaskRunnerTest, InitializerRunsTheFunctionWithItsArguments) {
+  EXPECT_TRUE(RunInitializer({"test.negate", {5}}).ok());
+  absl::Status error = RunInitializer({"test.negate", {"x"}});
+  EXPECT_EQ(error.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(error.message(), "not an int");
+}
+
+TEST_F(TaskRunnerTest, InitializerThatThrowsOrIsUnknownFails) {
+  EXPECT_EQ(RunInitializer({"test.throw", {}}).message(), "function threw an exception: boom");
+  EXPECT_EQ(RunInitializer({"no.such", {}}).code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(TaskRunnerTest, CheckInitializerRefusesAnUnknownFunction) {
+  EXPECT_TRUE(CheckInitializer({}).ok());
+  EXPECT_TRUE(CheckInitializer({"test.negate", {1}}).ok());
+  absl::Status unknown = CheckInitializer({"no.such", {}});
+  EXPECT_EQ(unknown.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(unknown.message(), "unknown function \"no.such\"");
+}
+
 }  // namespace
 }  // namespace netpool

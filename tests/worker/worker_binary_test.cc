@@ -1,24 +1,34 @@
-// Runs the real netpool-worker binary. No scheduler is needed: a node starts
-// its worker processes whether or not it can connect.
+// Runs the real netpool-worker binary. Most tests need no scheduler: a node
+// starts its worker processes whether or not it can connect. The drain tests
+// connect it to a stand-in scheduler (FakeHub) to see what it sends.
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/time/clock.h"
+#include "common/value_proto.h"
 #include "gtest/gtest.h"
 #include "tests/support/proc.h"
+#include "tests/support/subprocess.h"
+#include "tests/worker/fake_hub.h"
+#include "tests/worker/shell_job.h"
 #include "worker/command.h"
 
 namespace netpool {
 namespace {
 
 using ::netpool::testing::ChildPids;
+using ::netpool::testing::FakeHub;
 using ::netpool::testing::IsRunning;
+using ::netpool::testing::ShellJob;
+using ::netpool::testing::Subprocess;
+using ::netpool::testing::WaitUntilGone;
 
 constexpr absl::Duration kWait = absl::Seconds(20);
 // Nothing listens on port 1: the node keeps retrying in the background.
@@ -76,7 +86,8 @@ TEST(WorkerBinary, HelpPrintsTheFlagsAndExitsZero) {
   CommandOutcome outcome = RunWorker({"--help"});
   EXPECT_EQ(outcome.exit_code, 0);
   for (const char* flag : {"--scheduler", "--processes", "--name", "--label",
-                           "--max-tasks-per-child", "--log-level"}) {
+                           "--max-tasks-per-child", "--grace", "--init", "--init-args",
+                           "--log-level"}) {
     EXPECT_TRUE(absl::StrContains(outcome.stdout_data, flag)) << flag;
   }
 }
@@ -88,13 +99,43 @@ TEST(WorkerBinary, BadFlagsGiveOneLineAndExit64) {
                                              {"--processes", "many"},
                                              {"--max-tasks-per-child", "-1"},
                                              {"--label", "no-equals-sign"},
-                                             {"--log-level", "loud"}}) {
+                                             {"--log-level", "loud"},
+                                             {"--grace", "-1"},
+                                             {"--grace", "nan"},
+                                             {"--init", "no.such.function"},
+                                             {"--init-args", "[1]"},
+                                             {"--init", "echo", "--init-args", "{}"},
+                                             {"--init", "echo", "--init-args", "[1,"}}) {
     CommandOutcome outcome = RunWorker(args);
     EXPECT_EQ(outcome.exit_code, 64) << args[0];
     EXPECT_TRUE(absl::StartsWith(outcome.stderr_data, "netpool-worker: ")) << outcome.stderr_data;
     EXPECT_EQ(std::count(outcome.stderr_data.begin(), outcome.stderr_data.end(), '\n'), 1)
         << outcome.stderr_data;
   }
+}
+
+TEST(WorkerBinary, UnknownInitializerIsAUsageError) {
+  CommandOutcome outcome = RunWorker({"--init", "no.such.function"});
+  EXPECT_EQ(outcome.exit_code, 64);
+  EXPECT_EQ(outcome.stderr_data, "netpool-worker: --init: unknown function \"no.such.function\"\n");
+}
+
+TEST(WorkerBinary, FailingInitializerEndsTheNodeWithExitCode1AndItsMessage) {
+  // The built-in sleep refuses a string: a real initializer that fails.
+  CommandOutcome outcome = RunWorker({"--scheduler", "127.0.0.1:1", "--processes", "2",
+                                      "--log-level", "off", "--init", "sleep", "--init-args",
+                                      "[\"x\"]"});
+  EXPECT_EQ(outcome.exit_code, 1);
+  EXPECT_EQ(outcome.stderr_data,
+            "netpool-worker: initializer sleep failed: sleep: expected one argument, a number of "
+            "seconds >= 0\n");
+}
+
+TEST(WorkerBinary, ProcessesDefaultToOnePerCore) {
+  Subprocess node = *Subprocess::Start(
+      {NETPOOL_WORKER_BINARY, "--scheduler", "127.0.0.1:1", "--log-level", "off"});
+  const size_t cores = std::max(1u, std::thread::hardware_concurrency());
+  EXPECT_TRUE(Eventually([&] { return ChildPids(node.pid()).size() == cores; }));
 }
 
 TEST(WorkerBinary, SigtermStopsTheNodeAndItsWorkerProcesses) {
@@ -115,6 +156,86 @@ TEST(WorkerBinary, KillingTheNodeLeavesNoWorkerProcessBehind) {
   for (pid_t worker : workers) {
     EXPECT_TRUE(Eventually([&] { return !IsRunning(worker); })) << worker;
   }
+}
+
+// A netpool-worker connected to a FakeHub and welcomed.
+class DrainingNode : public ::testing::Test {
+ protected:
+  void Start(const std::string& grace) {
+    ASSERT_TRUE(hub_.ok());
+    absl::StatusOr<Subprocess> node =
+        Subprocess::Start({NETPOOL_WORKER_BINARY, "--scheduler", hub_.address(), "--processes", "1",
+                           "--grace", grace, "--log-level", "off"});
+    ASSERT_TRUE(node.ok()) << node.status();
+    node_ = *std::move(node);
+    ASSERT_TRUE(hub_.HelloOf(1, kWait).has_value());
+    ASSERT_TRUE(hub_.Welcome());
+  }
+
+  // Runs `job` on the node; returns its pid once it runs.
+  pid_t Run(const std::string& job_id, const ShellJob& job) {
+    v1::SchedulerMessage message;
+    v1::Assignment* assignment = message.add_assignments();
+    assignment->set_job_id(job_id);
+    assignment->set_function("exec");
+    for (const Value& arg : job.args()) ToProto(arg, assignment->add_args());
+    EXPECT_TRUE(hub_.Send(message));
+    std::optional<pid_t> pid = job.WaitUntilStarted(kWait);
+    EXPECT_TRUE(pid.has_value()) << job_id << " never started";
+    return pid.value_or(0);
+  }
+
+  bool SawDraining() {
+    return hub_
+        .WaitFor([](const FakeHub::Received& r) { return r.message.draining(); }, kWait)
+        .has_value();
+  }
+
+  FakeHub hub_;
+  Subprocess node_;
+};
+
+TEST_F(DrainingNode, SigtermLetsTheRunningJobFinishAndSendsItsResult) {
+  Start(/*grace=*/"5");
+  ShellJob job("finishes", "sleep 1");
+  Run("finishes", job);
+  node_.Signal(SIGTERM);
+  EXPECT_TRUE(SawDraining());
+  std::optional<FakeHub::Received> result = hub_.ResultMessage("finishes", kWait);
+  ASSERT_TRUE(result.has_value());
+  EXPECT_EQ(result->message.results(0).state(), v1::SUCCEEDED);
+  EXPECT_EQ(result->message.credits(), 0);
+  EXPECT_EQ(node_.Wait(kWait), 0);
+  EXPECT_TRUE(hub_.WaitForClosedByNode(1, kWait));
+}
+
+TEST_F(DrainingNode, JobsThatOutliveTheGraceAreKilledAndTheNodeExits) {
+  Start(/*grace=*/"0.5");
+  ShellJob job("outlives", "exec sleep 30");
+  pid_t pid = Run("outlives", job);
+  std::vector<pid_t> worker_processes = ChildPids(node_.pid());
+  ASSERT_FALSE(worker_processes.empty());
+  absl::Time signalled = absl::Now();
+  node_.Signal(SIGTERM);
+  EXPECT_EQ(node_.Wait(kWait), 0);
+  // Far less than the job's 30 s: the grace, then the kill.
+  EXPECT_LT(absl::Now() - signalled, absl::Seconds(10));
+  EXPECT_TRUE(WaitUntilGone(pid));
+  for (pid_t worker : worker_processes) EXPECT_TRUE(WaitUntilGone(worker)) << worker;
+  for (const FakeHub::Received& r : hub_.received()) {
+    EXPECT_EQ(r.message.results_size(), 0) << "the scheduler requeues the killed job";
+  }
+}
+
+TEST_F(DrainingNode, SecondSigtermEndsTheGracePeriodAtOnce) {
+  Start(/*grace=*/"60");
+  ShellJob job("cut-short", "exec sleep 30");
+  pid_t pid = Run("cut-short", job);
+  node_.Signal(SIGTERM);
+  ASSERT_TRUE(SawDraining());
+  node_.Signal(SIGTERM);
+  EXPECT_EQ(node_.Wait(kWait), 0);  // well before the 30 s job or the 60 s grace
+  EXPECT_TRUE(WaitUntilGone(pid));
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // main() of worker_test. The process pool tests spawn this very executable
-// as worker processes, so main() registers the test functions and hands
-// over to netpool::Init before gtest sees argv.
+// as worker processes, so the test functions are registered at namespace
+// scope and main() hands over to netpool::Init before gtest sees argv.
 #include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -29,12 +29,40 @@ absl::StatusOr<netpool::Value> Exit(const std::vector<netpool::Value>& args,
   std::_Exit(static_cast<int>(args.at(0).AsInt()));
 }
 
+// What test.init did in this process, as test.init_state reports it.
+int init_calls = 0;
+netpool::Value init_args;
+
+// An initializer that records its arguments.
+absl::StatusOr<netpool::Value> Init(const std::vector<netpool::Value>& args,
+                                    netpool::TaskContext&) {
+  ++init_calls;
+  init_args = netpool::ValueList(args);
+  return netpool::Value();
+}
+
+// [init_calls, init_args, pid]
+absl::StatusOr<netpool::Value> InitState(const std::vector<netpool::Value>&,
+                                         netpool::TaskContext&) {
+  return netpool::ValueList{init_calls, init_args, static_cast<int64_t>(::getpid())};
+}
+
+// An initializer that fails with its first argument as the message.
+absl::StatusOr<netpool::Value> FailInit(const std::vector<netpool::Value>& args,
+                                        netpool::TaskContext&) {
+  return absl::UnavailableError(args.at(0).AsString());
+}
+
+const bool kRegistered = netpool::Register("test.pid", Pid) &&
+                         netpool::Register("test.crash", Crash) &&
+                         netpool::Register("test.exit", Exit) &&
+                         netpool::Register("test.init", Init) &&
+                         netpool::Register("test.init_state", InitState) &&
+                         netpool::Register("test.fail_init", FailInit);
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  netpool::Register("test.pid", Pid);
-  netpool::Register("test.crash", Crash);
-  netpool::Register("test.exit", Exit);
   netpool::Init(argc, argv);
   testing::InitGoogleTest(&argc, argv);
   return RUN_ALL_TESTS();

@@ -1,0 +1,759 @@
+#include "server/store/sqlite_store.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <utility>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/str_cat.h"
+#include "server/store/job_record.h"
+#include "spdlog/spdlog.h"
+
+namespace netpool {
+namespace {
+
+constexpr char kDatabaseFile[] = "netpool.db";
+// Held with flock() while a store has the directory open, as LevelDB does:
+// SQLite's own locks let a second process read and write the same file.
+constexpr char kLockFile[] = "LOCK";
+
+// The job's sequence is the table's rowid: rows are stored in submission
+// order (ForEach is a plain scan, inserts append) and the id needs the only
+// other index. A row's columns repeat the fields that queries filter on; the
+// record is the whole job.
+const std::string& SchemaSql() {
+  static const std::string* sql = new std::string(absl::StrCat(R"sql(
+CREATE TABLE meta (
+  key TEXT PRIMARY KEY,
+  value INTEGER NOT NULL);
+CREATE TABLE jobs (
+  sequence INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  state INTEGER NOT NULL,
+  idempotency_key TEXT,
+  fetched INTEGER NOT NULL,
+  finished_unix REAL NOT NULL,
+  record BLOB NOT NULL);
+CREATE INDEX jobs_by_idempotency_key ON jobs (idempotency_key)
+  WHERE idempotency_key IS NOT NULL;
+CREATE INDEX jobs_erasable ON jobs (finished_unix) WHERE fetched = 1;
+INSERT INTO meta (key, value) VALUES ('schema_version', )sql",
+                                                               kSqliteSchemaVersion, R"sql();
+INSERT INTO meta (key, value) VALUES ('max_sequence', 0);
+)sql"));
+  return *sql;
+}
+
+// "(3, 4, 5)": the states Job::IsFinal counts as finished.
+const std::string& FinishedStatesSql() {
+  static const std::string* sql =
+      new std::string(absl::StrCat("(", v1::SUCCEEDED, ", ", v1::FAILED, ", ", v1::CANCELLED, ")"));
+  return *sql;
+}
+
+absl::Status WithPath(const std::string& path, const absl::Status& status) {
+  return absl::Status(status.code(), absl::StrCat(path, ": ", status.message()));
+}
+
+// Takes DIR/LOCK; the returned descriptor holds it until closed.
+absl::StatusOr<int> LockDirectory(const std::string& dir) {
+  const std::string lock_path = absl::StrCat(dir, "/", kLockFile);
+  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot open lock file ", lock_path, ": ", std::strerror(errno)));
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int error = errno;
+    ::close(fd);
+    if (error == EWOULDBLOCK) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("in use by another netpoold (", lock_path, " is locked)"));
+    }
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot lock ", lock_path, ": ", std::strerror(error)));
+  }
+  return fd;
+}
+
+// Checks that `db` is a netpool database this build can read (or a new,
+// empty file) before anything writes to it, then sets it up.
+absl::Status PrepareDatabase(SqliteConnection& db) {
+  // Only this store's two connections use the file (DIR/LOCK keeps others
+  // out); a reader may still meet the writer's brief WAL locks.
+  if (absl::Status s = db.Exec("PRAGMA busy_timeout = 10000"); !s.ok()) return s;
+  // Reads every page of every table and index: finds a truncated or
+  // damaged file at start-up rather than when a job's row is needed.
+  absl::StatusOr<std::string> check = db.QueryText("PRAGMA quick_check");
+  if (!check.ok()) {
+    const absl::Status& error = check.status();
+    const char* what = absl::IsDataLoss(error) ? "corrupt or truncated" : "cannot be read";
+    return absl::Status(error.code(), absl::StrCat(what, ": ", error.message()));
+  }
+  if (*check != "ok") {
+    return absl::DataLossError(absl::StrCat("corrupt or truncated: ", *check));
+  }
+
+  absl::StatusOr<int64_t> tables = db.QueryInt("SELECT count(*) FROM sqlite_schema");
+  if (!tables.ok()) return tables.status();
+  const bool fresh = *tables == 0;
+  if (!fresh) {
+    absl::StatusOr<int64_t> version =
+        db.QueryInt("SELECT value FROM meta WHERE key = 'schema_version'");
+    if (!version.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "not a netpool database (no schema version: ", version.status().message(), ")"));
+    }
+    if (*version > kSqliteSchemaVersion) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("written by a newer netpoold (schema version ", *version,
+                       "; this netpoold reads up to ", kSqliteSchemaVersion, ")"));
+    }
+    if (*version < 1) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("not a netpool database (schema version ", *version, ")"));
+    }
+  }
+
+  absl::StatusOr<std::string> mode = db.QueryText("PRAGMA journal_mode = WAL");
+  if (!mode.ok()) return mode.status();
+  if (*mode != "wal") {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot use write-ahead logging (journal mode stays ", *mode, ")"));
+  }
+  // FULL: every commit fsyncs the WAL before it counts as durable, so an
+  // acknowledged job survives kill -9 and also a power loss or kernel crash
+  // (on storage that honours fsync). NORMAL would survive kill -9 only,
+  // losing the commits since the last checkpoint on power loss; group
+  // commit already shares one fsync among all the writes of a group.
+  // The WAL file is cut back to this size after each checkpoint.
+  if (absl::Status s = db.Exec("PRAGMA synchronous = FULL; PRAGMA journal_size_limit = 67108864");
+      !s.ok()) {
+    return s;
+  }
+  if (fresh) return db.Exec(absl::StrCat("BEGIN; ", SchemaSql(), " COMMIT;"));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<Job>> ParseRecord(absl::string_view bytes) {
+  v1::StoredJob stored;
+  if (!stored.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return absl::DataLossError("a job record does not parse");
+  }
+  return std::make_unique<Job>(FromStoredJob(std::move(stored)));
+}
+
+double FinishedUnix(const Job& job) {
+  return job.finished_state() ? UnixSecondsOrZero(job.finished) : 0;
+}
+
+bool IsErasable(bool fetched, int state, double finished_unix, double cutoff_unix) {
+  return fetched && Job::IsFinal(static_cast<v1::JobState>(state)) && finished_unix < cutoff_unix;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& dir) {
+  if (dir.empty()) return absl::InvalidArgumentError("the store's data directory is empty");
+  const std::string path = absl::StrCat(dir, "/", kDatabaseFile);
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, ": cannot create directory ", dir, ": ", error.message()));
+  }
+  absl::StatusOr<int> lock_fd = LockDirectory(dir);
+  if (!lock_fd.ok()) return WithPath(path, lock_fd.status());
+  absl::Cleanup unlock = [fd = *lock_fd] { ::close(fd); };
+
+  absl::StatusOr<std::unique_ptr<SqliteConnection>> writer = SqliteConnection::Open(path);
+  if (!writer.ok()) return WithPath(path, writer.status());
+  if (absl::Status s = PrepareDatabase(**writer); !s.ok()) return WithPath(path, s);
+  absl::StatusOr<std::unique_ptr<SqliteConnection>> reader = SqliteConnection::Open(path);
+  if (!reader.ok()) return WithPath(path, reader.status());
+  if (absl::Status s = (*reader)->Exec("PRAGMA busy_timeout = 10000; PRAGMA query_only = ON");
+      !s.ok()) {
+    return WithPath(path, s);
+  }
+
+  std::move(unlock).Cancel();
+  std::unique_ptr<SqliteStore> store(
+      new SqliteStore(path, *lock_fd, *std::move(writer), *std::move(reader)));
+  if (absl::Status s = store->PrepareStatements(); !s.ok()) return WithPath(path, s);
+  if (absl::Status s = store->Load(); !s.ok()) return WithPath(path, s);
+  store->committer_ = std::thread([raw = store.get()] { raw->CommitLoop(); });
+  return store;
+}
+
+SqliteStore::SqliteStore(std::string path, int lock_fd, std::unique_ptr<SqliteConnection> writer,
+                         std::unique_ptr<SqliteConnection> reader)
+    : path_(std::move(path)),
+      lock_fd_(lock_fd),
+      reader_(std::move(reader)),
+      writer_(std::move(writer)) {}
+
+SqliteStore::~SqliteStore() {
+  if (committer_.joinable()) {
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_ = true;
+    }
+    work_queued_.Signal();
+    committer_.join();
+  }
+  // Statements before their connections, and the lock once the database
+  // is closed (the writer's close checkpoints the WAL into it).
+  read_ = ReadStatements();
+  write_ = WriteStatements();
+  reader_.reset();
+  writer_.reset();
+  ::close(lock_fd_);
+}
+
+absl::Status SqliteStore::PrepareStatements() {
+  const std::pair<SqliteStatement*, std::string> reads[] = {
+      {&read_.find_record, "SELECT fetched, state, finished_unix, record FROM jobs WHERE id = ?1"},
+      {&read_.find_by_key,
+       "SELECT id, fetched, state, finished_unix FROM jobs WHERE idempotency_key = ?1 "
+       "ORDER BY sequence"},
+      {&read_.find_id, "SELECT fetched, state, finished_unix FROM jobs WHERE id = ?1"},
+      {&read_.find_sequence, "SELECT 1 FROM jobs WHERE sequence = ?1"},
+      {&read_.all_in_order,
+       "SELECT sequence, id, fetched, state, finished_unix, record FROM jobs ORDER BY sequence"},
+      {&read_.erasable, absl::StrCat("SELECT id, state FROM jobs WHERE fetched = 1 AND state IN ",
+                                FinishedStatesSql(),
+                                " AND finished_unix >= ?1 AND finished_unix < ?2")},
+  };
+  for (const auto& [statement, sql] : reads) {
+    absl::StatusOr<SqliteStatement> prepared = reader_->Prepare(sql);
+    if (!prepared.ok()) return prepared.status();
+    *statement = *std::move(prepared);
+  }
+  const std::pair<SqliteStatement*, std::string> writes[] = {
+      {&write_.put_row,
+       "INSERT INTO jobs (sequence, id, state, idempotency_key, fetched, finished_unix, record) "
+       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (sequence) DO UPDATE SET "
+       "state = excluded.state, idempotency_key = excluded.idempotency_key, "
+       "fetched = excluded.fetched, finished_unix = excluded.finished_unix, "
+       "record = excluded.record"},
+      {&write_.delete_row, "DELETE FROM jobs WHERE sequence = ?1"},
+      {&write_.delete_erasable, absl::StrCat("DELETE FROM jobs WHERE fetched = 1 AND state IN ",
+                                       FinishedStatesSql(), " AND finished_unix < ?1")},
+      {&write_.raise_max_sequence,
+       "UPDATE meta SET value = max(value, ?1) WHERE key = 'max_sequence'"},
+  };
+  for (const auto& [statement, sql] : writes) {
+    absl::StatusOr<SqliteStatement> prepared = writer_->Prepare(sql);
+    if (!prepared.ok()) return prepared.status();
+    *statement = *std::move(prepared);
+  }
+  return absl::OkStatus();
+}
+
+// Counts the jobs, and brings the unfinished ones into RAM: they are the
+// scheduler's working set and the records it changes.
+absl::Status SqliteStore::Load() {
+  absl::StatusOr<int64_t> count = reader_->QueryInt("SELECT count(*) FROM jobs");
+  if (!count.ok()) return count.status();
+  size_ = static_cast<size_t>(*count);
+  // Kept in meta as well as taken from the rows, so that erasing the newest
+  // jobs never hands their sequence numbers out again.
+  absl::StatusOr<int64_t> max_sequence = reader_->QueryInt(
+      "SELECT max((SELECT coalesce(max(sequence), 0) FROM jobs), "
+      "(SELECT value FROM meta WHERE key = 'max_sequence'))");
+  if (!max_sequence.ok()) return max_sequence.status();
+  max_sequence_ = static_cast<uint64_t>(*max_sequence);
+
+  absl::StatusOr<SqliteStatement> by_state =
+      reader_->Prepare("SELECT state, count(*) FROM jobs GROUP BY state");
+  if (!by_state.ok()) return by_state.status();
+  while (true) {
+    absl::StatusOr<bool> row = by_state->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    CountFinishedState(static_cast<v1::JobState>(by_state->ColumnInt(0)), by_state->ColumnInt(1));
+  }
+
+  absl::StatusOr<SqliteStatement> unfinished = reader_->Prepare(absl::StrCat(
+      "SELECT record FROM jobs WHERE state NOT IN ", FinishedStatesSql(), " ORDER BY sequence"));
+  if (!unfinished.ok()) return unfinished.status();
+  while (true) {
+    absl::StatusOr<bool> row = unfinished->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    absl::StatusOr<std::unique_ptr<Job>> job = ParseRecord(unfinished->ColumnBlob(0));
+    if (!job.ok()) return job.status();
+    const v1::JobState state = (*job)->state;
+    AddResident(*std::move(job), state);
+  }
+  return absl::OkStatus();
+}
+
+void SqliteStore::CommitLoop() {
+  while (true) {
+    absl::btree_map<uint64_t, Row> rows;
+    std::optional<double> erase_before_unix;
+    uint64_t write = 0;
+    std::function<void(uint64_t)> listener;
+    {
+      absl::MutexLock lock(&mu_);
+      while (queued_rows_.empty() && !queued_erase_before_unix_ && !stopping_) {
+        work_queued_.Wait(&mu_);
+      }
+      if (queued_rows_.empty() && !queued_erase_before_unix_) return;  // stopping
+      rows.swap(queued_rows_);
+      erase_before_unix = std::exchange(queued_erase_before_unix_, std::nullopt);
+      write = last_write_;
+      listener = durable_listener_;
+    }
+    const absl::Status status = Commit(rows, erase_before_unix);
+    {
+      absl::MutexLock lock(&mu_);
+      if (status.ok()) {
+        durable_write_ = write;
+      } else if (commit_error_.ok()) {
+        commit_error_ = WithPath(path_, status);
+        spdlog::error("job store: commit failed, refusing further writes: {}",
+                      commit_error_.ToString());
+      }
+      commit_done_.SignalAll();
+    }
+    if (status.ok() && listener) listener(write);
+  }
+}
+
+// One transaction, one fsync. The erase goes first: it deletes what was
+// erasable when it was called, before this group's rows changed anything.
+absl::Status SqliteStore::Commit(const absl::btree_map<uint64_t, Row>& rows,
+                                 std::optional<double> erase_before_unix) {
+  if (absl::Status s = writer_->Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+  auto run = [](SqliteStatement& statement) {
+    absl::StatusOr<bool> done = statement.Step();
+    statement.Reset();
+    return done.status();
+  };
+  absl::Status status;
+  if (erase_before_unix) {
+    write_.delete_erasable.BindDouble(1, *erase_before_unix);
+    status = run(write_.delete_erasable);
+  }
+  for (auto it = rows.begin(); status.ok() && it != rows.end(); ++it) {
+    const auto& [sequence, row] = *it;
+    if (row.erase) {
+      write_.delete_row.BindInt(1, static_cast<int64_t>(sequence));
+      status = run(write_.delete_row);
+      continue;
+    }
+    write_.put_row.BindInt(1, static_cast<int64_t>(sequence));
+    write_.put_row.BindText(2, row.id);
+    write_.put_row.BindInt(3, row.state);
+    if (row.idempotency_key.empty()) {
+      write_.put_row.BindNull(4);
+    } else {
+      write_.put_row.BindText(4, row.idempotency_key);
+    }
+    write_.put_row.BindInt(5, row.fetched ? 1 : 0);
+    write_.put_row.BindDouble(6, row.finished_unix);
+    write_.put_row.BindBlob(7, row.record);
+    status = run(write_.put_row);
+  }
+  // Also when the newest job was erased before its insert was committed:
+  // its sequence was handed out all the same.
+  if (status.ok() && !rows.empty()) {
+    write_.raise_max_sequence.BindInt(1, static_cast<int64_t>(rows.rbegin()->first));
+    status = run(write_.raise_max_sequence);
+  }
+  if (status.ok()) status = writer_->Exec("COMMIT");
+  if (!status.ok()) writer_->Exec("ROLLBACK").IgnoreError();
+  return status;
+}
+
+absl::Status SqliteStore::Insert(std::vector<Job> jobs) {
+  ReleaseCommitted();
+  if (absl::Status error = CommitError(); !error.ok()) return error;
+  absl::flat_hash_set<std::string> batch_ids;
+  absl::flat_hash_set<uint64_t> batch_sequences;
+  for (const Job& job : jobs) {
+    bool id_taken = resident_.contains(job.id()) || !batch_ids.insert(job.id()).second;
+    if (!id_taken) {
+      absl::StatusOr<bool> stored = StoredIdTaken(job.id());
+      if (!stored.ok()) return WithPath(path_, stored.status());
+      id_taken = *stored;
+    }
+    if (id_taken) {
+      return absl::AlreadyExistsError(absl::StrCat("job id ", job.id(), " is already taken"));
+    }
+    bool sequence_taken =
+        resident_by_sequence_.contains(job.sequence) || !batch_sequences.insert(job.sequence).second;
+    if (!sequence_taken && job.sequence <= max_sequence_) {
+      absl::StatusOr<bool> stored = StoredSequenceTaken(job.sequence);
+      if (!stored.ok()) return WithPath(path_, stored.status());
+      sequence_taken = *stored;
+    }
+    if (sequence_taken) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("job sequence ", job.sequence, " is already taken"));
+    }
+  }
+
+  std::vector<std::pair<uint64_t, Row>> rows;
+  rows.reserve(jobs.size());
+  for (const Job& job : jobs) rows.emplace_back(job.sequence, RowOf(job));
+  const uint64_t write = Enqueue(std::move(rows));
+  for (Job& job : jobs) {
+    max_sequence_ = std::max(max_sequence_, job.sequence);
+    ++size_;
+    Resident& resident =
+        AddResident(std::make_unique<Job>(std::move(job)), v1::JOB_STATE_UNSPECIFIED);
+    NoteWritten(resident, write);
+  }
+  return absl::OkStatus();
+}
+
+Job* SqliteStore::Find(const std::string& job_id) {
+  if (Resident* resident = FindResident(job_id)) return resident->job.get();
+  if (read_back_ != nullptr && read_back_->id() == job_id) return read_back_.get();
+  absl::StatusOr<std::unique_ptr<Job>> job = ReadBack(job_id);
+  if (!job.ok()) {
+    if (!absl::IsNotFound(job.status())) {
+      spdlog::error("job store: cannot read job {}: {}", job_id, job.status().ToString());
+    }
+    return nullptr;
+  }
+  read_back_ = *std::move(job);
+  read_back_state_ = read_back_->state;
+  return read_back_.get();
+}
+
+std::optional<std::string> SqliteStore::FindByIdempotencyKey(const std::string& key) {
+  if (auto it = resident_by_key_.find(key); it != resident_by_key_.end()) return it->second;
+  absl::Cleanup reset = [this] { read_.find_by_key.Reset(); };
+  read_.find_by_key.BindText(1, key);
+  while (true) {
+    absl::StatusOr<bool> row = read_.find_by_key.Step();
+    if (!row.ok()) {
+      spdlog::error("job store: cannot look up an idempotency key: {}", row.status().ToString());
+      return std::nullopt;
+    }
+    if (!*row) return std::nullopt;
+    const absl::string_view id = read_.find_by_key.ColumnText(0);
+    if (!ErasedUncommitted(id, read_.find_by_key.ColumnInt(1) != 0,
+                           static_cast<int>(read_.find_by_key.ColumnInt(2)),
+                           read_.find_by_key.ColumnDouble(3))) {
+      return std::string(id);
+    }
+  }
+}
+
+absl::Status SqliteStore::Update(const Job& job) {
+  if (absl::Status error = CommitError(); !error.ok()) return error;
+  absl::StatusOr<Resident*> resident = Hold(job.id());
+  if (!resident.ok()) return resident.status();
+  // `job` is the record itself unless the caller changed a copy.
+  if ((*resident)->job.get() != &job) *(*resident)->job = job;
+  Write(**resident);
+  return absl::OkStatus();
+}
+
+absl::Status SqliteStore::MarkFetched(const std::string& job_id) {
+  if (absl::Status error = CommitError(); !error.ok()) return error;
+  const Job* job = Find(job_id);
+  if (job == nullptr) return absl::NotFoundError(absl::StrCat("no job ", job_id));
+  if (job->fetched) return absl::OkStatus();
+  absl::StatusOr<Resident*> resident = Hold(job_id);
+  if (!resident.ok()) return resident.status();
+  (*resident)->job->fetched = true;
+  Write(**resident);
+  return absl::OkStatus();
+}
+
+// The rows erased fall in two groups. Jobs in RAM are decided on their
+// records and leave RAM now, each with a queued delete. Stored jobs not in
+// RAM have no write pending, so their rows are final: a query counts those
+// that match, and one DELETE at the head of the next commit removes them.
+// Until that commit, reads treat the erased rows as gone.
+int64_t SqliteStore::EraseFetchedBefore(absl::Time cutoff) {
+  ReleaseCommitted();
+  if (!CommitError().ok()) return 0;
+  const double cutoff_unix = UnixSecondsOrZero(cutoff);
+  const double already_erased_before =
+      pending_erase_ ? pending_erase_->cutoff_unix : -std::numeric_limits<double>::infinity();
+
+  int64_t erased = 0;
+  std::vector<std::pair<uint64_t, Row>> deletes;
+  absl::flat_hash_set<std::string> resident_ids;
+  for (const auto& [write, id] : releasable_) {
+    Resident* resident = FindResident(id);
+    if (resident == nullptr) continue;  // already dropped (listed twice)
+    const Job& job = *resident->job;
+    if (!IsErasable(job.fetched, job.state, FinishedUnix(job), cutoff_unix)) continue;
+    Row row;
+    row.erase = true;
+    deletes.emplace_back(job.sequence, std::move(row));
+    CountFinishedState(resident->recorded_state, -1);
+    resident_ids.insert(id);
+    DropResident(id);
+    ++erased;
+  }
+
+  {
+    absl::Cleanup reset = [this] { read_.erasable.Reset(); };
+    read_.erasable.BindDouble(1, already_erased_before);
+    read_.erasable.BindDouble(2, cutoff_unix);
+    while (true) {
+      absl::StatusOr<bool> row = read_.erasable.Step();
+      if (!row.ok()) {
+        spdlog::error("job store: cannot list erasable jobs: {}", row.status().ToString());
+        break;
+      }
+      if (!*row) break;
+      // Rows of jobs in RAM are theirs to decide (decided above).
+      if (resident_.contains(read_.erasable.ColumnText(0)) ||
+          resident_ids.contains(read_.erasable.ColumnText(0))) {
+        continue;
+      }
+      CountFinishedState(static_cast<v1::JobState>(read_.erasable.ColumnInt(1)), -1);
+      ++erased;
+    }
+  }
+
+  const uint64_t write = Enqueue(std::move(deletes));
+  const double erase_before_unix = std::max(cutoff_unix, already_erased_before);
+  {
+    absl::MutexLock lock(&mu_);
+    queued_erase_before_unix_ = erase_before_unix;
+  }
+  if (!pending_erase_) pending_erase_.emplace();
+  pending_erase_->cutoff_unix = erase_before_unix;
+  pending_erase_->resident_ids.merge(resident_ids);
+  pending_erase_->write = write;
+  read_back_.reset();
+  size_ -= static_cast<size_t>(erased);
+  return erased;
+}
+
+void SqliteStore::ForEach(const std::function<bool(const Job&)>& visit) {
+  // Merges the stored rows with the records in RAM, which are newer.
+  auto resident = resident_by_sequence_.begin();
+  absl::Cleanup reset = [this] { read_.all_in_order.Reset(); };
+  while (true) {
+    absl::StatusOr<bool> row = read_.all_in_order.Step();
+    if (!row.ok()) {
+      spdlog::error("job store: cannot list jobs: {}", row.status().ToString());
+      break;
+    }
+    if (!*row) break;
+    const uint64_t sequence = static_cast<uint64_t>(read_.all_in_order.ColumnInt(0));
+    for (; resident != resident_by_sequence_.end() && resident->first < sequence; ++resident) {
+      if (!visit(*resident->second)) return;
+    }
+    const absl::string_view id = read_.all_in_order.ColumnText(1);
+    if (resident_.contains(id) ||
+        ErasedUncommitted(id, read_.all_in_order.ColumnInt(2) != 0,
+                          static_cast<int>(read_.all_in_order.ColumnInt(3)),
+                          read_.all_in_order.ColumnDouble(4))) {
+      continue;
+    }
+    absl::StatusOr<std::unique_ptr<Job>> job = ParseRecord(read_.all_in_order.ColumnBlob(5));
+    if (!job.ok()) {
+      spdlog::error("job store: job {}: {}", std::string(id), job.status().ToString());
+      continue;
+    }
+    if (!visit(**job)) return;
+  }
+  for (; resident != resident_by_sequence_.end(); ++resident) {
+    if (!visit(*resident->second)) return;
+  }
+}
+
+void SqliteStore::ForEachUnfinished(const std::function<void(Job&)>& visit) {
+  for (const auto& [sequence, job] : resident_by_sequence_) {
+    if (!job->finished_state()) visit(*job);
+  }
+}
+
+uint64_t SqliteStore::last_write() const {
+  absl::MutexLock lock(&mu_);
+  return last_write_;
+}
+
+uint64_t SqliteStore::durable_write() const {
+  absl::MutexLock lock(&mu_);
+  return durable_write_;
+}
+
+absl::Status SqliteStore::WaitDurable(uint64_t write) {
+  absl::MutexLock lock(&mu_);
+  if (write > last_write_) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("write ", write, " was never made (the last is ", last_write_, ")"));
+  }
+  while (durable_write_ < write && commit_error_.ok()) commit_done_.Wait(&mu_);
+  return durable_write_ >= write ? absl::OkStatus() : commit_error_;
+}
+
+void SqliteStore::SetDurableListener(std::function<void(uint64_t)> listener) {
+  absl::MutexLock lock(&mu_);
+  durable_listener_ = std::move(listener);
+}
+
+size_t SqliteStore::resident_jobs() {
+  ReleaseCommitted();
+  return resident_.size();
+}
+
+void SqliteStore::ReleaseCommitted() {
+  const uint64_t durable = durable_write();
+  if (pending_erase_ && pending_erase_->write <= durable) pending_erase_.reset();
+  while (!releasable_.empty() && releasable_.front().first <= durable) {
+    const std::string id = std::move(releasable_.front().second);
+    releasable_.pop_front();
+    Resident* resident = FindResident(id);
+    // Still unfinished (changed back) or written again since: not yet.
+    if (resident == nullptr || resident->last_write > durable ||
+        !resident->job->finished_state()) {
+      continue;
+    }
+    DropResident(id);
+  }
+}
+
+SqliteStore::Resident* SqliteStore::FindResident(const std::string& job_id) {
+  auto it = resident_.find(job_id);
+  return it == resident_.end() ? nullptr : &it->second;
+}
+
+absl::StatusOr<SqliteStore::Resident*> SqliteStore::Hold(const std::string& job_id) {
+  if (Resident* resident = FindResident(job_id)) return resident;
+  if (Find(job_id) == nullptr) return absl::NotFoundError(absl::StrCat("no job ", job_id));
+  // The record moves, so a pointer Find() returned stays good.
+  return &AddResident(std::move(read_back_), read_back_state_);
+}
+
+SqliteStore::Resident& SqliteStore::AddResident(std::unique_ptr<Job> job,
+                                                v1::JobState recorded_state) {
+  Job* record = job.get();
+  resident_by_sequence_[record->sequence] = record;
+  if (!record->spec.idempotency_key().empty()) {
+    resident_by_key_.emplace(record->spec.idempotency_key(), record->id());
+  }
+  Resident& resident = resident_[record->id()];
+  resident.job = std::move(job);
+  resident.recorded_state = recorded_state;
+  return resident;
+}
+
+void SqliteStore::DropResident(const std::string& job_id) {
+  auto it = resident_.find(job_id);
+  if (it == resident_.end()) return;
+  const Job& job = *it->second.job;
+  resident_by_sequence_.erase(job.sequence);
+  if (auto key = resident_by_key_.find(job.spec.idempotency_key());
+      key != resident_by_key_.end() && key->second == job_id) {
+    resident_by_key_.erase(key);
+  }
+  resident_.erase(it);
+}
+
+uint64_t SqliteStore::Enqueue(std::vector<std::pair<uint64_t, Row>> rows) {
+  uint64_t write;
+  {
+    absl::MutexLock lock(&mu_);
+    write = ++last_write_;
+    for (auto& [sequence, row] : rows) queued_rows_.insert_or_assign(sequence, std::move(row));
+  }
+  work_queued_.Signal();
+  return write;
+}
+
+SqliteStore::Row SqliteStore::RowOf(const Job& job) {
+  Row row;
+  row.id = job.id();
+  row.state = job.state;
+  row.idempotency_key = job.spec.idempotency_key();
+  row.fetched = job.fetched;
+  row.finished_unix = FinishedUnix(job);
+  row.record = ToStoredJob(job).SerializeAsString();
+  return row;
+}
+
+void SqliteStore::Write(Resident& resident) {
+  std::vector<std::pair<uint64_t, Row>> rows;
+  rows.emplace_back(resident.job->sequence, RowOf(*resident.job));
+  NoteWritten(resident, Enqueue(std::move(rows)));
+}
+
+void SqliteStore::NoteWritten(Resident& resident, uint64_t write) {
+  const Job& job = *resident.job;
+  CountFinishedState(resident.recorded_state, -1);
+  CountFinishedState(job.state, +1);
+  resident.recorded_state = job.state;
+  resident.last_write = write;
+  if (job.finished_state()) releasable_.emplace_back(write, job.id());
+}
+
+void SqliteStore::CountFinishedState(v1::JobState state, int64_t delta) {
+  switch (state) {
+    case v1::SUCCEEDED:
+      finished_counts_.succeeded += delta;
+      break;
+    case v1::FAILED:
+      finished_counts_.failed += delta;
+      break;
+    case v1::CANCELLED:
+      finished_counts_.cancelled += delta;
+      break;
+    default:
+      break;
+  }
+}
+
+absl::StatusOr<std::unique_ptr<Job>> SqliteStore::ReadBack(const std::string& job_id) {
+  absl::Cleanup reset = [this] { read_.find_record.Reset(); };
+  read_.find_record.BindText(1, job_id);
+  absl::StatusOr<bool> row = read_.find_record.Step();
+  if (!row.ok()) return row.status();
+  if (!*row || ErasedUncommitted(job_id, read_.find_record.ColumnInt(0) != 0,
+                                 static_cast<int>(read_.find_record.ColumnInt(1)),
+                                 read_.find_record.ColumnDouble(2))) {
+    return absl::NotFoundError(absl::StrCat("no job ", job_id));
+  }
+  return ParseRecord(read_.find_record.ColumnBlob(3));
+}
+
+absl::StatusOr<bool> SqliteStore::StoredIdTaken(const std::string& job_id) {
+  absl::Cleanup reset = [this] { read_.find_id.Reset(); };
+  read_.find_id.BindText(1, job_id);
+  absl::StatusOr<bool> row = read_.find_id.Step();
+  if (!row.ok()) return row.status();
+  return *row && !ErasedUncommitted(job_id, read_.find_id.ColumnInt(0) != 0,
+                                    static_cast<int>(read_.find_id.ColumnInt(1)),
+                                    read_.find_id.ColumnDouble(2));
+}
+
+absl::StatusOr<bool> SqliteStore::StoredSequenceTaken(uint64_t sequence) {
+  absl::Cleanup reset = [this] { read_.find_sequence.Reset(); };
+  read_.find_sequence.BindInt(1, static_cast<int64_t>(sequence));
+  return read_.find_sequence.Step();
+}
+
+bool SqliteStore::ErasedUncommitted(absl::string_view job_id, bool fetched, int state,
+                                    double finished_unix) const {
+  return pending_erase_ &&
+         (pending_erase_->resident_ids.contains(job_id) ||
+          IsErasable(fetched, state, finished_unix, pending_erase_->cutoff_unix));
+}
+
+absl::Status SqliteStore::CommitError() const {
+  absl::MutexLock lock(&mu_);
+  return commit_error_;
+}
+
+}  // namespace netpool

@@ -1,0 +1,488 @@
+// SqliteStore beyond the Store contract: what survives a restart and a
+// crash, group commit's numbered writes, the memory bound, and the files it
+// refuses to open.
+#include "server/store/sqlite_store.h"
+
+#include <signal.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/store/job_record.h"
+#include "tests/store/store_test_support.h"
+#include "tests/support/subprocess.h"
+
+namespace netpool {
+namespace {
+
+using ::netpool::testing::FinishedJob;
+using ::netpool::testing::FinishJob;
+using ::netpool::testing::PendingJob;
+using ::netpool::testing::ScratchDir;
+using ::netpool::testing::Subprocess;
+using ::netpool::testing::TestTime;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+std::unique_ptr<SqliteStore> OpenOrDie(const std::string& dir) {
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(dir);
+  EXPECT_TRUE(store.ok()) << store.status();
+  return store.ok() ? *std::move(store) : nullptr;
+}
+
+std::string DatabasePath(const ScratchDir& dir) { return dir.path() + "/netpool.db"; }
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+void WriteFile(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+}
+
+// Runs SQL on the database file behind the store's back.
+void ExecRaw(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  char* error = nullptr;
+  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
+      << (error ? error : "");
+  sqlite3_free(error);
+  sqlite3_close(db);
+}
+
+std::string Serialized(const Job& job) { return ToStoredJob(job).SerializeAsString(); }
+
+// A durable listener that can hold the commit thread inside it, so that the
+// writes made meanwhile stay queued. Declare it before the store: the
+// store's commit thread calls it until the store is destroyed.
+class CommitGate {
+ public:
+  void Install(Store& store) {
+    store.SetDurableListener([this](uint64_t write) {
+      absl::MutexLock lock(&mu_);
+      notified_.push_back(write);
+      if (open_) return;
+      held_ = true;
+      mu_.Await(absl::Condition(&open_));
+      held_ = false;
+    });
+  }
+  // After Close(), the next commit holds the commit thread until Open().
+  void Close() {
+    absl::MutexLock lock(&mu_);
+    open_ = false;
+  }
+  void AwaitHeld() {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(&held_));
+  }
+  void Open() {
+    absl::MutexLock lock(&mu_);
+    open_ = true;
+  }
+  // Waits until the listener has heard of `write`.
+  void AwaitNotified(uint64_t write) {
+    absl::MutexLock lock(&mu_);
+    auto heard = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return !notified_.empty() && notified_.back() >= write;
+    };
+    mu_.Await(absl::Condition(&heard));
+  }
+  std::vector<uint64_t> notified() {
+    absl::MutexLock lock(&mu_);
+    return notified_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  bool open_ ABSL_GUARDED_BY(mu_) = true;
+  bool held_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<uint64_t> notified_ ABSL_GUARDED_BY(mu_);
+};
+
+TEST(SqliteStore, CreatesTheDirectoryAndTheDatabase) {
+  ScratchDir dir;
+  const std::string nested = dir.path() + "/a/b";
+  std::unique_ptr<SqliteStore> store = OpenOrDie(nested);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->path(), nested + "/netpool.db");
+  EXPECT_TRUE(std::filesystem::exists(nested + "/netpool.db"));
+  EXPECT_TRUE(std::filesystem::exists(nested + "/LOCK"));
+}
+
+TEST(SqliteStore, EmptyDirectoryNameIsRefused) {
+  EXPECT_EQ(SqliteStore::Open("").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(SqliteStore, ReopenRecoversEveryJobAsItWas) {
+  ScratchDir dir;
+  Job pending = PendingJob("pending", 1);
+  pending.spec.set_idempotency_key("key-pending");
+  pending.spec.set_max_attempts(5);
+  pending.spec.set_retry_on_error(true);
+  pending.spec.set_retry_backoff_seconds(0.5);
+  (*pending.spec.mutable_labels())["gpu"] = "yes";
+  pending.attempt = 1;
+  pending.not_before = TestTime(30);
+  pending.attempts.push_back({1, "node-a", TestTime(2), TestTime(3), {}});
+  pending.attempts.back().error.set_code(14);
+  pending.attempts.back().error.set_message("worker node node-a was lost");
+
+  Job running = PendingJob("running", 2);
+  running.state = v1::RUNNING;
+  running.attempt = 1;
+  running.worker = 7;  // this process's connection: not kept
+  running.worker_name = "node-b";
+  running.started = TestTime(4);
+  running.attempts.push_back({1, "node-b", TestTime(4), absl::InfinitePast(), {}});
+
+  Job succeeded = FinishedJob("succeeded", 3, v1::SUCCEEDED, TestTime(5));
+  succeeded.spec.set_idempotency_key("key-succeeded");
+  succeeded.result.mutable_value()->mutable_list_value()->add_items()->set_int_value(42);
+  succeeded.fetched = true;
+  Job failed = FinishedJob("failed", 4, v1::FAILED, TestTime(6));
+
+  {
+    std::unique_ptr<SqliteStore> store = OpenOrDie(dir.path());
+    ASSERT_TRUE(store->Insert({pending, running, PendingJob("later-finished", 5)}).ok());
+    ASSERT_TRUE(store->Insert({succeeded, failed}).ok());
+    Job* later = store->Find("later-finished");
+    FinishJob(*later, v1::CANCELLED, TestTime(7));
+    ASSERT_TRUE(store->Update(*later).ok());
+    ASSERT_TRUE(store->WaitDurable(store->last_write()).ok());
+  }
+
+  std::unique_ptr<SqliteStore> store = OpenOrDie(dir.path());
+  ASSERT_NE(store, nullptr);
+  running.worker = kNoWorker;
+  for (const Job& want : {pending, running, succeeded, failed}) {
+    const Job* got = store->Find(want.id());
+    ASSERT_NE(got, nullptr) << want.id();
+    EXPECT_EQ(Serialized(*got), Serialized(want)) << want.id();
+    EXPECT_EQ(got->worker, kNoWorker);
+  }
+  EXPECT_EQ(store->Find("later-finished")->state, v1::CANCELLED);
+  EXPECT_EQ(store->size(), 5u);
+  EXPECT_EQ(store->MaxSequence(), 5u);
+  EXPECT_EQ(store->FindByIdempotencyKey("key-pending"), "pending");
+  EXPECT_EQ(store->FindByIdempotencyKey("key-succeeded"), "succeeded");
+  const FinishedCounts counts = store->CountFinished();
+  EXPECT_EQ(counts.succeeded, 1);
+  EXPECT_EQ(counts.failed, 1);
+  EXPECT_EQ(counts.cancelled, 1);
+  std::vector<std::string> unfinished;
+  store->ForEachUnfinished([&](Job& job) { unfinished.push_back(job.id()); });
+  EXPECT_THAT(unfinished, ElementsAre("pending", "running"));
+  // Only the unfinished jobs came back into RAM.
+  EXPECT_EQ(store->resident_jobs(), 2u);
+}
+
+TEST(SqliteStore, DestructorCommitsWhatIsQueued) {
+  ScratchDir dir;
+  {
+    std::unique_ptr<SqliteStore> store = OpenOrDie(dir.path());
+    for (int i = 1; i <= 100; ++i) {
+      ASSERT_TRUE(store->Insert({PendingJob(absl::StrCat("job-", i), i)}).ok());
+    }
+  }
+  std::unique_ptr<SqliteStore> store = OpenOrDie(dir.path());
+  EXPECT_EQ(store->size(), 100u);
+  EXPECT_NE(store->Find("job-100"), nullptr);
+}
+
+TEST(SqliteStore, ErasedJobsStayErasedAndMaxSequenceStaysAfterReopen) {
+  ScratchDir dir;
+  {
+    std::unique_ptr<SqliteStore> store = OpenOrDie(dir.path());
+    Job newest = FinishedJob("newest", 9, v1::SUCCEEDED, TestTime(1));
+    newest.fetched = true;
+    ASSERT_TRUE(store->Insert({PendingJob("kept", 3), newest}).ok());
+    ASSERT_EQ(store->EraseFetchedBefore(TestTime(2)), 1);
+  }
+  std::unique_ptr<SqliteStore> store = OpenOrDie(dir.path());
+  EXPECT_EQ(store->Find("newest"), nullptr);
+  EXPECT_EQ(store->size(), 1u);
+  EXPECT_EQ(store->MaxSequence(), 9u);
+}
+
+TEST(SqliteStore, WritesAreNumberedAndTheListenerHearsEachCommit) {
+  ScratchDir dir;
+  CommitGate gate;
+  std::unique_ptr<SqliteStore> store = OpenOrDie(dir.path());
+  gate.Install(*store);
+  EXPECT_EQ(store->last_write(), 0u);
+  EXPECT_EQ(store->durable_write(), 0u);
+  EXPECT_TRUE(store->WaitDurable(0).ok());
+
+  ASSERT_TRUE(store->Insert({PendingJob("a", 1), PendingJob("b", 2)}).ok());
+  EXPECT_EQ(store->last_write(), 1u);  // one write for the whole Insert
+  Job* a = store->Find("a");
+  a->state = v1::RUNNING;
+  ASSERT_TRUE(store->Update(*a).ok());
+  EXPECT_EQ(store->last_write(), 2u);
+  ASSERT_TRUE(store->WaitDurable(2).ok());
+  EXPECT_GE(store->durable_write(), 2u);
+
+  gate.AwaitNotified(2);
+  const std::vector<uint64_t> notified = gate.notified();
+  EXPECT_EQ(notified.back(), 2u);
+  EXPECT_TRUE(std::is_sorted(notified.begin(), notified.end()));
+  EXPECT_EQ(store->WaitDurable(3).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(SqliteStore, WritesQueuedDuringACommitShareTheNextOne) {
+  ScratchDir dir;
+  CommitGate gate;
+  std::unique_ptr<SqliteStore> store = OpenOrDie(dir.path());
+  gate.Install(*store);
+  gate.Close();
+  ASSERT_TRUE(store->Insert({PendingJob("first", 1)}).ok());
+  gate.AwaitHeld();
+  const size_t commits_before = gate.notified().size();
+  for (int i = 2; i <= 101; ++i) {
+    ASSERT_TRUE(store->Insert({PendingJob(absl::StrCat("job-", i), i)}).ok());
+  }
+  gate.Open();
+  ASSERT_TRUE(store->WaitDurable(store->last_write()).ok());
+  gate.AwaitNotified(store->last_write());
+  // The 100 writes queued behind the held commit went in one transaction.
+  EXPECT_EQ(gate.notified().size(), commits_before + 1);
+}
+
+TEST(SqliteStore, QueuedWritesAreVisibleBeforeTheyCommit) {
+  ScratchDir dir;
+  CommitGate gate;
+  std::unique_ptr<SqliteStore> store = OpenOrDie(dir.path());
+  gate.Install(*store);
+  Job keyed = FinishedJob("old", 1, v1::SUCCEEDED, TestTime(1));
+  keyed.spec.set_idempotency_key("k");
+  ASSERT_TRUE(store->Insert({keyed, PendingJob("live", 2)}).ok());
+  ASSERT_TRUE(store->WaitDurable(store->last_write()).ok());
+  ASSERT_EQ(store->resident_jobs(), 1u);  // "old" left RAM
+
+  // Hold the commit thread in the listener of the next commit.
+  gate.Close();
+  ASSERT_TRUE(store->Insert({PendingJob("gate", 3)}).ok());
+  gate.AwaitHeld();
+  const uint64_t durable = store->durable_write();
+
+  ASSERT_TRUE(store->Insert({PendingJob("new", 4)}).ok());
+  Job* live = store->Find("live");
+  FinishJob(*live, v1::FAILED, TestTime(5));
+  ASSERT_TRUE(store->Update(*live).ok());
+  ASSERT_TRUE(store->MarkFetched("old").ok());
+  EXPECT_EQ(store->durable_write(), durable);  // all of it still queued
+
+  EXPECT_NE(store->Find("new"), nullptr);
+  EXPECT_EQ(store->Find("live")->state, v1::FAILED);
+  EXPECT_TRUE(store->Find("old")->fetched);
+  EXPECT_EQ(store->CountFinished().failed, 1);
+  std::vector<std::string> ids;
+  store->ForEach([&](const Job& job) {
+    ids.push_back(absl::StrCat(job.id(), job.fetched ? "+fetched" : ""));
+    return true;
+  });
+  EXPECT_THAT(ids, ElementsAre("old+fetched", "live", "gate", "new"));
+
+  // An erase before its commit: the rows read as gone at once.
+  EXPECT_EQ(store->EraseFetchedBefore(TestTime(2)), 1);
+  EXPECT_EQ(store->Find("old"), nullptr);
+  EXPECT_EQ(store->FindByIdempotencyKey("k"), std::nullopt);
+  EXPECT_EQ(store->size(), 3u);
+  EXPECT_EQ(store->durable_write(), durable);
+
+  gate.Open();
+  ASSERT_TRUE(store->WaitDurable(store->last_write()).ok());
+  EXPECT_EQ(store->Find("old"), nullptr);
+  EXPECT_EQ(store->Find("live")->state, v1::FAILED);
+}
+
+TEST(SqliteStore, FinishedJobsLeaveRamOnceCommitted) {
+  ScratchDir dir;
+  std::unique_ptr<SqliteStore> store = OpenOrDie(dir.path());
+  constexpr int kJobs = 2000;
+  std::vector<Job> jobs;
+  for (int i = 1; i <= kJobs; ++i) jobs.push_back(PendingJob(absl::StrCat("job-", i), i));
+  ASSERT_TRUE(store->Insert(std::move(jobs)).ok());
+  EXPECT_EQ(store->resident_jobs(), static_cast<size_t>(kJobs));
+
+  for (int i = 1; i <= kJobs; ++i) {
+    Job* job = store->Find(absl::StrCat("job-", i));
+    FinishJob(*job, v1::SUCCEEDED, TestTime(i));
+    ASSERT_TRUE(store->Update(*job).ok());
+  }
+  ASSERT_TRUE(store->WaitDurable(store->last_write()).ok());
+  EXPECT_EQ(store->resident_jobs(), 0u);
+
+  // Still all there, read back from the database.
+  EXPECT_EQ(store->size(), static_cast<size_t>(kJobs));
+  EXPECT_EQ(store->CountFinished().succeeded, kJobs);
+  const Job* job = store->Find("job-1234");
+  ASSERT_NE(job, nullptr);
+  EXPECT_EQ(job->result.value().string_value(), "result of job-1234");
+  int visited = 0;
+  store->ForEach([&](const Job& job) {
+    ++visited;
+    return true;
+  });
+  EXPECT_EQ(visited, kJobs);
+  EXPECT_EQ(store->resident_jobs(), 0u);
+}
+
+TEST(SqliteStore, AFailedCommitIsStickyAndRefusesLaterWrites) {
+  ScratchDir dir;
+  std::unique_ptr<SqliteStore> store = OpenOrDie(dir.path());
+  ASSERT_TRUE(store->Insert({PendingJob("a", 1)}).ok());
+  ASSERT_TRUE(store->WaitDurable(store->last_write()).ok());
+  ExecRaw(DatabasePath(dir),
+          "CREATE TRIGGER fail BEFORE INSERT ON jobs BEGIN SELECT RAISE(ABORT, 'disk on fire'); END");
+
+  ASSERT_TRUE(store->Insert({PendingJob("b", 2)}).ok());  // accepted in RAM, then fails to commit
+  const absl::Status commit = store->WaitDurable(store->last_write());
+  EXPECT_FALSE(commit.ok());
+  EXPECT_THAT(std::string(commit.message()), HasSubstr("disk on fire"));
+  EXPECT_THAT(std::string(commit.message()), HasSubstr(DatabasePath(dir)));
+  EXPECT_EQ(store->Insert({PendingJob("c", 3)}).code(), commit.code());
+  Job* a = store->Find("a");
+  EXPECT_EQ(store->Update(*a).code(), commit.code());
+  EXPECT_EQ(store->MarkFetched("a").code(), commit.code());
+  EXPECT_EQ(store->WaitDurable(store->last_write()).code(), commit.code());
+}
+
+TEST(SqliteStore, SecondOpenOfTheSameDirectoryIsRefused) {
+  ScratchDir dir;
+  std::unique_ptr<SqliteStore> first = OpenOrDie(dir.path());
+  absl::StatusOr<std::unique_ptr<SqliteStore>> second = SqliteStore::Open(dir.path());
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(second.status().message()), HasSubstr(DatabasePath(dir)));
+  EXPECT_THAT(std::string(second.status().message()), HasSubstr("in use"));
+  first.reset();
+  EXPECT_TRUE(SqliteStore::Open(dir.path()).ok());
+}
+
+TEST(SqliteStore, NewerSchemaIsRefusedAndLeftAlone) {
+  ScratchDir dir;
+  { OpenOrDie(dir.path()); }
+  ExecRaw(DatabasePath(dir), "UPDATE meta SET value = 99 WHERE key = 'schema_version'");
+  const std::string before = ReadFile(DatabasePath(dir));
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(dir.path());
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(store.status().message()), HasSubstr(DatabasePath(dir)));
+  EXPECT_THAT(std::string(store.status().message()), HasSubstr("newer netpoold (schema version 99"));
+  EXPECT_EQ(ReadFile(DatabasePath(dir)), before);
+}
+
+TEST(SqliteStore, OtherSqliteDatabaseIsRefusedAndLeftAlone) {
+  ScratchDir dir;
+  ExecRaw(DatabasePath(dir), "CREATE TABLE invoices (id INTEGER PRIMARY KEY)");
+  const std::string before = ReadFile(DatabasePath(dir));
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(dir.path());
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(store.status().message()), HasSubstr("not a netpool database"));
+  EXPECT_EQ(ReadFile(DatabasePath(dir)), before);
+}
+
+TEST(SqliteStore, GarbageFileIsRefusedAndLeftAlone) {
+  ScratchDir dir;
+  std::string garbage;
+  for (int i = 0; i < 10000; ++i) garbage.push_back(static_cast<char>((i * 7919) % 251));
+  WriteFile(DatabasePath(dir), garbage);
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(dir.path());
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(store.status().message()), HasSubstr(DatabasePath(dir)));
+  EXPECT_THAT(std::string(store.status().message()), HasSubstr("not a database"));
+  EXPECT_EQ(ReadFile(DatabasePath(dir)), garbage);
+}
+
+TEST(SqliteStore, EmptyFileBecomesANewDatabase) {
+  ScratchDir dir;
+  WriteFile(DatabasePath(dir), "");
+  std::unique_ptr<SqliteStore> store = OpenOrDie(dir.path());
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->size(), 0u);
+}
+
+// A closed store's file holds everything (the WAL is checkpointed into it
+// and removed); cutting it in half loses pages the file header still
+// counts, which the integrity check at open reports.
+TEST(SqliteStore, TruncatedFileIsRefusedAsDataLoss) {
+  ScratchDir dir;
+  {
+    std::unique_ptr<SqliteStore> store = OpenOrDie(dir.path());
+    for (int batch = 0; batch < 20; ++batch) {
+      std::vector<Job> jobs;
+      for (int i = 1; i <= 100; ++i) {
+        const int n = batch * 100 + i;
+        Job job = PendingJob(absl::StrCat("job-", n), n);
+        job.spec.add_args()->set_string_value(std::string(200, 'x'));
+        jobs.push_back(std::move(job));
+      }
+      ASSERT_TRUE(store->Insert(std::move(jobs)).ok());
+    }
+  }
+  ASSERT_FALSE(std::filesystem::exists(DatabasePath(dir) + "-wal"));
+  const auto size = std::filesystem::file_size(DatabasePath(dir));
+  std::filesystem::resize_file(DatabasePath(dir), size / 2);
+  const std::string before = ReadFile(DatabasePath(dir));
+
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(dir.path());
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss) << store.status();
+  EXPECT_THAT(std::string(store.status().message()), HasSubstr(DatabasePath(dir)));
+  EXPECT_EQ(ReadFile(DatabasePath(dir)), before);
+}
+
+// A child process writes jobs and says how many are durable; it is killed
+// with SIGKILL at a random moment of its writing, three times over on the
+// same directory. Every job it acknowledged is there after each crash.
+TEST(SqliteStore, AcknowledgedJobsSurviveKillNine) {
+  ScratchDir dir;
+  int acknowledged = 0;
+  for (int round = 0; round < 3; ++round) {
+    SCOPED_TRACE(absl::StrCat("round ", round));
+    absl::StatusOr<Subprocess> child =
+        Subprocess::Start({NETPOOL_TEST_STORE_CRASH_HELPER, dir.path()}, {.pipe_stdout = true});
+    ASSERT_TRUE(child.ok()) << child.status();
+    // Each line: "acked N" once jobs 1..N are durable. Kill after a few.
+    for (int lines = 0; lines < 3 + round * 2; ++lines) {
+      absl::StatusOr<std::string> line = child->ReadLine(absl::Seconds(60));
+      ASSERT_TRUE(line.ok()) << line.status();
+      ASSERT_TRUE(absl::StartsWith(*line, "acked ")) << *line;
+      ASSERT_TRUE(absl::SimpleAtoi(line->substr(6), &acknowledged)) << *line;
+    }
+    child->Signal(SIGKILL);
+    ASSERT_TRUE(child->Wait(absl::Seconds(10)).has_value());
+
+    std::unique_ptr<SqliteStore> store = OpenOrDie(dir.path());
+    ASSERT_NE(store, nullptr);
+    ASSERT_GE(store->size(), static_cast<size_t>(acknowledged));
+    for (int i = 1; i <= acknowledged; ++i) {
+      const Job* job = store->Find(absl::StrCat("job-", i));
+      ASSERT_NE(job, nullptr) << "acknowledged job-" << i << " lost";
+      EXPECT_EQ(job->sequence, static_cast<uint64_t>(i));
+    }
+  }
+  EXPECT_GT(acknowledged, 0);
+}
+
+}  // namespace
+}  // namespace netpool

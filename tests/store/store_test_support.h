@@ -1,0 +1,87 @@
+// Helpers for the store tests: a scratch directory for a durable store's
+// files, and jobs with every field that a store must keep.
+#ifndef NETPOOL_TESTS_STORE_STORE_TEST_SUPPORT_H_
+#define NETPOOL_TESTS_STORE_STORE_TEST_SUPPORT_H_
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <string>
+
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "server/core/job.h"
+
+namespace netpool::testing {
+
+// A fresh directory under the test temp dir, removed with its contents when
+// destroyed.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    std::string name = ::testing::TempDir() + "/netpool-store-XXXXXX";
+    if (::mkdtemp(name.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed for " << name;
+    path_ = name;
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  ~ScratchDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Whole microseconds, as a durable store keeps them.
+inline absl::Time TestTime(int64_t seconds_after_base) {
+  return absl::FromUnixMicros(1'700'000'000'000'000 + seconds_after_base * 1'000'000 + 123);
+}
+
+// A pending job as the scheduler inserts it.
+inline Job PendingJob(const std::string& id, uint64_t sequence) {
+  Job job;
+  job.spec.set_job_id(id);
+  job.spec.set_function("echo");
+  job.spec.add_args()->set_string_value(id);
+  job.sequence = sequence;
+  job.submitted = TestTime(static_cast<int64_t>(sequence));
+  return job;
+}
+
+// Changes `job` the way the scheduler finishes it.
+inline void FinishJob(Job& job, v1::JobState state, absl::Time finished) {
+  job.state = state;
+  job.finished = finished;
+  job.result.set_job_id(job.id());
+  job.result.set_state(state);
+  if (state == v1::SUCCEEDED) {
+    job.result.mutable_value()->set_string_value("result of " + job.id());
+  } else {
+    job.result.mutable_error()->set_code(state == v1::CANCELLED ? 1 : 2);
+    job.result.mutable_error()->set_message("ended " + v1::JobState_Name(state));
+  }
+}
+
+// A finished job as a store would hold it after the job ran once.
+inline Job FinishedJob(const std::string& id, uint64_t sequence, v1::JobState state,
+                       absl::Time finished) {
+  Job job = PendingJob(id, sequence);
+  job.attempt = 1;
+  job.worker_name = "node-a";
+  job.started = finished - absl::Seconds(1);
+  Attempt& attempt = job.attempts.emplace_back();
+  attempt.number = 1;
+  attempt.worker = "node-a";
+  attempt.started = job.started;
+  attempt.finished = finished;
+  FinishJob(job, state, finished);
+  return job;
+}
+
+}  // namespace netpool::testing
+
+#endif  // NETPOOL_TESTS_STORE_STORE_TEST_SUPPORT_H_
