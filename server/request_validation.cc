@@ -1,8 +1,10 @@
 #include "server/request_validation.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
@@ -30,7 +32,7 @@ absl::Status FieldError(absl::string_view field, absl::string_view problem) {
 absl::Status ValidateJobId(const std::string& id, absl::string_view field) {
   if (IsValidJobId(id)) return absl::OkStatus();
   return FieldError(field, absl::StrCat("malformed job id ", Quote(id), " (1-", kMaxJobIdLength,
-                                        " of letters, digits, '_', '.' or '-')"));
+                                        " characters: letters, digits, '_', '.' or '-')"));
 }
 
 // `min_count` is 0 or 1: whether the list may be empty.
@@ -48,11 +50,8 @@ absl::Status ValidateJobIds(const Ids& ids, absl::string_view field, int min_cou
 }
 
 bool HasControlCharacter(absl::string_view text) {
-  for (char c : text) {
-    const unsigned char u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) return true;
-  }
-  return false;
+  return std::any_of(text.begin(), text.end(),
+                     [](char c) { return absl::ascii_iscntrl(static_cast<unsigned char>(c)); });
 }
 
 // Names and labels end up in logs, tables and the dashboard: readable text of
