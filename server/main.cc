@@ -128,6 +128,7 @@ int Serve(const Flags& flags, const std::string& host, std::unique_ptr<Store> st
 
   const int signal = shutdown.Wait();
   spdlog::info("signal {} received; shutting down", signal);
+  runtime.BeginShutdown();
   // Streams (workers, watchers) never end by themselves: give unary calls a
   // moment, then cancel what is left.
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));

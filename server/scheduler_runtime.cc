@@ -66,6 +66,7 @@ absl::StatusOr<std::vector<std::string>> SchedulerRuntime::Submit(std::vector<v1
   Store* store = nullptr;
   {
     absl::MutexLock lock(&mu_);
+    if (shutting_down_) return absl::UnavailableError("the scheduler is shutting down");
     ids = scheduler_.Submit(std::move(specs));
     if (!ids.ok()) return ids;
     write = store_->last_write();
@@ -80,10 +81,23 @@ absl::StatusOr<std::vector<std::string>> SchedulerRuntime::Submit(std::vector<v1
 }
 
 absl::StatusOr<v1::JobStatus> SchedulerRuntime::Cancel(const std::string& job_id) {
-  absl::MutexLock lock(&mu_);
-  absl::StatusOr<v1::JobState> state = scheduler_.Cancel(job_id);
-  if (!state.ok()) return state.status();
-  return ToJobStatus(*scheduler_.FindJob(job_id));
+  v1::JobStatus status;
+  uint64_t write = 0;
+  Store* store = nullptr;
+  {
+    absl::MutexLock lock(&mu_);
+    absl::StatusOr<v1::JobState> state = scheduler_.Cancel(job_id);
+    if (!state.ok()) return state.status();
+    status = ToJobStatus(*scheduler_.FindJob(job_id));
+    write = store_->last_write();
+    store = store_.get();
+  }
+  // A cancel the caller was told of must not be undone by a crash.
+  if (absl::Status durable = store->WaitDurable(write); !durable.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("the cancel could not be stored durably: ", durable.message()));
+  }
+  return status;
 }
 
 absl::StatusOr<v1::JobStatus> SchedulerRuntime::Status(const std::string& job_id) {
@@ -199,13 +213,20 @@ WorkerId SchedulerRuntime::ConnectWorker(WorkerInfo info, std::shared_ptr<Worker
 
 void SchedulerRuntime::HandleWorkerMessage(WorkerId worker, const v1::WorkerMessage& message) {
   absl::MutexLock lock(&mu_);
-  for (const v1::JobResult& result : message.results()) scheduler_.ReportResult(worker, result);
+  // Draining first: a result can release dependents, which must not go to
+  // a node that is leaving.
   if (message.draining()) {
     spdlog::info("worker node w-{} is draining", worker);
     scheduler_.SetDraining(worker);
   }
+  for (const v1::JobResult& result : message.results()) scheduler_.ReportResult(worker, result);
   if (message.credits() > 0) scheduler_.AddCredits(worker, message.credits());
   if (message.heartbeat()) scheduler_.Heartbeat(worker);
+}
+
+void SchedulerRuntime::BeginShutdown() {
+  absl::MutexLock lock(&mu_);
+  shutting_down_ = true;
 }
 
 void SchedulerRuntime::DisconnectWorker(WorkerId worker) {
@@ -215,7 +236,9 @@ void SchedulerRuntime::DisconnectWorker(WorkerId worker) {
     it->second.outbox->Close();
     worker_streams_.erase(it);
   }
-  if (scheduler_.HasWorker(worker)) {
+  // A scheduler that is stopping leaves the node's jobs running: the node
+  // comes back to the next scheduler holding them, as after a crash.
+  if (scheduler_.HasWorker(worker) && !shutting_down_) {
     spdlog::info("worker node w-{} disconnected", worker);
     scheduler_.RemoveWorker(worker);
   }

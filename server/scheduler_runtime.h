@@ -79,6 +79,9 @@ class SchedulerRuntime final : private SchedulerListener {
   void HandleWorkerMessage(WorkerId worker, const v1::WorkerMessage& message);
   // The node's stream ended; its running jobs are requeued.
   void DisconnectWorker(WorkerId worker);
+  // The scheduler is stopping: refuse Submits, and keep the jobs of nodes
+  // whose streams now end as they are (running), for the next start.
+  void BeginShutdown();
 
  private:
   struct WorkerStream {
@@ -118,6 +121,7 @@ class SchedulerRuntime final : private SchedulerListener {
   // Signalled whenever a result becomes deliverable, for WaitForResult.
   absl::CondVar job_finished_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
   absl::CondVar timers_changed_;
   std::thread timer_thread_;
 };

@@ -254,6 +254,13 @@ WorkerId Scheduler::AddWorker(WorkerInfo info, std::vector<std::string>* drop_jo
   worker.snapshot.info = std::move(info);
   stats_.workers = static_cast<int>(workers_.size());
   stats_.slots += std::max(worker.snapshot.info.slots, 0);
+  for (auto& [other_id, other] : workers_) {
+    if (other_id != id && other.snapshot.info.name == worker.snapshot.info.name) {
+      // The node's old stream, not noticed gone yet: it must take no more work.
+      other.snapshot.credits = 0;
+      other.snapshot.draining = true;
+    }
+  }
 
   for (std::string& job_id : held) {
     Job* job = store_->Find(job_id);
@@ -269,14 +276,7 @@ WorkerId Scheduler::AddWorker(WorkerInfo info, std::vector<std::string>* drop_jo
         old->second.running.erase(job_id);
         old->second.snapshot.running = static_cast<int>(old->second.running.size());
       }
-      if (adopt && job->worker == kNoWorker) {
-        for (auto it = orphaned_.begin(); it != orphaned_.end(); ++it) {
-          if (it->second == job_id) {
-            orphaned_.erase(it);
-            break;
-          }
-        }
-      }
+      // An adopted orphan stays in orphaned_; Tick skips it once it has a node.
     } else if (job != nullptr && job->state == v1::PENDING &&
                !unfinished_dependencies_.contains(job_id) &&
                queue_.Remove(job->spec.function(), job->spec.priority(), job->sequence)) {
@@ -285,9 +285,18 @@ WorkerId Scheduler::AddWorker(WorkerInfo info, std::vector<std::string>* drop_jo
       CountState(v1::PENDING, -1);
       CountState(v1::RUNNING, +1);
       job->state = v1::RUNNING;
-      if (!job->attempts.empty()) {
+      job->not_before = absl::InfinitePast();
+      if (job->attempt > 0 && !job->attempts.empty() &&
+          job->attempts.back().worker == worker.snapshot.info.name) {
+        // The attempt the node was presumed lost in goes on after all.
         job->attempts.back().finished = absl::InfinitePast();
         job->attempts.back().error.Clear();
+      } else {
+        ++job->attempt;
+        Attempt& attempt = job->attempts.emplace_back();
+        attempt.number = job->attempt;
+        attempt.worker = worker.snapshot.info.name;
+        attempt.started = clock_->Now();
       }
     }
     if (!adopt) {
@@ -458,21 +467,26 @@ void Scheduler::Tick() {
                 absl::ZeroDuration());
   }
 
-  bool queued = false;
   while (!delayed_.empty() && delayed_.begin()->first <= now) {
     const std::string id = delayed_.begin()->second;
     delayed_.erase(delayed_.begin());
     Job* job = store_->Find(id);
     if (job == nullptr || job->state != v1::PENDING) continue;
     queue_.Push({job->spec.function(), job->spec.priority(), job->sequence, job->id()});
-    queued = true;
   }
-  if (queued || !orphaned_.empty()) Dispatch();
+  // Requeued orphans and retries whose backoff ended wait in the queue.
+  if (!queue_.empty()) Dispatch();
 
   // Erasing can cost a store scan: once a minute is plenty for a retention
   // measured in hours.
   if (now >= next_erase_) {
-    store_->EraseFetchedBefore(now - options_.result_ttl);
+    if (store_->EraseFetchedBefore(now - options_.result_ttl) > 0) {
+      // Counts are of the jobs the store holds, as after a restart.
+      const FinishedCounts finished = store_->CountFinished();
+      stats_.succeeded = finished.succeeded;
+      stats_.failed = finished.failed;
+      stats_.cancelled = finished.cancelled;
+    }
     next_erase_ = now + std::min(options_.result_ttl, absl::Minutes(1));
   }
 }

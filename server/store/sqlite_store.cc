@@ -524,12 +524,8 @@ int64_t SqliteStore::EraseFetchedBefore(absl::Time cutoff) {
     }
   }
 
-  const uint64_t write = Enqueue(std::move(deletes));
   const double erase_before_unix = std::max(cutoff_unix, already_erased_before);
-  {
-    absl::MutexLock lock(&mu_);
-    queued_erase_before_unix_ = erase_before_unix;
-  }
+  const uint64_t write = Enqueue(std::move(deletes), erase_before_unix);
   if (!pending_erase_) pending_erase_.emplace();
   pending_erase_->cutoff_unix = erase_before_unix;
   pending_erase_->resident_ids.merge(resident_ids);
@@ -662,12 +658,15 @@ void SqliteStore::DropResident(const std::string& job_id) {
   resident_.erase(it);
 }
 
-uint64_t SqliteStore::Enqueue(std::vector<std::pair<uint64_t, Row>> rows) {
+uint64_t SqliteStore::Enqueue(std::vector<std::pair<uint64_t, Row>> rows,
+                              std::optional<double> erase_before_unix) {
   uint64_t write;
   {
+    // One critical section, so that the commit of `write` carries the erase.
     absl::MutexLock lock(&mu_);
     write = ++last_write_;
     for (auto& [sequence, row] : rows) queued_rows_.insert_or_assign(sequence, std::move(row));
+    if (erase_before_unix) queued_erase_before_unix_ = *erase_before_unix;
   }
   work_queued_.Signal();
   return write;

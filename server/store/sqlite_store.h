@@ -161,8 +161,10 @@ class SqliteStore final : public Store {
   absl::StatusOr<Resident*> Hold(const std::string& job_id);
   Resident& AddResident(std::unique_ptr<Job> job, v1::JobState recorded_state);
   void DropResident(const std::string& job_id);
-  // Queues rows as one write; returns its number.
-  uint64_t Enqueue(std::vector<std::pair<uint64_t, Row>> rows);
+  // Queues rows (and, if given, the erase of the fetched rows finished
+  // before that time) as one write; returns its number.
+  uint64_t Enqueue(std::vector<std::pair<uint64_t, Row>> rows,
+                   std::optional<double> erase_before_unix = std::nullopt);
   // Queues the resident job's current record as one write.
   void Write(Resident& resident);
   // Notes that `write` recorded the resident job's current record.

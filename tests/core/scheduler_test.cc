@@ -501,6 +501,47 @@ TEST_F(SchedulerTest, ReconnectingNodeKeepsTheJobsItHolds) {
   EXPECT_EQ(JobOf("b").state, v1::SUCCEEDED);
 }
 
+TEST_F(SchedulerTest, NodeBackOnANewStreamTakesItsJobsAndTheOldStreamGetsNoMore) {
+  WorkerId old_stream = Connect("n", 2);
+  ASSERT_TRUE(scheduler_.Submit({Spec("f", "a")}).ok());
+  std::vector<std::string> drop;
+  WorkerId new_stream = scheduler_.AddWorker({"n", 2, {"f"}, {}, {"a"}}, &drop);
+  EXPECT_THAT(drop, IsEmpty());
+  EXPECT_EQ(JobOf("a").worker, new_stream);
+  ASSERT_TRUE(scheduler_.Submit({Spec("f", "b")}).ok());
+  scheduler_.AddCredits(new_stream, 2);
+  EXPECT_THAT(listener_.AssignedIds(old_stream), ElementsAre("a"));
+  EXPECT_THAT(listener_.AssignedIds(new_stream), ElementsAre("b"));
+  scheduler_.RemoveWorker(old_stream);  // noticed gone at last: "a" is not touched
+  EXPECT_EQ(JobOf("a").state, v1::RUNNING);
+  EXPECT_EQ(JobOf("a").attempt, 1);
+}
+
+TEST_F(SchedulerTest, NodeHoldingAJobThatRanElsewhereSinceStartsANewAttempt) {
+  WorkerId a = Connect("a", 1);
+  ASSERT_TRUE(scheduler_.Submit({Spec("f", "j")}).ok());
+  scheduler_.RemoveWorker(a);
+  WorkerId b = Connect("b", 1);
+  scheduler_.RemoveWorker(b);  // attempt 2 of 2 lost too... and it fails
+  ASSERT_EQ(JobOf("j").state, v1::FAILED);
+  // With attempts left, the job waits in the queue and "a" comes back holding it.
+  v1::JobSpec spec = Spec("f", "k");
+  spec.set_max_attempts(5);
+  ASSERT_TRUE(scheduler_.Submit({spec}).ok());
+  WorkerId a2 = Connect("a", 1);
+  scheduler_.RemoveWorker(a2);
+  WorkerId b2 = Connect("b", 1);
+  scheduler_.RemoveWorker(b2);
+  ASSERT_EQ(JobOf("k").attempt, 2);
+  WorkerId a3 = scheduler_.AddWorker({"a", 1, {"f"}, {}, {"k"}});
+  EXPECT_EQ(JobOf("k").worker, a3);
+  EXPECT_EQ(JobOf("k").attempt, 3);
+  ASSERT_THAT(JobOf("k").attempts, SizeIs(3));
+  EXPECT_EQ(JobOf("k").attempts[1].worker, "b");
+  EXPECT_THAT(JobOf("k").attempts[1].error.message(), ::testing::HasSubstr("was lost"));
+  EXPECT_EQ(JobOf("k").attempts[2].worker, "a");
+}
+
 TEST_F(SchedulerTest, FetchedResultsAreErasedAfterTheirRetention) {
   WorkerId w = Connect("n", 2);
   ASSERT_TRUE(scheduler_.Submit({Spec("f", "fetched"), Spec("f", "unfetched")}).ok());
@@ -514,6 +555,7 @@ TEST_F(SchedulerTest, FetchedResultsAreErasedAfterTheirRetention) {
   scheduler_.Tick();
   EXPECT_EQ(scheduler_.FindJob("fetched"), nullptr);
   EXPECT_NE(scheduler_.FindJob("unfetched"), nullptr);
+  EXPECT_EQ(scheduler_.Stats().succeeded, 1);  // counts are of the jobs held
 }
 
 // After a restart, the scheduler is rebuilt from the store it left behind.
@@ -557,11 +599,13 @@ TEST_F(SchedulerTest, RunningJobWhoseNodeNeverComesBackIsRequeued) {
   RecordingListener listener;
   Scheduler restarted(&clock_, &store_, &listener, options_);
   restarted.Recover();
-  clock_.Advance(absl::Seconds(16));
-  restarted.Tick();
-  EXPECT_EQ(restarted.FindJob("a")->state, v1::PENDING);
   WorkerId other = restarted.AddWorker({"other", 1, {"f"}, {}, {}});
   restarted.AddCredits(other, 1);
+  EXPECT_THAT(listener.AssignedIds(other), IsEmpty());  // "a" waits for its node
+  clock_.Advance(absl::Seconds(16));
+  restarted.Heartbeat(other);
+  restarted.Tick();
+  // Requeued, and handed out by the same Tick to the node that has room.
   EXPECT_THAT(listener.AssignedIds(other), ElementsAre("a"));
   EXPECT_EQ(restarted.FindJob("a")->attempt, 2);
   EXPECT_THAT(restarted.FindJob("a")->attempts[0].error.message(),
