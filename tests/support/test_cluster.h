@@ -10,7 +10,8 @@
 //   ASSERT_TRUE(cluster.ok()) << cluster.status();
 //   CliResult r = (*cluster)->RunCli({"submit", "echo", "1"});
 //
-//   auto durable = TestCluster::Start({.durable = true, .scheduler_args = {"--lease-timeout", "2"}});
+//   auto durable =
+//       TestCluster::Start({.durable = true, .scheduler_args = {"--lease-timeout", "2"}});
 //   ASSERT_TRUE((*durable)->RestartScheduler().ok());  // kill -9, then the same port and data
 #ifndef NETPOOL_TESTS_SUPPORT_TEST_CLUSTER_H_
 #define NETPOOL_TESTS_SUPPORT_TEST_CLUSTER_H_
