@@ -17,6 +17,15 @@ v1::JobResult NotFoundResult(const std::string& job_id) {
   return result;
 }
 
+// Waits, without the runtime's lock, until `write` is durable; what failed
+// to be stored is `what`.
+absl::Status WaitDurable(Store& store, uint64_t write, const char* what) {
+  absl::Status durable = store.WaitDurable(write);
+  if (durable.ok()) return durable;
+  return absl::UnavailableError(
+      absl::StrCat("the ", what, " could not be stored durably: ", durable.message()));
+}
+
 }  // namespace
 
 SchedulerRuntime::SchedulerRuntime(const Clock* clock, std::unique_ptr<Store> store,
@@ -73,10 +82,7 @@ absl::StatusOr<std::vector<std::string>> SchedulerRuntime::Submit(std::vector<v1
     store = store_.get();
   }
   // Many Submits wait here together and share one commit.
-  if (absl::Status durable = store->WaitDurable(write); !durable.ok()) {
-    return absl::UnavailableError(
-        absl::StrCat("the jobs could not be stored durably: ", durable.message()));
-  }
+  if (absl::Status durable = WaitDurable(*store, write, "jobs"); !durable.ok()) return durable;
   return ids;
 }
 
@@ -93,10 +99,7 @@ absl::StatusOr<v1::JobStatus> SchedulerRuntime::Cancel(const std::string& job_id
     store = store_.get();
   }
   // A cancel the caller was told of must not be undone by a crash.
-  if (absl::Status durable = store->WaitDurable(write); !durable.ok()) {
-    return absl::UnavailableError(
-        absl::StrCat("the cancel could not be stored durably: ", durable.message()));
-  }
+  if (absl::Status durable = WaitDurable(*store, write, "cancel"); !durable.ok()) return durable;
   return status;
 }
 

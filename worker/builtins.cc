@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/value_proto.h"
 #include "netpool/worker.h"
 #include "worker/command.h"
 #include "worker/function_registry.h"
@@ -24,41 +25,6 @@ absl::StatusOr<Value> Sleep(const std::vector<Value>& args, TaskContext&) {
   }
   absl::SleepFor(absl::Seconds(args[0].AsDouble()));
   return Value();
-}
-
-// Strings travel as UTF-8 (protobuf refuses anything else in a string
-// field), so output that is not UTF-8 is returned as bytes.
-bool IsValidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t extra;
-    uint32_t code;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xe0) == 0xc0) {
-      extra = 1, code = c & 0x1f;
-    } else if ((c & 0xf0) == 0xe0) {
-      extra = 2, code = c & 0x0f;
-    } else if ((c & 0xf8) == 0xf0) {
-      extra = 3, code = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + extra >= s.size()) return false;  // truncated sequence
-    for (size_t k = 1; k <= extra; ++k) {
-      unsigned char next = static_cast<unsigned char>(s[i + k]);
-      if ((next & 0xc0) != 0x80) return false;
-      code = (code << 6) | (next & 0x3f);
-    }
-    static constexpr uint32_t kMinimum[] = {0, 0x80, 0x800, 0x10000};
-    if (code < kMinimum[extra] || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) {
-      return false;
-    }
-    i += extra + 1;
-  }
-  return true;
 }
 
 Value Output(std::string data) {
