@@ -1,4 +1,5 @@
 // The client library against a real scheduler and real worker nodes.
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,7 @@
 namespace netpool {
 namespace {
 
+using ::netpool::testing::CliResult;
 using ::netpool::testing::TestCluster;
 using ::testing::HasSubstr;
 
@@ -163,6 +165,21 @@ TEST_F(PoolIntegrationTest, ConnectToNothingFailsClearly) {
   absl::StatusOr<Pool> pool =
       Pool::Connect("127.0.0.1:1", {.connect_timeout = absl::Milliseconds(300)});
   EXPECT_EQ(pool.status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(PoolIntegrationTest, SameIdempotencyKeyFromTwoClientsIsOneJob) {
+  absl::StatusOr<Pool> other = Pool::Connect(cluster_->address());
+  ASSERT_TRUE(other.ok()) << other.status();
+  const CallOptions options{.idempotency_key = "nightly-2026-11-26"};
+  AsyncResult first = pool_->ApplyAsync("echo", {"first"}, options);
+  ASSERT_TRUE(first.Wait(absl::Seconds(30)));
+  AsyncResult again = other->ApplyAsync("echo", {"again"}, options);
+  EXPECT_EQ(again.id(), first.id());
+  absl::StatusOr<Value> v = again.Get(absl::Seconds(30));
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(*v, Value(ValueList{"first"}));  // the job submitted first, not a second one
+  CliResult jobs = cluster_->RunCli({"jobs"});
+  EXPECT_EQ(std::count(jobs.out.begin(), jobs.out.end(), '\n'), 2) << jobs.out;  // header + 1
 }
 
 }  // namespace
