@@ -15,6 +15,7 @@
 #include "grpcpp/server_builder.h"
 #include "netpool/pool.h"
 #include "server/core/clock.h"
+#include "server/request_validation.h"
 #include "server/scheduler_runtime.h"
 #include "server/scheduler_service.h"
 #include "server/store/memory_store.h"
@@ -31,9 +32,6 @@ namespace {
 // are in this process, so only a broken machine takes longer.
 constexpr absl::Duration kNodeStartTimeout = absl::Seconds(30);
 constexpr absl::Duration kNodePollInterval = absl::Milliseconds(1);
-
-// Same limit as netpoold, so that a job too big for one is too big for both.
-constexpr int kMaxMessageBytes = 64 << 20;
 
 // A spawned worker process runs main() from the top; if main() reached
 // Pool::Local, it did not call netpool::Init first, and carrying on would
@@ -83,7 +81,7 @@ absl::StatusOr<std::unique_ptr<LocalPool>> LocalPool::Start(int processes) {
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
   builder.RegisterService(pool->scheduler_service_.get());
   builder.RegisterService(pool->worker_hub_service_.get());
   pool->server_ = builder.BuildAndStart();

@@ -20,6 +20,7 @@
 #include "grpcpp/resource_quota.h"
 #include "grpcpp/server_builder.h"
 #include "server/core/clock.h"
+#include "server/request_validation.h"
 #include "server/scheduler_runtime.h"
 #include "server/scheduler_service.h"
 #include "server/store/memory_store.h"
@@ -104,7 +105,7 @@ int Serve(const Flags& flags, const std::string& host, std::unique_ptr<Store> st
   grpc::ServerBuilder builder;
   int bound_port = 0;
   builder.AddListeningPort(flags.listen, grpc::InsecureServerCredentials(), &bound_port);
-  builder.SetMaxReceiveMessageSize(64 << 20);
+  builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
   // Every stream holds a thread: past this, new calls get RESOURCE_EXHAUSTED.
   grpc::ResourceQuota quota("netpoold");
   quota.SetMaxThreads(4096);

@@ -18,6 +18,8 @@
 
 namespace netpool {
 
+// The largest request netpoold (and the scheduler Pool::Local embeds) reads.
+inline constexpr int kMaxRequestBytes = 64 << 20;
 // Job ids in one Watch message, Cancel, GetStatus or a worker's hello.
 inline constexpr int kMaxIdsPerRequest = 100'000;
 // ListJobs answers at most this many jobs.
