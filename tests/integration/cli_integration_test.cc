@@ -296,15 +296,8 @@ CliResult RunWithoutScheduler(const std::vector<std::string>& args,
                               const std::string& stdin_data = "") {
   std::vector<std::string> argv = {netpool::testing::CliPath(), "--scheduler", kNoScheduler};
   argv.insert(argv.end(), args.begin(), args.end());
-  CliResult result;
-  absl::StatusOr<netpool::testing::Subprocess> cli = netpool::testing::Subprocess::Start(
-      argv, {.pipe_stdin = true, .pipe_stdout = true, .pipe_stderr = true});
-  EXPECT_TRUE(cli.ok()) << cli.status();
-  if (!cli.ok()) return result;
-  cli->WriteStdinAndClose(stdin_data);
-  absl::StatusOr<int> code = cli->Communicate(absl::Seconds(240), &result.out, &result.err);
-  EXPECT_TRUE(code.ok()) << code.status();
-  result.exit_code = code.ok() ? *code : -1;
+  CliResult result = netpool::testing::RunProgram(argv, stdin_data, absl::Seconds(240));
+  EXPECT_NE(result.exit_code, -1) << result.err;
   return result;
 }
 

@@ -53,27 +53,16 @@ absl::StatusOr<Scheduler> StartScheduler(std::vector<std::string> args) {
 CliResult RunToExit(std::vector<std::string> args) {
   std::vector<std::string> argv = {NetpooldPath(), "--listen", "127.0.0.1:0"};
   argv.insert(argv.end(), args.begin(), args.end());
-  CliResult result;
-  absl::StatusOr<Subprocess> process =
-      Subprocess::Start(argv, {.pipe_stdout = true, .pipe_stderr = true});
-  EXPECT_TRUE(process.ok()) << process.status();
-  if (!process.ok()) return result;
-  absl::StatusOr<int> exit_code = process->Communicate(absl::Seconds(60), &result.out, &result.err);
-  EXPECT_TRUE(exit_code.ok()) << exit_code.status();
-  result.exit_code = exit_code.ok() ? *exit_code : -1;
+  CliResult result = RunProgram(argv);
+  EXPECT_NE(result.exit_code, -1) << result.err;
   return result;
 }
 
 CliResult RunCli(const std::string& address, std::vector<std::string> args) {
   std::vector<std::string> argv = {CliPath(), "--scheduler", address};
   argv.insert(argv.end(), args.begin(), args.end());
-  CliResult result;
-  absl::StatusOr<Subprocess> process =
-      Subprocess::Start(argv, {.pipe_stdout = true, .pipe_stderr = true});
-  EXPECT_TRUE(process.ok()) << process.status();
-  if (!process.ok()) return result;
-  absl::StatusOr<int> exit_code = process->Communicate(absl::Seconds(60), &result.out, &result.err);
-  result.exit_code = exit_code.ok() ? *exit_code : -1;
+  CliResult result = RunProgram(argv);
+  EXPECT_NE(result.exit_code, -1) << result.err;
   return result;
 }
 

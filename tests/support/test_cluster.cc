@@ -198,22 +198,27 @@ absl::Status TestCluster::WaitForWorkers(int nodes, int slots, absl::Duration ti
                                                   stats.workers(), " with ", stats.slots()));
 }
 
+CliResult RunProgram(const std::vector<std::string>& argv, const std::string& stdin_data,
+                     absl::Duration timeout) {
+  CliResult result;
+  absl::StatusOr<Subprocess> program = Subprocess::Start(
+      argv, {.pipe_stdin = true, .pipe_stdout = true, .pipe_stderr = true});
+  if (!program.ok()) {
+    result.err = program.status().ToString();
+    return result;
+  }
+  program->WriteStdinAndClose(stdin_data);
+  absl::StatusOr<int> code = program->Communicate(timeout, &result.out, &result.err);
+  result.exit_code = code.ok() ? *code : -1;
+  if (!code.ok()) result.err += code.status().ToString();
+  return result;
+}
+
 CliResult TestCluster::RunCli(const std::vector<std::string>& args, const std::string& stdin_data,
                               absl::Duration timeout) const {
   std::vector<std::string> argv = {CliPath(), "--scheduler", address_};
   argv.insert(argv.end(), args.begin(), args.end());
-  CliResult result;
-  absl::StatusOr<Subprocess> cli = Subprocess::Start(
-      argv, {.pipe_stdin = true, .pipe_stdout = true, .pipe_stderr = true});
-  if (!cli.ok()) {
-    result.err = cli.status().ToString();
-    return result;
-  }
-  cli->WriteStdinAndClose(stdin_data);
-  absl::StatusOr<int> code = cli->Communicate(timeout, &result.out, &result.err);
-  result.exit_code = code.ok() ? *code : -1;
-  if (!code.ok()) result.err += code.status().ToString();
-  return result;
+  return RunProgram(argv, stdin_data, timeout);
 }
 
 }  // namespace netpool::testing

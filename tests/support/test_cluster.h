@@ -39,6 +39,11 @@ struct CliResult {
   std::string err;
 };
 
+// Runs `argv` to its exit with `stdin_data` on its stdin. exit_code is -1
+// (and err says why) when it could not be started or did not end in time.
+CliResult RunProgram(const std::vector<std::string>& argv, const std::string& stdin_data = "",
+                     absl::Duration timeout = absl::Seconds(60));
+
 class TestCluster {
  public:
   struct Options {

@@ -17,6 +17,7 @@
 #include "absl/time/clock.h"
 #include "common/value_proto.h"
 #include "gtest/gtest.h"
+#include "tests/support/eventually.h"
 #include "tests/support/proc.h"
 #include "tests/worker/value_printer.h"
 
@@ -71,12 +72,7 @@ Value ValueOf(const v1::JobResult& result) { return *FromProto(result.value()); 
 
 // Polls `condition` until it holds or kWait passes.
 bool Eventually(const std::function<bool()>& condition) {
-  absl::Time deadline = absl::Now() + kWait;
-  while (!condition()) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  return true;
+  return testing::Eventually(condition, kWait);
 }
 
 class ProcessPoolTest : public ::testing::Test {

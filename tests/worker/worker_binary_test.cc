@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "common/value_proto.h"
 #include "gtest/gtest.h"
+#include "tests/support/eventually.h"
 #include "tests/support/proc.h"
 #include "tests/support/subprocess.h"
 #include "tests/worker/fake_hub.h"
@@ -46,12 +47,7 @@ CommandOutcome RunWorker(std::vector<std::string> args) {
 
 // Polls `condition` until it holds or kWait passes.
 bool Eventually(const std::function<bool()>& condition) {
-  absl::Time deadline = absl::Now() + kWait;
-  while (!condition()) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  return true;
+  return testing::Eventually(condition, kWait);
 }
 
 class RunningNode {
