@@ -26,6 +26,17 @@ v1::JobResult ErrorResult(v1::JobError error) {
   return result;
 }
 
+// Why a job fails when its dependency `ref` did not succeed: it ended in
+// `state` with `error`, or (JOB_STATE_UNSPECIFIED) its record is gone.
+v1::JobError DependencyError(const std::string& ref, v1::JobState state,
+                             const v1::JobError& error) {
+  const std::string why = state == v1::JOB_STATE_UNSPECIFIED ? " is no longer kept"
+                          : state == v1::CANCELLED
+                              ? absl::StrCat(" was cancelled: ", error.message())
+                              : absl::StrCat(" failed: ", error.message());
+  return Error(absl::StatusCode::kFailedPrecondition, absl::StrCat("dependency ", ref, why));
+}
+
 // A job as the store holds it, for telling a resent Submit from a clash.
 bool SameJob(const v1::JobSpec& a, const v1::JobSpec& b) {
   return a.SerializeAsString() == b.SerializeAsString();
@@ -191,14 +202,10 @@ void Scheduler::Admit(Job& job, const std::vector<std::string>& unfinished_refs)
     const Job* dependency = store_->Find(ref);
     if (dependency == nullptr || dependency->finished_state()) {
       // Only a failed or cancelled dependency is still listed as unfinished.
-      const std::string why =
-          dependency == nullptr ? " is no longer kept"
-          : dependency->state == v1::CANCELLED
-              ? absl::StrCat(" was cancelled: ", dependency->result.error().message())
-              : absl::StrCat(" failed: ", dependency->result.error().message());
       Finish(job, v1::FAILED,
-             ErrorResult(Error(absl::StatusCode::kFailedPrecondition,
-                               absl::StrCat("dependency ", ref, why))));
+             ErrorResult(dependency == nullptr
+                             ? DependencyError(ref, v1::JOB_STATE_UNSPECIFIED, {})
+                             : DependencyError(ref, dependency->state, dependency->result.error())));
       return;
     }
     dependents_[ref].push_back(job.id());
@@ -569,7 +576,7 @@ bool Scheduler::AssignOne(WorkerState& worker) {
         const Job* dependency = store_->Find(ref);
         if (dependency == nullptr || dependency->state != v1::SUCCEEDED) {
           return absl::FailedPreconditionError(
-              absl::StrCat("dependency ", ref, " is no longer kept"));
+              DependencyError(ref, v1::JOB_STATE_UNSPECIFIED, {}).message());
         }
         return dependency->result.value();
       },
@@ -657,11 +664,7 @@ void Scheduler::SettleDependents(const std::string& job_id, v1::JobState state,
         }
         continue;
       }
-      const v1::JobError failure =
-          Error(absl::StatusCode::kFailedPrecondition,
-                absl::StrCat("dependency ", done.id,
-                             done.state == v1::CANCELLED ? " was cancelled" : " failed", ": ",
-                             done.error.message()));
+      const v1::JobError failure = DependencyError(done.id, done.state, done.error);
       // Record, not Finish: this loop settles the dependent's own dependents.
       Record(*dependent, v1::FAILED, ErrorResult(failure));
       work.push_back({dependent_id, v1::FAILED, failure});
