@@ -15,7 +15,7 @@
 #include "grpcpp/server_builder.h"
 #include "netpool/pool.h"
 #include "server/core/clock.h"
-#include "server/request_validation.h"
+#include "server/server_setup.h"
 #include "server/scheduler_runtime.h"
 #include "server/scheduler_service.h"
 #include "server/store/memory_store.h"
@@ -81,9 +81,8 @@ absl::StatusOr<std::unique_ptr<LocalPool>> LocalPool::Start(int processes) {
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
-  builder.RegisterService(pool->scheduler_service_.get());
-  builder.RegisterService(pool->worker_hub_service_.get());
+  ConfigureSchedulerServer(builder, pool->scheduler_service_.get(),
+                           pool->worker_hub_service_.get());
   pool->server_ = builder.BuildAndStart();
   if (pool->server_ == nullptr || port == 0) {
     return absl::UnavailableError("cannot start the local scheduler on 127.0.0.1");

@@ -17,12 +17,11 @@
 #include "common/shutdown_signal.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
-#include "grpcpp/resource_quota.h"
 #include "grpcpp/server_builder.h"
 #include "server/core/clock.h"
-#include "server/request_validation.h"
 #include "server/scheduler_runtime.h"
 #include "server/scheduler_service.h"
+#include "server/server_setup.h"
 #include "server/store/memory_store.h"
 #include "server/store/sqlite_store.h"
 #include "server/worker_hub_service.h"
@@ -105,19 +104,7 @@ int Serve(const Flags& flags, const std::string& host, std::unique_ptr<Store> st
   grpc::ServerBuilder builder;
   int bound_port = 0;
   builder.AddListeningPort(flags.listen, grpc::InsecureServerCredentials(), &bound_port);
-  builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
-  // Every stream holds a thread: past this, new calls get RESOURCE_EXHAUSTED.
-  grpc::ResourceQuota quota("netpoold");
-  quota.SetMaxThreads(4096);
-  builder.SetResourceQuota(quota);
-  // Notice a dead peer on an idle stream within ~30 s.
-  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 20'000);
-  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10'000);
-  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5'000);
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
-  builder.RegisterService(&scheduler_service);
-  builder.RegisterService(&worker_hub_service);
+  ConfigureSchedulerServer(builder, &scheduler_service, &worker_hub_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || bound_port == 0) {
     std::fprintf(stderr, "netpoold: cannot listen on %s\n", flags.listen.c_str());
