@@ -26,8 +26,10 @@ class SubmitQueue {
 
   // How big one batch may grow (it always holds at least one job): well
   // under gRPC's 4 MiB message limit and the scheduler's jobs per Submit.
+  // The scheduler admits a whole Submit under its lock, and results wait
+  // meanwhile, so a batch stays around a millisecond of its work.
   struct Limits {
-    size_t max_jobs = 10'000;
+    size_t max_jobs = 1'000;
     size_t max_bytes = size_t{1} << 20;
   };
 

@@ -1,8 +1,9 @@
 #include "common/job_id.h"
 
-#include <unistd.h>
+#include <pthread.h>
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <random>
 
@@ -15,20 +16,28 @@ constexpr std::string_view kBase62 =
     "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 constexpr size_t kRandomChars = 22;
 
-// One generator per thread, so NewJobId needs no lock. It is seeded from the
-// OS entropy source and reseeded in a forked child, which would otherwise
-// repeat its parent's ids.
+// Bumped in every forked child, so that a child's generators reseed rather
+// than repeat its parent's ids (cheaper than a getpid() call per id).
+std::atomic<uint64_t> fork_generation{1};
+
+// One generator per thread, so NewJobId needs no lock, seeded from the OS
+// entropy source.
 std::mt19937_64& ThreadGenerator() {
+  static const bool registered = [] {
+    pthread_atfork(nullptr, nullptr, [] { fork_generation.fetch_add(1); });
+    return true;
+  }();
+  (void)registered;
   thread_local std::mt19937_64 generator;
-  thread_local pid_t seeded_in = 0;
-  const pid_t pid = getpid();
-  if (seeded_in != pid) {
+  thread_local uint64_t seeded_in = 0;
+  const uint64_t generation = fork_generation.load(std::memory_order_relaxed);
+  if (seeded_in != generation) {
     std::random_device device;
     std::array<std::random_device::result_type, 8> seed;
     for (auto& word : seed) word = device();
     std::seed_seq seq(seed.begin(), seed.end());
     generator.seed(seq);
-    seeded_in = pid;
+    seeded_in = generation;
   }
   return generator;
 }

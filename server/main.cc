@@ -13,7 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "common/logging.h"
+#include "common/process_setup.h"
 #include "common/shutdown_signal.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -205,6 +205,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "netpoold: %s\n", e.what());
     return netpool::kExitUsage;
   }
-  netpool::InitLogging(flags.log_level);
+  netpool::SetUpProcess(flags.log_level);
   return netpool::Run(flags, shutdown);
 }

@@ -169,6 +169,11 @@ absl::Status ValidateWorkerHello(const v1::WorkerHello& hello) {
     return FieldError("hello.slots", absl::StrCat("must be between 1 and ", kMaxSlotsPerWorker,
                                                   " (got ", hello.slots(), ")"));
   }
+  if (hello.prefetch() < 0 || hello.prefetch() > kMaxPrefetchPerWorker) {
+    return FieldError("hello.prefetch", absl::StrCat("must be between 0 and ",
+                                                     kMaxPrefetchPerWorker, " (got ",
+                                                     hello.prefetch(), ")"));
+  }
   if (hello.functions_size() > kMaxFunctionsPerWorker) {
     return FieldError(
         "hello.functions",

@@ -26,6 +26,7 @@ inline constexpr int kMaxIdsPerRequest = 100'000;
 inline constexpr int kMaxListLimit = 100'000;
 
 inline constexpr int kMaxSlotsPerWorker = 10'000;
+inline constexpr int kMaxPrefetchPerWorker = 100'000;
 inline constexpr int kMaxFunctionsPerWorker = 10'000;
 inline constexpr int kMaxResultsPerMessage = 100'000;
 inline constexpr size_t kMaxWorkerNameLength = 256;

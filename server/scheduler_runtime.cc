@@ -247,11 +247,11 @@ void SchedulerRuntime::DisconnectWorker(WorkerId worker) {
   }
 }
 
-void SchedulerRuntime::OnAssign(WorkerId worker, const v1::Assignment& assignment) {
+void SchedulerRuntime::OnAssign(WorkerId worker, v1::Assignment assignment) {
   auto it = worker_streams_.find(worker);
   if (it == worker_streams_.end()) return;
   v1::SchedulerMessage message;
-  *message.add_assignments() = assignment;
+  message.add_assignments()->Swap(&assignment);
   it->second.outbox->Push(std::move(message));
 }
 

@@ -14,6 +14,7 @@ WorkerInfo WorkerInfoFromHello(const v1::WorkerHello& hello) {
   WorkerInfo info;
   info.name = hello.name();
   info.slots = hello.slots();
+  info.prefetch = hello.prefetch();
   info.functions.assign(hello.functions().begin(), hello.functions().end());
   info.labels.insert(hello.labels().begin(), hello.labels().end());
   info.held_job_ids.assign(hello.held_job_ids().begin(), hello.held_job_ids().end());
@@ -34,7 +35,14 @@ grpc::Status WorkerHubService::Connect(
     std::vector<v1::SchedulerMessage> batch;
     while (outbox->PopAll(&batch)) {
       v1::SchedulerMessage merged;
-      for (const v1::SchedulerMessage& part : batch) merged.MergeFrom(part);
+      for (v1::SchedulerMessage& part : batch) {
+        // Moved, not copied: assignments carry the jobs' arguments.
+        for (v1::Assignment& assignment : *part.mutable_assignments()) {
+          merged.add_assignments()->Swap(&assignment);
+        }
+        part.clear_assignments();
+        merged.MergeFrom(part);
+      }
       batch.clear();
       if (!stream->Write(merged)) break;
     }

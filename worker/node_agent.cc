@@ -17,6 +17,11 @@ namespace {
 // the node closed its side, before it cuts the stream.
 constexpr absl::Duration kCloseTimeout = absl::Seconds(5);
 
+// Under steady traffic, how long results wait for more to go out with them,
+// and how many are enough to go at once.
+constexpr absl::Duration kResultLinger = absl::Microseconds(250);
+constexpr size_t kEnoughResults = 256;
+
 // A fresh channel for each stream: a channel whose connection failed keeps
 // failing calls at once for gRPC's own reconnect backoff, even after the
 // scheduler is back, so that a node would rejoin seconds late. With a new
@@ -171,6 +176,7 @@ v1::WorkerMessage NodeAgent::Hello() {
   v1::WorkerHello* hello = message.mutable_hello();
   hello->set_name(options_.name);
   hello->set_slots(options_.processes);
+  hello->set_prefetch(options_.prefetch);
   for (const std::string& name : RegisteredFunctions()) hello->add_functions(name);
   hello->mutable_labels()->insert(options_.labels.begin(), options_.labels.end());
   std::set<std::string> held = running_;
@@ -218,6 +224,10 @@ bool NodeAgent::RunSession(bool* warned) {
           unsent_dropped_ = 0;
         }
         welcomed_ = true;
+        // The scheduler keeps the held jobs it did not drop as running here
+        // and gives credits up to the processes plus prefetch.
+        const int held = static_cast<int>(running_.size() + unsent_.size());
+        window_ = std::min(held + options_.processes, options_.processes + options_.prefetch);
         heartbeat_interval_ = absl::Seconds(message.welcome().heartbeat_seconds());
         send_wakeup_.Signal();
       }
@@ -270,12 +280,21 @@ void NodeAgent::DropHeldJobs(const google::protobuf::RepeatedPtrField<std::strin
                 unsent_.end());
 }
 
+int NodeAgent::WantedWindow() const {
+  const std::optional<absl::Duration> run_time = pool_.RecentRunTime();
+  if (!run_time.has_value()) return options_.processes;
+  const double per_process = kPrefetchBudget / std::max(*run_time, absl::Microseconds(1));
+  const double prefetch = std::min<double>(options_.prefetch, per_process * options_.processes);
+  return options_.processes + static_cast<int>(prefetch);
+}
+
 bool NodeAgent::HasMessageToSend() const {
   return welcomed_ && (!unsent_.empty() || (draining_ && !draining_announced_));
 }
 
 void NodeAgent::SendLoop(Stream* stream) {
   absl::Time last_heartbeat = absl::Now();
+  absl::Time last_sent = absl::InfinitePast();
   while (true) {
     v1::WorkerMessage message;
     {
@@ -289,13 +308,27 @@ void NodeAgent::SendLoop(Stream* stream) {
       }
       if (!session_open_) return;
       if (closing_ && !HasMessageToSend()) break;
+      // Under steady traffic (the previous message left moments ago and
+      // more jobs are still running) results wait a moment to go out
+      // together; a lone result goes at once.
+      if (unsent_.size() < kEnoughResults && !running_.empty() &&
+          absl::Now() - last_sent < kResultLinger) {
+        auto grown = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+          return !session_open_ || closing_ || unsent_.size() >= kEnoughResults ||
+                 running_.empty();
+        };
+        mutex_.AwaitWithTimeout(absl::Condition(&grown), kResultLinger);
+        if (!session_open_) return;
+      }
       if (draining_) {
         message.set_draining(true);
         draining_announced_ = true;
       } else {
-        // Every result returns the slot its job held; a draining node
-        // gives no more.
-        message.set_credits(static_cast<int>(unsent_.size()));
+        // A draining node gives no more credits.
+        window_ = std::max(0, window_ - static_cast<int>(unsent_.size()));
+        const int credits = std::max(0, WantedWindow() - window_);
+        window_ += credits;
+        message.set_credits(credits);
       }
       for (v1::JobResult& result : unsent_) *message.add_results() = std::move(result);
       unsent_.clear();
@@ -307,6 +340,7 @@ void NodeAgent::SendLoop(Stream* stream) {
       sending_ = true;
     }
     bool written = stream->Write(message);
+    last_sent = absl::Now();
     absl::MutexLock lock(&mutex_);
     sending_ = false;
     if (!written) {

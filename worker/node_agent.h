@@ -16,8 +16,12 @@
 //
 // Protocol: the first message of a stream carries hello {name, slots (the
 // worker processes), functions, labels, held_job_ids}; the scheduler's
-// welcome answers it. Each result sent after the welcome returns one credit,
-// the slot its job held.
+// welcome answers it. Each credit lets the scheduler assign one more job.
+// The node keeps a window of jobs it may hold (running, queued, or credits
+// not yet used): one per worker process, plus up to `prefetch` queued ones
+// while its jobs are short, since then the round trip to the scheduler would
+// idle the processes between jobs. Results sent return their credits as far
+// as the window allows, so it grows and shrinks with the jobs' run time.
 //
 // Work survives a broken stream: running jobs keep running, and results that
 // could not be sent are kept (at most max_unsent_results; the oldest are
@@ -74,7 +78,14 @@ class NodeAgent {
     absl::Duration initial_backoff = absl::Milliseconds(100);
     absl::Duration max_backoff = absl::Seconds(5);
     size_t max_unsent_results = 10'000;  // kept across a broken stream
+    // At most this many jobs queued on the node beyond its processes, and
+    // only about kPrefetchBudget of work per process (none while no job has
+    // finished yet): a long job never waits here while another node idles.
+    int prefetch = 64;
   };
+
+  // The work a process may have queued before it, in recent run time.
+  static constexpr absl::Duration kPrefetchBudget = absl::Milliseconds(10);
 
   explicit NodeAgent(Options options);
   NodeAgent(const NodeAgent&) = delete;
@@ -115,6 +126,8 @@ class NodeAgent {
   void DropHeldJobs(const google::protobuf::RepeatedPtrField<std::string>& job_ids);
   void SendLoop(Stream* stream);
   bool HasMessageToSend() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // How many jobs the node wants to hold now: its processes plus prefetch.
+  int WantedWindow() const;
   void OnResults(std::vector<v1::JobResult> results);
   void OnPoolFailure(const absl::Status& failure);
 
@@ -141,6 +154,9 @@ class NodeAgent {
   // Finished jobs not yet sent, oldest first.
   std::deque<v1::JobResult> unsent_ ABSL_GUARDED_BY(mutex_);
   int unsent_dropped_ ABSL_GUARDED_BY(mutex_) = 0;  // since last logged
+  // Jobs the scheduler may have this node hold on the open stream: assigned
+  // and not yet reported, plus the credits it has not used.
+  int window_ ABSL_GUARDED_BY(mutex_) = 0;
 
   ProcessPool pool_;
   std::thread connect_thread_;

@@ -67,11 +67,16 @@ void ProcessPool::Start() {
 }
 
 void ProcessPool::Run(v1::Assignment assignment) {
+  bool was_empty;
   {
     absl::MutexLock lock(&mutex_);
+    was_empty = inbox_.empty();
     inbox_.push_back(std::move(assignment));
   }
-  Wake();
+  // A non-empty inbox has a wake-up pending: the pool thread empties the
+  // inbox only after it consumed the wake-up that brought it there. One
+  // system call per batch of assignments instead of one per job.
+  if (was_empty) Wake();
 }
 
 void ProcessPool::Cancel(std::string job_id) {
@@ -209,8 +214,9 @@ void ProcessPool::Dispatch(std::vector<v1::JobResult>* results) {
     process.busy = true;
     process.job_id = assignment.job_id();
     process.timeout_seconds = assignment.timeout_seconds();
+    process.started = absl::Now();
     process.deadline = assignment.timeout_seconds() > 0
-                           ? absl::Now() + absl::Seconds(assignment.timeout_seconds())
+                           ? process.started + absl::Seconds(assignment.timeout_seconds())
                            : absl::InfiniteFuture();
     process.ending = Process::Ending::kNone;
   }
@@ -305,6 +311,12 @@ void ProcessPool::PollOnce(std::vector<v1::JobResult>* results) {
   }
 }
 
+std::optional<absl::Duration> ProcessPool::RecentRunTime() const {
+  const int64_t nanos = recent_run_nanos_.load(std::memory_order_relaxed);
+  if (nanos < 0) return std::nullopt;
+  return absl::Nanoseconds(nanos);
+}
+
 void ProcessPool::ReadResults(Process& process, std::vector<v1::JobResult>* results) {
   char buffer[64 * 1024];
   while (true) {
@@ -340,6 +352,10 @@ void ProcessPool::ReadResults(Process& process, std::vector<v1::JobResult>* resu
       continue;  // the job was cancelled or abandoned meanwhile
     }
     results->push_back(std::move(*frame.mutable_result()));
+    const int64_t ran = absl::ToInt64Nanoseconds(absl::Now() - process.started);
+    const int64_t recent = recent_run_nanos_.load(std::memory_order_relaxed);
+    recent_run_nanos_.store(recent < 0 ? ran : recent - recent / 8 + ran / 8,
+                            std::memory_order_relaxed);
     process.busy = false;
     process.job_id.clear();
     process.deadline = absl::InfiniteFuture();

@@ -16,6 +16,7 @@
 #ifndef NETPOOL_WORKER_PROCESS_POOL_H_
 #define NETPOOL_WORKER_PROCESS_POOL_H_
 
+#include <atomic>
 #include <deque>
 #include <functional>
 #include <list>
@@ -81,6 +82,10 @@ class ProcessPool {
   // pool thread. Jobs still queued or running are not reported.
   void Stop(absl::Duration grace = absl::Seconds(2));
 
+  // How long recent jobs ran on a process (a moving average, from dispatch to
+  // result); nullopt until one has finished.
+  std::optional<absl::Duration> RecentRunTime() const;
+
  private:
   // A worker process as the pool thread tracks it.
   struct Process {
@@ -93,6 +98,7 @@ class ProcessPool {
     std::string job_id;  // when busy
     double timeout_seconds = 0;
     absl::Time deadline = absl::InfiniteFuture();  // when busy with a timeout
+    absl::Time started;                            // when busy
     // Why the pool killed the process while busy; decides what is reported.
     enum class Ending { kNone, kTimedOut, kCancelled, kAbandoned, kMalformedResult };
     Ending ending = Ending::kNone;
@@ -143,6 +149,8 @@ class ProcessPool {
   std::deque<v1::Assignment> queue_;
   absl::Time next_spawn_attempt_ = absl::InfinitePast();
   bool gave_up_ = false;  // an initializer failed: no more processes
+  // RecentRunTime in nanoseconds; written by the pool thread, -1 = none yet.
+  std::atomic<int64_t> recent_run_nanos_{-1};
 
   std::thread thread_;
 };

@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "CLI/CLI.hpp"
-#include "common/logging.h"
+#include "common/process_setup.h"
 #include "common/shutdown_signal.h"
 #include "netpool/worker.h"
 #include "spdlog/spdlog.h"
@@ -99,6 +99,11 @@ int WorkerApp::Main(int argc, char** argv) {
   app.add_option("--max-tasks-per-child", options.max_tasks_per_child,
                  "replace a worker process after this many jobs (0: never)")
       ->check(CLI::Range(0, std::numeric_limits<int>::max()));
+  app.add_option("--prefetch", options.prefetch,
+                 "jobs the node may hold queued beyond its processes while its jobs are short "
+                 "(under ~10 ms of queued work per process), so that processes do not idle "
+                 "waiting for the scheduler; 0: none (default: 64)")
+      ->check(CLI::Range(0, 100'000));
   app.add_option("--grace", grace_seconds,
                  "on SIGTERM/SIGINT, seconds that running jobs get to finish before they are "
                  "killed and requeued; a second signal ends them at once (default: 30)");
@@ -140,7 +145,7 @@ int WorkerApp::Main(int argc, char** argv) {
     std::cerr << "netpool-worker: --init: " << s.message() << "\n";
     return kUsageExitCode;
   }
-  InitLogging(log_level);
+  SetUpProcess(log_level);
 
   NodeAgent agent(options);
   agent.Start();

@@ -6,7 +6,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_replace.h"
 #include "client/cli/command.h"
-#include "common/logging.h"
+#include "common/process_setup.h"
 
 namespace netpool {
 namespace cli {
@@ -91,7 +91,7 @@ int RunCli(const std::vector<std::string>& args, std::istream& in, std::ostream&
     return kExitUsage;
   }
 
-  InitLogging(context.log_level);
+  SetUpProcess(context.log_level);
   try {
     return run(context);
   } catch (const std::exception& e) {

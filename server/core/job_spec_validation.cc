@@ -34,6 +34,32 @@ absl::Status ValidateSeconds(double seconds, double max, absl::string_view field
       field, " must be a finite number of seconds between 0 and ", max, " (got ", seconds, ")"));
 }
 
+// What IsValidFunctionName accepts, for error messages.
+std::string NameRule() {
+  return absl::StrCat("1-", kMaxFunctionNameLength,
+                      " characters of letters, digits, '_', '.', ':' or '-'");
+}
+
+absl::Status ValidateLabels(const google::protobuf::Map<std::string, std::string>& labels) {
+  if (labels.size() > static_cast<size_t>(kMaxLabelsPerJob)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("labels has ", labels.size(), " entries; at most ", kMaxLabelsPerJob));
+  }
+  for (const auto& [key, value] : labels) {
+    const std::string quoted_key =
+        absl::StrCat("\"", absl::CHexEscape(key.substr(0, kMaxFunctionNameLength)), "\"");
+    if (!IsValidFunctionName(key)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("labels key must be ", NameRule(), " (got ", quoted_key, ")"));
+    }
+    if (value.size() > kMaxJobLabelValueLength || !IsValidUtf8(value)) {
+      return absl::InvalidArgumentError(absl::StrCat("labels[", quoted_key, "] must be at most ",
+                                                     kMaxJobLabelValueLength, " bytes of UTF-8"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 bool IsValidFunctionName(std::string_view name) {
@@ -64,8 +90,7 @@ absl::Status ValidateJobSpec(const v1::JobSpec& spec) {
   }
   if (!IsValidFunctionName(spec.function())) {
     return absl::InvalidArgumentError(
-        absl::StrCat("function name must be 1-", kMaxFunctionNameLength,
-                     " characters of letters, digits, '_', '.', ':' or '-' (got \"",
+        absl::StrCat("function name must be ", NameRule(), " (got \"",
                      absl::CHexEscape(spec.function().substr(0, kMaxFunctionNameLength)), "\")"));
   }
   if (absl::Status s = ValidateArgs(spec.args(), "args"); !s.ok()) return s;
@@ -102,10 +127,7 @@ absl::Status ValidateJobSpec(const v1::JobSpec& spec) {
       !s.ok()) {
     return s;
   }
-  if (spec.labels_size() > 0) {
-    // Accepting them without honouring them would run a job where it must not.
-    return absl::UnimplementedError("placement by labels is not supported yet");
-  }
+  if (absl::Status s = ValidateLabels(spec.labels()); !s.ok()) return s;
   if (!spec.idempotency_key().empty() && !IsValidIdempotencyKey(spec.idempotency_key())) {
     return absl::InvalidArgumentError(absl::StrCat("idempotency_key must be 1-",
                                                    kMaxIdempotencyKeyLength,

@@ -22,6 +22,8 @@ inline constexpr int kMaxPriority = 1'000'000;
 // would read as "no timeout".
 inline constexpr double kMaxTimeoutSeconds = 366 * 24 * 3600.0;
 inline constexpr double kMaxRetryBackoffSeconds = 24 * 3600.0;
+inline constexpr int kMaxLabelsPerJob = 32;
+inline constexpr size_t kMaxJobLabelValueLength = 256;
 
 // [A-Za-z0-9_.:-]{1,128}, not starting with '-'.
 bool IsValidFunctionName(std::string_view name);
@@ -30,9 +32,9 @@ bool IsValidFunctionName(std::string_view name);
 // that a key shows in logs and terminals as it is.
 bool IsValidIdempotencyKey(std::string_view key);
 
-// kInvalidArgument naming the first bad field; kUnimplemented for placement by
-// labels, which this version does not run yet. The ids that job references
-// name are the scheduler's to check.
+// kInvalidArgument naming the first bad field. A label key follows the rule
+// of function names; a label value is 0..kMaxJobLabelValueLength bytes of
+// UTF-8. The ids that job references name are the scheduler's to check.
 absl::Status ValidateJobSpec(const v1::JobSpec& spec);
 
 }  // namespace netpool

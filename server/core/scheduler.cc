@@ -42,6 +42,12 @@ bool SameJob(const v1::JobSpec& a, const v1::JobSpec& b) {
   return a.SerializeAsString() == b.SerializeAsString();
 }
 
+// Where `job` waits in the queue while it is pending.
+JobQueue::Entry QueueEntry(const Job& job) {
+  return {job.spec.function(), job.spec.priority(), job.sequence, job.id(),
+          JobQueue::Labels(job.spec.labels().begin(), job.spec.labels().end())};
+}
+
 }  // namespace
 
 Scheduler::Scheduler(const Clock* clock, Store* store, SchedulerListener* listener,
@@ -223,7 +229,7 @@ void Scheduler::Enqueue(Job& job) {
     delayed_.emplace(job.not_before, job.id());
     return;
   }
-  queue_.Push({job.spec.function(), job.spec.priority(), job.sequence, job.id()});
+  queue_.Push(QueueEntry(job));
 }
 
 absl::StatusOr<v1::JobState> Scheduler::Cancel(const std::string& job_id) {
@@ -231,7 +237,7 @@ absl::StatusOr<v1::JobState> Scheduler::Cancel(const std::string& job_id) {
   if (job == nullptr) return absl::NotFoundError(absl::StrCat("no job ", job_id));
   switch (job->state) {
     case v1::PENDING:
-      if (!queue_.Remove(job->spec.function(), job->spec.priority(), job->sequence)) {
+      if (!queue_.Remove(QueueEntry(*job))) {
         auto [begin, end] = delayed_.equal_range(job->not_before);
         for (auto it = begin; it != end; ++it) {
           if (it->second == job_id) {
@@ -286,7 +292,7 @@ WorkerId Scheduler::AddWorker(WorkerInfo info, std::vector<std::string>* drop_jo
       // An adopted orphan stays in orphaned_; Tick skips it once it has a node.
     } else if (job != nullptr && job->state == v1::PENDING &&
                !unfinished_dependencies_.contains(job_id) &&
-               queue_.Remove(job->spec.function(), job->spec.priority(), job->sequence)) {
+               queue_.Remove(QueueEntry(*job))) {
       // Requeued when the node was lost, not handed to anyone since.
       adopt = true;
       CountState(v1::PENDING, -1);
@@ -325,9 +331,10 @@ void Scheduler::AddCredits(WorkerId worker, int credits) {
   WorkerSnapshot& snapshot = it->second.snapshot;
   snapshot.last_seen = clock_->Now();
   if (snapshot.draining) return;
-  // A node never has more free slots than it has slots.
+  // A node never holds more jobs than its slots and prefetch allow.
   snapshot.credits = std::min(snapshot.credits + credits,
-                              snapshot.info.slots - static_cast<int>(it->second.running.size()));
+                              snapshot.info.slots + snapshot.info.prefetch -
+                                  static_cast<int>(it->second.running.size()));
   Dispatch();
 }
 
@@ -479,7 +486,7 @@ void Scheduler::Tick() {
     delayed_.erase(delayed_.begin());
     Job* job = store_->Find(id);
     if (job == nullptr || job->state != v1::PENDING) continue;
-    queue_.Push({job->spec.function(), job->spec.priority(), job->sequence, job->id()});
+    queue_.Push(QueueEntry(*job));
   }
   // Requeued orphans and retries whose backoff ended wait in the queue.
   if (!queue_.empty()) Dispatch();
@@ -560,7 +567,8 @@ void Scheduler::Dispatch() {
 bool Scheduler::AssignOne(WorkerState& worker) {
   WorkerSnapshot& snapshot = worker.snapshot;
   if (snapshot.credits <= 0 || snapshot.draining) return false;
-  std::optional<JobQueue::Entry> entry = queue_.PopFor(snapshot.info.functions);
+  std::optional<JobQueue::Entry> entry =
+      queue_.PopFor(snapshot.info.functions, snapshot.info.labels);
   if (!entry) return false;
   Job* job = store_->Find(entry->job_id);
   if (job == nullptr || job->state != v1::PENDING) return true;  // queue and store disagree; skip
@@ -604,7 +612,7 @@ bool Scheduler::AssignOne(WorkerState& worker) {
   snapshot.running = static_cast<int>(worker.running.size());
   store_->Update(*job).IgnoreError();
   assignment.set_attempt(job->attempt);
-  listener_->OnAssign(snapshot.id, assignment);
+  listener_->OnAssign(snapshot.id, std::move(assignment));
   return true;
 }
 

@@ -1,7 +1,8 @@
 // Scheduler is the scheduling core of netpoold: it accepts jobs, keeps them
 // queued by priority and submission order, holds back jobs whose arguments
 // are other jobs' results until those succeed, hands jobs to worker nodes
-// that have free slots (credits) and the job's function, records results and
+// that have free slots (credits), the job's function and all of the job's
+// labels (a job whose labels no node has waits for one), records results and
 // each attempt, retries with backoff, cancels, takes running jobs from nodes
 // whose lease ran out, and rebuilds all of it from the store after a restart.
 //
@@ -35,7 +36,7 @@ class SchedulerListener {
  public:
   virtual ~SchedulerListener() = default;
   // Send this job to `worker` to run.
-  virtual void OnAssign(WorkerId worker, const v1::Assignment& assignment) = 0;
+  virtual void OnAssign(WorkerId worker, v1::Assignment assignment) = 0;
   // `worker` should kill the process running `job_id` (it was cancelled).
   virtual void OnCancelRunning(WorkerId worker, const std::string& job_id) = 0;
   // `job` reached SUCCEEDED, FAILED or CANCELLED; job.result is set. The
@@ -67,8 +68,10 @@ struct SchedulerOptions {
 struct WorkerInfo {
   std::string name;
   int slots = 0;
+  int prefetch = 0;  // jobs it may hold queued beyond its slots
   std::vector<std::string> functions;
-  std::map<std::string, std::string> labels;
+  // Jobs with labels run only on nodes that have all of them.
+  JobQueue::Labels labels;
   // Jobs the node still runs or holds results for from an earlier stream.
   std::vector<std::string> held_job_ids;
 };
@@ -116,7 +119,8 @@ class Scheduler {
   // the job itself or to a later job of the batch), kAlreadyExists (id taken
   // by a different job), kNotFound (a job_ref to an unknown job, or a
   // function offered by no connected worker node while at least one is
-  // connected).
+  // connected). Labels that no connected node has are no error: the job
+  // waits for a node that has them.
   absl::StatusOr<std::vector<std::string>> Submit(std::vector<v1::JobSpec> specs);
 
   // Cancels a job: a pending job leaves the queue, a running job's process is

@@ -1,5 +1,8 @@
 #include "common/job_id.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <string>
 #include <thread>
 #include <unordered_set>
@@ -46,6 +49,27 @@ TEST(JobId, IdsFromManyThreadsAreDistinct) {
   for (std::thread& t : threads) t.join();
   EXPECT_FALSE(duplicate);
   EXPECT_EQ(seen.size(), 40000u);
+}
+
+TEST(JobId, AForkedChildDoesNotRepeatItsParentsIds) {
+  NewJobId();  // this thread's generator is seeded before the fork
+  int pipe_fds[2];
+  ASSERT_EQ(pipe(pipe_fds), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const std::string id = NewJobId();
+    _exit(write(pipe_fds[1], id.data(), id.size()) == static_cast<ssize_t>(id.size()) ? 0 : 1);
+  }
+  close(pipe_fds[1]);
+  const std::string parent_id = NewJobId();
+  char buffer[64] = {};
+  const ssize_t n = read(pipe_fds[0], buffer, sizeof(buffer));
+  close(pipe_fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_GT(n, 0);
+  EXPECT_NE(std::string(buffer, static_cast<size_t>(n)), parent_id);
 }
 
 TEST(JobId, EveryBase62CharacterShowsUp) {

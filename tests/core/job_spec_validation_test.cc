@@ -56,10 +56,17 @@ TEST(JobSpecValidation, JobReferencesAreArguments) {
   EXPECT_TRUE(ValidateJobSpec(spec).ok());
 }
 
-TEST(JobSpecValidation, LabelsAreNotYetSupported) {
+TEST(JobSpecValidation, AcceptsLabels) {
   v1::JobSpec spec = Spec("f");
   (*spec.mutable_labels())["gpu"] = "1";
-  EXPECT_EQ(ValidateJobSpec(spec).code(), absl::StatusCode::kUnimplemented);
+  (*spec.mutable_labels())["zone:eu-west.1"] = "Zürich";
+  (*spec.mutable_labels())["empty"] = "";
+  (*spec.mutable_labels())[std::string(kMaxFunctionNameLength, 'k')] =
+      std::string(kMaxJobLabelValueLength, 'v');
+  EXPECT_TRUE(ValidateJobSpec(spec).ok()) << ValidateJobSpec(spec);
+  spec.clear_labels();
+  for (int i = 0; i < kMaxLabelsPerJob; ++i) (*spec.mutable_labels())[std::to_string(i)] = "x";
+  EXPECT_TRUE(ValidateJobSpec(spec).ok()) << ValidateJobSpec(spec);
 }
 
 TEST(JobSpecValidation, ChunkJobsTakeNoPlainArgs) {
@@ -75,6 +82,25 @@ void ExpectRejected(const v1::JobSpec& spec, const std::string& field) {
   absl::Status status = ValidateJobSpec(spec);
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
   EXPECT_NE(status.message().find(field), absl::string_view::npos) << status;
+}
+
+TEST(JobSpecValidation, RejectsBadLabels) {
+  for (const std::string& key :
+       std::vector<std::string>{"", "-gpu", "has space", "a=b", std::string("a\0b", 3),
+                                std::string(kMaxFunctionNameLength + 1, 'k')}) {
+    v1::JobSpec spec = Spec("f");
+    (*spec.mutable_labels())[key] = "1";
+    ExpectRejected(spec, "labels key");
+  }
+  for (const std::string& value :
+       std::vector<std::string>{std::string(kMaxJobLabelValueLength + 1, 'v'), "\xff", "a\xc3"}) {
+    v1::JobSpec spec = Spec("f");
+    (*spec.mutable_labels())["gpu"] = value;
+    ExpectRejected(spec, "labels[\"gpu\"]");
+  }
+  v1::JobSpec spec = Spec("f");
+  for (int i = 0; i <= kMaxLabelsPerJob; ++i) (*spec.mutable_labels())[std::to_string(i)] = "x";
+  ExpectRejected(spec, "labels has");
 }
 
 TEST(JobSpecValidation, RejectsTimeoutsThatAreNotFiniteNonNegativeAndBounded) {

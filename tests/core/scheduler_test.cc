@@ -16,7 +16,7 @@ using ::testing::SizeIs;
 // Records what the scheduler tells the outside world.
 class RecordingListener : public SchedulerListener {
  public:
-  void OnAssign(WorkerId worker, const v1::Assignment& assignment) override {
+  void OnAssign(WorkerId worker, v1::Assignment assignment) override {
     assigned.push_back({worker, assignment});
   }
   void OnCancelRunning(WorkerId worker, const std::string& job_id) override {
@@ -43,6 +43,12 @@ v1::JobSpec Spec(std::string fn, std::string id) {
   v1::JobSpec spec;
   spec.set_function(std::move(fn));
   spec.set_job_id(std::move(id));
+  return spec;
+}
+
+v1::JobSpec LabelledSpec(std::string fn, std::string id, const JobQueue::Labels& labels) {
+  v1::JobSpec spec = Spec(std::move(fn), std::move(id));
+  spec.mutable_labels()->insert(labels.begin(), labels.end());
   return spec;
 }
 
@@ -78,8 +84,12 @@ v1::JobResult Success(const std::string& id, int64_t value) {
 
 class SchedulerTest : public ::testing::Test {
  protected:
-  WorkerId Connect(std::string name, int slots, std::vector<std::string> functions = {"f"}) {
-    WorkerId id = scheduler_.AddWorker({std::move(name), slots, std::move(functions), {}});
+  WorkerId Connect(std::string name, int slots, std::vector<std::string> functions = {"f"},
+                   JobQueue::Labels labels = {}) {
+    WorkerId id = scheduler_.AddWorker({.name = std::move(name),
+                                        .slots = slots,
+                                        .functions = std::move(functions),
+                                        .labels = std::move(labels)});
     scheduler_.AddCredits(id, slots);
     return id;
   }
@@ -134,6 +144,81 @@ TEST_F(SchedulerTest, AssignsOnlyToWorkersThatHaveTheFunction) {
   ASSERT_TRUE(scheduler_.Submit({Spec("crunch_image", "c1"), Spec("crunch_image", "c2")}).ok());
   EXPECT_THAT(listener_.AssignedIds(plain), IsEmpty());
   EXPECT_THAT(listener_.AssignedIds(imaging), ElementsAre("c1", "c2"));
+}
+
+TEST_F(SchedulerTest, LabelledJobWaitsForANodeWithItsLabels) {
+  WorkerId plain = Connect("plain", 2);
+  WorkerId other_gpu = Connect("other-gpu", 2, {"f"}, {{"gpu", "2"}});
+  ASSERT_TRUE(
+      scheduler_.Submit({LabelledSpec("f", "gpu-job", {{"gpu", "1"}}), Spec("f", "any")}).ok());
+  EXPECT_THAT(listener_.AssignedIds(plain), ElementsAre("any"));
+  EXPECT_EQ(JobOf("gpu-job").state, v1::PENDING);
+
+  // Time passing changes nothing while no node has the label.
+  for (int i = 0; i < 3; ++i) {
+    clock_.Advance(absl::Seconds(10));
+    scheduler_.Heartbeat(plain);
+    scheduler_.Heartbeat(other_gpu);
+    scheduler_.Tick();
+  }
+  EXPECT_EQ(JobOf("gpu-job").state, v1::PENDING);
+  EXPECT_THAT(listener_.AssignedIds(other_gpu), IsEmpty());
+
+  WorkerId gpu = Connect("gpu", 1, {"f"}, {{"gpu", "1"}, {"zone", "eu"}});
+  EXPECT_THAT(listener_.AssignedIds(gpu), ElementsAre("gpu-job"));
+  EXPECT_EQ(JobOf("gpu-job").state, v1::RUNNING);
+  EXPECT_EQ(JobOf("gpu-job").worker_name, "gpu");
+}
+
+TEST_F(SchedulerTest, LabelsNoNodeHasAreAcceptedButAnUnknownFunctionIsNot) {
+  Connect("n1", 1, {"echo"});
+  EXPECT_TRUE(scheduler_.Submit({LabelledSpec("echo", "a", {{"gpu", "1"}})}).ok());
+  EXPECT_EQ(JobOf("a").state, v1::PENDING);
+  EXPECT_EQ(scheduler_.Submit({LabelledSpec("nope", "b", {{"gpu", "1"}})}).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(SchedulerTest, BadLabelsAreRejected) {
+  absl::StatusOr<std::vector<std::string>> ids =
+      scheduler_.Submit({LabelledSpec("f", "a", {{"has space", "1"}})});
+  EXPECT_EQ(ids.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(ids.status().message()), ::testing::HasSubstr("labels"));
+  EXPECT_EQ(scheduler_.FindJob("a"), nullptr);
+}
+
+TEST_F(SchedulerTest, CancelLabelledPendingJob) {
+  Connect("plain", 1);
+  ASSERT_TRUE(scheduler_.Submit({LabelledSpec("f", "a", {{"gpu", "1"}})}).ok());
+  EXPECT_EQ(*scheduler_.Cancel("a"), v1::CANCELLED);
+  WorkerId gpu = Connect("gpu", 1, {"f"}, {{"gpu", "1"}});
+  EXPECT_THAT(listener_.AssignedIds(gpu), IsEmpty());
+  EXPECT_EQ(JobOf("a").state, v1::CANCELLED);
+  EXPECT_EQ(scheduler_.Stats().pending, 0);
+}
+
+TEST_F(SchedulerTest, RetriedLabelledJobGoesOnlyToANodeWithItsLabels) {
+  WorkerId gpu = Connect("gpu", 1, {"f"}, {{"gpu", "1"}});
+  v1::JobSpec spec = LabelledSpec("f", "a", {{"gpu", "1"}});
+  spec.set_max_attempts(5);
+  ASSERT_TRUE(scheduler_.Submit({spec}).ok());
+  WorkerId plain = Connect("plain", 1);
+  ASSERT_THAT(listener_.AssignedIds(gpu), ElementsAre("a"));
+  scheduler_.ReportResult(gpu, Failure("a", "worker process died", /*worker_failure=*/true));
+  clock_.Advance(absl::Seconds(60));  // past the backoff
+  scheduler_.Heartbeat(plain);
+  scheduler_.Heartbeat(gpu);
+  scheduler_.Tick();
+  EXPECT_THAT(listener_.AssignedIds(plain), IsEmpty());
+  EXPECT_EQ(JobOf("a").state, v1::PENDING);
+  scheduler_.AddCredits(gpu, 1);
+  EXPECT_THAT(listener_.AssignedIds(gpu), ElementsAre("a", "a"));
+  EXPECT_EQ(JobOf("a").attempt, 2);
+
+  // A lost node's labelled job waits for another node with the label.
+  scheduler_.RemoveWorker(gpu);
+  EXPECT_THAT(listener_.AssignedIds(plain), IsEmpty());
+  WorkerId gpu2 = Connect("gpu2", 1, {"f"}, {{"gpu", "1"}});
+  EXPECT_THAT(listener_.AssignedIds(gpu2), ElementsAre("a"));
 }
 
 TEST_F(SchedulerTest, SpreadsJobsOverWorkers) {
@@ -261,6 +346,17 @@ TEST_F(SchedulerTest, CreditsNeverExceedFreeSlots) {
   scheduler_.AddCredits(w, 50);  // a confused node
   ASSERT_TRUE(scheduler_.Submit({Spec("f", "a"), Spec("f", "b")}).ok());
   EXPECT_THAT(listener_.AssignedIds(w), ElementsAre("a"));
+}
+
+TEST_F(SchedulerTest, APrefetchingNodeHoldsAtMostSlotsPlusPrefetch) {
+  WorkerId w = scheduler_.AddWorker({.name = "n", .slots = 1, .prefetch = 2, .functions = {"f"}});
+  scheduler_.AddCredits(w, 50);  // more than it may hold
+  ASSERT_TRUE(
+      scheduler_.Submit({Spec("f", "a"), Spec("f", "b"), Spec("f", "c"), Spec("f", "d")}).ok());
+  EXPECT_THAT(listener_.AssignedIds(w), ElementsAre("a", "b", "c"));
+  scheduler_.ReportResult(w, Success("a", 1));
+  scheduler_.AddCredits(w, 1);
+  EXPECT_THAT(listener_.AssignedIds(w), ElementsAre("a", "b", "c", "d"));
 }
 
 TEST_F(SchedulerTest, ListsAndCounts) {
@@ -491,7 +587,8 @@ TEST_F(SchedulerTest, ReconnectingNodeKeepsTheJobsItHolds) {
   scheduler_.ReportResult(first, Success("a", 1));
   scheduler_.RemoveWorker(first);  // stream cut; b went back to the queue
   std::vector<std::string> drop;
-  WorkerId second = scheduler_.AddWorker({"n", 2, {"f"}, {}, {"a", "b", "zzz"}}, &drop);
+  WorkerId second = scheduler_.AddWorker(
+      {.name = "n", .slots = 2, .functions = {"f"}, .held_job_ids = {"a", "b", "zzz"}}, &drop);
   EXPECT_THAT(drop, ElementsAre("a", "zzz"));
   EXPECT_EQ(JobOf("b").state, v1::RUNNING);
   EXPECT_EQ(JobOf("b").attempt, 1);
@@ -501,11 +598,28 @@ TEST_F(SchedulerTest, ReconnectingNodeKeepsTheJobsItHolds) {
   EXPECT_EQ(JobOf("b").state, v1::SUCCEEDED);
 }
 
+TEST_F(SchedulerTest, ReconnectingLabelledNodeTakesBackItsRequeuedLabelledJob) {
+  const JobQueue::Labels gpu = {{"gpu", "1"}};
+  WorkerId first = Connect("n", 1, {"f"}, gpu);
+  v1::JobSpec spec = LabelledSpec("f", "a", gpu);
+  spec.set_max_attempts(5);
+  ASSERT_TRUE(scheduler_.Submit({spec}).ok());
+  scheduler_.RemoveWorker(first);  // stream cut; "a" went back to the queue
+  WorkerId second = scheduler_.AddWorker(
+      {.name = "n", .slots = 1, .functions = {"f"}, .labels = gpu, .held_job_ids = {"a"}});
+  EXPECT_EQ(JobOf("a").state, v1::RUNNING);
+  EXPECT_EQ(JobOf("a").worker, second);
+  // Taken out of the queue: no other node runs it a second time.
+  WorkerId other = Connect("other", 1, {"f"}, gpu);
+  EXPECT_THAT(listener_.AssignedIds(other), IsEmpty());
+}
+
 TEST_F(SchedulerTest, NodeBackOnANewStreamTakesItsJobsAndTheOldStreamGetsNoMore) {
   WorkerId old_stream = Connect("n", 2);
   ASSERT_TRUE(scheduler_.Submit({Spec("f", "a")}).ok());
   std::vector<std::string> drop;
-  WorkerId new_stream = scheduler_.AddWorker({"n", 2, {"f"}, {}, {"a"}}, &drop);
+  WorkerId new_stream = scheduler_.AddWorker(
+      {.name = "n", .slots = 2, .functions = {"f"}, .held_job_ids = {"a"}}, &drop);
   EXPECT_THAT(drop, IsEmpty());
   EXPECT_EQ(JobOf("a").worker, new_stream);
   ASSERT_TRUE(scheduler_.Submit({Spec("f", "b")}).ok());
@@ -533,7 +647,8 @@ TEST_F(SchedulerTest, NodeHoldingAJobThatRanElsewhereSinceStartsANewAttempt) {
   WorkerId b2 = Connect("b", 1);
   scheduler_.RemoveWorker(b2);
   ASSERT_EQ(JobOf("k").attempt, 2);
-  WorkerId a3 = scheduler_.AddWorker({"a", 1, {"f"}, {}, {"k"}});
+  WorkerId a3 =
+      scheduler_.AddWorker({.name = "a", .slots = 1, .functions = {"f"}, .held_job_ids = {"k"}});
   EXPECT_EQ(JobOf("k").worker, a3);
   EXPECT_EQ(JobOf("k").attempt, 3);
   ASSERT_THAT(JobOf("k").attempts, SizeIs(3));
@@ -579,7 +694,8 @@ TEST_F(SchedulerTest, RecoversQueuedRunningAndFinishedJobsFromTheStore) {
 
   // The node comes back holding "running": it keeps it, and its result counts.
   std::vector<std::string> drop;
-  WorkerId back = restarted.AddWorker({"n", 2, {"f"}, {}, {"running"}}, &drop);
+  WorkerId back = restarted.AddWorker(
+      {.name = "n", .slots = 2, .functions = {"f"}, .held_job_ids = {"running"}}, &drop);
   EXPECT_THAT(drop, IsEmpty());
   restarted.AddCredits(back, 2);
   EXPECT_THAT(listener.AssignedIds(back), ElementsAre("queued"));
@@ -599,7 +715,7 @@ TEST_F(SchedulerTest, RunningJobWhoseNodeNeverComesBackIsRequeued) {
   RecordingListener listener;
   Scheduler restarted(&clock_, &store_, &listener, options_);
   restarted.Recover();
-  WorkerId other = restarted.AddWorker({"other", 1, {"f"}, {}, {}});
+  WorkerId other = restarted.AddWorker({.name = "other", .slots = 1, .functions = {"f"}});
   restarted.AddCredits(other, 1);
   EXPECT_THAT(listener.AssignedIds(other), IsEmpty());  // "a" waits for its node
   clock_.Advance(absl::Seconds(16));

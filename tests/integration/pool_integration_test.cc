@@ -3,16 +3,19 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "netpool/netpool.h"
+#include "tests/support/eventually.h"
 #include "tests/support/test_cluster.h"
 
 namespace netpool {
 namespace {
 
 using ::netpool::testing::CliResult;
+using ::netpool::testing::Eventually;
 using ::netpool::testing::TestCluster;
 using ::testing::HasSubstr;
 
@@ -180,6 +183,25 @@ TEST_F(PoolIntegrationTest, SameIdempotencyKeyFromTwoClientsIsOneJob) {
   EXPECT_EQ(*v, Value(ValueList{"first"}));  // the job submitted first, not a second one
   CliResult jobs = cluster_->RunCli({"jobs"});
   EXPECT_EQ(std::count(jobs.out.begin(), jobs.out.end(), '\n'), 2) << jobs.out;  // header + 1
+}
+
+TEST_F(PoolIntegrationTest, LabelledJobWaitsForANodeWithItsLabels) {
+  AsyncResult gpu_job = pool_->ApplyAsync("echo", {"on gpu"}, {.labels = {{"gpu", "1"}}});
+  const std::string pending = gpu_job.id() + "\tPENDING\n";
+  ASSERT_TRUE(Eventually([&] { return cluster_->RunCli({"status", gpu_job.id()}).out == pending; },
+                         absl::Seconds(30)));
+  // The node without the label is idle and runs a job sent after it, yet not it.
+  ASSERT_TRUE(pool_->Apply("echo", {"plain"}).ok());
+  EXPECT_EQ(cluster_->RunCli({"status", gpu_job.id()}).out, pending);
+  EXPECT_FALSE(gpu_job.Ready());
+
+  absl::StatusOr<int> gpu_node = cluster_->AddWorker(1, {"--label", "gpu=1"});
+  ASSERT_TRUE(gpu_node.ok()) << gpu_node.status();
+  absl::StatusOr<Value> v = gpu_job.Get(absl::Seconds(30));
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(*v, Value(ValueList{"on gpu"}));
+  EXPECT_THAT(cluster_->RunCli({"status", "-v", gpu_job.id()}).out,
+              HasSubstr(absl::StrCat("attempt 1 on node", *gpu_node)));
 }
 
 }  // namespace

@@ -44,6 +44,8 @@ class NodeAgentTest : public ::testing::Test {
     options_.name = "node-a";
     options_.processes = 2;
     options_.labels = {{"gpu", "no"}};
+    // Each result returns exactly its slot; the prefetch tests turn it on.
+    options_.prefetch = 0;
   }
 
   void TearDown() override { agent_.reset(); }
@@ -145,6 +147,51 @@ TEST_F(NodeAgentTest, RunsAssignmentsAndReturnsResultsWithCredits) {
   EXPECT_EQ(result.state(), v1::SUCCEEDED);
   EXPECT_EQ(*FromProto(result.value()), Value(ValueList{1, "two"}));
   EXPECT_FALSE(result.worker_failure());
+}
+
+TEST_F(NodeAgentTest, HelloAnnouncesThePrefetchCap) {
+  options_.prefetch = 7;
+  StartAgent();
+  std::optional<v1::WorkerHello> hello = hub_.HelloOf(1, kWait);
+  ASSERT_TRUE(hello.has_value());
+  EXPECT_EQ(hello->prefetch(), 7);
+}
+
+// Credits the node has given on stream 1 so far, besides its slots.
+int CreditsGiven(const std::vector<FakeHub::Received>& received) {
+  int credits = 0;
+  for (const FakeHub::Received& r : received) credits += r.stream == 1 ? r.message.credits() : 0;
+  return credits;
+}
+
+TEST_F(NodeAgentTest, ShortJobsOpenAPrefetchWindowUpToTheCap) {
+  options_.prefetch = 2;
+  StartAgent();
+  Welcome();
+  Assign("short-1", "echo", {1});
+  ASSERT_TRUE(ResultOf("short-1").has_value());
+  // The window is now the 2 processes plus the 2 prefetched: the node gave
+  // back its one used credit and 2 more (an echo takes far less than the
+  // kPrefetchBudget that 2 more jobs per process would be allowed). Further
+  // short jobs only return theirs.
+  EXPECT_EQ(CreditsGiven(hub_.received()), 3);
+  Assign("short-2", "echo", {2});
+  ASSERT_TRUE(ResultOf("short-2").has_value());
+  EXPECT_EQ(CreditsGiven(hub_.received()), 4);
+}
+
+TEST_F(NodeAgentTest, LongJobsPrefetchNothing) {
+  options_.prefetch = 5;
+  StartAgent();
+  Welcome();
+  // Each job runs longer than kPrefetchBudget: one queued behind it would
+  // wait that long while another node might idle.
+  const double seconds = absl::ToDoubleSeconds(NodeAgent::kPrefetchBudget) * 3;
+  Assign("long-1", "sleep", {seconds});
+  ASSERT_TRUE(ResultOf("long-1").has_value());
+  Assign("long-2", "sleep", {seconds});
+  ASSERT_TRUE(ResultOf("long-2").has_value());
+  EXPECT_EQ(CreditsGiven(hub_.received()), 2) << "one per result, none extra";
 }
 
 TEST_F(NodeAgentTest, CrashIsAWorkerFailureAndTheNodeKeepsServing) {

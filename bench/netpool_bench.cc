@@ -1,0 +1,386 @@
+// netpool_bench: netpool's speed and memory on this machine, measured the way
+// a user meets them: a real netpoold and real netpool-worker nodes on
+// 127.0.0.1, driven through the public Pool API. Each workload runs --runs
+// times on a fresh deployment; the table gives the median with min and max.
+//
+//   A  ApplyAsync of 10,000 and 100,000 no-op tasks, then a Get of each
+//   B  Map over 100,000 items (default chunksize) and 20,000 (chunksize 1)
+//   C  1,000 sequential Apply round trips: p50 and p99
+//   D  20 tasks sleeping 2 s on 16 worker processes: makespan (ideal 4 s),
+//      and how long the 16-process node takes to start
+//   E  scheduler memory per queued job, 100,000 and 1,000,000 queued
+//   F  A with the durable store (SQLite) next to the memory store
+//   G  A with 0, 100,000 and 1,000,000 jobs queued behind a label no node has
+//
+//   netpool_bench [--runs N] [--processes P] [--quick] [--json] [--only A,B,...]
+#include <unistd.h>
+
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "bench/run_summary.h"
+#include "bench/workloads.h"
+#include "common/process_setup.h"
+#include "tests/support/test_cluster.h"
+
+namespace netpool::bench {
+namespace {
+
+using testing::TestCluster;
+
+// Workload sizes: the issue's, or --quick's, which only show that every
+// workload runs (seconds in all).
+struct Sizes {
+  int apply_small = 10'000;
+  int apply_large = 100'000;
+  int map_items = 100'000;
+  int map_chunk1_items = 20'000;
+  int round_trips = 1'000;
+  int sleep_tasks = 20;
+  double sleep_seconds = 2.0;
+  int sleep_processes = 16;
+  int64_t queued_small = 100'000;
+  int64_t queued_large = 1'000'000;
+
+  static Sizes Quick() {
+    return {500, 2'000, 5'000, 1'000, 100, 20, 0.1, 16, 2'000, 10'000};
+  }
+};
+
+// One row of the table: how a measurement is named, read and judged.
+struct Row {
+  std::string key;
+  std::string workload;
+  std::string description;
+  std::string unit;
+  bool higher_is_better = true;
+  std::optional<double> target;  // the target, when it has one
+  std::vector<double> samples;
+};
+
+class Bench {
+ public:
+  Bench(Sizes sizes, bool quick, int runs, int processes, std::vector<std::string> only)
+      : sizes_(sizes), quick_(quick), runs_(runs), processes_(processes), only_(std::move(only)) {}
+
+  absl::Status RunAll() {
+    if (Wanted("A") || Wanted("B") || Wanted("C") || Wanted("F")) {
+      if (absl::Status s = Repeat([this] { return RunOnMemoryStore(); }); !s.ok()) return s;
+    }
+    if (Wanted("F")) {
+      if (absl::Status s = Repeat([this] { return RunOnDurableStore(); }); !s.ok()) return s;
+    }
+    if (Wanted("D")) {
+      if (absl::Status s = Repeat([this] { return RunSleepers(); }); !s.ok()) return s;
+    }
+    if (Wanted("E") || Wanted("G")) {
+      for (int64_t queued : {int64_t{0}, sizes_.queued_small, sizes_.queued_large}) {
+        if (queued == 0 && !Wanted("G")) continue;
+        if (absl::Status s = Repeat([this, queued] { return RunBehindQueue(queued); }); !s.ok()) {
+          return s;
+        }
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  void PrintTable() const {
+    std::printf("netpool_bench: medians of %d runs, %d worker processes per node%s\n", runs_,
+                processes_, quick_ ? " (--quick: small sizes, not the ones named)" : "");
+    std::printf("%-10s %-52s %-9s %12s %12s %12s %10s\n", "key", "workload", "unit", "median",
+                "min", "max", "target");
+    for (const Row& row : rows_) {
+      if (row.samples.empty()) continue;
+      const RunSummary s = RunSummary::Of(row.samples);
+      std::string target = "-";
+      if (row.target) {
+        const bool met = row.higher_is_better ? s.median >= *row.target : s.median <= *row.target;
+        target = absl::StrCat(row.higher_is_better ? ">=" : "<=", Format(*row.target),
+                              met ? " ok" : " no");
+      }
+      std::printf("%-10s %-52s %-9s %12s %12s %12s %10s\n", row.key.c_str(),
+                  row.description.c_str(), row.unit.c_str(), Format(s.median).c_str(),
+                  Format(s.min).c_str(), Format(s.max).c_str(), target.c_str());
+    }
+    if (const Row* g0 = Find("G_0"); g0 != nullptr && !g0->samples.empty()) {
+      for (const char* key : {"G_100k", "G_1M"}) {
+        const Row* g = Find(key);
+        if (g == nullptr || g->samples.empty()) continue;
+        const double ratio = RunSummary::Of(g->samples).median / RunSummary::Of(g0->samples).median;
+        std::printf("%s/G_0 = %.2f (flat within 20%%: %s)\n", key, ratio,
+                    ratio >= 0.8 ? "yes" : "no");
+      }
+    }
+  }
+
+  void PrintJson() const {
+    std::printf("{\"runs\": %d, \"processes\": %d, \"results\": [", runs_, processes_);
+    const char* separator = "";
+    for (const Row& row : rows_) {
+      if (row.samples.empty()) continue;
+      const RunSummary s = RunSummary::Of(row.samples);
+      std::printf(
+          "%s\n  {\"key\": \"%s\", \"workload\": \"%s\", \"description\": \"%s\", \"unit\": "
+          "\"%s\", \"better\": \"%s\", \"median\": %.6g, \"min\": %.6g, \"max\": %.6g, "
+          "\"target\": %s}",
+          separator, row.key.c_str(), row.workload.c_str(), row.description.c_str(),
+          row.unit.c_str(), row.higher_is_better ? "higher" : "lower", s.median, s.min, s.max,
+          row.target ? absl::StrCat(*row.target).c_str() : "null");
+      separator = ",";
+    }
+    std::printf("\n]}\n");
+  }
+
+ private:
+  bool Wanted(std::string_view workload) const {
+    return only_.empty() || std::find(only_.begin(), only_.end(), workload) != only_.end();
+  }
+
+  absl::Status Repeat(const std::function<absl::Status()>& run) {
+    for (int i = 0; i < runs_; ++i) {
+      if (absl::Status s = run(); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+
+  Row* Find(std::string_view key) {
+    for (Row& row : rows_) {
+      if (row.key == key) return &row;
+    }
+    return nullptr;
+  }
+  const Row* Find(std::string_view key) const { return const_cast<Bench*>(this)->Find(key); }
+
+  void Add(std::string_view key, double sample) { Find(key)->samples.push_back(sample); }
+
+  void Progress(std::string_view what) const {
+    if (isatty(STDERR_FILENO)) std::fprintf(stderr, "netpool_bench: %s\n", std::string(what).c_str());
+  }
+
+  static absl::StatusOr<Pool> ConnectTo(const TestCluster& cluster) {
+    absl::StatusOr<Pool> pool = Pool::Connect(cluster.address());
+    if (!pool.ok()) return pool.status();
+    // The first calls open the channel and the result stream.
+    for (int i = 0; i < 100; ++i) {
+      if (absl::StatusOr<Value> v = pool->Apply("echo", {i}); !v.ok()) return v.status();
+    }
+    return pool;
+  }
+
+  // A, B, C and F's memory row on one node of `processes_` processes.
+  absl::Status RunOnMemoryStore() {
+    Progress("A, B, C on the memory store");
+    absl::StatusOr<std::unique_ptr<TestCluster>> cluster =
+        TestCluster::Start({.workers = 1, .processes = processes_});
+    if (!cluster.ok()) return cluster.status();
+    absl::StatusOr<Pool> pool = ConnectTo(**cluster);
+    if (!pool.ok()) return pool.status();
+    if (Wanted("A") || Wanted("F")) {
+      absl::StatusOr<double> small = ApplyAsyncRate(*pool, sizes_.apply_small);
+      if (!small.ok()) return small.status();
+      Add("A10k", *small);
+      Add("F_memory", *small);
+    }
+    if (Wanted("A")) {
+      // Where the CPU time of the large run goes, process by process.
+      TestCluster& deployment = **cluster;
+      const std::vector<pid_t> processes = deployment.WorkerProcessPids(0);
+      auto cpu = [&] {
+        double in_processes = 0;
+        for (pid_t pid : processes) in_processes += CpuSeconds(pid);
+        return std::vector<double>{CpuSeconds(getpid()), CpuSeconds(deployment.scheduler_pid()),
+                                   CpuSeconds(deployment.worker_pid(0)), in_processes};
+      };
+      const std::vector<double> before = cpu();
+      absl::StatusOr<double> large = ApplyAsyncRate(*pool, sizes_.apply_large);
+      if (!large.ok()) return large.status();
+      const std::vector<double> after = cpu();
+      Add("A100k", *large);
+      const char* keys[] = {"A_cpu_client", "A_cpu_netpoold", "A_cpu_node", "A_cpu_processes"};
+      for (size_t i = 0; i < before.size(); ++i) {
+        Add(keys[i], (after[i] - before[i]) * 1e6 / sizes_.apply_large);
+      }
+    }
+    if (Wanted("B")) {
+      absl::StatusOr<double> chunked = MapRate(*pool, sizes_.map_items, 0);
+      if (!chunked.ok()) return chunked.status();
+      Add("B_default", *chunked);
+      absl::StatusOr<double> single = MapRate(*pool, sizes_.map_chunk1_items, 1);
+      if (!single.ok()) return single.status();
+      Add("B_chunk1", *single);
+    }
+    if (Wanted("C")) {
+      absl::StatusOr<std::vector<double>> micros = RoundTripMicros(*pool, sizes_.round_trips);
+      if (!micros.ok()) return micros.status();
+      Add("C_p50", Percentile(*micros, 50));
+      Add("C_p99", Percentile(*micros, 99));
+      absl::StatusOr<std::vector<double>> rpc =
+          RpcRoundTripMicros((*cluster)->address(), sizes_.round_trips);
+      if (!rpc.ok()) return rpc.status();
+      Add("C_rpc_p50", Percentile(*rpc, 50));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status RunOnDurableStore() {
+    Progress("F on the durable store");
+    absl::StatusOr<std::unique_ptr<TestCluster>> cluster =
+        TestCluster::Start({.workers = 1, .processes = processes_, .durable = true});
+    if (!cluster.ok()) return cluster.status();
+    absl::StatusOr<Pool> pool = ConnectTo(**cluster);
+    if (!pool.ok()) return pool.status();
+    absl::StatusOr<double> rate = ApplyAsyncRate(*pool, sizes_.apply_small);
+    if (!rate.ok()) return rate.status();
+    Add("F_sqlite", *rate);
+    return absl::OkStatus();
+  }
+
+  // D: the node's start (until the scheduler has its slots and all of its
+  // processes exist), then the sleepers.
+  absl::Status RunSleepers() {
+    Progress("D");
+    absl::StatusOr<std::unique_ptr<TestCluster>> cluster = TestCluster::Start({.workers = 0});
+    if (!cluster.ok()) return cluster.status();
+    const absl::Time start = absl::Now();
+    absl::StatusOr<int> node = (*cluster)->AddWorker(sizes_.sleep_processes);
+    if (!node.ok()) return node.status();
+    while ((*cluster)->WorkerProcessPids(*node).size() <
+           static_cast<size_t>(sizes_.sleep_processes)) {
+      if (absl::Now() - start > absl::Seconds(60)) {
+        return absl::DeadlineExceededError("worker processes did not start within 60 s");
+      }
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+    Add("D_startup", absl::ToDoubleSeconds(absl::Now() - start));
+    absl::StatusOr<Pool> pool = Pool::Connect((*cluster)->address());
+    if (!pool.ok()) return pool.status();
+    absl::StatusOr<double> makespan =
+        SleepMakespan(*pool, sizes_.sleep_tasks, sizes_.sleep_seconds);
+    if (!makespan.ok()) return makespan.status();
+    Add("D_makespan", *makespan);
+    return absl::OkStatus();
+  }
+
+  // E and G: `queued` jobs wait behind a label no node has; the scheduler's
+  // memory growth per job is E, and A run beside them is G.
+  absl::Status RunBehindQueue(int64_t queued) {
+    Progress(absl::StrCat("E, G with ", queued, " jobs queued"));
+    absl::StatusOr<std::unique_ptr<TestCluster>> cluster = TestCluster::Start({.workers = 0});
+    if (!cluster.ok()) return cluster.status();
+    if (queued > 0) {
+      absl::StatusOr<int64_t> before = ResidentBytes((*cluster)->scheduler_pid());
+      if (!before.ok()) return before.status();
+      if (absl::Status s = FillQueue((*cluster)->address(), queued, {{"bench", "parked"}});
+          !s.ok()) {
+        return s;
+      }
+      absl::StatusOr<int64_t> after = ResidentBytes((*cluster)->scheduler_pid());
+      if (!after.ok()) return after.status();
+      Add(queued == sizes_.queued_small ? "E_100k" : "E_1M",
+          static_cast<double>(*after - *before) / static_cast<double>(queued));
+    }
+    if (!Wanted("G")) return absl::OkStatus();
+    if (absl::StatusOr<int> node = (*cluster)->AddWorker(processes_); !node.ok()) {
+      return node.status();
+    }
+    absl::StatusOr<Pool> pool = ConnectTo(**cluster);
+    if (!pool.ok()) return pool.status();
+    absl::StatusOr<double> rate = ApplyAsyncRate(*pool, sizes_.apply_small);
+    if (!rate.ok()) return rate.status();
+    Add(queued == 0 ? "G_0" : queued == sizes_.queued_small ? "G_100k" : "G_1M", *rate);
+    return absl::OkStatus();
+  }
+
+  static std::string Format(double value) {
+    if (value >= 100) return absl::StrCat(static_cast<int64_t>(value + 0.5));
+    char text[32];
+    std::snprintf(text, sizeof(text), "%.2f", value);
+    return text;
+  }
+
+  const Sizes sizes_;
+  const bool quick_;
+  const int runs_;
+  const int processes_;
+  const std::vector<std::string> only_;
+  std::vector<Row> rows_ = {
+      {"A10k", "A", "10,000 ApplyAsync no-op tasks, then Get each", "tasks/s", true, 100'000},
+      {"A100k", "A", "100,000 ApplyAsync no-op tasks, then Get each", "tasks/s", true, 100'000},
+      {"A_cpu_client", "A", "  CPU per task in A100k: the client (this program)", "us/task", false,
+       std::nullopt},
+      {"A_cpu_netpoold", "A", "  CPU per task in A100k: netpoold", "us/task", false, std::nullopt},
+      {"A_cpu_node", "A", "  CPU per task in A100k: the node agent", "us/task", false,
+       std::nullopt},
+      {"A_cpu_processes", "A", "  CPU per task in A100k: the worker processes", "us/task", false,
+       std::nullopt},
+      {"B_default", "B", "Map no-op, 100,000 items, default chunksize", "items/s", true, 5e6},
+      {"B_chunk1", "B", "Map no-op, 20,000 items, chunksize 1", "items/s", true, 100'000},
+      {"C_p50", "C", "1,000 sequential Apply: p50", "us", false, 100},
+      {"C_p99", "C", "1,000 sequential Apply: p99", "us", false, 500},
+      {"C_rpc_p50", "C", "  floor: 1,000 sequential bare gRPC calls (GetStats): p50", "us", false,
+       std::nullopt},
+      {"D_makespan", "D", "20 x sleep 2 s on 16 processes (ideal 4 s)", "s", false, 4.05},
+      {"D_startup", "D", "start a node of 16 worker processes", "s", false, 1.0},
+      {"E_100k", "E", "scheduler memory per queued job, 100,000 queued", "bytes/job", false, 200},
+      {"E_1M", "E", "scheduler memory per queued job, 1,000,000 queued", "bytes/job", false, 200},
+      {"F_memory", "F", "A10k with --store memory (the A10k run)", "tasks/s", true, 100'000},
+      {"F_sqlite", "F", "A10k with the durable store (SQLite)", "tasks/s", true, 50'000},
+      {"G_0", "G", "A10k with 0 jobs queued behind a label", "tasks/s", true, std::nullopt},
+      {"G_100k", "G", "A10k with 100,000 jobs queued behind a label", "tasks/s", true,
+       std::nullopt},
+      {"G_1M", "G", "A10k with 1,000,000 jobs queued behind a label", "tasks/s", true,
+       std::nullopt},
+  };
+};
+
+int Main(int argc, char** argv) {
+  CLI::App app("netpool's throughput, latency and memory on a real local deployment");
+  int runs = 3;
+  int processes = 2;
+  bool quick = false;
+  bool json = false;
+  std::string only;
+  app.add_option("--runs", runs, "runs of each workload (median, min, max)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100));
+  app.add_option("--processes", processes, "worker processes of the node for A, B, C, F, G")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  app.add_flag("--quick", quick, "tiny sizes and one run: checks that every workload runs");
+  app.add_flag("--json", json, "print JSON instead of the table");
+  app.add_option("--only", only, "comma-separated workloads to run, e.g. A,C (default: all)");
+  CLI11_PARSE(app, argc, argv);
+  if (quick) runs = 1;
+  SetUpProcess();
+
+  std::vector<std::string> workloads = absl::StrSplit(only, ',', absl::SkipEmpty());
+  for (const std::string& w : workloads) {
+    if (w.size() != 1 || w[0] < 'A' || w[0] > 'G') {
+      std::fprintf(stderr, "netpool_bench: unknown workload \"%s\" (A to G)\n", w.c_str());
+      return 64;
+    }
+  }
+  Bench bench(quick ? Sizes::Quick() : Sizes(), quick, runs, processes, std::move(workloads));
+  if (absl::Status s = bench.RunAll(); !s.ok()) {
+    std::fprintf(stderr, "netpool_bench: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  if (json) {
+    bench.PrintJson();
+  } else {
+    bench.PrintTable();
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace netpool::bench
+
+int main(int argc, char** argv) { return netpool::bench::Main(argc, argv); }
