@@ -138,6 +138,18 @@ TEST(WorkerHelloValidation, RejectsSlotsOutOfRange) {
   }
 }
 
+TEST(WorkerHelloValidation, PrefetchIsBetweenZeroAndItsLimit) {
+  v1::WorkerHello hello = GoodHello();
+  for (int prefetch : {0, 64, kMaxPrefetchPerWorker}) {
+    hello.set_prefetch(prefetch);
+    EXPECT_TRUE(ValidateWorkerHello(hello).ok()) << prefetch;
+  }
+  for (int prefetch : {-1, kMaxPrefetchPerWorker + 1}) {
+    hello.set_prefetch(prefetch);
+    ExpectRejected(ValidateWorkerHello(hello), "hello.prefetch");
+  }
+}
+
 TEST(WorkerHelloValidation, RejectsABadFunctionName) {
   v1::WorkerHello hello = GoodHello();
   hello.add_functions("has space");
