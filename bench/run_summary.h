@@ -17,8 +17,7 @@ struct RunSummary {
   static RunSummary Of(std::vector<double> samples) {
     std::sort(samples.begin(), samples.end());
     const size_t n = samples.size();
-    const double median =
-        n % 2 == 1 ? samples[n / 2] : (samples[n / 2 - 1] + samples[n / 2]) / 2;
+    const double median = n % 2 == 1 ? samples[n / 2] : (samples[n / 2 - 1] + samples[n / 2]) / 2;
     return {median, samples.front(), samples.back()};
   }
 };
