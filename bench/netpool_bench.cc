@@ -176,6 +176,13 @@ class Bench {
     return pool;
   }
 
+  // A10k on `cluster`, after ConnectTo's warm-up.
+  absl::StatusOr<double> WarmApplyRate(const TestCluster& cluster) {
+    absl::StatusOr<Pool> pool = ConnectTo(cluster);
+    if (!pool.ok()) return pool.status();
+    return ApplyAsyncRate(*pool, sizes_.apply_small);
+  }
+
   // A, B, C and F's memory row on one node of `processes_` processes.
   absl::Status RunOnMemoryStore() {
     Progress("A, B, C on the memory store");
@@ -236,9 +243,7 @@ class Bench {
     absl::StatusOr<std::unique_ptr<TestCluster>> cluster =
         TestCluster::Start({.workers = 1, .processes = processes_, .durable = true});
     if (!cluster.ok()) return cluster.status();
-    absl::StatusOr<Pool> pool = ConnectTo(**cluster);
-    if (!pool.ok()) return pool.status();
-    absl::StatusOr<double> rate = ApplyAsyncRate(*pool, sizes_.apply_small);
+    absl::StatusOr<double> rate = WarmApplyRate(**cluster);
     if (!rate.ok()) return rate.status();
     Add("F_sqlite", *rate);
     return absl::OkStatus();
@@ -303,9 +308,7 @@ class Bench {
     if (absl::StatusOr<int> node = (*cluster)->AddWorker(processes_); !node.ok()) {
       return node.status();
     }
-    absl::StatusOr<Pool> pool = ConnectTo(**cluster);
-    if (!pool.ok()) return pool.status();
-    absl::StatusOr<double> rate = ApplyAsyncRate(*pool, sizes_.apply_small);
+    absl::StatusOr<double> rate = WarmApplyRate(**cluster);
     if (!rate.ok()) return rate.status();
     Add(queued == 0 ? "G_0" : queued == sizes_.queued_small ? "G_100k" : "G_1M", *rate);
     return absl::OkStatus();

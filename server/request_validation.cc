@@ -109,8 +109,8 @@ absl::Status ValidateWorkerResult(const v1::JobResult& result, absl::string_view
 
 // The fields any worker message may carry besides hello.
 absl::Status ValidateWorkerUpdate(const v1::WorkerMessage& message) {
-  if (message.credits() < 0 || message.credits() > kMaxSlotsPerWorker) {
-    return FieldError("credits", absl::StrCat("must be between 0 and ", kMaxSlotsPerWorker,
+  if (message.credits() < 0 || message.credits() > kMaxCreditsPerMessage) {
+    return FieldError("credits", absl::StrCat("must be between 0 and ", kMaxCreditsPerMessage,
                                               " (got ", message.credits(), ")"));
   }
   if (message.results_size() > kMaxResultsPerMessage) {

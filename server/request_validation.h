@@ -27,6 +27,8 @@ inline constexpr int kMaxListLimit = 100'000;
 
 inline constexpr int kMaxSlotsPerWorker = 10'000;
 inline constexpr int kMaxPrefetchPerWorker = 100'000;
+// A node gives back at most its whole window (slots and prefetch) at once.
+inline constexpr int kMaxCreditsPerMessage = kMaxSlotsPerWorker + kMaxPrefetchPerWorker;
 inline constexpr int kMaxFunctionsPerWorker = 10'000;
 inline constexpr int kMaxResultsPerMessage = 100'000;
 inline constexpr size_t kMaxWorkerNameLength = 256;
@@ -50,7 +52,7 @@ absl::Status ValidateWorkerHello(const v1::WorkerHello& hello);
 // The first message on a WorkerHub stream: it must carry a valid hello; its
 // other fields follow the rules of ValidateLaterWorkerMessage.
 absl::Status ValidateFirstWorkerMessage(const v1::WorkerMessage& message);
-// Any later message: no hello, credits 0..kMaxSlotsPerWorker, at most
+// Any later message: no hello, credits 0..kMaxCreditsPerMessage, at most
 // kMaxResultsPerMessage results, each for a valid job id, in a final state,
 // with a well-formed value and error detail.
 absl::Status ValidateLaterWorkerMessage(const v1::WorkerMessage& message);

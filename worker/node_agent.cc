@@ -283,7 +283,8 @@ void NodeAgent::DropHeldJobs(const google::protobuf::RepeatedPtrField<std::strin
 int NodeAgent::WantedWindow() const {
   const std::optional<absl::Duration> run_time = pool_.RecentRunTime();
   if (!run_time.has_value()) return options_.processes;
-  const double per_process = kPrefetchBudget / std::max(*run_time, absl::Microseconds(1));
+  const double per_process =
+      options_.prefetch_budget / std::max(*run_time, absl::Microseconds(1));
   const double prefetch = std::min<double>(options_.prefetch, per_process * options_.processes);
   return options_.processes + static_cast<int>(prefetch);
 }

@@ -79,13 +79,12 @@ class NodeAgent {
     absl::Duration max_backoff = absl::Seconds(5);
     size_t max_unsent_results = 10'000;  // kept across a broken stream
     // At most this many jobs queued on the node beyond its processes, and
-    // only about kPrefetchBudget of work per process (none while no job has
-    // finished yet): a long job never waits here while another node idles.
+    // only about prefetch_budget of work per process by the jobs' recent run
+    // time (none before one has run): a long job never waits here while
+    // another node idles.
     int prefetch = 64;
+    absl::Duration prefetch_budget = absl::Milliseconds(10);
   };
-
-  // The work a process may have queued before it, in recent run time.
-  static constexpr absl::Duration kPrefetchBudget = absl::Milliseconds(10);
 
   explicit NodeAgent(Options options);
   NodeAgent(const NodeAgent&) = delete;

@@ -352,10 +352,13 @@ void ProcessPool::ReadResults(Process& process, std::vector<v1::JobResult>* resu
       continue;  // the job was cancelled or abandoned meanwhile
     }
     results->push_back(std::move(*frame.mutable_result()));
-    const int64_t ran = absl::ToInt64Nanoseconds(absl::Now() - process.started);
-    const int64_t recent = recent_run_nanos_.load(std::memory_order_relaxed);
-    recent_run_nanos_.store(recent < 0 ? ran : recent - recent / 8 + ran / 8,
-                            std::memory_order_relaxed);
+    // A fresh process's first job also waited for the process to start.
+    if (process.tasks_done > 0) {
+      const int64_t ran = absl::ToInt64Nanoseconds(absl::Now() - process.started);
+      const int64_t recent = recent_run_nanos_.load(std::memory_order_relaxed);
+      recent_run_nanos_.store(recent < 0 ? ran : recent - recent / 8 + ran / 8,
+                              std::memory_order_relaxed);
+    }
     process.busy = false;
     process.job_id.clear();
     process.deadline = absl::InfiniteFuture();

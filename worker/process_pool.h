@@ -83,7 +83,8 @@ class ProcessPool {
   void Stop(absl::Duration grace = absl::Seconds(2));
 
   // How long recent jobs ran on a process (a moving average, from dispatch to
-  // result); nullopt until one has finished.
+  // result, leaving out each process's first job, which also waited for the
+  // process to start); nullopt until such a job has finished.
   std::optional<absl::Duration> RecentRunTime() const;
 
  private:

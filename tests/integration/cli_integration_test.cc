@@ -132,7 +132,7 @@ TEST_F(CliTest, MapJsonLinesFromStdin) {
   CliResult r = Run({"map", "echo"}, input);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::vector<std::string> lines = Lines(r.out);
-  ASSERT_EQ(lines.size(), 50u);
+  ASSERT_EQ(lines.size(), 50u) << "stdout:\n" << r.out << "stderr:\n" << r.err;
   for (int i = 0; i < 50; ++i) EXPECT_EQ(lines[i], "[" + std::to_string(i) + "]");
 }
 

@@ -215,9 +215,10 @@ TEST(WorkerMessageValidation, RejectsASecondHello) {
 
 TEST(WorkerMessageValidation, RejectsCreditsOutOfRange) {
   v1::WorkerMessage message;
-  message.set_credits(kMaxSlotsPerWorker);
+  // A node with the most slots and prefetch may give back its whole window.
+  message.set_credits(kMaxSlotsPerWorker + kMaxPrefetchPerWorker);
   EXPECT_TRUE(ValidateLaterWorkerMessage(message).ok());
-  for (int credits : {-1, kMaxSlotsPerWorker + 1}) {
+  for (int credits : {-1, kMaxCreditsPerMessage + 1}) {
     message.set_credits(credits);
     ExpectRejected(ValidateLaterWorkerMessage(message), "credits");
   }

@@ -165,33 +165,39 @@ int CreditsGiven(const std::vector<FakeHub::Received>& received) {
 }
 
 TEST_F(NodeAgentTest, ShortJobsOpenAPrefetchWindowUpToTheCap) {
+  options_.processes = 1;
   options_.prefetch = 2;
+  options_.prefetch_budget = absl::Hours(1);  // every job here is short
   StartAgent();
   Welcome();
-  Assign("short-1", "echo", {1});
-  ASSERT_TRUE(ResultOf("short-1").has_value());
-  // The window is now the 2 processes plus the 2 prefetched: the node gave
-  // back its one used credit and 2 more (an echo takes far less than the
-  // kPrefetchBudget that 2 more jobs per process would be allowed). Further
-  // short jobs only return theirs.
-  EXPECT_EQ(CreditsGiven(hub_.received()), 3);
-  Assign("short-2", "echo", {2});
-  ASSERT_TRUE(ResultOf("short-2").has_value());
+  // The process's first job also waited for it to start: it tells nothing
+  // of run times, and the window stays at the one process.
+  Assign("first", "echo", {0});
+  ASSERT_TRUE(ResultOf("first").has_value());
+  EXPECT_EQ(CreditsGiven(hub_.received()), 1);
+  // Now the node knows its jobs are short: it gives back the used credit
+  // and 2 more, the cap; after that each result returns its own.
+  Assign("second", "echo", {1});
+  ASSERT_TRUE(ResultOf("second").has_value());
   EXPECT_EQ(CreditsGiven(hub_.received()), 4);
+  Assign("third", "echo", {2});
+  ASSERT_TRUE(ResultOf("third").has_value());
+  EXPECT_EQ(CreditsGiven(hub_.received()), 5);
 }
 
 TEST_F(NodeAgentTest, LongJobsPrefetchNothing) {
+  options_.processes = 1;
   options_.prefetch = 5;
   StartAgent();
   Welcome();
-  // Each job runs longer than kPrefetchBudget: one queued behind it would
-  // wait that long while another node might idle.
-  const double seconds = absl::ToDoubleSeconds(NodeAgent::kPrefetchBudget) * 3;
-  Assign("long-1", "sleep", {seconds});
-  ASSERT_TRUE(ResultOf("long-1").has_value());
-  Assign("long-2", "sleep", {seconds});
-  ASSERT_TRUE(ResultOf("long-2").has_value());
-  EXPECT_EQ(CreditsGiven(hub_.received()), 2) << "one per result, none extra";
+  // Each job runs longer than the prefetch budget: one queued behind it
+  // would wait that long while another node might idle.
+  const double seconds = absl::ToDoubleSeconds(options_.prefetch_budget) * 3;
+  for (const char* job : {"long-1", "long-2", "long-3"}) {
+    Assign(job, "sleep", {seconds});
+    ASSERT_TRUE(ResultOf(job).has_value());
+  }
+  EXPECT_EQ(CreditsGiven(hub_.received()), 3) << "one per result, none extra";
 }
 
 TEST_F(NodeAgentTest, CrashIsAWorkerFailureAndTheNodeKeepsServing) {
