@@ -2,8 +2,7 @@
 // stream (under the scheduler lock, never blocking) and the one thread that
 // writes the stream. The writer takes everything queued at once, so messages
 // that pile up while a write is in flight go out as one batch; under steady
-// traffic it also lingers a moment for the batch to grow, since each message
-// costs both ends system calls and thread wake-ups whatever its size.
+// traffic it also lingers a moment for the batch to grow (common/batching.h).
 #ifndef NETPOOL_SERVER_OUTBOX_H_
 #define NETPOOL_SERVER_OUTBOX_H_
 
@@ -12,6 +11,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/batching.h"
 
 namespace netpool {
 
@@ -24,24 +24,19 @@ class Outbox {
     if (!closed_) items_.push_back(std::move(item));
   }
 
-  // Under steady traffic, how long the writer waits for a batch to grow, and
-  // the size at which it stops waiting.
-  static constexpr absl::Duration kLinger = absl::Microseconds(250);
-  static constexpr size_t kEnough = 256;
-
   // Blocks until something is queued or the outbox is closed; moves all
   // queued items into `out`. When the previous batch was taken less than
-  // kLinger ago (traffic is steady) it waits up to kLinger more for kEnough
-  // items; after a quiet spell the first item goes at once, so a lone
-  // message is never held. Returns false once closed and drained.
+  // kBatchLinger ago it waits up to kBatchLinger more for kBatchEnough
+  // items; after a quiet spell the first item goes at once. Returns false
+  // once closed and drained.
   bool PopAll(std::vector<T>* out) {
     absl::MutexLock lock(&mu_);
     mu_.Await(absl::Condition(this, &Outbox::ReadyLocked));
-    if (!closed_ && items_.size() < kEnough && absl::Now() - last_pop_ < kLinger) {
+    if (!closed_ && items_.size() < kBatchEnough && absl::Now() - last_pop_ < kBatchLinger) {
       auto grown = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return closed_ || items_.size() >= kEnough;
+        return closed_ || items_.size() >= kBatchEnough;
       };
-      mu_.AwaitWithTimeout(absl::Condition(&grown), kLinger);
+      mu_.AwaitWithTimeout(absl::Condition(&grown), kBatchLinger);
     }
     last_pop_ = absl::Now();
     if (items_.empty()) return false;

@@ -6,6 +6,7 @@
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
+#include "common/batching.h"
 #include "common/grpc_status.h"
 #include "netpool/worker.h"
 #include "spdlog/spdlog.h"
@@ -16,11 +17,6 @@ namespace {
 // How long a drained node waits for the scheduler to end the stream after
 // the node closed its side, before it cuts the stream.
 constexpr absl::Duration kCloseTimeout = absl::Seconds(5);
-
-// Under steady traffic, how long results wait for more to go out with them,
-// and how many are enough to go at once.
-constexpr absl::Duration kResultLinger = absl::Microseconds(250);
-constexpr size_t kEnoughResults = 256;
 
 // A fresh channel for each stream: a channel whose connection failed keeps
 // failing calls at once for gRPC's own reconnect backoff, even after the
@@ -312,13 +308,13 @@ void NodeAgent::SendLoop(Stream* stream) {
       // Under steady traffic (the previous message left moments ago and
       // more jobs are still running) results wait a moment to go out
       // together; a lone result goes at once.
-      if (unsent_.size() < kEnoughResults && !running_.empty() &&
-          absl::Now() - last_sent < kResultLinger) {
+      if (unsent_.size() < kBatchEnough && !running_.empty() &&
+          absl::Now() - last_sent < kBatchLinger) {
         auto grown = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
-          return !session_open_ || closing_ || unsent_.size() >= kEnoughResults ||
+          return !session_open_ || closing_ || unsent_.size() >= kBatchEnough ||
                  running_.empty();
         };
-        mutex_.AwaitWithTimeout(absl::Condition(&grown), kResultLinger);
+        mutex_.AwaitWithTimeout(absl::Condition(&grown), kBatchLinger);
         if (!session_open_) return;
       }
       if (draining_) {

@@ -69,6 +69,8 @@ struct CallOptions {
   // adding one (for example a nightly run submitted twice).
   std::string idempotency_key;
   int priority = 0;  // higher first
+  // The job runs only on a node started with every one of these labels
+  // (netpool-worker --label KEY=VALUE); until one is connected it waits.
   std::map<std::string, std::string> labels;
 };
 
