@@ -7,30 +7,16 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "netpool/netpool.h"
+#include "tests/support/pool_cluster_test.h"
 #include "tests/support/test_cluster.h"
 
 namespace netpool {
 namespace {
 
 using ::netpool::testing::CliResult;
-using ::netpool::testing::TestCluster;
 using ::testing::HasSubstr;
 
-class DependenciesTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    absl::StatusOr<std::unique_ptr<TestCluster>> cluster =
-        TestCluster::Start({.workers = 1, .processes = 2});
-    ASSERT_TRUE(cluster.ok()) << cluster.status();
-    cluster_ = *std::move(cluster);
-    absl::StatusOr<Pool> pool = Pool::Connect(cluster_->address());
-    ASSERT_TRUE(pool.ok()) << pool.status();
-    pool_ = std::make_unique<Pool>(*std::move(pool));
-  }
-
-  std::unique_ptr<TestCluster> cluster_;
-  std::unique_ptr<Pool> pool_;
-};
+class DependenciesTest : public ::netpool::testing::PoolClusterTest {};
 
 TEST_F(DependenciesTest, AsyncResultArgumentIsReplacedByItsResult) {
   AsyncResult first = pool_->ApplyAsync("echo", {"a"});

@@ -9,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "netpool/netpool.h"
 #include "tests/support/eventually.h"
+#include "tests/support/pool_cluster_test.h"
 #include "tests/support/test_cluster.h"
 
 namespace netpool {
@@ -16,24 +17,9 @@ namespace {
 
 using ::netpool::testing::CliResult;
 using ::netpool::testing::Eventually;
-using ::netpool::testing::TestCluster;
 using ::testing::HasSubstr;
 
-class PoolIntegrationTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    absl::StatusOr<std::unique_ptr<TestCluster>> cluster =
-        TestCluster::Start({.workers = 1, .processes = 2});
-    ASSERT_TRUE(cluster.ok()) << cluster.status();
-    cluster_ = *std::move(cluster);
-    absl::StatusOr<Pool> pool = Pool::Connect(cluster_->address());
-    ASSERT_TRUE(pool.ok()) << pool.status();
-    pool_ = std::make_unique<Pool>(*std::move(pool));
-  }
-
-  std::unique_ptr<TestCluster> cluster_;
-  std::unique_ptr<Pool> pool_;
-};
+class PoolIntegrationTest : public ::netpool::testing::PoolClusterTest {};
 
 TEST_F(PoolIntegrationTest, ApplyReturnsTheFunctionsResult) {
   absl::StatusOr<Value> v = pool_->Apply("echo", {1, "two", 3.5});
