@@ -10,10 +10,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "common/local_token.h"
 #include "common/logging.h"
+#include "common/transport.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "netpool/pool.h"
+#include "server/auth/authenticator.h"
 #include "server/core/clock.h"
 #include "server/server_setup.h"
 #include "server/scheduler_runtime.h"
@@ -71,16 +74,28 @@ absl::StatusOr<std::unique_ptr<LocalPool>> LocalPool::Start(int processes) {
 
   std::unique_ptr<LocalPool> pool(new LocalPool());
   pool->clock_ = std::make_unique<RealClock>();
+  pool->token_ = NewToken();
+  Authenticator::Options auth;
+  auth.owner_token = pool->token_;
+  auth.owner_name = "local";
+  absl::StatusOr<std::unique_ptr<Authenticator>> authenticator = Authenticator::Create(auth);
+  if (!authenticator.ok()) return authenticator.status();
+  pool->authenticator_ = *std::move(authenticator);
   pool->runtime_ = std::make_unique<SchedulerRuntime>(
       pool->clock_.get(), std::make_unique<MemoryStore>(), SchedulerRuntime::Options());
-  pool->scheduler_service_ = std::make_unique<SchedulerService>(pool->runtime_.get());
-  pool->worker_hub_service_ = std::make_unique<WorkerHubService>(pool->runtime_.get());
+  pool->scheduler_service_ =
+      std::make_unique<SchedulerService>(pool->runtime_.get(), pool->authenticator_.get());
+  pool->worker_hub_service_ =
+      std::make_unique<WorkerHubService>(pool->runtime_.get(), pool->authenticator_.get());
 
   // The same services on the same transport as netpoold, so that a local
   // pool cannot behave differently from a remote one.
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> plaintext =
+      MakeServerCredentials(ServerTls());
+  if (!plaintext.ok()) return plaintext.status();
+  builder.AddListeningPort("127.0.0.1:0", *plaintext, &port);
   ConfigureSchedulerServer(builder, pool->scheduler_service_.get(),
                            pool->worker_hub_service_.get());
   pool->server_ = builder.BuildAndStart();
@@ -93,6 +108,8 @@ absl::StatusOr<std::unique_ptr<LocalPool>> LocalPool::Start(int processes) {
   node.scheduler = pool->address_;
   node.name = "local";
   node.processes = processes;
+  node.policy.allow_exec = true;
+  node.transport = ClientTransport::ForLocalScheduler(pool->token_);
   pool->node_ = std::make_unique<NodeAgent>(std::move(node));
   pool->node_->Start();
 
@@ -124,8 +141,12 @@ LocalPool::~LocalPool() {
 void LocalPool::StopWorkers() { node_->Stop(); }
 
 absl::StatusOr<std::shared_ptr<PoolClient>> ConnectLocalPool(std::shared_ptr<LocalPool> pool) {
+  SchedulerClient::Options options;
+  options.wait_for_ready = true;
+  options.transport = ClientTransport::ForLocalScheduler(pool->token());
   absl::StatusOr<std::shared_ptr<PoolClient>> client =
-      PoolClient::Connect(pool->address(), ConnectOptions());
+      PoolClient::Connect(pool->address(), ConnectOptions().connect_timeout, options,
+                          SchedulerClient::ConnectMode::kRetryUntilTimeout);
   if (!client.ok()) return client.status();
   (*client)->Own(std::move(pool));
   return client;

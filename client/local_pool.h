@@ -28,6 +28,7 @@ class Server;
 
 namespace netpool {
 
+class Authenticator;
 class Clock;
 class NodeAgent;
 class SchedulerRuntime;
@@ -53,6 +54,9 @@ class LocalPool {
 
   // Where the embedded scheduler listens: 127.0.0.1:PORT.
   const std::string& address() const { return address_; }
+  // The one token the embedded scheduler accepts, fresh and random, known
+  // only to this process: other local users cannot use the pool.
+  const std::string& token() const { return token_; }
 
   // Stops the worker processes, and the commands they started, now: for a
   // program that is being interrupted. Jobs still running are abandoned.
@@ -63,6 +67,8 @@ class LocalPool {
 
   // Declared in the order they start; torn down in reverse.
   std::unique_ptr<Clock> clock_;
+  std::string token_;
+  std::unique_ptr<Authenticator> authenticator_;
   std::unique_ptr<SchedulerRuntime> runtime_;
   std::unique_ptr<SchedulerService> scheduler_service_;
   std::unique_ptr<WorkerHubService> worker_hub_service_;

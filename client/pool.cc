@@ -263,4 +263,8 @@ absl::StatusOr<int> Pool::Slots() {
 
 const std::string& Pool::address() const { return client_->address(); }
 
+namespace internal {
+PoolClient& ClientOf(const Pool& pool) { return *pool.client_; }
+}  // namespace internal
+
 }  // namespace netpool

@@ -44,8 +44,17 @@ absl::StatusOr<std::shared_ptr<PoolClient>> PoolClient::Connect(
     std::string address, const ConnectOptions& options, SchedulerClient::ConnectMode mode) {
   SchedulerClient::Options rpc_options;
   rpc_options.wait_for_ready = mode == SchedulerClient::ConnectMode::kRetryUntilTimeout;
+  rpc_options.security.tls_ca_file = options.tls_ca_file;
+  rpc_options.security.token = options.token;
+  rpc_options.security.token_file = options.token_file;
+  return Connect(std::move(address), options.connect_timeout, rpc_options, mode);
+}
+
+absl::StatusOr<std::shared_ptr<PoolClient>> PoolClient::Connect(
+    std::string address, absl::Duration connect_timeout,
+    const SchedulerClient::Options& rpc_options, SchedulerClient::ConnectMode mode) {
   auto scheduler = std::make_unique<SchedulerClient>(std::move(address), rpc_options);
-  absl::Status connected = scheduler->WaitForConnection(options.connect_timeout, mode);
+  absl::Status connected = scheduler->WaitForConnection(connect_timeout, mode);
   if (!connected.ok()) return connected;
   return std::shared_ptr<PoolClient>(new PoolClient(std::move(scheduler)), &PoolClient::Delete);
 }

@@ -38,6 +38,10 @@ class PoolClient : public std::enable_shared_from_this<PoolClient> {
   static absl::StatusOr<std::shared_ptr<PoolClient>> Connect(
       std::string address, const ConnectOptions& options,
       SchedulerClient::ConnectMode mode = SchedulerClient::ConnectMode::kRetryUntilTimeout);
+  // The same with the SchedulerClient's options given outright.
+  static absl::StatusOr<std::shared_ptr<PoolClient>> Connect(
+      std::string address, absl::Duration connect_timeout,
+      const SchedulerClient::Options& rpc_options, SchedulerClient::ConnectMode mode);
 
   ~PoolClient();
   PoolClient(const PoolClient&) = delete;

@@ -4,14 +4,19 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
-#include "grpcpp/create_channel.h"
-#include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
 
 namespace netpool {
 namespace {
 
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
+absl::StatusOr<ClientTransport> ResolveTransport(const std::string& address,
+                                                 const SchedulerClient::Options& options) {
+  if (options.transport.has_value()) return *options.transport;
+  return ClientTransport::Create(address, options.security);
+}
+
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
+                                           const absl::StatusOr<ClientTransport>& transport) {
   grpc::ChannelArguments args;
   // Results can be large and the client trusts its own scheduler; the
   // scheduler enforces the limits on what it accepts.
@@ -20,7 +25,10 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
   // waits a full second and later ones up to two minutes.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 5000);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  // Without a transport every call fails before using the channel, which
+  // then only needs to exist.
+  return (transport.ok() ? *transport : ClientTransport::ForLocalScheduler(""))
+      .NewChannel(address, args);
 }
 
 }  // namespace
@@ -28,10 +36,12 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
 SchedulerClient::SchedulerClient(std::string address, Options options)
     : address_(std::move(address)),
       options_(options),
-      channel_(MakeChannel(address_)),
+      transport_(ResolveTransport(address_, options_)),
+      channel_(MakeChannel(address_, transport_)),
       stub_(v1::Scheduler::NewStub(channel_)) {}
 
 absl::Status SchedulerClient::WaitForConnection(absl::Duration timeout, ConnectMode mode) {
+  if (!transport_.ok()) return transport_.status();
   const absl::Time deadline = absl::Now() + timeout;
   grpc_connectivity_state state = channel_->GetState(/*try_to_connect=*/true);
   while (state != GRPC_CHANNEL_READY) {
@@ -53,6 +63,9 @@ absl::Status SchedulerClient::RpcError(const grpc::Status& status, const char* m
     case grpc::StatusCode::UNAVAILABLE:
       return absl::UnavailableError(absl::StrCat("scheduler at ", address_,
                                                  " is unavailable: ", status.error_message()));
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return absl::UnauthenticatedError(absl::StrCat("scheduler at ", address_, " refused ",
+                                                     method, ": ", status.error_message()));
     case grpc::StatusCode::DEADLINE_EXCEEDED:
       // Our deadlines leave room for the scheduler's own waiting, so running
       // out of time means the scheduler is not answering.
@@ -67,7 +80,9 @@ template <typename Request, typename Response>
 absl::StatusOr<Response> SchedulerClient::Call(UnaryMethod<Request, Response> method,
                                                const char* name, const Request& request,
                                                absl::Duration deadline) {
+  if (!transport_.ok()) return transport_.status();
   grpc::ClientContext context;
+  transport_->Authorize(context);
   if (deadline != absl::InfiniteDuration()) {
     context.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
   }
@@ -127,6 +142,7 @@ absl::StatusOr<v1::GetStatsResponse> SchedulerClient::GetStats() {
 
 std::unique_ptr<SchedulerClient::WatchStream> SchedulerClient::OpenWatch(
     grpc::ClientContext* context) {
+  if (transport_.ok()) transport_->Authorize(*context);
   context->set_wait_for_ready(options_.wait_for_ready);
   return stub_->Watch(context);
 }

@@ -2,6 +2,9 @@
 // library and the CLI: each Scheduler RPC becomes a method returning
 // absl::StatusOr of its response, with gRPC errors turned into absl::Status
 // and an unreachable scheduler reported as kUnavailable naming its address.
+// Every call carries the caller's token (see common/transport.h for where it
+// comes from); a scheduler that refuses it answers kUnauthenticated or
+// kPermissionDenied, saying why.
 //
 //   netpool::SchedulerClient scheduler("127.0.0.1:7340");
 //   absl::StatusOr<netpool::v1::GetStatsResponse> stats = scheduler.GetStats();
@@ -9,6 +12,7 @@
 #define NETPOOL_CLIENT_SCHEDULER_CLIENT_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -17,6 +21,7 @@
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/support/sync_stream.h"
+#include "common/transport.h"
 #include "netpool/v1/netpool.grpc.pb.h"
 
 namespace netpool {
@@ -31,6 +36,10 @@ class SchedulerClient {
     // down instead of failing at once: right for a library riding out a
     // scheduler restart, wrong for a CLI that should say "unavailable" now.
     bool wait_for_ready = false;
+    // TLS and token; resolved against the address and the environment.
+    ClientSecurity security;
+    // Used as is instead of `security` when set (Pool::Local's own token).
+    std::optional<ClientTransport> transport;
   };
 
   // How WaitForConnection treats a failed connection attempt.
@@ -39,8 +48,9 @@ class SchedulerClient {
     kRetryUntilTimeout  // keep trying (the scheduler may still be starting)
   };
 
-  // Creates a channel to `address` (HOST:PORT, plaintext). Nothing is sent
-  // until the first call.
+  // Creates a channel to `address` (HOST:PORT). Nothing is sent until the
+  // first call. When the security options cannot be resolved (an unreadable
+  // or public token file, say) every call fails with that error.
   explicit SchedulerClient(std::string address, Options options);
   explicit SchedulerClient(std::string address) : SchedulerClient(std::move(address), Options()) {}
 
@@ -84,6 +94,7 @@ class SchedulerClient {
 
   const std::string address_;
   const Options options_;
+  const absl::StatusOr<ClientTransport> transport_;
   const std::shared_ptr<grpc::Channel> channel_;
   const std::unique_ptr<v1::Scheduler::Stub> stub_;
 };

@@ -4,10 +4,11 @@
 
 namespace netpool {
 
-ShutdownSignal::ShutdownSignal() {
+ShutdownSignal::ShutdownSignal(bool reload_on_hangup) {
   sigemptyset(&set_);
   sigaddset(&set_, SIGINT);
   sigaddset(&set_, SIGTERM);
+  if (reload_on_hangup) sigaddset(&set_, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set_, nullptr);
   // A peer that goes away while we write to its pipe or socket must surface as
   // EPIPE on that write, not kill the whole process.

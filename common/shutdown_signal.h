@@ -13,12 +13,14 @@ namespace netpool {
 
 class ShutdownSignal {
  public:
-  // Blocks SIGINT and SIGTERM in the calling thread (and its future threads).
-  ShutdownSignal();
+  // Blocks SIGINT and SIGTERM in the calling thread (and its future threads),
+  // and SIGHUP too when `reload_on_hangup` (a daemon that rereads its
+  // configuration on SIGHUP: Wait returns it like the others).
+  explicit ShutdownSignal(bool reload_on_hangup = false);
   ShutdownSignal(const ShutdownSignal&) = delete;
   ShutdownSignal& operator=(const ShutdownSignal&) = delete;
 
-  // Blocks until SIGINT or SIGTERM arrives; returns the signal number.
+  // Blocks until one of the signals arrives; returns the signal number.
   int Wait();
 
   // The signal set the constructor blocked; spawned children should get an

@@ -46,7 +46,7 @@ export NETPOOL_SCHEDULER=$address
 netpool() { "$bin/client/netpool" "$@"; }
 echo "netpoold listening on $address"
 
-"$bin/worker/netpool-worker" --processes 2 --name demo-node &
+"$bin/worker/netpool-worker" --processes 2 --name demo-node --allow-exec &
 worker_pid=$!
 pids+=("$worker_pid")
 wait_for_slots 2
@@ -85,7 +85,7 @@ makespan "$start" 2
 # The C++ examples call functions that a WorkerApp binary registers.
 kill -TERM "$worker_pid"
 wait "$worker_pid" 2>/dev/null || true
-"$bin/examples/imaging-worker" --processes 2 --name imaging-node &
+"$bin/examples/imaging-worker" --processes 2 --name imaging-node --allow-exec &
 pids+=($!)
 wait_for_slots 2
 

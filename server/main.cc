@@ -1,23 +1,35 @@
 // netpoold: the netpool scheduler daemon. Wires the command line to a
-// SchedulerRuntime (the scheduling core and its store) and the two gRPC
-// services, prints the address it listens on, and stops on SIGTERM/SIGINT:
-// it stops accepting calls, then commits everything the store has queued
-// and exits 0.
+// SchedulerRuntime (the scheduling core and its store), the authenticator
+// and the two gRPC services, prints the address it listens on, rereads its
+// token file on SIGHUP, and stops on SIGTERM/SIGINT: it stops accepting
+// calls, then commits everything the store has queued and exits 0.
+//
+// Every call needs a token. The scheduler's own admin token is made on
+// first start and kept in the data directory; on loopback a copy is left for
+// the same user (local_token.h), so that its owner needs no set-up. Beyond
+// loopback it needs TLS and a token file, or --insecure.
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <memory>
 #include <string>
 #include <utility>
 
 #include "CLI/CLI.hpp"
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/host_address.h"
+#include "common/local_token.h"
+#include "common/private_file.h"
 #include "common/process_setup.h"
 #include "common/shutdown_signal.h"
+#include "common/transport.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/server_builder.h"
+#include "server/auth/authenticator.h"
 #include "server/core/clock.h"
 #include "server/scheduler_runtime.h"
 #include "server/scheduler_service.h"
@@ -38,7 +50,10 @@ struct Flags {
   std::string store = "sqlite";
   std::string data_dir = "./netpool-data";
   std::string http;
+  ServerTls tls;
+  std::string token_file;
   bool insecure = false;
+  int64_t max_pending_per_client = 0;
   std::string log_level;
   int default_max_attempts = 3;
   double lease_timeout_seconds = 15;
@@ -72,22 +87,61 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(const Flags& flags) {
   return std::unique_ptr<Store>(*std::move(store));
 }
 
-// Splits "HOST:PORT" (HOST may be "[v6]"); false when malformed.
-bool SplitHostPort(const std::string& address, std::string* host, int* port) {
-  const size_t colon = address.rfind(':');
-  if (colon == std::string::npos || colon == 0) return false;
-  *host = address.substr(0, colon);
-  return absl::SimpleAtoi(address.substr(colon + 1), port) && *port >= 0 && *port <= 65535;
-}
+constexpr char kOwnerTokenFile[] = "admin.token";
 
-bool IsLoopback(const std::string& host) {
-  return host == "localhost" || host == "[::1]" || absl::StartsWith(host, "127.");
+// The scheduler's own admin token: the data directory's, made on first
+// start. A volatile scheduler on a fixed loopback port keeps the one its
+// user already has for that port, so that clients outlive its restarts.
+absl::StatusOr<std::string> OwnerToken(const Flags& flags, int port, bool loopback) {
+  if (flags.store == "sqlite") {
+    const std::string path = absl::StrCat(flags.data_dir, "/", kOwnerTokenFile);
+    absl::StatusOr<std::string> content = ReadPrivateFile(path);
+    if (content.ok()) {
+      std::string token = TokenFromFileContent(*content);
+      if (!token.empty()) return token;
+    } else if (!absl::IsNotFound(content.status())) {
+      return content.status();
+    }
+    std::string token = NewToken();
+    if (absl::Status s = WritePrivateFile(path, token + "\n"); !s.ok()) return s;
+    return token;
+  }
+  if (loopback && port != 0) {
+    if (std::optional<std::string> token = ReadLocalToken(port)) return *token;
+  }
+  return NewToken();
 }
 
 // Serves until SIGTERM/SIGINT. Returning destroys the runtime and with it
 // the store, which commits what it has queued.
-int Serve(const Flags& flags, const std::string& host, std::unique_ptr<Store> store,
-          ShutdownSignal& shutdown) {
+int Serve(const Flags& flags, const std::string& host, bool loopback,
+          std::unique_ptr<Store> store, ShutdownSignal& shutdown) {
+  int requested_port = 0;
+  std::string ignored_host;
+  SplitHostPort(flags.listen, &ignored_host, &requested_port);
+  absl::StatusOr<std::string> owner_token = OwnerToken(flags, requested_port, loopback);
+  if (!owner_token.ok()) {
+    std::fprintf(stderr, "netpoold: the scheduler's admin token: %s\n",
+                 std::string(owner_token.status().message()).c_str());
+    return 1;
+  }
+  Authenticator::Options auth_options;
+  auth_options.token_file = flags.token_file;
+  auth_options.owner_token = *owner_token;
+  auth_options.require_node_certificate = !flags.tls.client_ca_file.empty();
+  absl::StatusOr<std::unique_ptr<Authenticator>> authenticator =
+      Authenticator::Create(auth_options);
+  if (!authenticator.ok()) {
+    std::fprintf(stderr, "netpoold: %s\n", std::string(authenticator.status().message()).c_str());
+    return kExitUsage;
+  }
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      MakeServerCredentials(flags.tls);
+  if (!credentials.ok()) {
+    std::fprintf(stderr, "netpoold: %s\n", std::string(credentials.status().message()).c_str());
+    return kExitUsage;
+  }
+
   RealClock clock;
   SchedulerRuntime::Options options;
   options.scheduler.default_max_attempts = flags.default_max_attempts;
@@ -95,27 +149,48 @@ int Serve(const Flags& flags, const std::string& host, std::unique_ptr<Store> st
   options.scheduler.result_ttl = absl::Seconds(flags.result_ttl_seconds);
   options.scheduler.default_retry_backoff = absl::Seconds(flags.retry_backoff_seconds);
   options.heartbeat_interval = absl::Seconds(flags.heartbeat_interval_seconds);
+  options.scheduler.max_unfinished_per_owner = flags.max_pending_per_client;
   SchedulerRuntime runtime(&clock, std::move(store), options);
-  SchedulerService scheduler_service(&runtime);
-  WorkerHubService worker_hub_service(&runtime);
+  SchedulerService scheduler_service(&runtime, authenticator->get());
+  WorkerHubService worker_hub_service(&runtime, authenticator->get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int bound_port = 0;
-  builder.AddListeningPort(flags.listen, grpc::InsecureServerCredentials(), &bound_port);
+  builder.AddListeningPort(flags.listen, *credentials, &bound_port);
   ConfigureSchedulerServer(builder, &scheduler_service, &worker_hub_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || bound_port == 0) {
     std::fprintf(stderr, "netpoold: cannot listen on %s\n", flags.listen.c_str());
     return kExitUnavailable;
   }
+  // Before "listening on": a client started once that is printed finds it.
+  if (loopback) {
+    if (absl::Status s = WriteLocalToken(bound_port, *owner_token); !s.ok()) {
+      spdlog::warn("cannot leave the admin token for this user ({}); give clients --token-file {}",
+                   std::string(s.message()),
+                   flags.store == "sqlite" ? absl::StrCat(flags.data_dir, "/", kOwnerTokenFile)
+                                           : std::string("(none: use --token-file)"));
+    }
+  }
   std::printf("listening on %s:%d\n", host.c_str(), bound_port);
   std::fflush(stdout);
-  spdlog::info("netpoold listening on {}:{}", host, bound_port);
+  spdlog::info("netpoold listening on {}:{} ({}, {} tokens)", host, bound_port,
+               flags.tls.enabled() ? "TLS" : "plaintext", (*authenticator)->token_count());
 
-  const int signal = shutdown.Wait();
+  int signal = shutdown.Wait();
+  for (; signal == SIGHUP; signal = shutdown.Wait()) {
+    if (absl::Status s = (*authenticator)->Reload(); !s.ok()) {
+      spdlog::error("SIGHUP: keeping the tokens in use: {}", std::string(s.message()));
+    } else {
+      spdlog::info("SIGHUP: token file reloaded, {} tokens", (*authenticator)->token_count());
+      runtime.EndRevokedWorkerStreams(
+          [&](const Identity& node) { return (*authenticator)->StillValid(node); });
+    }
+  }
   spdlog::info("signal {} received; shutting down", signal);
+  if (loopback) RemoveLocalToken(bound_port, *owner_token);
   runtime.BeginShutdown();
   // Streams (workers, watchers) never end by themselves: give unary calls a
   // moment, then cancel what is left.
@@ -131,12 +206,22 @@ int Run(const Flags& flags, ShutdownSignal& shutdown) {
     std::fprintf(stderr, "netpoold: --listen must be HOST:PORT, got \"%s\"\n", flags.listen.c_str());
     return kExitUsage;
   }
-  if (!IsLoopback(host) && !flags.insecure) {
-    std::fprintf(stderr,
-                 "netpoold: refusing to listen on non-loopback address %s without auth; "
-                 "pass --insecure to do it anyway\n",
-                 host.c_str());
-    return kExitUsage;
+  const bool loopback = IsLoopbackHost(host);
+  if (!loopback && !(flags.tls.enabled() && !flags.token_file.empty())) {
+    if (!flags.insecure) {
+      std::fprintf(stderr,
+                   "netpoold: refusing to listen on %s, which is not loopback, without both TLS "
+                   "(--tls-cert, --tls-key) and a token file (--token-file): anyone who reaches "
+                   "it could run commands as the workers' users. Pass --insecure to do it "
+                   "anyway\n",
+                   host.c_str());
+      return kExitUsage;
+    }
+    // Every start, so that it cannot go unnoticed in the log.
+    spdlog::warn("--insecure: listening on {}, which is not loopback, without {}", host,
+                 flags.tls.enabled()
+                     ? "a token file (only the admin token in the data directory admits callers)"
+                     : "TLS: anyone on the network can read and alter what is sent, tokens too");
   }
   if (!flags.http.empty()) {
     std::fprintf(stderr, "netpoold: --http (metrics and dashboard) is not in this version yet\n");
@@ -156,7 +241,7 @@ int Run(const Flags& flags, ShutdownSignal& shutdown) {
     return 1;
   }
   if (flags.store == "sqlite") spdlog::info("job store: {}", flags.data_dir);
-  const int exit_code = Serve(flags, host, *std::move(store), shutdown);
+  const int exit_code = Serve(flags, host, loopback, *std::move(store), shutdown);
   if (exit_code == 0) spdlog::info("store flushed");
   return exit_code;
 }
@@ -165,7 +250,10 @@ int Run(const Flags& flags, ShutdownSignal& shutdown) {
 }  // namespace netpool
 
 int main(int argc, char** argv) {
-  netpool::ShutdownSignal shutdown;  // first: every thread inherits the blocked mask
+  // First: every thread inherits the blocked mask.
+  netpool::ShutdownSignal shutdown(/*reload_on_hangup=*/true);
+  // What netpoold writes (the store, its tokens) is its user's alone.
+  ::umask(077);
   netpool::Flags flags;
   CLI::App app{"netpoold: the netpool scheduler daemon"};
   app.add_option("--listen", flags.listen, "HOST:PORT to serve on; port 0 picks a free port")
@@ -177,7 +265,19 @@ int main(int argc, char** argv) {
   app.add_option("--data", flags.data_dir, "directory of the durable store")
       ->capture_default_str();
   app.add_option("--http", flags.http, "HOST:PORT for metrics and dashboard (not in this version)");
-  app.add_flag("--insecure", flags.insecure, "allow a non-loopback --listen without auth");
+  app.add_option("--tls-cert", flags.tls.cert_file, "PEM certificate to serve TLS with");
+  app.add_option("--tls-key", flags.tls.key_file, "PEM private key of --tls-cert (mode 0600)");
+  app.add_option("--tls-client-ca", flags.tls.client_ca_file,
+                 "PEM CA whose certificate every worker node must present (mutual TLS)");
+  app.add_option("--token-file", flags.token_file,
+                 "tokens, one per line: ROLE NAME SECRET (ROLE client|worker|admin; SECRET the "
+                 "token or sha256:HEX); mode 0600; reread on SIGHUP");
+  app.add_option("--max-pending-per-client", flags.max_pending_per_client,
+                 "unfinished jobs one identity may have; 0: no limit")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_flag("--insecure", flags.insecure,
+               "allow a non-loopback --listen without TLS and a token file");
   app.add_option("--default-max-attempts", flags.default_max_attempts,
                  "attempts for jobs that do not set max_attempts")
       ->check(CLI::Range(1, 100))

@@ -165,6 +165,9 @@ absl::Status ValidateWorkerHello(const v1::WorkerHello& hello) {
   if (absl::Status s = ValidateText(hello.name(), "hello.name", 1, kMaxWorkerNameLength); !s.ok()) {
     return s;
   }
+  if (absl::Status s = ValidateText(hello.instance_id(), "hello.instance_id", 0, 64); !s.ok()) {
+    return s;
+  }
   if (hello.slots() < 1 || hello.slots() > kMaxSlotsPerWorker) {
     return FieldError("hello.slots", absl::StrCat("must be between 1 and ", kMaxSlotsPerWorker,
                                                   " (got ", hello.slots(), ")"));

@@ -9,11 +9,13 @@
 namespace netpool {
 namespace {
 
-v1::JobResult NotFoundResult(const std::string& job_id) {
+// A Watch answer for an id that has no result to give: unknown, or another
+// identity's job.
+v1::JobResult ErrorResult(const std::string& job_id, const absl::Status& status) {
   v1::JobResult result;
   result.set_job_id(job_id);
-  result.mutable_error()->set_code(static_cast<int>(absl::StatusCode::kNotFound));
-  result.mutable_error()->set_message(absl::StrCat("no job ", job_id));
+  result.mutable_error()->set_code(static_cast<int>(status.code()));
+  result.mutable_error()->set_message(std::string(status.message()));
   return result;
 }
 
@@ -69,15 +71,36 @@ void SchedulerRuntime::RunTimers() {
   }
 }
 
-absl::StatusOr<std::vector<std::string>> SchedulerRuntime::Submit(std::vector<v1::JobSpec> specs) {
+absl::StatusOr<const Job*> SchedulerRuntime::FindOwnedJob(const std::string& job_id,
+                                                          const Identity& caller) const {
+  const Job* job = scheduler_.FindJob(job_id);
+  if (job == nullptr) return absl::NotFoundError(absl::StrCat("no job ", job_id));
+  if (!caller.Owns(job->owner)) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "job ", job_id, " was submitted by another identity; ", caller.name,
+        " may only see its own jobs"));
+  }
+  return job;
+}
+
+absl::StatusOr<std::vector<std::string>> SchedulerRuntime::Submit(std::vector<v1::JobSpec> specs,
+                                                                  const Identity& caller) {
   absl::StatusOr<std::vector<std::string>> ids;
   uint64_t write = 0;
   Store* store = nullptr;
   {
     absl::MutexLock lock(&mu_);
     if (shutting_down_) return absl::UnavailableError("the scheduler is shutting down");
-    ids = scheduler_.Submit(std::move(specs));
-    if (!ids.ok()) return ids;
+    const size_t count = specs.size();
+    const std::string function = count > 0 ? specs[0].function() : "";
+    ids = scheduler_.Submit(std::move(specs), caller.name);
+    if (!ids.ok()) {
+      spdlog::info("audit: {} submit of {} jobs refused: {}", caller.name, count,
+                   std::string(ids.status().message()));
+      return ids;
+    }
+    spdlog::info("audit: {} submitted {} jobs ({} first: {})", caller.name, count, function,
+                 ids->empty() ? "" : ids->front());
     write = store_->last_write();
     store = store_.get();
   }
@@ -86,12 +109,19 @@ absl::StatusOr<std::vector<std::string>> SchedulerRuntime::Submit(std::vector<v1
   return ids;
 }
 
-absl::StatusOr<v1::JobStatus> SchedulerRuntime::Cancel(const std::string& job_id) {
+absl::StatusOr<v1::JobStatus> SchedulerRuntime::Cancel(const std::string& job_id,
+                                                       const Identity& caller) {
   v1::JobStatus status;
   uint64_t write = 0;
   Store* store = nullptr;
   {
     absl::MutexLock lock(&mu_);
+    if (absl::StatusOr<const Job*> job = FindOwnedJob(job_id, caller); !job.ok()) {
+      spdlog::info("audit: {} cancel of {} refused: {}", caller.name, job_id,
+                   std::string(job.status().message()));
+      return job.status();
+    }
+    spdlog::info("audit: {} cancelled {}", caller.name, job_id);
     absl::StatusOr<v1::JobState> state = scheduler_.Cancel(job_id);
     if (!state.ok()) return state.status();
     status = ToJobStatus(*scheduler_.FindJob(job_id));
@@ -103,17 +133,22 @@ absl::StatusOr<v1::JobStatus> SchedulerRuntime::Cancel(const std::string& job_id
   return status;
 }
 
-absl::StatusOr<v1::JobStatus> SchedulerRuntime::Status(const std::string& job_id) {
+absl::StatusOr<v1::JobStatus> SchedulerRuntime::Status(const std::string& job_id,
+                                                       const Identity& caller) {
   absl::MutexLock lock(&mu_);
-  const Job* job = scheduler_.FindJob(job_id);
-  if (job == nullptr) return absl::NotFoundError(absl::StrCat("no job ", job_id));
-  return ToJobStatus(*job);
+  absl::StatusOr<const Job*> job = FindOwnedJob(job_id, caller);
+  if (!job.ok()) return job.status();
+  return ToJobStatus(**job);
 }
 
-std::vector<v1::JobStatus> SchedulerRuntime::ListJobs(v1::JobState state, size_t limit) {
+std::vector<v1::JobStatus> SchedulerRuntime::ListJobs(v1::JobState state, size_t limit,
+                                                      const Identity& caller) {
   absl::MutexLock lock(&mu_);
   std::vector<v1::JobStatus> out;
-  for (const Job& job : scheduler_.ListJobs(state, limit)) out.push_back(ToJobStatus(job));
+  for (const Job& job :
+       scheduler_.ListJobs(state, limit, caller.admin() ? nullptr : &caller.name)) {
+    out.push_back(ToJobStatus(job));
+  }
   return out;
 }
 
@@ -150,13 +185,14 @@ v1::GetStatsResponse SchedulerRuntime::Stats() {
 }
 
 absl::StatusOr<std::optional<v1::JobResult>> SchedulerRuntime::WaitForResult(
-    const std::string& job_id, absl::Time deadline, const std::function<bool()>& cancelled) {
+    const std::string& job_id, const Identity& caller, absl::Time deadline,
+    const std::function<bool()>& cancelled) {
   absl::MutexLock lock(&mu_);
   while (true) {
-    const Job* job = scheduler_.FindJob(job_id);
-    if (job == nullptr) return absl::NotFoundError(absl::StrCat("no job ", job_id));
-    if (Deliverable(*job)) {
-      v1::JobResult result = job->result;
+    absl::StatusOr<const Job*> job = FindOwnedJob(job_id, caller);
+    if (!job.ok()) return job.status();
+    if (Deliverable(**job)) {
+      v1::JobResult result = (*job)->result;
       scheduler_.MarkFetched(job_id);
       return result;
     }
@@ -168,14 +204,14 @@ absl::StatusOr<std::optional<v1::JobResult>> SchedulerRuntime::WaitForResult(
 }
 
 void SchedulerRuntime::Watch(const std::shared_ptr<ResultSubscription>& watcher,
-                             const std::vector<std::string>& ids) {
+                             const std::vector<std::string>& ids, const Identity& caller) {
   absl::MutexLock lock(&mu_);
   for (const std::string& id : ids) {
-    const Job* job = scheduler_.FindJob(id);
-    if (job == nullptr) {
-      watcher->outbox.Push(NotFoundResult(id));
-    } else if (Deliverable(*job)) {
-      watcher->outbox.Push(job->result);
+    absl::StatusOr<const Job*> job = FindOwnedJob(id, caller);
+    if (!job.ok()) {
+      watcher->outbox.Push(ErrorResult(id, job.status()));
+    } else if (Deliverable(**job)) {
+      watcher->outbox.Push((*job)->result);
       scheduler_.MarkFetched(id);
     } else if (watcher->watching.insert(id).second) {
       watchers_[id].push_back(watcher);
@@ -195,9 +231,15 @@ void SchedulerRuntime::Unwatch(const std::shared_ptr<ResultSubscription>& watche
   watcher->watching.clear();
 }
 
-WorkerId SchedulerRuntime::ConnectWorker(WorkerInfo info, std::shared_ptr<WorkerOutbox> outbox,
-                                         std::function<void()> end_stream) {
+absl::StatusOr<WorkerId> SchedulerRuntime::ConnectWorker(WorkerInfo info,
+                                                         std::shared_ptr<WorkerOutbox> outbox,
+                                                         std::function<void()> end_stream,
+                                                         const Identity& caller) {
   absl::MutexLock lock(&mu_);
+  if (absl::Status s = scheduler_.CheckNewWorker(info); !s.ok()) {
+    spdlog::warn("audit: node {} refused for {}: {}", info.name, caller.name, std::string(s.message()));
+    return s;
+  }
   const int slots = info.slots;
   const std::string name = info.name;
   std::vector<std::string> drop;
@@ -208,8 +250,9 @@ WorkerId SchedulerRuntime::ConnectWorker(WorkerInfo info, std::shared_ptr<Worker
       absl::ToDoubleSeconds(options_.heartbeat_interval));
   for (std::string& id : drop) welcome.add_drop_job_ids(std::move(id));
   outbox->Push(std::move(welcome));
-  worker_streams_[worker] = {std::move(outbox), std::move(end_stream)};
-  spdlog::info("worker node {} connected as w-{} with {} slots", name, worker, slots);
+  worker_streams_[worker] = {std::move(outbox), std::move(end_stream), caller};
+  spdlog::info("audit: worker node {} joined as w-{} with {} slots (credential {}, role {})",
+               name, worker, slots, caller.name, std::string(RoleName(caller.role)));
   scheduler_.AddCredits(worker, slots);
   return worker;
 }
@@ -225,6 +268,18 @@ void SchedulerRuntime::HandleWorkerMessage(WorkerId worker, const v1::WorkerMess
   for (const v1::JobResult& result : message.results()) scheduler_.ReportResult(worker, result);
   if (message.credits() > 0) scheduler_.AddCredits(worker, message.credits());
   if (message.heartbeat()) scheduler_.Heartbeat(worker);
+}
+
+void SchedulerRuntime::EndRevokedWorkerStreams(
+    const std::function<bool(const Identity&)>& still_valid) {
+  absl::MutexLock lock(&mu_);
+  for (auto& [worker, stream] : worker_streams_) {
+    if (still_valid(stream.caller)) continue;
+    spdlog::warn("audit: credential {} of worker node w-{} was revoked: ending its stream",
+                 stream.caller.name, worker);
+    // The service's read loop ends and disconnects the node.
+    stream.end_stream();
+  }
 }
 
 void SchedulerRuntime::BeginShutdown() {
@@ -318,6 +373,7 @@ v1::JobStatus SchedulerRuntime::ToJobStatus(const Job& job) const {
   status.set_started_unix(UnixSecondsOrZero(job.started));
   status.set_finished_unix(UnixSecondsOrZero(job.finished));
   status.set_max_attempts(scheduler_.MaxAttempts(job));
+  status.set_owner(job.owner);
   for (const Attempt& attempt : job.attempts) *status.add_attempts() = ToAttemptRecord(attempt);
   for (std::string& id : scheduler_.WaitingFor(job)) status.add_waiting_for(std::move(id));
   return status;

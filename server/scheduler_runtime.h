@@ -25,6 +25,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "netpool/v1/netpool.pb.h"
+#include "server/auth/identity.h"
 #include "server/core/scheduler.h"
 #include "server/outbox.h"
 
@@ -50,10 +51,14 @@ class SchedulerRuntime final : private SchedulerListener {
   SchedulerRuntime(const Clock* clock, std::unique_ptr<Store> store, Options options);
   ~SchedulerRuntime() override;
 
-  absl::StatusOr<std::vector<std::string>> Submit(std::vector<v1::JobSpec> specs);
-  absl::StatusOr<v1::JobStatus> Cancel(const std::string& job_id);
-  absl::StatusOr<v1::JobStatus> Status(const std::string& job_id);
-  std::vector<v1::JobStatus> ListJobs(v1::JobState state, size_t limit);
+  // Each call acts for `caller`: jobs it submits are its own, and it sees,
+  // waits on and cancels only its own jobs unless it is an admin; another
+  // identity's job is kPermissionDenied.
+  absl::StatusOr<std::vector<std::string>> Submit(std::vector<v1::JobSpec> specs,
+                                                  const Identity& caller);
+  absl::StatusOr<v1::JobStatus> Cancel(const std::string& job_id, const Identity& caller);
+  absl::StatusOr<v1::JobStatus> Status(const std::string& job_id, const Identity& caller);
+  std::vector<v1::JobStatus> ListJobs(v1::JobState state, size_t limit, const Identity& caller);
   std::vector<v1::WorkerStatus> ListWorkers();
   v1::GetStatsResponse Stats();
 
@@ -61,24 +66,32 @@ class SchedulerRuntime final : private SchedulerListener {
   // nullopt when `deadline` passes or `cancelled()` turns true first.
   // kNotFound for an unknown id.
   absl::StatusOr<std::optional<v1::JobResult>> WaitForResult(const std::string& job_id,
+                                                             const Identity& caller,
                                                              absl::Time deadline,
                                                              const std::function<bool()>& cancelled);
 
   // Delivers each job's result to `watcher` once it is finished (at once if
-  // it already is; a NOT_FOUND result for an unknown id).
+  // it already is; a NOT_FOUND result for an unknown id, PERMISSION_DENIED
+  // for another identity's job).
   void Watch(const std::shared_ptr<ResultSubscription>& watcher,
-             const std::vector<std::string>& ids);
+             const std::vector<std::string>& ids, const Identity& caller);
   void Unwatch(const std::shared_ptr<ResultSubscription>& watcher);
 
   // A worker node stream opened: registers the node, queues its welcome and
   // its first assignments in `outbox`. `end_stream` ends the stream from the
-  // scheduler's side (its node stopped answering).
-  WorkerId ConnectWorker(WorkerInfo info, std::shared_ptr<WorkerOutbox> outbox,
-                         std::function<void()> end_stream);
+  // scheduler's side (its node stopped answering). kAlreadyExists when
+  // another node process holds the name (Scheduler::CheckNewWorker).
+  absl::StatusOr<WorkerId> ConnectWorker(WorkerInfo info, std::shared_ptr<WorkerOutbox> outbox,
+                                         std::function<void()> end_stream,
+                                         const Identity& caller);
   // Credits, results and heartbeats from a connected node.
   void HandleWorkerMessage(WorkerId worker, const v1::WorkerMessage& message);
   // The node's stream ended; its running jobs are requeued.
   void DisconnectWorker(WorkerId worker);
+  // Ends the streams of worker nodes whose credential `still_valid` no
+  // longer accepts (its token was revoked); their jobs go elsewhere as when
+  // a node disconnects.
+  void EndRevokedWorkerStreams(const std::function<bool(const Identity&)>& still_valid);
   // The scheduler is stopping: refuse Submits, and keep the jobs of nodes
   // whose streams now end as they are (running), for the next start.
   void BeginShutdown();
@@ -87,6 +100,7 @@ class SchedulerRuntime final : private SchedulerListener {
   struct WorkerStream {
     std::shared_ptr<WorkerOutbox> outbox;
     std::function<void()> end_stream;
+    Identity caller;  // the credential it connected with
   };
 
   // SchedulerListener; called with mu_ held.
@@ -104,6 +118,9 @@ class SchedulerRuntime final : private SchedulerListener {
   void RunTimers();
 
   v1::JobStatus ToJobStatus(const Job& job) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The job, if it exists and `caller` may see it.
+  absl::StatusOr<const Job*> FindOwnedJob(const std::string& job_id, const Identity& caller) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Clock* const clock_;
   const Options options_;

@@ -1,16 +1,21 @@
 // SchedulerService is the client-facing gRPC service (netpool.v1.Scheduler):
-// it validates each request, calls SchedulerRuntime and converts the answer.
+// it authenticates each call (before anything else), validates its request,
+// calls SchedulerRuntime for the caller's identity and converts the answer.
+// Clients and admins may call it; only admins may list worker nodes.
 #ifndef NETPOOL_SERVER_SCHEDULER_SERVICE_H_
 #define NETPOOL_SERVER_SCHEDULER_SERVICE_H_
 
 #include "netpool/v1/netpool.grpc.pb.h"
+#include "server/auth/authenticator.h"
 #include "server/scheduler_runtime.h"
 
 namespace netpool {
 
 class SchedulerService final : public v1::Scheduler::Service {
  public:
-  explicit SchedulerService(SchedulerRuntime* runtime) : runtime_(runtime) {}
+  // REQUIRES: both outlive the service.
+  SchedulerService(SchedulerRuntime* runtime, const Authenticator* authenticator)
+      : runtime_(runtime), authenticator_(authenticator) {}
 
   grpc::Status Submit(grpc::ServerContext* context, const v1::SubmitRequest* request,
                       v1::SubmitResponse* response) override;
@@ -30,7 +35,11 @@ class SchedulerService final : public v1::Scheduler::Service {
                         v1::GetStatsResponse* response) override;
 
  private:
+  absl::StatusOr<Identity> Authenticate(const grpc::ServerContext& context,
+                                        absl::string_view method) const;
+
   SchedulerRuntime* const runtime_;
+  const Authenticator* const authenticator_;
 };
 
 }  // namespace netpool

@@ -5,14 +5,16 @@
 #include "common/grpc_status.h"
 #include "server/request_validation.h"
 #include "server/stream_thread.h"
+#include "spdlog/spdlog.h"
 
 namespace netpool {
 namespace {
 
 // REQUIRES: ValidateWorkerHello(hello) is OK.
-WorkerInfo WorkerInfoFromHello(const v1::WorkerHello& hello) {
+WorkerInfo WorkerInfoFromHello(const v1::WorkerHello& hello, std::string name) {
   WorkerInfo info;
-  info.name = hello.name();
+  info.name = std::move(name);
+  info.instance = hello.instance_id();
   info.slots = hello.slots();
   info.prefetch = hello.prefetch();
   info.functions.assign(hello.functions().begin(), hello.functions().end());
@@ -26,9 +28,19 @@ WorkerInfo WorkerInfoFromHello(const v1::WorkerHello& hello) {
 grpc::Status WorkerHubService::Connect(
     grpc::ServerContext* context,
     grpc::ServerReaderWriter<v1::SchedulerMessage, v1::WorkerMessage>* stream) {
+  // Before reading anything: an unauthenticated peer gets no stream.
+  absl::StatusOr<Identity> caller = authenticator_->AuthenticateNode(*context);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   v1::WorkerMessage message;
   if (!stream->Read(&message)) return grpc::Status::OK;
   if (absl::Status s = ValidateFirstWorkerMessage(message); !s.ok()) return ToGrpcStatus(s);
+  absl::StatusOr<std::string> name =
+      BindNodeName(*caller, message.hello().name(), !message.hello().default_name());
+  if (!name.ok()) {
+    spdlog::warn("audit: node {} refused for {}: {}", message.hello().name(), caller->name,
+                 std::string(name.status().message()));
+    return ToGrpcStatus(name.status());
+  }
 
   auto outbox = std::make_shared<WorkerOutbox>();
   absl::StatusOr<std::thread> writer = StartThread([&] {
@@ -48,8 +60,15 @@ grpc::Status WorkerHubService::Connect(
     }
   });
   if (!writer.ok()) return ToGrpcStatus(writer.status());
-  const WorkerId worker = runtime_->ConnectWorker(WorkerInfoFromHello(message.hello()), outbox,
-                                                  [context] { context->TryCancel(); });
+  absl::StatusOr<WorkerId> connected =
+      runtime_->ConnectWorker(WorkerInfoFromHello(message.hello(), *std::move(name)), outbox,
+                              [context] { context->TryCancel(); }, *caller);
+  if (!connected.ok()) {
+    outbox->Close();
+    writer->join();
+    return ToGrpcStatus(connected.status());
+  }
+  const WorkerId worker = *connected;
   grpc::Status status = grpc::Status::OK;
   while (stream->Read(&message)) {
     if (absl::Status s = ValidateLaterWorkerMessage(message); !s.ok()) {

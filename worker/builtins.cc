@@ -10,6 +10,7 @@
 #include "netpool/worker.h"
 #include "worker/command.h"
 #include "worker/function_registry.h"
+#include "worker/process_policy.h"
 #include "worker/signal_name.h"
 #include "worker/task_failure.h"
 
@@ -63,6 +64,10 @@ absl::Status ParseExecOptions(const Value& value, CommandOptions* options) {
 }
 
 absl::StatusOr<Value> Exec(const std::vector<Value>& args, TaskContext&) {
+  // The node offers no exec without the policy's leave, but a job may reach
+  // this process anyway (e.g. from a scheduler that does not check).
+  const ProcessPolicy policy = CurrentProcessPolicy();
+  if (absl::Status allowed = CheckExecAllowed(policy); !allowed.ok()) return allowed;
   if (args.empty() || args.size() > 2 || !args[0].is_list() || args[0].AsList().empty()) {
     return absl::InvalidArgumentError("exec: expected arguments [argv list, optional options map]");
   }
@@ -71,6 +76,7 @@ absl::StatusOr<Value> Exec(const std::vector<Value>& args, TaskContext&) {
     if (!arg.is_string()) return absl::InvalidArgumentError("exec: argv entries must be strings");
     argv.push_back(arg.AsString());
   }
+  if (absl::Status allowed = CheckCommandAllowed(policy, argv[0]); !allowed.ok()) return allowed;
   CommandOptions options;
   if (args.size() == 2) {
     if (absl::Status status = ParseExecOptions(args[1], &options); !status.ok()) return status;
@@ -103,7 +109,7 @@ absl::StatusOr<Value> Exec(const std::vector<Value>& args, TaskContext&) {
 void RegisterBuiltins() {
   RegisterIfAbsent("echo", Echo);
   RegisterIfAbsent("sleep", Sleep);
-  RegisterIfAbsent("exec", Exec);
+  RegisterIfAbsent(kExecFunction, Exec);
 }
 
 }  // namespace netpool

@@ -5,11 +5,15 @@
 //   exec(ARGV, {cwd, env, stdin, timeout}) -> {exit_code, stdout, stderr}
 // exec fails the job when the command exits non-zero, dies by a signal or
 // times out, with the same {exit_code, stdout, stderr} map as the error
-// detail (see task_failure.h).
+// detail (see task_failure.h). It runs only what the process's policy allows
+// (see process_policy.h), else fails with kPermissionDenied.
 #ifndef NETPOOL_WORKER_BUILTINS_H_
 #define NETPOOL_WORKER_BUILTINS_H_
 
 namespace netpool {
+
+// The built-in that runs commands, which a node's ProcessPolicy governs.
+inline constexpr char kExecFunction[] = "exec";
 
 // Registers the built-ins, except where the program registered a function
 // of the same name itself.

@@ -8,8 +8,10 @@
 #include "absl/strings/str_cat.h"
 #include "common/batching.h"
 #include "common/grpc_status.h"
+#include "common/local_token.h"
 #include "netpool/worker.h"
 #include "spdlog/spdlog.h"
+#include "worker/builtins.h"
 
 namespace netpool {
 namespace {
@@ -22,12 +24,12 @@ constexpr absl::Duration kCloseTimeout = absl::Seconds(5);
 // failing calls at once for gRPC's own reconnect backoff, even after the
 // scheduler is back, so that a node would rejoin seconds late. With a new
 // channel, the node's backoff alone decides when it tries again.
-std::unique_ptr<v1::WorkerHub::Stub> NewStub(const std::string& scheduler) {
+std::unique_ptr<v1::WorkerHub::Stub> NewStub(const std::string& scheduler,
+                                             const ClientTransport& transport) {
   grpc::ChannelArguments args;
   // Assignments carry arguments of any size the scheduler accepted.
   args.SetMaxReceiveMessageSize(-1);
-  return v1::WorkerHub::NewStub(
-      grpc::CreateCustomChannel(scheduler, grpc::InsecureChannelCredentials(), args));
+  return v1::WorkerHub::NewStub(transport.NewChannel(scheduler, args));
 }
 
 }  // namespace
@@ -44,8 +46,10 @@ std::string DefaultNodeName() {
 
 NodeAgent::NodeAgent(Options options)
     : options_(std::move(options)),
+      name_(options_.name.empty() ? DefaultNodeName() : options_.name),
+      instance_(NewToken().substr(0, 32)),
       pool_({options_.processes, options_.max_tasks_per_child, options_.executable,
-             options_.initializer},
+             options_.initializer, options_.policy},
             [this](std::vector<v1::JobResult> results) { OnResults(std::move(results)); },
             [this](const absl::Status& failure) { OnPoolFailure(failure); }) {}
 
@@ -170,10 +174,16 @@ void NodeAgent::ConnectLoop() {
 v1::WorkerMessage NodeAgent::Hello() {
   v1::WorkerMessage message;
   v1::WorkerHello* hello = message.mutable_hello();
-  hello->set_name(options_.name);
+  hello->set_name(name_);
+  hello->set_default_name(options_.name.empty());
+  hello->set_instance_id(instance_);
   hello->set_slots(options_.processes);
   hello->set_prefetch(options_.prefetch);
-  for (const std::string& name : RegisteredFunctions()) hello->add_functions(name);
+  for (const std::string& name : RegisteredFunctions()) {
+    // So that the scheduler refuses exec jobs here rather than fail them.
+    if (name == kExecFunction && !CheckExecAllowed(options_.policy).ok()) continue;
+    hello->add_functions(name);
+  }
   hello->mutable_labels()->insert(options_.labels.begin(), options_.labels.end());
   std::set<std::string> held = running_;
   for (const v1::JobResult& result : unsent_) held.insert(result.job_id());
@@ -194,7 +204,22 @@ bool NodeAgent::RunSession(bool* warned) {
     heartbeat_interval_ = absl::ZeroDuration();
     hello = Hello();
   }
-  std::unique_ptr<v1::WorkerHub::Stub> stub = NewStub(options_.scheduler);
+  // Resolved for each stream: a token file may have changed meanwhile (a
+  // volatile scheduler restarted with a new token, or a token rotated).
+  absl::StatusOr<ClientTransport> transport =
+      options_.transport.has_value() ? *options_.transport
+                                     : ClientTransport::Create(options_.scheduler, options_.security);
+  if (!transport.ok()) {
+    if (!*warned) spdlog::warn("cannot connect to scheduler {}: {}", options_.scheduler,
+                               std::string(transport.status().message()));
+    *warned = true;
+    absl::MutexLock lock(&mutex_);
+    session_open_ = false;
+    context_ = nullptr;
+    return false;
+  }
+  transport->Authorize(context);
+  std::unique_ptr<v1::WorkerHub::Stub> stub = NewStub(options_.scheduler, *transport);
   std::unique_ptr<Stream> stream = stub->Connect(&context);
   std::thread sender;
   bool welcomed = false;

@@ -15,7 +15,8 @@
 //   agent.Stop();
 //
 // Protocol: the first message of a stream carries hello {name, slots (the
-// worker processes), functions, labels, held_job_ids}; the scheduler's
+// worker processes), functions (the registered ones, less exec unless the
+// policy allows it), labels, held_job_ids}; the scheduler's
 // welcome answers it. Each credit lets the scheduler assign one more job.
 // The node keeps a window of jobs it may hold (running, queued, or credits
 // not yet used): one per worker process, plus up to `prefetch` queued ones
@@ -38,6 +39,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -47,8 +49,10 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/transport.h"
 #include "grpcpp/grpcpp.h"
 #include "netpool/v1/netpool.grpc.pb.h"
+#include "worker/process_policy.h"
 #include "worker/process_pool.h"
 #include "worker/worker_process.h"
 
@@ -64,16 +68,26 @@ class NodeAgent {
  public:
   struct Options {
     std::string scheduler;  // HOST:PORT
-    std::string name = DefaultNodeName();
+    // TLS and token (see common/transport.h), resolved for each stream.
+    ClientSecurity security;
+    // Used as is instead of `security` when set (Pool::Local's own token).
+    std::optional<ClientTransport> transport;
+    // Empty: DefaultNodeName(), and the scheduler may qualify it with the
+    // node's credential (see WorkerHello.default_name).
+    std::string name;
     int processes = DefaultProcessCount();
     int max_tasks_per_child = 0;  // 0: a worker process serves any number of jobs
     Initializer initializer;      // REQUIRES: CheckInitializer(initializer).ok()
     std::map<std::string, std::string> labels;
     std::string executable = "/proc/self/exe";  // spawned as worker processes
+    // What the worker processes may do (exec, limits, user); the default
+    // allows no exec, and then the hello does not offer it either.
+    ProcessPolicy policy;
     // Called once, on a node thread, when the node gives up: a worker
-    // process's initializer failed (kFailedPrecondition, "initializer FN
-    // failed: ..."). The node then starts no more worker processes. It must
-    // not call back into the NodeAgent.
+    // process could not start (kFailedPrecondition, "initializer FN failed:
+    // ..." or "cannot apply the node's worker process policy: ..."). The node
+    // then starts no more worker processes. It must not call back into the
+    // NodeAgent.
     std::function<void(const absl::Status& failure)> on_failure;
     absl::Duration initial_backoff = absl::Milliseconds(100);
     absl::Duration max_backoff = absl::Seconds(5);
@@ -100,7 +114,7 @@ class NodeAgent {
   void RequestShutdown();
 
   // Blocks until RequestShutdown is called or the node fails (a worker
-  // process's initializer failed). Returns that failure, or OK.
+  // process could not start). Returns that failure, or OK.
   absl::Status WaitForShutdownRequest();
 
   // Stops taking work: tells the scheduler the node is draining and gives
@@ -132,6 +146,8 @@ class NodeAgent {
 
   // Constant after construction.
   const Options options_;
+  const std::string name_;
+  const std::string instance_;  // WorkerHello.instance_id
 
   absl::Mutex mutex_;
   absl::CondVar send_wakeup_;  // something for SendLoop to do

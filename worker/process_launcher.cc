@@ -36,7 +36,8 @@ absl::Status MakePipe(UniqueFd* read_end, UniqueFd* write_end) {
 }  // namespace
 
 absl::StatusOr<LaunchedProcess> LaunchWorkerProcess(const std::string& executable,
-                                                    const Initializer& initializer) {
+                                                    const Initializer& initializer,
+                                                    const ProcessPolicy& policy) {
   UniqueFd task_read, task_write, result_read, result_write;
   if (absl::Status s = MakePipe(&task_read, &task_write); !s.ok()) return s;
   if (absl::Status s = MakePipe(&result_read, &result_write); !s.ok()) return s;
@@ -52,7 +53,7 @@ absl::StatusOr<LaunchedProcess> LaunchWorkerProcess(const std::string& executabl
   // Its own process group: killing it also stops what its task started.
   const SpawnAttributes attributes(/*own_process_group=*/true);
 
-  std::vector<std::string> args = WorkerProcessArgs(initializer);
+  std::vector<std::string> args = WorkerProcessArgs(initializer, policy);
   args.insert(args.begin(), program_invocation_name);
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "worker/process_policy.h"
 #include "worker/unique_fd.h"
 #include "worker/worker_process.h"
 
@@ -21,13 +22,15 @@ struct LaunchedProcess {
   UniqueFd result_fd;  // read end, non-blocking
 };
 
-// Spawns `executable` (e.g. /proc/self/exe) as a worker process that runs
-// `initializer` first, in a process group of its own, so that killing the group also stops the commands it
-// started; with no signal blocked or ignored and stdin from /dev/null.
+// Spawns `executable` (e.g. /proc/self/exe) as a worker process that applies
+// `policy` and runs `initializer` first, in a process group of its own, so
+// that killing the group also stops the commands it started; with no signal
+// blocked or ignored and stdin from /dev/null.
 // REQUIRES: the calling thread outlives the process: the process is killed
 // (PR_SET_PDEATHSIG) when the thread that spawned it exits.
 absl::StatusOr<LaunchedProcess> LaunchWorkerProcess(const std::string& executable,
-                                                    const Initializer& initializer);
+                                                    const Initializer& initializer,
+                                                    const ProcessPolicy& policy);
 
 }  // namespace netpool
 

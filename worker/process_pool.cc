@@ -170,7 +170,7 @@ void ProcessPool::SpawnMissing() {
                              [](const Process& p) { return !p.retiring; });
   while (!gave_up_ && active < options_.processes && absl::Now() >= next_spawn_attempt_) {
     absl::StatusOr<LaunchedProcess> launched =
-        LaunchWorkerProcess(options_.executable, options_.initializer);
+        LaunchWorkerProcess(options_.executable, options_.initializer, options_.policy);
     if (!launched.ok()) {
       spdlog::error("{}; retrying in {}", std::string(launched.status().message()),
                     absl::FormatDuration(kSpawnRetry));
@@ -343,8 +343,8 @@ void ProcessPool::ReadResults(Process& process, std::vector<v1::JobResult>* resu
       return;
     }
     if (!*parsed) return;
-    if (frame.result().job_id().empty()) {  // the initializer failed; the process exits
-      process.initializer_error = frame.result().error().message();
+    if (frame.result().job_id().empty()) {  // it could not start; the process exits
+      process.startup_error = frame.result().error().message();
       continue;
     }
     if (!process.busy || process.ending != Process::Ending::kNone ||
@@ -374,9 +374,8 @@ void ProcessPool::Reap(Process& process, std::vector<v1::JobResult>* results) {
   int status = 0;
   while (::waitpid(process.pid, &status, 0) < 0 && errno == EINTR) {
   }
-  if (process.initializer_error.has_value()) {
-    absl::Status failure = absl::FailedPreconditionError(absl::StrCat(
-        "initializer ", options_.initializer.function, " failed: ", *process.initializer_error));
+  if (process.startup_error.has_value()) {
+    absl::Status failure = absl::FailedPreconditionError(*process.startup_error);
     // A job written to the process never started; the scheduler may run it
     // on another node.
     if (process.busy && process.ending != Process::Ending::kAbandoned) {

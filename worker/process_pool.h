@@ -4,7 +4,8 @@
 // to that thread, which lives as long as the pool), writes tasks, polls the
 // result pipes and enforces timeouts. A process that dies, times out, is
 // cancelled or has served max_tasks_per_child jobs is replaced by a fresh one;
-// each fresh process runs the initializer, if any, before its first job.
+// each fresh process applies the policy and runs the initializer, if any,
+// before its first job.
 //
 //   ProcessPool pool(options, [](std::vector<v1::JobResult> done) {...});
 //   pool.Start();
@@ -32,6 +33,7 @@
 #include "netpool/v1/netpool.pb.h"
 #include "absl/status/status.h"
 #include "worker/frame.h"
+#include "worker/process_policy.h"
 #include "worker/unique_fd.h"
 #include "worker/worker_process.h"
 
@@ -44,14 +46,17 @@ class ProcessPool {
     int max_tasks_per_child = 0;  // 0: a process serves any number of jobs
     std::string executable = "/proc/self/exe";
     Initializer initializer;  // REQUIRES: CheckInitializer(initializer).ok()
+    ProcessPolicy policy;     // what each worker process may do; see process_policy.h
   };
   // Called on the pool thread with every job that finished in one poll
   // round, so that the caller can send them on in one message. It must not
   // call back into the pool.
   using ResultsCallback = std::function<void(std::vector<v1::JobResult> results)>;
-  // Called once on the pool thread when the pool gives up: a worker
-  // process's initializer failed (kFailedPrecondition, "initializer FN
-  // failed: ..."). Rather than respawn forever, the pool then starts no more
+  // Called once on the pool thread when the pool gives up: a worker process
+  // could not start because its initializer failed (kFailedPrecondition,
+  // "initializer FN failed: ...") or its policy could not be applied
+  // (kFailedPrecondition, "cannot apply the node's worker process policy:
+  // ..."). Rather than respawn forever, the pool then starts no more
   // processes. It must not call back into the pool.
   using FailureCallback = std::function<void(const absl::Status& failure)>;
 
@@ -106,7 +111,7 @@ class ProcessPool {
     bool retiring = false;                        // served its tasks; task pipe closed, exiting
     absl::Time kill_at = absl::InfiniteFuture();  // when retiring
     bool gone = false;                            // end of its result pipe seen: to be reaped
-    std::optional<std::string> initializer_error;  // what its failed initializer said
+    std::optional<std::string> startup_error;  // why it could not start (see worker_process.h)
   };
 
   // Jobs to drop: all of them, or those named.
@@ -149,7 +154,7 @@ class ProcessPool {
   std::list<Process> processes_;
   std::deque<v1::Assignment> queue_;
   absl::Time next_spawn_attempt_ = absl::InfinitePast();
-  bool gave_up_ = false;  // an initializer failed: no more processes
+  bool gave_up_ = false;  // a process could not start: no more processes
   // RecentRunTime in nanoseconds; written by the pool thread, -1 = none yet.
   std::atomic<int64_t> recent_run_nanos_{-1};
 

@@ -19,6 +19,7 @@
 #include "spdlog/spdlog.h"
 #include "worker/builtins.h"
 #include "worker/node_agent.h"
+#include "worker/process_policy.h"
 #include "worker/worker_process.h"
 
 namespace netpool {
@@ -87,11 +88,21 @@ int WorkerApp::Main(int argc, char** argv) {
   std::string log_level;
   double grace_seconds = 30;
   std::string init_args = "[]";
+  std::string max_memory;
 
   CLI::App app("netpool worker node: runs jobs from a netpool scheduler in worker processes",
                "netpool-worker");
   app.add_option("--scheduler", options.scheduler,
                  "scheduler address HOST:PORT (default: $NETPOOL_SCHEDULER or 127.0.0.1:7340)");
+  app.add_option("--tls-ca", options.security.tls_ca_file,
+                 "use TLS, trusting this CA certificate (PEM; env NETPOOL_TLS_CA)");
+  app.add_option("--tls-cert", options.security.tls_cert_file,
+                 "this node's certificate (PEM), for a scheduler with --tls-client-ca");
+  app.add_option("--tls-key", options.security.tls_key_file,
+                 "the private key of --tls-cert (PEM, mode 0600)");
+  app.add_option("--token-file", options.security.token_file,
+                 "file holding the node's token, a worker token (mode 0600; else env "
+                 "NETPOOL_TOKEN, or on loopback the token netpoold left for its own user)");
   app.add_option("--processes", options.processes, "worker processes (default: one per core)")
       ->check(CLI::Range(1, 4096));
   app.add_option("--name", options.name, "node name (default: HOSTNAME-PID)");
@@ -104,6 +115,25 @@ int WorkerApp::Main(int argc, char** argv) {
                  "(under ~10 ms of queued work per process), so that processes do not idle "
                  "waiting for the scheduler; 0: none (default: 64)")
       ->check(CLI::Range(0, 100'000));
+  // Given twice (e.g. by a wrapper and by the user) it is still one yes.
+  CLI::Option* allow_exec =
+      app.add_flag("--allow-exec", options.policy.allow_exec,
+                   "let jobs run commands on this host with the exec built-in (default: off; "
+                   "the node then does not offer exec)")
+          ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  app.add_option("--exec-allow", options.policy.exec_allow,
+                 "with --allow-exec: exec runs only a command whose argv[0] matches this "
+                 "fnmatch(3) glob, e.g. '/usr/bin/*' or sh ('*' does not match '/'); repeatable")
+      ->needs(allow_exec);
+  app.add_option("--max-memory", max_memory,
+                 "address space limit of each worker process and the commands it runs "
+                 "(RLIMIT_AS), in bytes or with K, M or G, e.g. 512M (default: none)");
+  app.add_option("--max-open-files", options.policy.max_open_files,
+                 "open file limit of each worker process and the commands it runs "
+                 "(RLIMIT_NOFILE; default: the node's own)")
+      ->check(CLI::Range(16, 1 << 30));
+  app.add_option("--run-as", options.policy.run_as,
+                 "user that the worker processes run as; the node itself must run as root");
   app.add_option("--grace", grace_seconds,
                  "on SIGTERM/SIGINT, seconds that running jobs get to finish before they are "
                  "killed and requeued; a second signal ends them at once (default: 30)");
@@ -143,6 +173,25 @@ int WorkerApp::Main(int argc, char** argv) {
   options.initializer.args = *std::move(parsed_init_args);
   if (absl::Status s = CheckInitializer(options.initializer); !s.ok()) {
     std::cerr << "netpool-worker: --init: " << s.message() << "\n";
+    return kUsageExitCode;
+  }
+  if (!max_memory.empty()) {
+    absl::StatusOr<uint64_t> bytes = ParseByteSize(max_memory);
+    if (!bytes.ok()) {
+      std::cerr << "netpool-worker: --max-memory: " << bytes.status().message() << "\n";
+      return kUsageExitCode;
+    }
+    options.policy.max_memory_bytes = *bytes;
+  }
+  if (absl::Status s = CheckProcessPolicy(options.policy); !s.ok()) {
+    std::cerr << "netpool-worker: " << s.message() << "\n";
+    return kUsageExitCode;
+  }
+  // A bad token or key file is a usage error now, not a retry loop later.
+  if (absl::StatusOr<ClientTransport> transport =
+          ClientTransport::Create(options.scheduler, options.security);
+      !transport.ok()) {
+    std::cerr << "netpool-worker: " << transport.status().message() << "\n";
     return kUsageExitCode;
   }
   SetUpProcess(log_level);

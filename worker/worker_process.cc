@@ -63,12 +63,35 @@ std::string ArgsJson(const Initializer& initializer) {
   return Value(ValueList(initializer.args)).ToJson();
 }
 
-// The initializer named on the command line: argv[3] and argv[4], if present.
+// Tells the node why this process cannot serve jobs, and exits. Should the
+// frame not get through, the node sees a process that died before its first
+// job, and tries another after a pause.
+[[noreturn]] void FailStart(const absl::Status& status) {
+  v1::ProcessResult frame;
+  frame.mutable_result()->set_state(v1::FAILED);
+  StatusToJobError(status, frame.mutable_result()->mutable_error());
+  (void)WriteFrame(kResultFd, frame);
+  std::exit(kStartupFailedExitCode);
+}
+
+// The policy named on the command line (argv[3]) applied to this process.
+void ApplyPolicy(int argc, char** argv) {
+  absl::StatusOr<ProcessPolicy> policy =
+      argc >= 4 ? ProcessPolicyFromArg(argv[3])
+                : absl::InvalidArgumentError("no process policy on the command line");
+  absl::Status status = policy.status();
+  if (status.ok()) status = ApplyProcessPolicy(*policy);
+  if (status.ok()) return;
+  FailStart(absl::FailedPreconditionError(
+      absl::StrCat("cannot apply the node's worker process policy: ", status.message())));
+}
+
+// The initializer named on the command line: argv[4] and argv[5], if present.
 absl::StatusOr<Initializer> InitializerFromArgs(int argc, char** argv) {
   Initializer initializer;
-  if (argc < 5) return initializer;
-  initializer.function = argv[3];
-  absl::StatusOr<Value> args = Value::FromJson(argv[4]);
+  if (argc < 6) return initializer;
+  initializer.function = argv[4];
+  absl::StatusOr<Value> args = Value::FromJson(argv[5]);
   if (!args.ok()) return args.status();
   if (!args->is_list()) return absl::InvalidArgumentError("initializer arguments are not a list");
   initializer.args = args->AsList();
@@ -82,13 +105,8 @@ void Initialize(int argc, char** argv) {
   if (status.ok() && initializer->function.empty()) return;
   if (status.ok()) status = RunInitializer(*initializer);
   if (status.ok()) return;
-  v1::ProcessResult frame;
-  frame.mutable_result()->set_state(v1::FAILED);
-  StatusToJobError(status, frame.mutable_result()->mutable_error());
-  // Should this fail too, the node sees a process that died before its first
-  // job, and tries another after a pause.
-  (void)WriteFrame(kResultFd, frame);
-  std::exit(kInitializerFailedExitCode);
+  FailStart(absl::FailedPreconditionError(
+      absl::StrCat("initializer ", argv[4], " failed: ", status.message())));
 }
 
 }  // namespace
@@ -106,8 +124,10 @@ absl::Status CheckInitializer(const Initializer& initializer) {
   return absl::OkStatus();
 }
 
-std::vector<std::string> WorkerProcessArgs(const Initializer& initializer) {
-  std::vector<std::string> args = {kWorkerProcessFlag, absl::StrCat(::getpid())};
+std::vector<std::string> WorkerProcessArgs(const Initializer& initializer,
+                                           const ProcessPolicy& policy) {
+  std::vector<std::string> args = {kWorkerProcessFlag, absl::StrCat(::getpid()),
+                                   ProcessPolicyToArg(policy)};
   if (!initializer.function.empty()) {
     args.push_back(initializer.function);
     args.push_back(ArgsJson(initializer));
@@ -120,10 +140,14 @@ bool IsWorkerProcess(int argc, char** argv) {
 }
 
 void RunWorkerProcess(int argc, char** argv) {
-  TieLifetimeToParent(argv[2]);
   CloseOnExec(kTaskFd);
   CloseOnExec(kResultFd);
   InitLogging();
+  // Before the initializer and any task, so that they and the commands they
+  // start run under it.
+  ApplyPolicy(argc, argv);
+  // After: a change of user clears PR_SET_PDEATHSIG.
+  TieLifetimeToParent(argv[2]);
   Initialize(argc, argv);
   while (true) {
     v1::ProcessTask task;

@@ -40,6 +40,9 @@ int ExitCodeOf(const absl::Status& rpc_status) {
       return kExitUnavailable;
     case absl::StatusCode::kInvalidArgument:
       return kExitUsage;
+    case absl::StatusCode::kUnauthenticated:
+    case absl::StatusCode::kPermissionDenied:
+      return kExitNoPermission;
     default:
       return kExitFailed;
   }
@@ -50,9 +53,15 @@ int Context::RpcFailed(const absl::Status& status) const {
   return ExitCodeOf(status);
 }
 
+SchedulerClient::Options Context::ClientOptions() const {
+  SchedulerClient::Options options;
+  options.security = security;
+  return options;
+}
+
 absl::StatusOr<std::shared_ptr<internal::PoolClient>> Context::ConnectPool() const {
-  return internal::PoolClient::Connect(scheduler, ConnectOptions(),
-                                       SchedulerClient::ConnectMode::kFailFast);
+  return internal::PoolClient::Connect(scheduler, ConnectOptions().connect_timeout,
+                                       ClientOptions(), SchedulerClient::ConnectMode::kFailFast);
 }
 
 int RunCli(const std::vector<std::string>& args, std::istream& in, std::ostream& out,
@@ -69,6 +78,11 @@ int RunCli(const std::vector<std::string>& args, std::istream& in, std::ostream&
   app.add_option("--scheduler", context.scheduler, "Scheduler address HOST:PORT")
       ->envname("NETPOOL_SCHEDULER")
       ->capture_default_str();
+  app.add_option("--tls-ca", context.security.tls_ca_file,
+                 "use TLS, trusting this CA certificate (PEM; env NETPOOL_TLS_CA)");
+  app.add_option("--token-file", context.security.token_file,
+                 "file holding the token (mode 0600; else env NETPOOL_TOKEN, or on loopback the "
+                 "token netpoold left for its own user)");
   app.add_option("--log-level", context.log_level,
                  "trace, debug, info, warn, error or off (default: $NETPOOL_LOG, else warn)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"},

@@ -25,10 +25,12 @@ enum ExitCode : int {
   kExitTimeout = 2,
   kExitUsage = 64,        // EX_USAGE
   kExitUnavailable = 69,  // EX_UNAVAILABLE
+  kExitNoPermission = 77,  // EX_NOPERM
 };
 
 // The exit code for a failed scheduler call: 69 when the scheduler is
-// unreachable, 64 when it refused the request as malformed, else 1.
+// unreachable, 64 when it refused the request as malformed, 77 when it
+// refused the caller's token or role (or the token file is unusable), else 1.
 int ExitCodeOf(const absl::Status& rpc_status);
 
 // The default scheduler address of every netpool program.
@@ -37,6 +39,7 @@ inline constexpr char kDefaultScheduler[] = "127.0.0.1:7340";
 // What a running command has: the global options and its streams.
 struct Context {
   std::string scheduler = kDefaultScheduler;
+  ClientSecurity security;  // --tls-ca, --token-file
   std::string log_level;
   // The whole command line, without the program name.
   std::vector<std::string> args;
@@ -51,6 +54,8 @@ struct Context {
   void Error(std::string_view message) const;
   // Prints the error of a failed scheduler call; returns its exit code.
   int RpcFailed(const absl::Status& status) const;
+  // Options for a SchedulerClient of this command line's scheduler.
+  SchedulerClient::Options ClientOptions() const;
   // A PoolClient for commands that submit and wait; fails fast when the
   // scheduler refuses the connection.
   absl::StatusOr<std::shared_ptr<internal::PoolClient>> ConnectPool() const;

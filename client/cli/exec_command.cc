@@ -20,7 +20,7 @@ struct ExecOptions {
 };
 
 int RunExec(const Context& context, const ExecOptions& options) {
-  SchedulerClient scheduler(context.scheduler);
+  SchedulerClient scheduler(context.scheduler, context.ClientOptions());
   absl::StatusOr<std::string> submitted =
       scheduler.SubmitOne(ExecJob(options.argv, absl::Seconds(options.timeout)));
   if (!submitted.ok()) return context.RpcFailed(submitted.status());

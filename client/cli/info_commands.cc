@@ -30,20 +30,21 @@ int RunJobs(const Context& context, const JobsOptions& options) {
     request.set_state(*state);
   }
   request.set_limit(options.limit);
-  SchedulerClient scheduler(context.scheduler);
+  SchedulerClient scheduler(context.scheduler, context.ClientOptions());
   absl::StatusOr<v1::ListJobsResponse> response = scheduler.ListJobs(request);
   if (!response.ok()) return context.RpcFailed(response.status());
-  std::vector<std::vector<std::string>> rows = {{"ID", "STATE", "FUNCTION", "ATTEMPT", "WORKER"}};
+  std::vector<std::vector<std::string>> rows = {
+      {"ID", "STATE", "FUNCTION", "ATTEMPT", "WORKER", "OWNER"}};
   for (const v1::JobStatus& job : response->jobs()) {
     rows.push_back({job.job_id(), v1::JobState_Name(job.state()), job.function(),
-                    absl::StrCat(job.attempt()), job.worker()});
+                    absl::StrCat(job.attempt()), job.worker(), job.owner()});
   }
   *context.out << FormatTable(rows);
   return kExitOk;
 }
 
 int RunWorkers(const Context& context) {
-  SchedulerClient scheduler(context.scheduler);
+  SchedulerClient scheduler(context.scheduler, context.ClientOptions());
   absl::StatusOr<v1::ListWorkersResponse> response = scheduler.ListWorkers();
   if (!response.ok()) return context.RpcFailed(response.status());
   std::vector<std::vector<std::string>> rows = {{"NAME", "ID", "SLOTS", "RUNNING", "FUNCTIONS"}};
@@ -56,7 +57,7 @@ int RunWorkers(const Context& context) {
 }
 
 int RunStats(const Context& context) {
-  SchedulerClient scheduler(context.scheduler);
+  SchedulerClient scheduler(context.scheduler, context.ClientOptions());
   absl::StatusOr<v1::GetStatsResponse> stats = scheduler.GetStats();
   if (!stats.ok()) return context.RpcFailed(stats.status());
   *context.out << "pending " << stats->pending() << '\n'

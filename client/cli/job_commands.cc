@@ -47,7 +47,7 @@ int RunSubmit(const Context& context, const SubmitOptions& options) {
   v1::JobSpec spec;
   spec.set_function(options.function);
   for (const std::string& word : options.args) ToProto(ParseWord(word), spec.add_args());
-  SchedulerClient scheduler(context.scheduler);
+  SchedulerClient scheduler(context.scheduler, context.ClientOptions());
   absl::StatusOr<std::string> id = scheduler.SubmitOne(std::move(spec));
   if (!id.ok()) return context.RpcFailed(id.status());
   *context.out << *id << '\n';
@@ -81,7 +81,7 @@ int RunGet(const Context& context, const GetOptions& options) {
   v1::GetRequest request;
   request.set_job_id(options.id);
   request.set_timeout_seconds(options.timeout);
-  SchedulerClient scheduler(context.scheduler);
+  SchedulerClient scheduler(context.scheduler, context.ClientOptions());
   absl::StatusOr<v1::GetResponse> response = scheduler.Get(request);
   if (!response.ok()) return context.RpcFailed(response.status());
   if (!response->ready()) {
@@ -99,7 +99,7 @@ struct WaitOptions {
 
 int RunWait(const Context& context, const WaitOptions& options) {
   const absl::Time deadline = DeadlineAfter(options.timeout);
-  SchedulerClient scheduler(context.scheduler);
+  SchedulerClient scheduler(context.scheduler, context.ClientOptions());
   int exit_code = kExitOk;
   for (const std::string& id : options.ids) {
     if (!IsValidJobId(id)) {
@@ -136,9 +136,10 @@ std::string FormatUnixTime(double unix_seconds) {
                           absl::LocalTimeZone());
 }
 
-// The lines `status -v` adds under ID<TAB>STATE: the retry limit, the jobs
-// it waits for, and one line per attempt, oldest first.
+// The lines `status -v` adds under ID<TAB>STATE: who submitted it, the
+// retry limit, the jobs it waits for, and one line per attempt, oldest first.
 void PrintDetails(const Context& context, const v1::JobStatus& job) {
+  if (!job.owner().empty()) *context.out << "  submitted by " << job.owner() << '\n';
   if (job.max_attempts() > 0) *context.out << "  max attempts " << job.max_attempts() << '\n';
   if (!job.waiting_for().empty()) {
     *context.out << "  waiting for " << absl::StrJoin(job.waiting_for(), " ") << '\n';
@@ -216,7 +217,7 @@ struct StatusOptions {
 };
 
 int RunStatus(const Context& context, const StatusOptions& options) {
-  SchedulerClient scheduler(context.scheduler);
+  SchedulerClient scheduler(context.scheduler, context.ClientOptions());
   return PrintStates(
       context, options.ids,
       [&](const std::vector<std::string>& batch) {
@@ -228,7 +229,7 @@ int RunStatus(const Context& context, const StatusOptions& options) {
 }
 
 int RunCancel(const Context& context, const std::vector<std::string>& ids) {
-  SchedulerClient scheduler(context.scheduler);
+  SchedulerClient scheduler(context.scheduler, context.ClientOptions());
   return PrintStates(context, ids, [&](const std::vector<std::string>& batch) {
     v1::CancelRequest request;
     request.mutable_job_ids()->Add(batch.begin(), batch.end());

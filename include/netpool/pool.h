@@ -30,8 +30,12 @@
 
 namespace netpool {
 
+class Pool;
 namespace internal {
 class PoolClient;
+// The connection behind a Pool, for netpool's own tests (a Pool::Local's
+// scheduler admits only that connection's token).
+PoolClient& ClientOf(const Pool& pool);
 struct ResultState;
 class MapResultState;
 class IMapState;
@@ -42,6 +46,15 @@ using JobHandles = std::vector<std::shared_ptr<ResultState>>;
 struct ConnectOptions {
   // How long Connect waits for the scheduler to answer.
   absl::Duration connect_timeout = absl::Seconds(10);
+  // Use TLS and trust this CA (a PEM file). Empty: $NETPOOL_TLS_CA, else
+  // plaintext.
+  std::string tls_ca_file;
+  // The token every call carries. Empty: read from token_file (mode 0600),
+  // else $NETPOOL_TOKEN, else the file $NETPOOL_TOKEN_FILE names, else, for
+  // a scheduler on loopback, the token it left for its own user (so the user
+  // who started netpoold needs none of these).
+  std::string token;
+  std::string token_file;
 };
 
 // Per-job options, as Python's apply_async keywords plus scheduling hints.
@@ -252,6 +265,7 @@ class Pool {
   const std::string& address() const;
 
  private:
+  friend internal::PoolClient& internal::ClientOf(const Pool& pool);
   explicit Pool(std::shared_ptr<internal::PoolClient> client);
 
   std::shared_ptr<internal::PoolClient> client_;

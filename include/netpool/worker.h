@@ -1,6 +1,7 @@
 // The worker SDK: register C++ functions that netpool jobs can call, then
 // hand main() to WorkerApp to get a worker node with the same flags as the
-// stock netpool-worker (built-ins exec, echo and sleep included).
+// stock netpool-worker (built-ins exec, echo and sleep included; exec only
+// with --allow-exec).
 //
 //   absl::StatusOr<netpool::Value> Square(const std::vector<netpool::Value>& args,
 //                                         netpool::TaskContext&) {
@@ -72,8 +73,9 @@ class WorkerApp {
   // Parses the netpool-worker flags from argv and runs until SIGTERM/SIGINT,
   // then drains: running jobs get --grace seconds to finish (a second signal
   // ends them at once). Returns the process exit code: 0 after a signal, 64
-  // for bad flags (an unknown --init function included), 1 when a worker
-  // process's initializer failed.
+  // for bad flags (an unknown --init function or --run-as user included), 1
+  // when a worker process could not start (its initializer failed, or it
+  // could not take on the --run-as user or limits).
   int Main(int argc, char** argv);
 };
 

@@ -44,6 +44,9 @@ struct Job {
   std::vector<Attempt> attempts;  // oldest first
   v1::JobResult result;           // set when the job is finished
   bool fetched = false;           // result handed to a client
+  // The identity that submitted the job; only it (and an admin) may see,
+  // wait on or cancel the job.
+  std::string owner;
 
   const std::string& id() const { return spec.job_id(); }
   bool finished_state() const { return IsFinal(state); }

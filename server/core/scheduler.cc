@@ -48,6 +48,14 @@ JobQueue::Entry QueueEntry(const Job& job) {
           JobQueue::Labels(job.spec.labels().begin(), job.spec.labels().end())};
 }
 
+// Whether an attempt of `job` ran on the node called `name`.
+bool RanOn(const Job& job, const std::string& name) {
+  for (const Attempt& attempt : job.attempts) {
+    if (attempt.worker == name) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 Scheduler::Scheduler(const Clock* clock, Store* store, SchedulerListener* listener,
@@ -70,6 +78,7 @@ void Scheduler::Recover() {
   std::vector<std::string> pending;
   store_->ForEachUnfinished([&](Job& job) {
     CountState(job.state, +1);
+    ++unfinished_by_owner_[job.owner];
     if (job.state == v1::RUNNING) {
       job.worker = kNoWorker;
       orphaned_.emplace(orphan_deadline, job.id());
@@ -91,7 +100,8 @@ void Scheduler::Recover() {
   }
 }
 
-absl::StatusOr<std::vector<std::string>> Scheduler::Submit(std::vector<v1::JobSpec> specs) {
+absl::StatusOr<std::vector<std::string>> Scheduler::Submit(std::vector<v1::JobSpec> specs,
+                                                           const std::string& owner) {
   if (specs.size() > static_cast<size_t>(kMaxJobsPerSubmit)) {
     return absl::InvalidArgumentError(absl::StrCat("a Submit carries at most ", kMaxJobsPerSubmit,
                                                    " jobs; got ", specs.size()));
@@ -123,6 +133,11 @@ absl::StatusOr<std::vector<std::string>> Scheduler::Submit(std::vector<v1::JobSp
     const std::string& key = spec.idempotency_key();
     if (!key.empty()) {
       if (std::optional<std::string> existing = store_->FindByIdempotencyKey(key)) {
+        const Job* job = store_->Find(*existing);
+        if (job != nullptr && job->owner != owner) {
+          return absl::AlreadyExistsError(absl::StrCat(
+              "job ", i, ": idempotency key \"", key, "\" is taken by another identity's job"));
+        }
         ids[i] = *existing;
         continue;
       }
@@ -134,7 +149,7 @@ absl::StatusOr<std::vector<std::string>> Scheduler::Submit(std::vector<v1::JobSp
     if (spec.job_id().empty()) {
       spec.set_job_id(NewJobId());
     } else if (const Job* existing = store_->Find(spec.job_id()); existing != nullptr) {
-      if (!SameJob(existing->spec, spec)) {
+      if (existing->owner != owner || !SameJob(existing->spec, spec)) {
         return absl::AlreadyExistsError(
             absl::StrCat("job ", i, ": job id ", spec.job_id(), " is already taken"));
       }
@@ -147,7 +162,17 @@ absl::StatusOr<std::vector<std::string>> Scheduler::Submit(std::vector<v1::JobSp
   }
 
   std::vector<std::vector<std::string>> waiting;
-  if (absl::Status s = CheckJobRefs(fresh, waiting); !s.ok()) return s;
+  if (absl::Status s = CheckJobRefs(fresh, owner, waiting); !s.ok()) return s;
+  if (options_.max_unfinished_per_owner > 0 && !fresh.empty()) {
+    auto it = unfinished_by_owner_.find(owner);
+    const int64_t unfinished = it == unfinished_by_owner_.end() ? 0 : it->second;
+    if (unfinished + static_cast<int64_t>(fresh.size()) > options_.max_unfinished_per_owner) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          owner, " has ", unfinished, " unfinished jobs; ", fresh.size(),
+          " more would pass the limit of ", options_.max_unfinished_per_owner,
+          " per client (--max-pending-per-client): wait for some to finish"));
+    }
+  }
 
   const absl::Time now = clock_->Now();
   std::vector<Job> jobs;
@@ -157,6 +182,7 @@ absl::StatusOr<std::vector<std::string>> Scheduler::Submit(std::vector<v1::JobSp
     job.spec = std::move(spec);
     job.sequence = next_sequence_++;
     job.submitted = now;
+    job.owner = owner;
     jobs.push_back(std::move(job));
   }
   std::vector<std::string> fresh_ids;
@@ -164,6 +190,7 @@ absl::StatusOr<std::vector<std::string>> Scheduler::Submit(std::vector<v1::JobSp
   for (const Job& job : jobs) fresh_ids.push_back(job.id());
   if (absl::Status s = store_->Insert(std::move(jobs)); !s.ok()) return s;
   CountState(v1::PENDING, static_cast<int>(fresh_ids.size()));
+  if (!fresh_ids.empty()) unfinished_by_owner_[owner] += static_cast<int64_t>(fresh_ids.size());
   for (size_t i = 0; i < fresh_ids.size(); ++i) {
     if (Job* job = store_->Find(fresh_ids[i]); job != nullptr) Admit(*job, waiting[i]);
   }
@@ -172,6 +199,7 @@ absl::StatusOr<std::vector<std::string>> Scheduler::Submit(std::vector<v1::JobSp
 }
 
 absl::Status Scheduler::CheckJobRefs(const std::vector<v1::JobSpec>& specs,
+                                     const std::string& owner,
                                      std::vector<std::vector<std::string>>& waiting) {
   waiting.assign(specs.size(), {});
   absl::flat_hash_set<std::string> earlier_in_batch;
@@ -193,6 +221,11 @@ absl::Status Scheduler::CheckJobRefs(const std::vector<v1::JobSpec>& specs,
         return absl::NotFoundError(absl::StrCat("job ", i, ": dependency ", ref,
                                                 ": no such job (a job can only refer to jobs "
                                                 "submitted before it)"));
+      }
+      if (dependency->owner != owner) {
+        // Its result would reach this job's function: another identity's data.
+        return absl::PermissionDeniedError(absl::StrCat(
+            "job ", i, ": dependency ", ref, " was submitted by another identity"));
       }
       if (dependency->state != v1::SUCCEEDED) waiting[i].push_back(ref);
     }
@@ -258,6 +291,18 @@ absl::StatusOr<v1::JobState> Scheduler::Cancel(const std::string& job_id) {
   return v1::CANCELLED;
 }
 
+absl::Status Scheduler::CheckNewWorker(const WorkerInfo& info) const {
+  for (const auto& [id, worker] : workers_) {
+    const WorkerInfo& live = worker.snapshot.info;
+    if (live.name == info.name && (info.instance.empty() || live.instance != info.instance)) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "a worker node named ", info.name,
+          " is already connected (another process: give each node its own --name)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 WorkerId Scheduler::AddWorker(WorkerInfo info, std::vector<std::string>* drop_job_ids) {
   const WorkerId id = next_worker_id_++;
   WorkerState& worker = workers_[id];
@@ -282,15 +327,16 @@ WorkerId Scheduler::AddWorker(WorkerInfo info, std::vector<std::string>* drop_jo
       // Still running on the node's old stream (not noticed gone yet) or
       // waiting for it since a scheduler restart.
       auto old = workers_.find(job->worker);
-      adopt = job->worker == kNoWorker ||
-              (old != workers_.end() && old->first != id &&
-               old->second.snapshot.info.name == worker.snapshot.info.name);
+      // Only by the node it runs on: a node cannot claim another's job by id.
+      adopt = job->worker_name == worker.snapshot.info.name &&
+              (job->worker == kNoWorker || (old != workers_.end() && old->first != id));
       if (adopt && old != workers_.end()) {
         old->second.running.erase(job_id);
         old->second.snapshot.running = static_cast<int>(old->second.running.size());
       }
       // An adopted orphan stays in orphaned_; Tick skips it once it has a node.
     } else if (job != nullptr && job->state == v1::PENDING &&
+               RanOn(*job, worker.snapshot.info.name) &&
                !unfinished_dependencies_.contains(job_id) &&
                queue_.Remove(QueueEntry(*job))) {
       // Requeued when the node was lost, not handed to anyone since.
@@ -530,10 +576,14 @@ std::vector<std::string> Scheduler::WaitingFor(const Job& job) const {
   return waiting;
 }
 
-std::vector<Job> Scheduler::ListJobs(v1::JobState state, size_t limit) const {
+std::vector<Job> Scheduler::ListJobs(v1::JobState state, size_t limit,
+                                     const std::string* owner) const {
   std::vector<Job> jobs;
   store_->ForEach([&](const Job& job) {
-    if (state == v1::JOB_STATE_UNSPECIFIED || job.state == state) jobs.push_back(job);
+    if ((state == v1::JOB_STATE_UNSPECIFIED || job.state == state) &&
+        (owner == nullptr || job.owner == *owner)) {
+      jobs.push_back(job);
+    }
     return jobs.size() < limit;
   });
   return jobs;
@@ -624,6 +674,9 @@ void Scheduler::Finish(Job& job, v1::JobState state, const v1::JobResult& result
 }
 
 void Scheduler::Record(Job& job, v1::JobState state, const v1::JobResult& result) {
+  if (auto it = unfinished_by_owner_.find(job.owner); it != unfinished_by_owner_.end()) {
+    if (--it->second <= 0) unfinished_by_owner_.erase(it);
+  }
   CountState(job.state, -1);
   CountState(state, +1);
   if (job.state == v1::PENDING) unfinished_dependencies_.erase(job.id());

@@ -62,6 +62,9 @@ struct SchedulerOptions {
   absl::Duration result_ttl = absl::Hours(24);
   // Seed of the retry jitter; 0 = random.
   uint64_t random_seed = 0;
+  // At most this many unfinished jobs per owner (0 = no limit): a Submit
+  // that would go beyond it is refused whole, with kResourceExhausted.
+  int64_t max_unfinished_per_owner = 0;
 };
 
 // What a worker node says about itself when it connects.
@@ -74,6 +77,8 @@ struct WorkerInfo {
   JobQueue::Labels labels;
   // Jobs the node still runs or holds results for from an earlier stream.
   std::vector<std::string> held_job_ids;
+  // Random per node process: a node reconnecting is the same instance.
+  std::string instance;
 };
 
 // A worker node as the scheduler sees it.
@@ -121,13 +126,24 @@ class Scheduler {
   // function offered by no connected worker node while at least one is
   // connected). Labels that no connected node has are no error: the job
   // waits for a node that has them.
-  absl::StatusOr<std::vector<std::string>> Submit(std::vector<v1::JobSpec> specs);
+  //
+  // The jobs belong to `owner`. A job id, idempotency key or job_ref of a
+  // job that belongs to another owner is refused (kAlreadyExists for ids and
+  // keys, kPermissionDenied for references), and so is a batch that would
+  // take the owner past max_unfinished_per_owner (kResourceExhausted).
+  absl::StatusOr<std::vector<std::string>> Submit(std::vector<v1::JobSpec> specs,
+                                                  const std::string& owner = "");
 
   // Cancels a job: a pending job leaves the queue, a running job's process is
   // killed (OnCancelRunning); both end CANCELLED. A finished job is left as
   // it is. Returns the state after the call; kNotFound for an unknown id.
   absl::StatusOr<v1::JobState> Cancel(const std::string& job_id);
 
+  // OK when a node may connect under info.name: kAlreadyExists when a
+  // connected node of that name is another instance (two nodes given the
+  // same name, or one claiming another's), whose jobs and assignments the
+  // newcomer would otherwise take over.
+  absl::Status CheckNewWorker(const WorkerInfo& info) const;
   // A worker node connected. It starts with no credits: its first credits
   // (its slots) come through AddCredits, like every later free slot. Jobs in
   // info.held_job_ids that are unfinished and not running on another node
@@ -166,8 +182,10 @@ class Scheduler {
   std::vector<std::string> WaitingFor(const Job& job) const;
   int MaxAttempts(const Job& job) const;
   // Copies of the jobs in submission order, optionally only those in
-  // `state` (JOB_STATE_UNSPECIFIED = any), at most `limit`.
-  std::vector<Job> ListJobs(v1::JobState state, size_t limit) const;
+  // `state` (JOB_STATE_UNSPECIFIED = any) and of `owner` (nullptr = any),
+  // at most `limit`.
+  std::vector<Job> ListJobs(v1::JobState state, size_t limit,
+                            const std::string* owner = nullptr) const;
   std::vector<WorkerSnapshot> ListWorkers() const;
   SchedulerStats Stats() const;
   bool HasWorker(WorkerId worker) const { return workers_.contains(worker); }
@@ -180,7 +198,7 @@ class Scheduler {
 
   // Checks the batch's job references; fills `waiting` with, per job, the
   // referenced jobs not finished yet.
-  absl::Status CheckJobRefs(const std::vector<v1::JobSpec>& specs,
+  absl::Status CheckJobRefs(const std::vector<v1::JobSpec>& specs, const std::string& owner,
                             std::vector<std::vector<std::string>>& waiting);
   // A new or recovered pending job: waits for its dependencies, fails at
   // once if one already failed, or is queued.
@@ -227,6 +245,9 @@ class Scheduler {
   WorkerId dispatch_cursor_ = 0;
   absl::Time next_erase_ = absl::InfinitePast();
   SchedulerStats stats_;
+  // Unfinished (pending or running) jobs per owner, for
+  // max_unfinished_per_owner; owners with none are not kept.
+  absl::flat_hash_map<std::string, int64_t> unfinished_by_owner_;
   std::mt19937_64 random_;
 };
 

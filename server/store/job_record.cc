@@ -33,6 +33,7 @@ v1::StoredJob ToStoredJob(const Job& job) {
   *stored.mutable_result() = job.result;
   for (const Attempt& attempt : job.attempts) *stored.add_attempts() = ToAttemptRecord(attempt);
   stored.set_fetched(job.fetched);
+  stored.set_owner(job.owner);
   return stored;
 }
 
@@ -70,6 +71,7 @@ Job FromStoredJob(v1::StoredJob stored) {
     attempt.error = std::move(*record.mutable_error());
   }
   job.fetched = stored.fetched();
+  job.owner = std::move(*stored.mutable_owner());
   return job;
 }
 

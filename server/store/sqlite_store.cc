@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -158,6 +159,18 @@ bool IsErasable(bool fetched, int state, double finished_unix, double cutoff_uni
   return fetched && Job::IsFinal(static_cast<v1::JobState>(state)) && finished_unix < cutoff_unix;
 }
 
+// Jobs' arguments and results are their owners' data: the directory is its
+// user's alone (0700) and so is every file in it (0600), whatever the umask
+// was when they were made.
+void MakePrivate(const std::string& dir) {
+  ::chmod(dir.c_str(), 0700);
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
+    std::error_code ignored;
+    if (entry.is_regular_file(ignored)) ::chmod(entry.path().c_str(), 0600);
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& dir) {
@@ -169,6 +182,7 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
     return absl::FailedPreconditionError(
         absl::StrCat(path, ": cannot create directory ", dir, ": ", error.message()));
   }
+  MakePrivate(dir);
   absl::StatusOr<int> lock_fd = LockDirectory(dir);
   if (!lock_fd.ok()) return WithPath(path, lock_fd.status());
   absl::Cleanup unlock = [fd = *lock_fd] { ::close(fd); };
@@ -176,6 +190,7 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
   absl::StatusOr<std::unique_ptr<SqliteConnection>> writer = SqliteConnection::Open(path);
   if (!writer.ok()) return WithPath(path, writer.status());
   if (absl::Status s = PrepareDatabase(**writer); !s.ok()) return WithPath(path, s);
+  MakePrivate(dir);  // the write-ahead log and shared-memory files are new
   absl::StatusOr<std::unique_ptr<SqliteConnection>> reader = SqliteConnection::Open(path);
   if (!reader.ok()) return WithPath(path, reader.status());
   if (absl::Status s = (*reader)->Exec("PRAGMA busy_timeout = 10000; PRAGMA query_only = ON");

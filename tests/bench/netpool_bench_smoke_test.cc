@@ -12,8 +12,9 @@ namespace {
 using ::testing::HasSubstr;
 
 constexpr const char* kKeys[] = {
-    "A10k",      "A100k",    "A_cpu_client", "A_cpu_netpoold", "A_cpu_node", "A_cpu_processes",
-    "B_default", "B_chunk1", "C_p50",        "C_p99",          "C_rpc_p50",  "D_makespan",
+    "A10k",      "A100k",    "A10k_tls",     "A_cpu_client",   "A_cpu_netpoold",
+    "A_cpu_node", "A_cpu_processes", "B_default", "B_chunk1", "C_p50", "C_p99", "C_rpc_p50",
+    "D_makespan",
     "D_startup", "E_100k",   "E_1M",         "F_memory",       "F_sqlite",   "G_0",
     "G_100k",    "G_1M"};
 

@@ -14,6 +14,7 @@
 #include "absl/synchronization/notification.h"
 #include "client/pool_client.h"
 #include "common/value_proto.h"
+#include "common/transport.h"
 #include "gmock/gmock.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
@@ -35,7 +36,7 @@ class FakeScheduler final : public v1::Scheduler::Service {
  public:
   FakeScheduler() {
     grpc::ServerBuilder builder;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
+    builder.AddListeningPort("127.0.0.1:0", *MakeServerCredentials(ServerTls()), &port_);
     builder.RegisterService(this);
     server_ = builder.BuildAndStart();
   }

@@ -5,6 +5,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/store/memory_store.h"
+#include "tests/support/status_matchers.h"
 
 namespace netpool {
 namespace {
@@ -726,6 +727,123 @@ TEST_F(SchedulerTest, RunningJobWhoseNodeNeverComesBackIsRequeued) {
   EXPECT_EQ(restarted.FindJob("a")->attempt, 2);
   EXPECT_THAT(restarted.FindJob("a")->attempts[0].error.message(),
               ::testing::HasSubstr("did not come back after the scheduler restarted"));
+}
+
+}  // namespace
+}  // namespace netpool
+
+namespace netpool {
+namespace {
+
+using ::netpool::testing::IsOk;
+using ::netpool::testing::StatusIs;
+using ::testing::HasSubstr;
+
+// Jobs belong to the identity that submitted them.
+class SchedulerOwnershipTest : public SchedulerTest {};
+
+TEST_F(SchedulerOwnershipTest, JobsRecordTheirOwnerAndListByIt) {
+  ASSERT_THAT(scheduler_.Submit({Spec("f", "a1"), Spec("f", "a2")}, "alice"), IsOk());
+  ASSERT_THAT(scheduler_.Submit({Spec("f", "b1")}, "bob"), IsOk());
+  EXPECT_EQ(JobOf("a1").owner, "alice");
+  EXPECT_EQ(JobOf("b1").owner, "bob");
+  const std::string alice = "alice";
+  EXPECT_THAT(scheduler_.ListJobs(v1::JOB_STATE_UNSPECIFIED, 10, &alice), SizeIs(2));
+  EXPECT_THAT(scheduler_.ListJobs(v1::JOB_STATE_UNSPECIFIED, 10), SizeIs(3));
+}
+
+TEST_F(SchedulerOwnershipTest, AnotherOwnersJobIdIsTaken) {
+  ASSERT_THAT(scheduler_.Submit({Spec("f", "a")}, "alice"), IsOk());
+  // Even the very same spec: resending is only for its owner.
+  EXPECT_THAT(scheduler_.Submit({Spec("f", "a")}, "bob"),
+              StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("already taken")));
+  EXPECT_THAT(scheduler_.Submit({Spec("f", "a")}, "alice"), IsOk());
+}
+
+TEST_F(SchedulerOwnershipTest, AnotherOwnersIdempotencyKeyIsRefused) {
+  v1::JobSpec spec = Spec("f", "");
+  spec.set_idempotency_key("nightly");
+  ASSERT_THAT(scheduler_.Submit({spec}, "alice"), IsOk());
+  EXPECT_THAT(scheduler_.Submit({spec}, "bob"),
+              StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("another identity")));
+}
+
+TEST_F(SchedulerOwnershipTest, AJobCannotTakeAnotherOwnersResultAsArgument) {
+  ASSERT_THAT(scheduler_.Submit({Spec("f", "secret")}, "alice"), IsOk());
+  v1::JobSpec thief = Spec("f", "thief");
+  *thief.add_args() = Ref("secret");
+  EXPECT_THAT(scheduler_.Submit({thief}, "bob"),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("another identity")));
+  EXPECT_EQ(scheduler_.FindJob("thief"), nullptr);
+  EXPECT_THAT(scheduler_.Submit({thief}, "alice"), IsOk());
+}
+
+TEST_F(SchedulerOwnershipTest, UnfinishedJobsPerOwnerAreLimited) {
+  SchedulerOptions options = options_;
+  options.max_unfinished_per_owner = 2;
+  Scheduler scheduler(&clock_, &store_, &listener_, options);
+  WorkerId w = scheduler.AddWorker({.name = "n", .slots = 1, .functions = {"f"}});
+  ASSERT_THAT(scheduler.Submit({Spec("f", "a1"), Spec("f", "a2")}, "alice"), IsOk());
+  EXPECT_THAT(scheduler.Submit({Spec("f", "a3")}, "alice"),
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       AllOf(HasSubstr("alice"), HasSubstr("--max-pending-per-client"))));
+  EXPECT_EQ(scheduler.FindJob("a3"), nullptr);
+  // Nothing accepted is lost, and other owners are not held back.
+  EXPECT_EQ(scheduler.FindJob("a1")->state, v1::PENDING);
+  EXPECT_THAT(scheduler.Submit({Spec("f", "b1")}, "bob"), IsOk());
+  // A resent job is no new job.
+  EXPECT_THAT(scheduler.Submit({Spec("f", "a1")}, "alice"), IsOk());
+  scheduler.AddCredits(w, 1);
+  scheduler.ReportResult(w, Success("a1", 1));
+  EXPECT_THAT(scheduler.Submit({Spec("f", "a3")}, "alice"), IsOk());
+}
+
+TEST_F(SchedulerOwnershipTest, ASecondProcessCannotTakeALiveNodesName) {
+  WorkerInfo real{.name = "n", .slots = 1, .functions = {"f"}, .instance = "real"};
+  ASSERT_THAT(scheduler_.CheckNewWorker(real), IsOk());
+  WorkerId first = scheduler_.AddWorker(real);
+  scheduler_.AddCredits(first, 1);
+  ASSERT_THAT(scheduler_.Submit({Spec("f", "a")}), IsOk());
+  EXPECT_THAT(listener_.AssignedIds(first), ElementsAre("a"));
+
+  WorkerInfo impostor{.name = "n", .slots = 4, .functions = {"f"}, .held_job_ids = {"a"},
+                      .instance = "other"};
+  EXPECT_THAT(scheduler_.CheckNewWorker(impostor),
+              StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("already connected")));
+  WorkerInfo no_instance{.name = "n", .slots = 1, .functions = {"f"}};
+  EXPECT_THAT(scheduler_.CheckNewWorker(no_instance),
+              StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("already connected")));
+  // The same process reconnecting takes its old stream's place.
+  EXPECT_THAT(scheduler_.CheckNewWorker(real), IsOk());
+  // Once the first is gone, the name is free again.
+  scheduler_.RemoveWorker(first);
+  EXPECT_THAT(scheduler_.CheckNewWorker(impostor), IsOk());
+}
+
+TEST_F(SchedulerOwnershipTest, ANodeCannotAdoptAJobThatNeverRanOnIt) {
+  WorkerId a = Connect("a", 1);
+  v1::JobSpec spec = Spec("f", "j");
+  spec.set_max_attempts(5);
+  ASSERT_THAT(scheduler_.Submit({spec}), IsOk());
+  scheduler_.RemoveWorker(a);  // j back in the queue, last ran on "a"
+  std::vector<std::string> drop;
+  scheduler_.AddWorker({.name = "rogue", .slots = 1, .functions = {}, .held_job_ids = {"j"}},
+                       &drop);
+  EXPECT_THAT(drop, ElementsAre("j"));
+  EXPECT_EQ(JobOf("j").state, v1::PENDING);
+  // Nor a running one after a restart, waiting for its own node.
+  RecordingListener listener;
+  WorkerId b = Connect("b", 1);
+  ASSERT_EQ(JobOf("j").worker, b);
+  Scheduler restarted(&clock_, &store_, &listener, options_);
+  restarted.Recover();
+  drop.clear();
+  restarted.AddWorker({.name = "rogue", .slots = 1, .functions = {}, .held_job_ids = {"j"}},
+                      &drop);
+  EXPECT_THAT(drop, ElementsAre("j"));
+  restarted.AddWorker({.name = "b", .slots = 1, .functions = {"f"}, .held_job_ids = {"j"}}, &drop);
+  EXPECT_EQ(restarted.FindJob("j")->worker_name, "b");
+  EXPECT_NE(restarted.FindJob("j")->worker, kNoWorker);
 }
 
 }  // namespace

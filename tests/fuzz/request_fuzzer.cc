@@ -1,13 +1,18 @@
 // request_fuzzer feeds arbitrary bytes to everything netpool parses from
 // outside: (a) every request message netpoold accepts, parsed and then
-// checked by its validator, (b) Value decoding from its wire form, and (c) the
-// CLI's JSON argument parsing. Besides "no crash, no hang, no leak" it checks
-// a few properties that must hold for any input:
+// checked by its validator, (b) Value decoding from its wire form, (c) the
+// CLI's JSON argument parsing, and (d) what authentication reads: token
+// files, the authorization metadata and the node name a node asks for.
+// Besides "no crash, no hang, no leak" it checks a few properties that must
+// hold for any input:
 //   - ValidateValue accepts exactly what FromProto accepts, with the same error;
 //   - every Value made (decoded, or parsed by the CLI) survives ToProto ->
 //     serialize -> parse -> FromProto;
 //   - a Value parsed from JSON survives ToJson -> FromJson;
 //   - ParseWord is FromJson, or the word itself when that fails;
+//   - a token file that parses admits each plain token it lists, as its
+//     line's identity, and no token it does not list;
+//   - a worker credential's node is only ever listed under its own name;
 // A broken property aborts, so the fuzzing engine reports it as a crash.
 //
 // Built as a libFuzzer target with Clang, and with tests/fuzz/fuzz_driver.cc
@@ -30,6 +35,12 @@
 #include "google/protobuf/stubs/logging.h"
 #include "netpool/v1/netpool.pb.h"
 #include "netpool/value.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "server/auth/authenticator.h"
+#include "server/auth/identity.h"
+#include "server/auth/token_table.h"
 #include "server/core/job_spec_validation.h"
 #include "server/request_validation.h"
 
@@ -137,6 +148,37 @@ void FuzzCliInput(std::string_view text) {
   cli::ParseJobState(words.front()).IgnoreError();
 }
 
+void FuzzAuth(std::string_view text) {
+  const absl::string_view input(text.data(), text.size());
+  absl::StatusOr<TokenTable> table = TokenTable::Parse(input);
+  if (table.ok()) {
+    for (absl::string_view line : absl::StrSplit(input, '\n')) {
+      std::vector<absl::string_view> fields = absl::StrSplit(
+          absl::StripAsciiWhitespace(line), absl::ByAnyChar(" \t"), absl::SkipEmpty());
+      if (fields.size() != 3 || fields[0].front() == '#' ||
+          absl::StartsWith(fields[2], "sha256:")) {
+        continue;
+      }
+      std::optional<Identity> found = table->Find(fields[2]);
+      Require(found.has_value() && found->name == fields[1] &&
+                  RoleName(found->role) == fields[0],
+              "a parsed token file admits its tokens as their identities");
+    }
+    Require(!table->Find(absl::StrCat(input, "\x01not-a-listed-token")).has_value(),
+            "a token file admits no token it does not list");
+  }
+  absl::StatusOr<absl::string_view> token = BearerToken(input);
+  Require(!token.ok() || (absl::StartsWith(input, "Bearer ") && !token->empty() &&
+                          input.substr(7) == *token),
+          "BearerToken takes exactly what follows \"Bearer \"");
+  for (bool chosen : {false, true}) {
+    absl::StatusOr<std::string> name =
+        BindNodeName({Role::kWorker, "rack1"}, std::string(input), chosen);
+    Require(!name.ok() || *name == "rack1" || absl::StartsWith(*name, "rack1/"),
+            "a worker credential's node is listed under its own name");
+  }
+}
+
 }  // namespace
 }  // namespace netpool
 
@@ -153,5 +195,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   netpool::FuzzValueProto(bytes);
   netpool::FuzzJson(bytes);
   netpool::FuzzCliInput(bytes);
+  netpool::FuzzAuth(bytes);
   return 0;
 }

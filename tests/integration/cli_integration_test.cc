@@ -250,12 +250,13 @@ TEST_F(CliTest, StatusVerboseListsEveryAttempt) {
   CliResult status = Run({"status", "-v", id});
   EXPECT_EQ(status.exit_code, 0) << status.err;
   const std::vector<std::string> lines = Lines(status.out);
-  ASSERT_EQ(lines.size(), 5u) << status.out;
+  ASSERT_EQ(lines.size(), 6u) << status.out;
   EXPECT_EQ(lines[0], id + "\tFAILED");
-  EXPECT_EQ(lines[1], "  max attempts 3");
+  EXPECT_EQ(lines[1], "  submitted by owner");  // the scheduler's own admin token
+  EXPECT_EQ(lines[2], "  max attempts 3");
   const std::string time = "[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}";
   for (int attempt = 1; attempt <= 3; ++attempt) {
-    EXPECT_THAT(lines[1 + attempt],
+    EXPECT_THAT(lines[2 + attempt],
                 MatchesRegex("  attempt " + std::to_string(attempt) + " on node0 started " + time +
                              " finished " + time + " error: .*SIGKILL.*"));
   }

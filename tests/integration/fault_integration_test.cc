@@ -27,9 +27,9 @@ using ::testing::SizeIs;
 // (state JOB_STATE_UNSPECIFIED) while the scheduler does not know the id,
 // e.g. before an ApplyAsync's Submit has landed.
 v1::JobStatus StatusOf(const TestCluster& cluster, const std::string& id) {
-  auto stub = v1::Scheduler::NewStub(
-      grpc::CreateChannel(cluster.address(), grpc::InsecureChannelCredentials()));
+  auto stub = v1::Scheduler::NewStub(cluster.OwnerChannel());
   grpc::ClientContext context;
+  cluster.AuthorizeAsOwner(context);
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
   v1::GetStatusRequest request;
   request.add_job_ids(id);

@@ -8,8 +8,8 @@
 // suite. A backend type provides:
 //   static constexpr char kName[] = "Remote";  // names the instantiation
 //   static absl::StatusOr<std::unique_ptr<Backend>> Start(int processes);
-//   absl::StatusOr<Pool> TakePool();        // called once per test
-//   std::string scheduler_address() const;  // to look behind the Pool
+//   absl::StatusOr<Pool> TakePool();  // called once per test
+// The tests look behind the Pool through its own connection.
 #include <unistd.h>
 
 #include <atomic>
@@ -22,6 +22,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "client/pool_client.h"
 #include "client/scheduler_client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -56,7 +57,6 @@ class RemoteBackend {
     return std::unique_ptr<RemoteBackend>(new RemoteBackend(*std::move(cluster)));
   }
   absl::StatusOr<Pool> TakePool() { return Pool::Connect(cluster_->address()); }
-  std::string scheduler_address() const { return cluster_->address(); }
 
  private:
   explicit RemoteBackend(std::unique_ptr<TestCluster> cluster) : cluster_(std::move(cluster)) {}
@@ -88,7 +88,8 @@ class PoolParityTest : public ::testing::Test {
     absl::StatusOr<Pool> pool = backend_->TakePool();
     ASSERT_TRUE(pool.ok()) << pool.status();
     pool_ = std::make_unique<Pool>(*std::move(pool));
-    scheduler_ = std::make_unique<SchedulerClient>(backend_->scheduler_address());
+    // The pool's own connection: a Pool::Local's scheduler admits no other.
+    scheduler_ = &internal::ClientOf(*pool_).scheduler();
     gate_ = absl::StrCat(::testing::TempDir(), "/netpool-parity-gate-", ::getpid(), "-",
                          ::testing::UnitTest::GetInstance()->current_test_info()->name());
     ::unlink(gate_.c_str());
@@ -148,7 +149,7 @@ class PoolParityTest : public ::testing::Test {
 
   std::unique_ptr<Backend> backend_;
   std::unique_ptr<Pool> pool_;
-  std::unique_ptr<SchedulerClient> scheduler_;
+  SchedulerClient* scheduler_ = nullptr;
   std::string gate_;  // a file path no test has created yet
 };
 
@@ -170,11 +171,8 @@ class LocalBackend {
     pool_.reset();
     return pool;
   }
-  std::string scheduler_address() const { return address_; }
-
  private:
-  explicit LocalBackend(Pool pool) : address_(pool.address()), pool_(std::move(pool)) {}
-  const std::string address_;
+  explicit LocalBackend(Pool pool) : pool_(std::move(pool)) {}
   std::optional<Pool> pool_;
 };
 

@@ -32,12 +32,13 @@ class ServerTest : public ::testing::Test {
     auto cluster = TestCluster::Start({.workers = 1, .processes = 1});
     ASSERT_TRUE(cluster.ok()) << cluster.status();
     cluster_ = *std::move(cluster);
-    channel_ = grpc::CreateChannel(cluster_->address(), grpc::InsecureChannelCredentials());
+    channel_ = cluster_->OwnerChannel();
     stub_ = v1::Scheduler::NewStub(channel_);
   }
   std::unique_ptr<grpc::ClientContext> Context() {
     auto context = std::make_unique<grpc::ClientContext>();
     context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    cluster_->AuthorizeAsOwner(*context);
     return context;
   }
 

@@ -1,5 +1,4 @@
-// Helpers for the store tests: a scratch directory for a durable store's
-// files, and jobs with every field that a store must keep.
+// Helpers for the store tests: jobs with every field that a store must keep.
 #ifndef NETPOOL_TESTS_STORE_STORE_TEST_SUPPORT_H_
 #define NETPOOL_TESTS_STORE_STORE_TEST_SUPPORT_H_
 
@@ -11,30 +10,9 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "server/core/job.h"
+#include "tests/support/scratch_dir.h"
 
 namespace netpool::testing {
-
-// A fresh directory under the test temp dir, removed with its contents when
-// destroyed.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string name = ::testing::TempDir() + "/netpool-store-XXXXXX";
-    if (::mkdtemp(name.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed for " << name;
-    path_ = name;
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  ~ScratchDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // Whole microseconds, as a durable store keeps them.
 inline absl::Time TestTime(int64_t seconds_after_base) {

@@ -1,9 +1,11 @@
 #include "tests/support/test_cluster.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <optional>
@@ -14,7 +16,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "grpcpp/create_channel.h"
+#include "common/transport.h"
 #include "netpool/v1/netpool.grpc.pb.h"
 #include "tests/support/proc.h"
 
@@ -25,6 +27,18 @@ std::string WorkerPath() { return NETPOOL_TEST_WORKER; }
 std::string CliPath() { return NETPOOL_TEST_CLI; }
 
 namespace {
+
+constexpr char kClientToken[] = "test-client-token-0123456789";
+constexpr char kWorkerToken[] = "test-worker-token-0123456789";
+
+absl::Status WriteFile(const std::string& path, const std::string& content) {
+  FILE* file = std::fopen(path.c_str(), "w");
+  if (file == nullptr) return absl::InternalError(absl::StrCat("cannot write ", path));
+  std::fputs(content.c_str(), file);
+  std::fclose(file);
+  ::chmod(path.c_str(), 0600);
+  return absl::OkStatus();
+}
 
 // netpoold's exit code when it cannot listen (e.g. the port is still taken).
 constexpr int kSchedulerCannotListen = 69;
@@ -74,6 +88,9 @@ absl::StatusOr<std::unique_ptr<TestCluster>> TestCluster::Start(Options options)
   } else {
     cluster->scheduler_argv_ = {"--store", "memory"};
   }
+  if (options.secure) {
+    if (absl::Status s = cluster->MakeCredentials(); !s.ok()) return s;
+  }
   cluster->scheduler_argv_.insert(cluster->scheduler_argv_.end(),
                                   options.scheduler_args.begin(), options.scheduler_args.end());
   auto scheduler = LaunchScheduler(cluster->scheduler_argv_, "127.0.0.1:0");
@@ -101,10 +118,46 @@ TestCluster::~TestCluster() {
   scheduler_.Signal(SIGTERM);
   if (!scheduler_.Wait(absl::Seconds(10)).has_value()) scheduler_.Signal(SIGKILL);
   scheduler_ = Subprocess();  // reaped, before its data goes
-  if (!data_dir_.empty()) {
+  for (const std::string& dir : {data_dir_, secure_dir_}) {
+    if (dir.empty()) continue;
     std::error_code ignored;
-    std::filesystem::remove_all(data_dir_, ignored);
+    std::filesystem::remove_all(dir, ignored);
   }
+}
+
+absl::Status TestCluster::MakeCredentials() {
+  absl::StatusOr<std::string> dir = MakeTempDir();
+  if (!dir.ok()) return dir.status();
+  secure_dir_ = *dir;
+  const std::string script = absl::StrCat(NETPOOL_SOURCE_DIR, "/deploy/make-certs.sh");
+  for (const std::vector<std::string>& argv :
+       {std::vector<std::string>{script, "ca", secure_dir_},
+        {script, "server", secure_dir_, "127.0.0.1", "localhost"}}) {
+    CliResult made = RunProgram(argv);
+    if (made.exit_code != 0) {
+      return absl::InternalError(absl::StrCat(argv[0], " ", argv[1], ": ", made.err));
+    }
+  }
+  if (absl::Status s = WriteFile(secure_dir_ + "/tokens",
+                                 absl::StrCat("client client ", kClientToken, "\nworker worker ",
+                                              kWorkerToken, "\n"));
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = WriteFile(secure_dir_ + "/worker.token", kWorkerToken); !s.ok()) return s;
+  scheduler_argv_.insert(scheduler_argv_.end(),
+                         {"--tls-cert", secure_dir_ + "/server.pem", "--tls-key",
+                          secure_dir_ + "/server.key", "--token-file", secure_dir_ + "/tokens"});
+  return absl::OkStatus();
+}
+
+ConnectOptions TestCluster::connect_options() const {
+  ConnectOptions options;
+  if (!secure_dir_.empty()) {
+    options.tls_ca_file = secure_dir_ + "/ca.pem";
+    options.token = kClientToken;
+  }
+  return options;
 }
 
 absl::Status TestCluster::RestartScheduler() {
@@ -144,10 +197,17 @@ absl::Status TestCluster::StartScheduler() {
 
 absl::StatusOr<int> TestCluster::AddWorker(int processes, std::vector<std::string> args,
                                            std::string binary) {
-  const std::string name = absl::StrCat("node", workers_.size());
+  // A secure cluster's worker credential is named "worker": its nodes are
+  // listed as worker/NAME.
+  const std::string name = absl::StrCat(secure_dir_.empty() ? "" : "worker/", "node",
+                                        workers_.size());
   std::vector<std::string> argv = {binary.empty() ? WorkerPath() : binary, "--scheduler",
                                    address_, "--processes", absl::StrCat(processes), "--name",
-                                   name};
+                                   name, "--allow-exec"};
+  if (!secure_dir_.empty()) {
+    argv.insert(argv.end(), {"--tls-ca", secure_dir_ + "/ca.pem", "--token-file",
+                             secure_dir_ + "/worker.token"});
+  }
   argv.insert(argv.end(), args.begin(), args.end());
   absl::StatusOr<Subprocess> worker = Subprocess::Start(argv);
   if (!worker.ok()) return worker.status();
@@ -160,12 +220,29 @@ std::vector<pid_t> TestCluster::WorkerProcessPids(int index) const {
   return ChildPids(workers_[index].pid());
 }
 
+ClientSecurity TestCluster::owner_security() const {
+  ClientSecurity security;
+  if (!secure_dir_.empty()) security.tls_ca_file = secure_dir_ + "/ca.pem";
+  return security;
+}
+
+std::shared_ptr<grpc::Channel> TestCluster::OwnerChannel() const {
+  absl::StatusOr<ClientTransport> transport = ClientTransport::Create(address_, owner_security());
+  if (!transport.ok()) transport = ClientTransport::ForLocalScheduler("");
+  return transport->NewChannel(address_, grpc::ChannelArguments());
+}
+
+void TestCluster::AuthorizeAsOwner(grpc::ClientContext& context) const {
+  absl::StatusOr<ClientTransport> transport = ClientTransport::Create(address_, owner_security());
+  if (transport.ok()) transport->Authorize(context);
+}
+
 absl::Status TestCluster::WaitForWorkerNamed(const std::string& name, absl::Duration timeout) {
-  auto stub = v1::Scheduler::NewStub(
-      grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
+  auto stub = v1::Scheduler::NewStub(OwnerChannel());
   const absl::Time deadline = absl::Now() + timeout;
   while (absl::Now() < deadline) {
     grpc::ClientContext context;
+    AuthorizeAsOwner(context);
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
     v1::ListWorkersResponse workers;
     if (stub->ListWorkers(&context, v1::ListWorkersRequest(), &workers).ok()) {
@@ -180,12 +257,12 @@ absl::Status TestCluster::WaitForWorkerNamed(const std::string& name, absl::Dura
 }
 
 absl::Status TestCluster::WaitForWorkers(int nodes, int slots, absl::Duration timeout) {
-  auto channel = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
-  auto stub = v1::Scheduler::NewStub(channel);
+  auto stub = v1::Scheduler::NewStub(OwnerChannel());
   const absl::Time deadline = absl::Now() + timeout;
   v1::GetStatsResponse stats;
   while (absl::Now() < deadline) {
     grpc::ClientContext context;
+    AuthorizeAsOwner(context);
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
     grpc::Status status = stub->GetStats(&context, v1::GetStatsRequest(), &stats);
     if (status.ok() && stats.workers() == nodes && stats.slots() == slots) {
@@ -217,6 +294,7 @@ CliResult RunProgram(const std::vector<std::string>& argv, const std::string& st
 CliResult TestCluster::RunCli(const std::vector<std::string>& args, const std::string& stdin_data,
                               absl::Duration timeout) const {
   std::vector<std::string> argv = {CliPath(), "--scheduler", address_};
+  if (!secure_dir_.empty()) argv.insert(argv.end(), {"--tls-ca", secure_dir_ + "/ca.pem"});
   argv.insert(argv.end(), args.begin(), args.end());
   return RunProgram(argv, stdin_data, timeout);
 }

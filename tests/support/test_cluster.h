@@ -24,6 +24,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "grpcpp/channel.h"
+#include "grpcpp/client_context.h"
+#include "common/transport.h"
+#include "netpool/pool.h"
 #include "tests/support/subprocess.h"
 
 namespace netpool::testing {
@@ -56,6 +60,10 @@ class TestCluster {
     bool durable = false;
     // More netpoold flags, e.g. {"--lease-timeout", "2"}; kept for restarts.
     std::vector<std::string> scheduler_args;
+    // TLS and a token file, as across hosts: netpoold serves a certificate
+    // from deploy/make-certs.sh and knows a client and a worker token; nodes
+    // join with the worker token, the CLI and connect_options() trust the CA.
+    bool secure = false;
   };
 
   static absl::StatusOr<std::unique_ptr<TestCluster>> Start(Options options);
@@ -67,6 +75,11 @@ class TestCluster {
 
   // The durable store's directory; empty unless Options::durable.
   const std::string& data_dir() const { return data_dir_; }
+
+  // What a client library user passes to Pool::Connect: with
+  // Options::secure, the CA and the client token; else nothing (the
+  // scheduler's own user finds its token).
+  ConnectOptions connect_options() const;
 
   // kill -9 of the scheduler, then StartScheduler.
   absl::Status RestartScheduler();
@@ -81,8 +94,8 @@ class TestCluster {
   // is in the test's output) when it exits instead of listening.
   absl::Status StartScheduler();
 
-  // Starts one more worker node, named "node<index>", and waits until the
-  // scheduler lists it. Returns its index. Nodes keep their index when they
+  // Starts one more worker node, named "node<index>", with --allow-exec
+  // (most tests run commands), and waits until the scheduler lists it. Returns its index. Nodes keep their index when they
   // die, so indexes of killed nodes are not reused.
   absl::StatusOr<int> AddWorker(int processes, std::vector<std::string> args = {},
                                 std::string binary = "");
@@ -96,6 +109,11 @@ class TestCluster {
   // Waits until the scheduler lists `nodes` worker nodes with `slots` slots in all.
   absl::Status WaitForWorkers(int nodes, int slots, absl::Duration timeout);
 
+  // A channel to the scheduler, and the scheduler's own admin token on a
+  // call: what its owner's programs use, found as they find it.
+  std::shared_ptr<grpc::Channel> OwnerChannel() const;
+  void AuthorizeAsOwner(grpc::ClientContext& context) const;
+
   // Runs the netpool CLI against this cluster.
   CliResult RunCli(const std::vector<std::string>& args, const std::string& stdin_data = "",
                    absl::Duration timeout = absl::Seconds(60)) const;
@@ -105,7 +123,13 @@ class TestCluster {
   // Waits until the scheduler lists a worker node called `name`.
   absl::Status WaitForWorkerNamed(const std::string& name, absl::Duration timeout);
 
+  // Makes the certificates and tokens of Options::secure in secure_dir_.
+  absl::Status MakeCredentials();
+  // How the owner's programs reach the scheduler (its token they find).
+  ClientSecurity owner_security() const;
+
   std::string data_dir_;
+  std::string secure_dir_;  // certificates and tokens; empty unless secure
   std::vector<std::string> scheduler_argv_;  // without --listen
   std::string address_;
   Subprocess scheduler_;

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "common/transport.h"
 
 namespace netpool::testing {
 
@@ -21,7 +22,7 @@ class FakeHub::Service final : public v1::WorkerHub::Service {
 FakeHub::FakeHub(const std::string& address) : service_(std::make_unique<Service>(this)) {
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(address, *MakeServerCredentials(ServerTls()), &port);
   builder.RegisterService(service_.get());
   server_ = builder.BuildAndStart();
   if (server_ != nullptr) address_ = absl::StrCat("127.0.0.1:", port);

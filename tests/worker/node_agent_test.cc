@@ -3,6 +3,7 @@
 // worker_test_main.cc).
 #include "worker/node_agent.h"
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -46,6 +47,8 @@ class NodeAgentTest : public ::testing::Test {
     options_.labels = {{"gpu", "no"}};
     // Each result returns exactly its slot; the prefetch tests turn it on.
     options_.prefetch = 0;
+    // The tests run shell jobs through exec.
+    options_.policy.allow_exec = true;
   }
 
   void TearDown() override { agent_.reset(); }
@@ -134,6 +137,17 @@ TEST_F(NodeAgentTest, HelloAnnouncesNameSlotsFunctionsAndLabels) {
   std::vector<std::string> functions(hello->functions().begin(), hello->functions().end());
   EXPECT_EQ(functions, RegisteredFunctions());
   EXPECT_TRUE(hello->held_job_ids().empty());
+}
+
+TEST_F(NodeAgentTest, HelloLeavesOutExecUnlessThePolicyAllowsIt) {
+  options_.policy = {};
+  StartAgent();
+  std::optional<v1::WorkerHello> hello = hub_.HelloOf(1, kWait);
+  ASSERT_TRUE(hello.has_value());
+  std::vector<std::string> functions(hello->functions().begin(), hello->functions().end());
+  std::vector<std::string> expected = RegisteredFunctions();
+  expected.erase(std::find(expected.begin(), expected.end(), "exec"));
+  EXPECT_EQ(functions, expected);
 }
 
 TEST_F(NodeAgentTest, RunsAssignmentsAndReturnsResultsWithCredits) {

@@ -3,26 +3,33 @@
 // registered there.
 #include "worker/process_pool.h"
 
+#include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <functional>
 #include <map>
 #include <optional>
 #include <set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/value_proto.h"
 #include "gtest/gtest.h"
+#include "tests/support/scratch_dir.h"
 #include "tests/support/eventually.h"
 #include "tests/support/proc.h"
 #include "tests/worker/value_printer.h"
 
 namespace netpool {
 namespace {
+
+using ::netpool::testing::FileExists;
+using ::netpool::testing::FreshTempPath;
 
 constexpr absl::Duration kWait = absl::Seconds(20);
 
@@ -77,11 +84,15 @@ bool Eventually(const std::function<bool()>& condition) {
 
 class ProcessPoolTest : public ::testing::Test {
  protected:
-  void StartPool(int processes, int max_tasks_per_child = 0, Initializer initializer = {}) {
+  // Most tests run shell jobs through exec, so the policy allows it unless
+  // a test says otherwise.
+  void StartPool(int processes, int max_tasks_per_child = 0, Initializer initializer = {},
+                 ProcessPolicy policy = {.allow_exec = true}) {
     ProcessPool::Options options;
     options.processes = processes;
     options.max_tasks_per_child = max_tasks_per_child;
     options.initializer = std::move(initializer);
+    options.policy = std::move(policy);
     pool_ = std::make_unique<ProcessPool>(options, results_.Callback(),
                                           [this](const absl::Status& failure) {
                                             absl::MutexLock lock(&failure_mutex_);
@@ -311,6 +322,89 @@ TEST_F(ProcessPoolTest, StopEndsEveryProcess) {
   pool_->Stop();
   EXPECT_EQ(::kill(static_cast<pid_t>(pid), 0), -1);
   EXPECT_EQ(results_.Reports("long"), 0);
+}
+
+Value Shell(const std::string& script) { return ValueList{"sh", "-c", script}; }
+
+// The "Uid:" line of /proc/PID/status: real, effective, saved and fs uid.
+std::string UidLine(int64_t pid) {
+  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(status, line)) {
+    if (absl::StartsWith(line, "Uid:")) return line;
+  }
+  return "";
+}
+
+TEST_F(ProcessPoolTest, WorkerProcessRefusesExecUnlessThePolicyAllowsIt) {
+  StartPool(1, 0, {}, ProcessPolicy{});
+  const std::string marker = FreshTempPath("exec-refused");
+  v1::JobResult result =
+      RunAndWait(Assign("exec-refused", "exec", {Value(ValueList{"touch", marker})}));
+  EXPECT_EQ(result.state(), v1::FAILED);
+  EXPECT_EQ(result.error().code(), static_cast<int>(absl::StatusCode::kPermissionDenied));
+  EXPECT_EQ(result.error().message(),
+            "exec is not allowed on this node (start netpool-worker with --allow-exec)");
+  EXPECT_FALSE(result.worker_failure()) << "no other node should retry it either";
+  EXPECT_FALSE(FileExists(marker));
+}
+
+TEST_F(ProcessPoolTest, ExecAllowIsEnforcedInTheWorkerProcess) {
+  StartPool(1, 0, {}, {.allow_exec = true, .exec_allow = {"sh"}});
+  v1::JobResult allowed = RunAndWait(Assign("allowed", "exec", {Shell("echo ok")}));
+  ASSERT_EQ(allowed.state(), v1::SUCCEEDED) << allowed.error().message();
+  const std::string marker = FreshTempPath("exec-not-matching");
+  v1::JobResult refused =
+      RunAndWait(Assign("refused", "exec", {Value(ValueList{"touch", marker})}));
+  EXPECT_EQ(refused.error().code(), static_cast<int>(absl::StatusCode::kPermissionDenied));
+  EXPECT_EQ(refused.error().message(),
+            "exec: \"touch\" is not allowed on this node (--exec-allow sh)");
+  EXPECT_FALSE(FileExists(marker));
+}
+
+TEST_F(ProcessPoolTest, CommandsRunUnderThePolicysOpenFileLimitAndWithoutCoreDumps) {
+  StartPool(1, 0, {}, {.allow_exec = true, .max_open_files = 64});
+  v1::JobResult result = RunAndWait(Assign("limits", "exec", {Shell("ulimit -n; ulimit -c")}));
+  ASSERT_EQ(result.state(), v1::SUCCEEDED) << result.error().message();
+  EXPECT_EQ(ValueOf(result).AsMap().at("stdout"), Value("64\n0\n"));
+}
+
+TEST_F(ProcessPoolTest, CommandsRunUnderThePolicysMemoryLimit) {
+  const ProcessPolicy policy = {.allow_exec = true, .max_memory_bytes = 256 << 20};
+  if (absl::Status s = CheckProcessPolicy(policy); !s.ok()) GTEST_SKIP() << s;
+  StartPool(1, 0, {}, policy);
+  v1::JobResult result = RunAndWait(Assign("limits", "exec", {Shell("ulimit -v")}));
+  ASSERT_EQ(result.state(), v1::SUCCEEDED) << result.error().message();
+  EXPECT_EQ(ValueOf(result).AsMap().at("stdout"), Value("262144\n"));
+}
+
+TEST_F(ProcessPoolTest, WorkerProcessesRunAsThePolicysUser) {
+  if (::geteuid() != 0) GTEST_SKIP() << "only root can run worker processes as another user";
+  const passwd* nobody = ::getpwnam("nobody");
+  if (nobody == nullptr) GTEST_SKIP() << "no user nobody";
+  const std::string uid = absl::StrCat(nobody->pw_uid);
+  const std::string gid = absl::StrCat(nobody->pw_gid);
+  StartPool(1, 0, {}, {.allow_exec = true, .run_as = "nobody"});
+  v1::JobResult result = RunAndWait(Assign("whoami", "exec", {Shell("id -u; id -g; id -G")}));
+  ASSERT_EQ(result.state(), v1::SUCCEEDED) << result.error().message();
+  // Root's groups are gone too.
+  EXPECT_EQ(ValueOf(result).AsMap().at("stdout"),
+            Value(absl::StrCat(uid, "\n", gid, "\n", gid, "\n")));
+  // The worker process itself, not only what it starts, with no saved root uid.
+  EXPECT_EQ(UidLine(WorkerPid("pid")),
+            absl::StrCat("Uid:\t", uid, "\t", uid, "\t", uid, "\t", uid));
+}
+
+TEST_F(ProcessPoolTest, PolicyThatCannotBeAppliedStopsThePoolInsteadOfRespawning) {
+  StartPool(2, 0, {}, {.allow_exec = true, .run_as = "no-such-user.netpool"});
+  std::vector<absl::Status> failures = WaitForFailures();
+  ASSERT_EQ(failures.size(), 1u);
+  EXPECT_EQ(failures[0].code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(failures[0].message(),
+            "cannot apply the node's worker process policy: no user \"no-such-user.netpool\"");
+  ASSERT_TRUE(Eventually([] { return netpool::testing::ChildPids(::getpid()).empty(); }));
+  absl::SleepFor(absl::Seconds(1.5));  // longer than a respawn pause: none may start
+  EXPECT_TRUE(netpool::testing::ChildPids(::getpid()).empty());
 }
 
 }  // namespace

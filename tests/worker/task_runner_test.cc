@@ -7,6 +7,7 @@
 #include "netpool/worker.h"
 #include "tests/worker/value_printer.h"
 #include "worker/builtins.h"
+#include "worker/process_policy.h"
 
 namespace netpool {
 namespace {
@@ -112,6 +113,7 @@ TEST_F(TaskRunnerTest, ChunkFailsWithItsFirstFailingEntry) {
 }
 
 TEST_F(TaskRunnerTest, FailureDetailTravelsInTheJobError) {
+  ASSERT_TRUE(ApplyProcessPolicy({.allow_exec = true}).ok());
   v1::JobResult result =
       RunAssignment(Assign("exec", {Value(ValueList{"sh", "-c", "echo out; exit 4"})}));
   EXPECT_EQ(result.state(), v1::FAILED);

@@ -83,7 +83,8 @@ TEST(WorkerBinary, HelpPrintsTheFlagsAndExitsZero) {
   EXPECT_EQ(outcome.exit_code, 0);
   for (const char* flag : {"--scheduler", "--processes", "--name", "--label",
                            "--max-tasks-per-child", "--grace", "--init", "--init-args",
-                           "--log-level"}) {
+                           "--log-level", "--allow-exec", "--exec-allow", "--max-memory",
+                           "--max-open-files", "--run-as"}) {
     EXPECT_TRUE(absl::StrContains(outcome.stdout_data, flag)) << flag;
   }
 }
@@ -101,7 +102,13 @@ TEST(WorkerBinary, BadFlagsGiveOneLineAndExit64) {
                                              {"--init", "no.such.function"},
                                              {"--init-args", "[1]"},
                                              {"--init", "echo", "--init-args", "{}"},
-                                             {"--init", "echo", "--init-args", "[1,"}}) {
+                                             {"--init", "echo", "--init-args", "[1,"},
+                                             {"--exec-allow", "sh"},
+                                             {"--allow-exec", "--exec-allow", ""},
+                                             {"--max-memory", "lots"},
+                                             {"--max-memory", "1M"},
+                                             {"--max-open-files", "8"},
+                                             {"--run-as", "no-such-user.netpool"}}) {
     CommandOutcome outcome = RunWorker(args);
     EXPECT_EQ(outcome.exit_code, 64) << args[0];
     EXPECT_TRUE(absl::StartsWith(outcome.stderr_data, "netpool-worker: ")) << outcome.stderr_data;
@@ -125,6 +132,45 @@ TEST(WorkerBinary, FailingInitializerEndsTheNodeWithExitCode1AndItsMessage) {
   EXPECT_EQ(outcome.stderr_data,
             "netpool-worker: initializer sleep failed: sleep: expected one argument, a number of "
             "seconds >= 0\n");
+}
+
+TEST(WorkerBinary, ExecAllowNeedsAllowExec) {
+  CommandOutcome outcome = RunWorker({"--exec-allow", "/usr/bin/*"});
+  EXPECT_EQ(outcome.exit_code, 64);
+  EXPECT_EQ(outcome.stderr_data, "netpool-worker: --exec-allow requires --allow-exec\n");
+}
+
+TEST(WorkerBinary, RunAsIsRefusedUnlessTheNodeRunsAsRoot) {
+  const std::string expected =
+      "netpool-worker: --run-as: only a node running as root can run its worker processes as "
+      "another user\n";
+  if (::geteuid() != 0) {
+    CommandOutcome outcome = RunWorker({"--run-as", "nobody"});
+    EXPECT_EQ(outcome.exit_code, 64);
+    EXPECT_EQ(outcome.stderr_data, expected);
+    return;
+  }
+  // As root, the node must be someone else: nobody, if it may run this binary.
+  CommandOptions options;
+  options.timeout = kWait;
+  absl::StatusOr<CommandOutcome> outcome = RunCommand(
+      {"su", "-s", "/bin/sh", "-c",
+       absl::StrCat("exec '", NETPOOL_WORKER_BINARY, "' --run-as nobody"), "nobody"},
+      options);
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  if (outcome->exit_code == 126 || outcome->exit_code == 127) {
+    GTEST_SKIP() << "nobody cannot run " << NETPOOL_WORKER_BINARY << ": "
+                 << outcome->stderr_data;
+  }
+  EXPECT_EQ(outcome->exit_code, 64) << outcome->stderr_data;
+  EXPECT_TRUE(absl::EndsWith(outcome->stderr_data, expected)) << outcome->stderr_data;
+}
+
+TEST(WorkerBinary, RunAsAnUnknownUserIsAUsageError) {
+  CommandOutcome outcome = RunWorker({"--run-as", "no-such-user.netpool"});
+  EXPECT_EQ(outcome.exit_code, 64);
+  EXPECT_TRUE(absl::StartsWith(outcome.stderr_data, "netpool-worker: --run-as: "))
+      << outcome.stderr_data;
 }
 
 TEST(WorkerBinary, ProcessesDefaultToOnePerCore) {
@@ -154,6 +200,79 @@ TEST(WorkerBinary, KillingTheNodeLeavesNoWorkerProcessBehind) {
   }
 }
 
+// A netpool-worker with these extra flags connected to a FakeHub and
+// welcomed; returns its hello.
+class PolicyNode : public ::testing::Test {
+ protected:
+  v1::WorkerHello Start(const std::vector<std::string>& flags) {
+    EXPECT_TRUE(hub_.ok());
+    std::vector<std::string> argv = {NETPOOL_WORKER_BINARY, "--scheduler", hub_.address(),
+                                     "--processes", "1", "--log-level", "off"};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    absl::StatusOr<Subprocess> node = Subprocess::Start(argv);
+    EXPECT_TRUE(node.ok()) << node.status();
+    if (node.ok()) node_ = *std::move(node);
+    std::optional<v1::WorkerHello> hello = hub_.HelloOf(1, kWait);
+    EXPECT_TRUE(hello.has_value());
+    EXPECT_TRUE(hub_.Welcome());
+    return hello.value_or(v1::WorkerHello());
+  }
+
+  // Sends the node an exec job, whatever its hello offered; its result.
+  v1::JobResult Exec(const std::string& job_id, const std::vector<std::string>& argv) {
+    v1::SchedulerMessage message;
+    v1::Assignment* assignment = message.add_assignments();
+    assignment->set_job_id(job_id);
+    assignment->set_function("exec");
+    ToProto(Value(ValueList(argv.begin(), argv.end())), assignment->add_args());
+    EXPECT_TRUE(hub_.Send(message));
+    std::optional<FakeHub::Received> received = hub_.ResultMessage(job_id, kWait);
+    EXPECT_TRUE(received.has_value()) << "no result for " << job_id;
+    return received.has_value() ? received->message.results(0) : v1::JobResult();
+  }
+
+  static bool Offers(const v1::WorkerHello& hello, const std::string& function) {
+    return std::find(hello.functions().begin(), hello.functions().end(), function) !=
+           hello.functions().end();
+  }
+
+  FakeHub hub_;
+  Subprocess node_;
+};
+
+TEST_F(PolicyNode, WithoutAllowExecTheNodeNeitherOffersNorRunsExec) {
+  v1::WorkerHello hello = Start({});
+  EXPECT_FALSE(Offers(hello, "exec"));
+  EXPECT_TRUE(Offers(hello, "echo"));
+  // An exec job that reaches the node anyway fails in the worker process.
+  const std::string marker =
+      absl::StrCat(::testing::TempDir(), "/netpool-", ::getpid(), "-exec-refused");
+  ::unlink(marker.c_str());
+  v1::JobResult result = Exec("refused", {"touch", marker});
+  EXPECT_EQ(result.state(), v1::FAILED);
+  EXPECT_EQ(result.error().code(), static_cast<int>(absl::StatusCode::kPermissionDenied));
+  EXPECT_EQ(result.error().message(),
+            "exec is not allowed on this node (start netpool-worker with --allow-exec)");
+  EXPECT_NE(::access(marker.c_str(), F_OK), 0) << "the command ran";
+}
+
+TEST_F(PolicyNode, AllowExecGivenTwiceOffersAndRunsExec) {
+  v1::WorkerHello hello = Start({"--allow-exec", "--allow-exec"});
+  EXPECT_TRUE(Offers(hello, "exec"));
+  v1::JobResult result = Exec("allowed", {"sh", "-c", "echo ok"});
+  EXPECT_EQ(result.state(), v1::SUCCEEDED) << result.error().message();
+}
+
+TEST_F(PolicyNode, ExecAllowRefusesOtherCommands) {
+  v1::WorkerHello hello = Start({"--allow-exec", "--exec-allow", "/bin/*", "--exec-allow", "sh"});
+  EXPECT_TRUE(Offers(hello, "exec"));
+  EXPECT_EQ(Exec("matching", {"/bin/echo", "ok"}).state(), v1::SUCCEEDED);
+  v1::JobResult refused = Exec("refused", {"rm", "-f", "/nonexistent/netpool"});
+  EXPECT_EQ(refused.error().code(), static_cast<int>(absl::StatusCode::kPermissionDenied));
+  EXPECT_EQ(refused.error().message(),
+            "exec: \"rm\" is not allowed on this node (--exec-allow /bin/* --exec-allow sh)");
+}
+
 // A netpool-worker connected to a FakeHub and welcomed.
 class DrainingNode : public ::testing::Test {
  protected:
@@ -161,7 +280,7 @@ class DrainingNode : public ::testing::Test {
     ASSERT_TRUE(hub_.ok());
     absl::StatusOr<Subprocess> node =
         Subprocess::Start({NETPOOL_WORKER_BINARY, "--scheduler", hub_.address(), "--processes", "1",
-                           "--grace", grace, "--log-level", "off"});
+                           "--grace", grace, "--log-level", "off", "--allow-exec"});
     ASSERT_TRUE(node.ok()) << node.status();
     node_ = *std::move(node);
     ASSERT_TRUE(hub_.HelloOf(1, kWait).has_value());
