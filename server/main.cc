@@ -114,12 +114,10 @@ absl::StatusOr<std::string> OwnerToken(const Flags& flags, int port, bool loopba
 
 // Serves until SIGTERM/SIGINT. Returning destroys the runtime and with it
 // the store, which commits what it has queued.
-int Serve(const Flags& flags, const std::string& host, bool loopback,
+// `host` and `port` are those of --listen; `loopback` whether host is.
+int Serve(const Flags& flags, const std::string& host, int port, bool loopback,
           std::unique_ptr<Store> store, ShutdownSignal& shutdown) {
-  int requested_port = 0;
-  std::string ignored_host;
-  SplitHostPort(flags.listen, &ignored_host, &requested_port);
-  absl::StatusOr<std::string> owner_token = OwnerToken(flags, requested_port, loopback);
+  absl::StatusOr<std::string> owner_token = OwnerToken(flags, port, loopback);
   if (!owner_token.ok()) {
     std::fprintf(stderr, "netpoold: the scheduler's admin token: %s\n",
                  std::string(owner_token.status().message()).c_str());
@@ -241,7 +239,7 @@ int Run(const Flags& flags, ShutdownSignal& shutdown) {
     return 1;
   }
   if (flags.store == "sqlite") spdlog::info("job store: {}", flags.data_dir);
-  const int exit_code = Serve(flags, host, loopback, *std::move(store), shutdown);
+  const int exit_code = Serve(flags, host, port, loopback, *std::move(store), shutdown);
   if (exit_code == 0) spdlog::info("store flushed");
   return exit_code;
 }

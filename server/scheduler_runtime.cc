@@ -99,7 +99,7 @@ absl::StatusOr<std::vector<std::string>> SchedulerRuntime::Submit(std::vector<v1
                    std::string(ids.status().message()));
       return ids;
     }
-    spdlog::info("audit: {} submitted {} jobs ({} first: {})", caller.name, count, function,
+    spdlog::info("audit: {} submitted {} {} jobs, first {}", caller.name, count, function,
                  ids->empty() ? "" : ids->front());
     write = store_->last_write();
     store = store_.get();
