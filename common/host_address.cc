@@ -4,7 +4,6 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-
 #include <unistd.h>
 
 #include <fstream>
@@ -68,15 +67,14 @@ bool ListenerOnPortIsOurs(int port) {
     std::getline(in, line);  // the header
     while (std::getline(in, line)) {
       // sl local_address rem_address st tx:rx tr:when retrnsmt uid ...
-      std::vector<absl::string_view> fields =
-          absl::StrSplit(line, ' ', absl::SkipWhitespace());
+      std::vector<absl::string_view> fields = absl::StrSplit(line, ' ', absl::SkipWhitespace());
       if (fields.size() < 8 || fields[3] != kListen) continue;
       const size_t colon = fields[1].rfind(':');
       int local_port = 0;
       uint32_t uid = 0;
       if (colon == absl::string_view::npos ||
-          !absl::SimpleHexAtoi(fields[1].substr(colon + 1), &local_port) ||
-          local_port != port || !absl::SimpleAtoi(fields[7], &uid)) {
+          !absl::SimpleHexAtoi(fields[1].substr(colon + 1), &local_port) || local_port != port ||
+          !absl::SimpleAtoi(fields[7], &uid)) {
         continue;
       }
       if (uid != us) return false;

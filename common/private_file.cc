@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -43,6 +44,19 @@ absl::StatusOr<std::string> ReadFd(int fd, const std::string& path) {
   return content;
 }
 
+// systemd's LoadCredential= copies: their directory is the service's alone,
+// and systemd may grant the service access by an ACL, so that the mode shows
+// group bits (the ACL mask) that do not open the file to anyone else.
+bool InCredentialsDirectory(const std::string& path) {
+  const char* credentials = std::getenv("CREDENTIALS_DIRECTORY");
+  if (credentials == nullptr || *credentials != '/') return false;
+  std::error_code error;
+  const std::filesystem::path directory = std::filesystem::canonical(credentials, error);
+  if (error) return false;
+  const std::filesystem::path file = std::filesystem::canonical(path, error);
+  return !error && file.parent_path() == directory;
+}
+
 absl::StatusOr<std::string> ReadFile(const std::string& path, bool require_private) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return FileError(path, "cannot open", errno);
@@ -52,7 +66,7 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, bool require_priva
     ::close(fd);
     return FileError(path, "cannot stat", error);
   }
-  if (require_private && (info.st_mode & 077) != 0) {
+  if (require_private && (info.st_mode & 077) != 0 && !InCredentialsDirectory(path)) {
     ::close(fd);
     return absl::PermissionDeniedError(absl::StrFormat(
         "%s is accessible by other users (mode %03o): a secret must be private to its owner "

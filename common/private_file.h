@@ -12,8 +12,10 @@
 namespace netpool {
 
 // The whole file. kPermissionDenied when its group or others have any
-// access to it (chmod 600 fixes that), kNotFound when it does not exist,
-// kFailedPrecondition for other errors; each message names the path.
+// access to it (chmod 600 fixes that), unless it is one of the service's
+// systemd credentials ($CREDENTIALS_DIRECTORY, private to the service);
+// kNotFound when it does not exist, kFailedPrecondition for other errors;
+// each message names the path.
 absl::StatusOr<std::string> ReadPrivateFile(const std::string& path);
 
 // Writes `content` to `path` with mode 0600, atomically (a temporary file in

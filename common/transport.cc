@@ -21,7 +21,9 @@ absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
   absl::StatusOr<std::string> content = ReadPrivateFile(path);
   if (!content.ok()) return content.status();
   std::string token = TokenFromFileContent(*content);
-  if (token.empty()) return absl::InvalidArgumentError(absl::StrCat("token file ", path, " is empty"));
+  if (token.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("token file ", path, " is empty"));
+  }
   return token;
 }
 
@@ -61,9 +63,9 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
   // A caller without a certificate may still connect (clients use tokens);
   // one that presents a certificate must present a valid one, and the
   // WorkerHub refuses nodes without one when a client CA is set.
-  grpc::SslServerCredentialsOptions options(
-      tls.client_ca_file.empty() ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
-                                 : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
+  grpc::SslServerCredentialsOptions options(tls.client_ca_file.empty()
+                                                ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+                                                : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
   if (!tls.client_ca_file.empty()) {
     absl::StatusOr<std::string> ca = ReadPublicFile(tls.client_ca_file);
     if (!ca.ok()) return ca.status();

@@ -237,7 +237,8 @@ absl::StatusOr<WorkerId> SchedulerRuntime::ConnectWorker(WorkerInfo info,
                                                          const Identity& caller) {
   absl::MutexLock lock(&mu_);
   if (absl::Status s = scheduler_.CheckNewWorker(info); !s.ok()) {
-    spdlog::warn("audit: node {} refused for {}: {}", info.name, caller.name, std::string(s.message()));
+    spdlog::warn("audit: node {} refused for {}: {}", info.name, caller.name,
+                 std::string(s.message()));
     return s;
   }
   const int slots = info.slots;

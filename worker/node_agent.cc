@@ -207,8 +207,9 @@ bool NodeAgent::RunSession(bool* warned) {
   // Resolved for each stream: a token file may have changed meanwhile (a
   // volatile scheduler restarted with a new token, or a token rotated).
   absl::StatusOr<ClientTransport> transport =
-      options_.transport.has_value() ? *options_.transport
-                                     : ClientTransport::Create(options_.scheduler, options_.security);
+      options_.transport.has_value()
+          ? *options_.transport
+          : ClientTransport::Create(options_.scheduler, options_.security);
   if (!transport.ok()) {
     if (!*warned) spdlog::warn("cannot connect to scheduler {}: {}", options_.scheduler,
                                std::string(transport.status().message()));

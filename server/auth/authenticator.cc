@@ -90,10 +90,10 @@ absl::StatusOr<Identity> Authenticator::Authenticate(const grpc::ServerContext& 
   const auto& metadata = context.client_metadata();
   auto it = metadata.find(kAuthorizationKey);
   if (it == metadata.end()) {
-    return Refuse(context, method,
-                  absl::UnauthenticatedError(
-                      "no token: give one with --token-file or NETPOOL_TOKEN (on the "
-                      "scheduler's machine, its own user needs none)"));
+    return Refuse(
+        context, method,
+        absl::UnauthenticatedError("no token: give one with --token-file or NETPOOL_TOKEN (on the "
+                                   "scheduler's machine, its own user needs none)"));
   }
   absl::StatusOr<absl::string_view> token =
       BearerToken(absl::string_view(it->second.data(), it->second.size()));
@@ -109,17 +109,16 @@ absl::StatusOr<Identity> Authenticator::Authenticate(const grpc::ServerContext& 
   }
   if (std::find(roles.begin(), roles.end(), identity->role) == roles.end()) {
     return Refuse(context, method,
-                  absl::PermissionDeniedError(absl::StrCat(
-                      identity->name, " has role ", RoleName(identity->role), "; ", method,
-                      " needs role ", RoleList(roles))));
+                  absl::PermissionDeniedError(absl::StrCat(identity->name, " has role ",
+                                                           RoleName(identity->role), "; ", method,
+                                                           " needs role ", RoleList(roles))));
   }
   return *std::move(identity);
 }
 
 absl::StatusOr<Identity> Authenticator::AuthenticateNode(const grpc::ServerContext& context) const {
   constexpr absl::string_view kMethod = "WorkerHub.Connect";
-  absl::StatusOr<Identity> identity =
-      Authenticate(context, kMethod, {Role::kWorker, Role::kAdmin});
+  absl::StatusOr<Identity> identity = Authenticate(context, kMethod, {Role::kWorker, Role::kAdmin});
   if (!identity.ok() || !options_.require_node_certificate) return identity;
   std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
   if (auth == nullptr || !auth->IsPeerAuthenticated()) {

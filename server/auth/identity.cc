@@ -44,9 +44,9 @@ absl::StatusOr<std::string> BindNodeName(const Identity& identity, const std::st
     return asked;
   }
   if (!chosen) return absl::StrCat(identity.name, "/", asked);
-  return absl::PermissionDeniedError(absl::StrCat(
-      "node name \"", asked, "\" does not belong to credential \"", identity.name,
-      "\": it may use \"", identity.name, "\" or \"", identity.name, "/...\""));
+  return absl::PermissionDeniedError(
+      absl::StrCat("node name \"", asked, "\" does not belong to credential \"", identity.name,
+                   "\": it may use \"", identity.name, "\" or \"", identity.name, "/...\""));
 }
 
 }  // namespace netpool

@@ -15,10 +15,10 @@
 #include <array>
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "server/auth/identity.h"
 
 namespace netpool {

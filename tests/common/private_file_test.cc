@@ -41,6 +41,21 @@ TEST(ReadPrivateFile, RefusesAFileOthersCanRead) {
   }
 }
 
+TEST(ReadPrivateFile, TrustsSystemdsCredentialsDirectoryAlone) {
+  ScratchDir credentials;
+  ScratchDir elsewhere;
+  // systemd may show the ACL mask in the group bits of its copies.
+  const std::string token = credentials.Write("tokens", "secret", 0440);
+  const std::string outside = elsewhere.Write("tokens", "secret", 0440);
+  ::setenv("CREDENTIALS_DIRECTORY", credentials.path().c_str(), 1);
+  EXPECT_THAT(ReadPrivateFile(token), IsOk());
+  EXPECT_THAT(ReadPrivateFile(outside),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("chmod 600")));
+  ::unsetenv("CREDENTIALS_DIRECTORY");
+  EXPECT_THAT(ReadPrivateFile(token),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("chmod 600")));
+}
+
 TEST(ReadPrivateFile, AMissingFileIsNotFound) {
   ScratchDir dir;
   EXPECT_THAT(ReadPrivateFile(dir.File("none")),

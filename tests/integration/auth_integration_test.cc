@@ -107,8 +107,8 @@ class AuthTest : public ::testing::Test {
 
   // The CLI as `who` (a name above).
   CliResult As(const std::string& who, std::vector<std::string> args) {
-    std::vector<std::string> argv = {CliPath(), "--scheduler", cluster_->address(),
-                                     "--token-file", dir_.File(who + ".token")};
+    std::vector<std::string> argv = {CliPath(), "--scheduler", cluster_->address(), "--token-file",
+                                     dir_.File(who + ".token")};
     argv.insert(argv.end(), args.begin(), args.end());
     return RunProgram(argv);
   }
@@ -166,9 +166,10 @@ TEST_F(AuthTest, OnlyAnAdminListsWorkerNodes) {
 TEST_F(AuthTest, AClientSeesWaitsOnAndCancelsOnlyItsOwnJobs) {
   const std::string job = SubmitAs("alice", "alice-data");
   ASSERT_FALSE(job.empty());
-  for (const std::vector<std::string>& command :
-       {std::vector<std::string>{"status", job}, {"get", job, "--timeout", "10"},
-        {"wait", job, "--timeout", "10"}, {"cancel", job}}) {
+  for (const std::vector<std::string>& command : {std::vector<std::string>{"status", job},
+                                                  {"get", job, "--timeout", "10"},
+                                                  {"wait", job, "--timeout", "10"},
+                                                  {"cancel", job}}) {
     CliResult r = As("bob", command);
     EXPECT_EQ(r.exit_code, kExitNoPermission) << command[0] << ": " << r.err;
     EXPECT_THAT(r.err, HasSubstr("submitted by another identity")) << command[0];
@@ -195,7 +196,8 @@ TEST_F(AuthTest, AJobCannotTakeAnotherIdentitysResultAsArgument) {
   absl::StatusOr<Pool> alice =
       Pool::Connect(cluster_->address(), {.token = "alice-token-0123456789"});
   ASSERT_TRUE(alice.ok()) << alice.status();
-  absl::StatusOr<Pool> bob = Pool::Connect(cluster_->address(), {.token = "bob-token-0123456789ab"});
+  absl::StatusOr<Pool> bob =
+      Pool::Connect(cluster_->address(), {.token = "bob-token-0123456789ab"});
   ASSERT_TRUE(bob.ok()) << bob.status();
   AsyncResult secret = alice->ApplyAsync("echo", {"alice-data"});
   ASSERT_TRUE(secret.Wait(absl::Seconds(30)));
@@ -278,8 +280,8 @@ TEST_F(AuthTest, UnfinishedJobsPerClientAreLimited) {
 }
 
 TEST_F(AuthTest, ASecondNodeCannotTakeALiveNodesName) {
-  absl::StatusOr<Subprocess> impostor = StartNode(
-      {"--scheduler", cluster_->address(), "--processes", "1", "--name", "node0"});
+  absl::StatusOr<Subprocess> impostor =
+      StartNode({"--scheduler", cluster_->address(), "--processes", "1", "--name", "node0"});
   ASSERT_TRUE(impostor.ok());
   EXPECT_THAT(ReadUntil(*impostor, "already connected"), HasSubstr("already connected"));
   CliResult workers = As("ops", {"workers"});
@@ -299,9 +301,9 @@ TEST_F(AuthTest, AWorkerCredentialNamesItsNode) {
   EXPECT_THAT(ReadUntil(*rogue, "does not belong"),
               HasSubstr("node name \"node0\" does not belong to credential \"rack1\""));
   // Under its own name it joins.
-  absl::StatusOr<Subprocess> own = Subprocess::Start({WorkerPath(), "--scheduler",
-                                                      cluster_->address(), "--processes", "1",
-                                                      "--token-file", dir_.File("rack1.token")});
+  absl::StatusOr<Subprocess> own =
+      Subprocess::Start({WorkerPath(), "--scheduler", cluster_->address(), "--processes", "1",
+                         "--token-file", dir_.File("rack1.token")});
   ASSERT_TRUE(own.ok());
   CliResult workers;
   for (const absl::Time deadline = absl::Now() + absl::Seconds(20); absl::Now() < deadline;) {
@@ -333,9 +335,9 @@ TEST(AuthSetup, BeyondLoopbackTlsWithoutTokensIsNotEnough) {
   ScratchDir dir;
   dir.Write("server.pem", "unused", 0644);
   dir.Write("server.key", "unused");
-  CliResult r = RunProgram({NetpooldPath(), "--listen", "0.0.0.0:0", "--store", "memory",
-                            "--tls-cert", dir.File("server.pem"), "--tls-key",
-                            dir.File("server.key")});
+  CliResult r =
+      RunProgram({NetpooldPath(), "--listen", "0.0.0.0:0", "--store", "memory", "--tls-cert",
+                  dir.File("server.pem"), "--tls-key", dir.File("server.key")});
   EXPECT_EQ(r.exit_code, kExitUsage);
   EXPECT_THAT(r.err, HasSubstr("--token-file"));
 }
@@ -350,7 +352,8 @@ TEST(AuthSetup, InsecureBeyondLoopbackWarnsAtEveryStart) {
     daemon->Signal(SIGTERM);
     std::string out, err;
     ASSERT_TRUE(daemon->Communicate(absl::Seconds(30), &out, &err).ok());
-    EXPECT_THAT(err, AllOf(HasSubstr("warning"), HasSubstr("--insecure"), HasSubstr("without TLS")));
+    EXPECT_THAT(err,
+                AllOf(HasSubstr("warning"), HasSubstr("--insecure"), HasSubstr("without TLS")));
   }
 }
 
@@ -389,9 +392,9 @@ TEST(AuthSetup, AnotherLocalUserIsUnauthenticated) {
   auto cluster = TestCluster::Start({.workers = 0});
   ASSERT_TRUE(cluster.ok()) << cluster.status();
   ASSERT_EQ((*cluster)->RunCli({"stats"}).exit_code, 0);  // the owner: no set-up
-  CliResult r = RunProgram({"/bin/su", "-s", "/bin/sh", "nobody", "-c",
-                            absl::StrCat(CliPath(), " --scheduler ", (*cluster)->address(),
-                                         " submit exec -- id")});
+  CliResult r = RunProgram(
+      {"/bin/su", "-s", "/bin/sh", "nobody", "-c",
+       absl::StrCat(CliPath(), " --scheduler ", (*cluster)->address(), " submit exec -- id")});
   if (r.err.find("Permission denied") != std::string::npos && r.exit_code == 126) {
     GTEST_SKIP() << "nobody cannot run the built CLI here: " << r.err;
   }
@@ -402,11 +405,10 @@ TEST(AuthSetup, AnotherLocalUserIsUnauthenticated) {
 TEST(AuthSetup, TheOwnersTokenGoesToNoSchedulerOfAnotherUser) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root to run a scheduler as nobody";
   // nobody took the port while ours was down; our token for it is still on disk.
-  absl::StatusOr<Subprocess> theirs =
-      Subprocess::Start({"/bin/su", "-s", "/bin/sh", "nobody", "-c",
-                         absl::StrCat("exec ", NetpooldPath(),
-                                      " --listen 127.0.0.1:0 --store memory 2>/dev/null")},
-                        {.pipe_stdout = true});
+  absl::StatusOr<Subprocess> theirs = Subprocess::Start(
+      {"/bin/su", "-s", "/bin/sh", "nobody", "-c",
+       absl::StrCat("exec ", NetpooldPath(), " --listen 127.0.0.1:0 --store memory 2>/dev/null")},
+      {.pipe_stdout = true});
   ASSERT_TRUE(theirs.ok());
   absl::StatusOr<std::string> line = theirs->ReadLine(absl::Seconds(30));
   if (!line.ok()) GTEST_SKIP() << "nobody cannot run the built netpoold here";

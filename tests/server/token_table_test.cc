@@ -26,9 +26,9 @@ std::string Sha256Hex(const std::string& token) {
 }
 
 TEST(TokenTable, FindsEachTokenAsItsLinesIdentity) {
-  absl::StatusOr<TokenTable> table = TokenTable::Parse(
-      std::string("# role name secret\n\nclient alice ") + kAliceToken + "\n" +
-      "  worker\track1   sha256:" + Sha256Hex(kRackToken) + "  \n");
+  absl::StatusOr<TokenTable> table =
+      TokenTable::Parse(std::string("# role name secret\n\nclient alice ") + kAliceToken + "\n" +
+                        "  worker\track1   sha256:" + Sha256Hex(kRackToken) + "  \n");
   ASSERT_THAT(table, IsOk());
   EXPECT_EQ(table->size(), 2u);
   std::optional<Identity> alice = table->Find(kAliceToken);
@@ -73,9 +73,12 @@ TEST(TokenTable, BadLinesAreRefusedByNumberWithoutTheSecret) {
 TEST(BearerToken, TakesWhatFollowsTheScheme) {
   EXPECT_THAT(BearerToken("Bearer abc"), IsOk());
   EXPECT_EQ(*BearerToken("Bearer abc"), "abc");
-  EXPECT_THAT(BearerToken("bearer abc"), StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("Bearer")));
-  EXPECT_THAT(BearerToken("Basic abc"), StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("Bearer")));
-  EXPECT_THAT(BearerToken("Bearer "), StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("Bearer")));
+  EXPECT_THAT(BearerToken("bearer abc"),
+              StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("Bearer")));
+  EXPECT_THAT(BearerToken("Basic abc"),
+              StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("Bearer")));
+  EXPECT_THAT(BearerToken("Bearer "),
+              StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("Bearer")));
 }
 
 TEST(BindNodeName, AWorkerCredentialOwnsItsNameAndWhatIsUnderIt) {

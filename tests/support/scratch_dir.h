@@ -35,8 +35,7 @@ class ScratchDir {
   std::string File(const std::string& name) const { return path_ + "/" + name; }
 
   // Writes `content` to File(name) with `mode`; returns its path.
-  std::string Write(const std::string& name, const std::string& content,
-                    mode_t mode = 0600) const {
+  std::string Write(const std::string& name, const std::string& content, mode_t mode = 0600) const {
     const std::string path = File(name);
     std::ofstream(path) << content;
     if (::chmod(path.c_str(), mode) != 0) ADD_FAILURE() << "chmod failed for " << path;

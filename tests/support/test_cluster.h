@@ -94,9 +94,10 @@ class TestCluster {
   // is in the test's output) when it exits instead of listening.
   absl::Status StartScheduler();
 
-  // Starts one more worker node, named "node<index>", with --allow-exec
-  // (most tests run commands), and waits until the scheduler lists it. Returns its index. Nodes keep their index when they
-  // die, so indexes of killed nodes are not reused.
+  // Starts one more worker node, named "node<index>" ("worker/node<index>"
+  // when secure), with --allow-exec (most tests run commands), and waits
+  // until the scheduler lists it. Returns its index. Nodes keep their index
+  // when they die, so indexes of killed nodes are not reused.
   absl::StatusOr<int> AddWorker(int processes, std::vector<std::string> args = {},
                                 std::string binary = "");
   pid_t worker_pid(int index) const { return workers_[index].pid(); }
