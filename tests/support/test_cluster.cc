@@ -1,11 +1,9 @@
 #include "tests/support/test_cluster.h"
 
 #include <signal.h>
-#include <sys/stat.h>
 #include <stdlib.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <optional>
@@ -16,6 +14,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/private_file.h"
 #include "common/transport.h"
 #include "netpool/v1/netpool.grpc.pb.h"
 #include "tests/support/proc.h"
@@ -31,14 +30,6 @@ namespace {
 constexpr char kClientToken[] = "test-client-token-0123456789";
 constexpr char kWorkerToken[] = "test-worker-token-0123456789";
 
-absl::Status WriteFile(const std::string& path, const std::string& content) {
-  FILE* file = std::fopen(path.c_str(), "w");
-  if (file == nullptr) return absl::InternalError(absl::StrCat("cannot write ", path));
-  std::fputs(content.c_str(), file);
-  std::fclose(file);
-  ::chmod(path.c_str(), 0600);
-  return absl::OkStatus();
-}
 
 // netpoold's exit code when it cannot listen (e.g. the port is still taken).
 constexpr int kSchedulerCannotListen = 69;
@@ -138,13 +129,15 @@ absl::Status TestCluster::MakeCredentials() {
       return absl::InternalError(absl::StrCat(argv[0], " ", argv[1], ": ", made.err));
     }
   }
-  if (absl::Status s = WriteFile(secure_dir_ + "/tokens",
-                                 absl::StrCat("client client ", kClientToken, "\nworker worker ",
-                                              kWorkerToken, "\n"));
+  if (absl::Status s = WritePrivateFile(
+          secure_dir_ + "/tokens",
+          absl::StrCat("client client ", kClientToken, "\nworker worker ", kWorkerToken, "\n"));
       !s.ok()) {
     return s;
   }
-  if (absl::Status s = WriteFile(secure_dir_ + "/worker.token", kWorkerToken); !s.ok()) return s;
+  if (absl::Status s = WritePrivateFile(secure_dir_ + "/worker.token", kWorkerToken); !s.ok()) {
+    return s;
+  }
   scheduler_argv_.insert(scheduler_argv_.end(),
                          {"--tls-cert", secure_dir_ + "/server.pem", "--tls-key",
                           secure_dir_ + "/server.key", "--token-file", secure_dir_ + "/tokens"});
