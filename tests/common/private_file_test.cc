@@ -11,16 +11,11 @@
 namespace netpool {
 namespace {
 
+using ::netpool::testing::FileMode;
 using ::netpool::testing::IsOk;
 using ::netpool::testing::ScratchDir;
 using ::netpool::testing::StatusIs;
 using ::testing::HasSubstr;
-
-mode_t ModeOf(const std::string& path) {
-  struct stat info;
-  EXPECT_EQ(::stat(path.c_str(), &info), 0);
-  return info.st_mode & 0777;
-}
 
 TEST(ReadPrivateFile, ReadsAFileOnlyItsOwnerCanRead) {
   ScratchDir dir;
@@ -66,8 +61,8 @@ TEST(WritePrivateFile, WritesMode0600InA0700Directory) {
   ScratchDir dir;
   const std::string path = dir.File("a/b/token");
   ASSERT_THAT(WritePrivateFile(path, "t1"), IsOk());
-  EXPECT_EQ(ModeOf(path), 0600u);
-  EXPECT_EQ(ModeOf(dir.File("a/b")), 0700u);
+  EXPECT_EQ(FileMode(path), 0600u);
+  EXPECT_EQ(FileMode(dir.File("a/b")), 0700u);
   ASSERT_THAT(WritePrivateFile(path, "t2"), IsOk());
   EXPECT_EQ(*ReadPrivateFile(path), "t2");
 }
@@ -81,7 +76,7 @@ TEST(LocalToken, IsKeptPerPortUnderTheUsersConfigDirectory) {
   EXPECT_EQ(token.size(), 64u);
   EXPECT_NE(token, NewToken());
   ASSERT_THAT(WriteLocalToken(7340, token), IsOk());
-  EXPECT_EQ(ModeOf(LocalTokenPath(7340)), 0600u);
+  EXPECT_EQ(FileMode(LocalTokenPath(7340)), 0600u);
   EXPECT_EQ(ReadLocalToken(7340), token);
   EXPECT_FALSE(ReadLocalToken(7341).has_value());
   // A copy others could read is no longer the user's alone: not used.

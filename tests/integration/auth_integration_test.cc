@@ -16,6 +16,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "netpool/pool.h"
+#include "tests/support/eventually.h"
 #include "tests/support/scratch_dir.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_cluster.h"
@@ -25,6 +26,8 @@ namespace {
 
 using ::netpool::testing::CliPath;
 using ::netpool::testing::CliResult;
+using ::netpool::testing::Eventually;
+using ::netpool::testing::FileMode;
 using ::netpool::testing::NetpooldPath;
 using ::netpool::testing::RunProgram;
 using ::netpool::testing::ScratchDir;
@@ -40,12 +43,6 @@ constexpr int kExitUnavailable = 69;
 
 std::string Trimmed(const std::string& text) {
   return std::string(absl::StripAsciiWhitespace(text));
-}
-
-mode_t ModeOf(const std::string& path) {
-  struct stat info;
-  EXPECT_EQ(::stat(path.c_str(), &info), 0) << path;
-  return info.st_mode & 0777;
 }
 
 // A netpool-worker with `args`; its log comes out on its stdout.
@@ -74,17 +71,6 @@ std::string RunnableByOthers(const ScratchDir& dir, const std::string& program) 
   std::filesystem::copy_file(program, copy, std::filesystem::copy_options::overwrite_existing);
   EXPECT_EQ(::chmod(copy.c_str(), 0755), 0);
   return copy;
-}
-
-// Runs `argv` with `env` added and returns how it ended.
-CliResult RunWithEnv(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
-  CliResult result;
-  absl::StatusOr<Subprocess> program =
-      Subprocess::Start(argv, {.pipe_stdout = true, .pipe_stderr = true, .extra_env = env});
-  if (!program.ok()) return {.err = program.status().ToString()};
-  absl::StatusOr<int> code = program->Communicate(absl::Seconds(60), &result.out, &result.err);
-  result.exit_code = code.ok() ? *code : -1;
-  return result;
 }
 
 // A scheduler with a token file of two clients, a worker credential and an
@@ -137,8 +123,8 @@ class AuthTest : public ::testing::Test {
 
 TEST_F(AuthTest, ACallWithoutATokenIsUnauthenticated) {
   // No token file, no NETPOOL_TOKEN, and no same-user token to find.
-  CliResult r = RunWithEnv({CliPath(), "--scheduler", cluster_->address(), "stats"},
-                           {"XDG_CONFIG_HOME=" + dir_.File("empty-config")});
+  CliResult r = RunProgram({CliPath(), "--scheduler", cluster_->address(), "stats"}, "",
+                           absl::Seconds(60), {"XDG_CONFIG_HOME=" + dir_.File("empty-config")});
   EXPECT_EQ(r.exit_code, kExitNoPermission) << r.err;
   EXPECT_THAT(r.err, HasSubstr("no token"));
 }
@@ -147,14 +133,14 @@ TEST_F(AuthTest, AWrongTokenIsUnauthenticated) {
   CliResult r = As("wrong", {"submit", "echo", "x"});
   EXPECT_EQ(r.exit_code, kExitNoPermission) << r.err;
   EXPECT_THAT(r.err, HasSubstr("not valid"));
-  r = RunWithEnv({CliPath(), "--scheduler", cluster_->address(), "stats"},
+  r = RunProgram({CliPath(), "--scheduler", cluster_->address(), "stats"}, "", absl::Seconds(60),
                  {"NETPOOL_TOKEN=ops-token-0123456789abcX"});
   EXPECT_EQ(r.exit_code, kExitNoPermission) << r.err;
 }
 
 TEST_F(AuthTest, TheTokenComesFromTheEnvironmentToo) {
-  CliResult r = RunWithEnv({CliPath(), "--scheduler", cluster_->address(), "workers"},
-                           {"NETPOOL_TOKEN=ops-token-0123456789abc"});
+  CliResult r = RunProgram({CliPath(), "--scheduler", cluster_->address(), "workers"}, "",
+                           absl::Seconds(60), {"NETPOOL_TOKEN=ops-token-0123456789abc"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("node0"));
 }
@@ -229,11 +215,7 @@ TEST_F(AuthTest, TheTokenFileIsReloadedOnSighup) {
              "client carol carol-token-0123456789\n"
              "client bob bob-token-0123456789ab\n");
   cluster_->scheduler().Signal(SIGHUP);
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (As("carol", {"stats"}).exit_code != 0 && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  EXPECT_EQ(As("carol", {"stats"}).exit_code, 0);
+  EXPECT_TRUE(Eventually([&] { return As("carol", {"stats"}).exit_code == 0; }, absl::Seconds(10)));
   EXPECT_EQ(As("alice", {"stats"}).exit_code, kExitNoPermission);  // revoked
   // A broken file keeps the tokens in use.
   dir_.Write("tokens", "client carol short\n");
@@ -249,18 +231,10 @@ TEST_F(AuthTest, RevokingAWorkerTokenEndsItsNodesStream) {
                  "--token-file", dir_.File("rack1.token")});
   ASSERT_TRUE(node.ok());
   auto listed = [&] { return As("ops", {"workers"}).out.find("rack1") != std::string::npos; };
-  for (const absl::Time deadline = absl::Now() + absl::Seconds(20);
-       !listed() && absl::Now() < deadline;) {
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  ASSERT_TRUE(listed());
+  ASSERT_TRUE(Eventually(listed, absl::Seconds(20)));
   dir_.Write("tokens", "admin ops ops-token-0123456789abc\n");
   cluster_->scheduler().Signal(SIGHUP);
-  for (const absl::Time deadline = absl::Now() + absl::Seconds(20);
-       listed() && absl::Now() < deadline;) {
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  EXPECT_FALSE(listed());
+  EXPECT_TRUE(Eventually([&] { return !listed(); }, absl::Seconds(20)));
   // Its attempts to come back are refused.
   EXPECT_THAT(ReadUntil(*node, "not valid"), HasSubstr("the token is not valid"));
 }
@@ -317,11 +291,12 @@ TEST_F(AuthTest, AWorkerCredentialNamesItsNode) {
                          "--token-file", dir_.File("rack1.token")});
   ASSERT_TRUE(own.ok());
   CliResult workers;
-  for (const absl::Time deadline = absl::Now() + absl::Seconds(20); absl::Now() < deadline;) {
-    workers = As("ops", {"workers"});
-    if (workers.out.find("rack1/") != std::string::npos) break;
-    absl::SleepFor(absl::Milliseconds(50));
-  }
+  Eventually(
+      [&] {
+        workers = As("ops", {"workers"});
+        return workers.out.find("rack1/") != std::string::npos;
+      },
+      absl::Seconds(20));
   EXPECT_THAT(workers.out, HasSubstr("rack1/"));
 }
 
@@ -378,9 +353,9 @@ TEST(AuthSetup, TheDataDirectoryIsItsUsersAlone) {
       {NetpooldPath(), "--listen", "127.0.0.1:0", "--data", data}, {.pipe_stdout = true});
   ASSERT_TRUE(daemon.ok());
   ASSERT_TRUE(daemon->ReadLine(absl::Seconds(30)).ok());
-  EXPECT_EQ(ModeOf(data), 0700u);
+  EXPECT_EQ(FileMode(data), 0700u);
   for (const char* file : {"netpool.db", "netpool.db-wal", "admin.token", "stray"}) {
-    EXPECT_EQ(ModeOf(data + "/" + file), 0600u) << file;
+    EXPECT_EQ(FileMode(data + "/" + file), 0600u) << file;
   }
 }
 
@@ -415,11 +390,11 @@ TEST(AuthSetup, TheOwnersTokenGoesToNoSchedulerOfAnotherUser) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root to run a scheduler as nobody";
   // nobody took the port while ours was down; our token for it is still on disk.
   ScratchDir bin;
-  absl::StatusOr<Subprocess> theirs = Subprocess::Start(
-      {"/bin/su", "-s", "/bin/sh", "nobody", "-c",
-       absl::StrCat("exec ", RunnableByOthers(bin, NetpooldPath()),
-                    " --listen 127.0.0.1:0 --store memory 2>/dev/null")},
-      {.pipe_stdout = true});
+  absl::StatusOr<Subprocess> theirs =
+      Subprocess::Start({"/bin/su", "-s", "/bin/sh", "nobody", "-c",
+                         absl::StrCat("exec ", RunnableByOthers(bin, NetpooldPath()),
+                                      " --listen 127.0.0.1:0 --store memory 2>/dev/null")},
+                        {.pipe_stdout = true});
   ASSERT_TRUE(theirs.ok());
   absl::StatusOr<std::string> line = theirs->ReadLine(absl::Seconds(30));
   ASSERT_TRUE(line.ok()) << line.status();
@@ -429,7 +404,7 @@ TEST(AuthSetup, TheOwnersTokenGoesToNoSchedulerOfAnotherUser) {
   ASSERT_EQ(::mkdir(config.File("netpool").c_str(), 0700), 0);
   ASSERT_EQ(::mkdir(config.File("netpool/tokens").c_str(), 0700), 0);
   config.Write("netpool/tokens/loopback-" + port, "our-secret-0123456789\n");
-  CliResult r = RunWithEnv({CliPath(), "--scheduler", address, "stats"},
+  CliResult r = RunProgram({CliPath(), "--scheduler", address, "stats"}, "", absl::Seconds(60),
                            {"XDG_CONFIG_HOME=" + config.path()});
   EXPECT_EQ(r.exit_code, kExitNoPermission) << r.err;
   // Not "not valid": no token was sent at all.

@@ -59,6 +59,16 @@ inline bool FileExists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
+// The permission bits of `path` (0 when it cannot be read, with a failure).
+inline mode_t FileMode(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    ADD_FAILURE() << "cannot stat " << path;
+    return 0;
+  }
+  return st.st_mode & 0777;
+}
+
 }  // namespace netpool::testing
 
 #endif  // NETPOOL_TESTS_SUPPORT_SCRATCH_DIR_H_

@@ -269,10 +269,11 @@ absl::Status TestCluster::WaitForWorkers(int nodes, int slots, absl::Duration ti
 }
 
 CliResult RunProgram(const std::vector<std::string>& argv, const std::string& stdin_data,
-                     absl::Duration timeout) {
+                     absl::Duration timeout, const std::vector<std::string>& extra_env) {
   CliResult result;
   absl::StatusOr<Subprocess> program = Subprocess::Start(
-      argv, {.pipe_stdin = true, .pipe_stdout = true, .pipe_stderr = true});
+      argv,
+      {.pipe_stdin = true, .pipe_stdout = true, .pipe_stderr = true, .extra_env = extra_env});
   if (!program.ok()) {
     result.err = program.status().ToString();
     return result;

@@ -43,10 +43,12 @@ struct CliResult {
   std::string err;
 };
 
-// Runs `argv` to its exit with `stdin_data` on its stdin. exit_code is -1
-// (and err says why) when it could not be started or did not end in time.
+// Runs `argv` to its exit with `stdin_data` on its stdin and `extra_env`
+// ("NAME=value") added to its environment. exit_code is -1 (and err says
+// why) when it could not be started or did not end in time.
 CliResult RunProgram(const std::vector<std::string>& argv, const std::string& stdin_data = "",
-                     absl::Duration timeout = absl::Seconds(60));
+                     absl::Duration timeout = absl::Seconds(60),
+                     const std::vector<std::string>& extra_env = {});
 
 class TestCluster {
  public:
