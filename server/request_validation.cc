@@ -86,8 +86,8 @@ absl::Status ValidateLabels(const google::protobuf::Map<std::string, std::string
   return absl::OkStatus();
 }
 
-// A result a worker node reports. Its value and error detail are passed on to
-// clients as they are, so they must decode.
+// A result a worker node reports: which job, and how it ended. Its payload
+// is checked by FailUndecodableResults.
 absl::Status ValidateWorkerResult(const v1::JobResult& result, absl::string_view field) {
   if (absl::Status s = ValidateJobId(result.job_id(), absl::StrCat(field, ".job_id")); !s.ok()) {
     return s;
@@ -98,11 +98,17 @@ absl::Status ValidateWorkerResult(const v1::JobResult& result, absl::string_view
                       absl::StrCat("must be SUCCEEDED, FAILED or CANCELLED (got ",
                                    static_cast<int>(result.state()), ")"));
   }
+  return absl::OkStatus();
+}
+
+// The value and error detail of a result are passed on to clients as they
+// are, so they must decode.
+absl::Status ValidateResultPayload(const v1::JobResult& result) {
   if (absl::Status s = ValidateValue(result.value()); !s.ok()) {
-    return FieldError(absl::StrCat(field, ".value"), s.message());
+    return FieldError("value", s.message());
   }
   if (absl::Status s = ValidateValue(result.error().detail()); !s.ok()) {
-    return FieldError(absl::StrCat(field, ".error.detail"), s.message());
+    return FieldError("error.detail", s.message());
   }
   return absl::OkStatus();
 }
@@ -203,6 +209,23 @@ absl::Status ValidateFirstWorkerMessage(const v1::WorkerMessage& message) {
 absl::Status ValidateLaterWorkerMessage(const v1::WorkerMessage& message) {
   if (message.has_hello()) return FieldError("hello", "sent twice on one stream");
   return ValidateWorkerUpdate(message);
+}
+
+int FailUndecodableResults(v1::WorkerMessage& message) {
+  int failed = 0;
+  for (v1::JobResult& result : *message.mutable_results()) {
+    absl::Status payload = ValidateResultPayload(result);
+    if (payload.ok()) continue;
+    ++failed;
+    std::string job_id = std::move(*result.mutable_job_id());
+    result.Clear();
+    result.set_job_id(std::move(job_id));
+    result.set_state(v1::FAILED);
+    result.mutable_error()->set_code(static_cast<int>(absl::StatusCode::kInvalidArgument));
+    result.mutable_error()->set_message(
+        absl::StrCat("the job's result cannot be sent to clients: ", payload.message()));
+  }
+  return failed;
 }
 
 }  // namespace netpool

@@ -53,9 +53,15 @@ absl::Status ValidateWorkerHello(const v1::WorkerHello& hello);
 // other fields follow the rules of ValidateLaterWorkerMessage.
 absl::Status ValidateFirstWorkerMessage(const v1::WorkerMessage& message);
 // Any later message: no hello, credits 0..kMaxCreditsPerMessage, at most
-// kMaxResultsPerMessage results, each for a valid job id, in a final state,
-// with a well-formed value and error detail.
+// kMaxResultsPerMessage results, each for a valid job id, in a final state.
 absl::Status ValidateLaterWorkerMessage(const v1::WorkerMessage& message);
+
+// Replaces each result whose value or error detail clients could not decode
+// (see ValidateValue) with a FAILED result for that job saying why, so that
+// a bad result fails its job once instead of the node's whole stream.
+// Returns how many it replaced.
+// REQUIRES: the message passed ValidateFirst/LaterWorkerMessage.
+int FailUndecodableResults(v1::WorkerMessage& message);
 
 }  // namespace netpool
 

@@ -3,11 +3,15 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "common/worker_protocol.h"
 #include "server/store/job_record.h"
 #include "spdlog/spdlog.h"
 
 namespace netpool {
 namespace {
+
+// The longest the timer thread sleeps: far below the core's stall_threshold.
+constexpr absl::Duration kTimerSlice = absl::Milliseconds(100);
 
 // A Watch answer for an id that has no result to give: unknown, or another
 // identity's job.
@@ -64,10 +68,17 @@ SchedulerRuntime::~SchedulerRuntime() {
 void SchedulerRuntime::RunTimers() {
   absl::MutexLock lock(&mu_);
   while (!stopping_) {
+    const absl::Time stalled_before = scheduler_.listening_since();
+    const absl::Time ticked = clock_->Monotonic();
     scheduler_.Tick();
-    // Also wake often enough to see timers that new work added.
-    const absl::Time wake = std::min(scheduler_.NextTick(), absl::Now() + absl::Milliseconds(100));
-    timers_changed_.WaitWithDeadline(&mu_, wake);
+    if (scheduler_.listening_since() != stalled_before) {
+      spdlog::warn("the scheduler was stalled (stopped, or its host or disk hung): every "
+                   "node's lease restarts now");
+    }
+    // Also wake often enough to see timers that new work added, and, since
+    // the wait is on the wall clock, a jump of it.
+    const absl::Duration wait = std::min(scheduler_.NextTick() - ticked, kTimerSlice);
+    timers_changed_.WaitWithTimeout(&mu_, wait);
   }
 }
 
@@ -109,28 +120,35 @@ absl::StatusOr<std::vector<std::string>> SchedulerRuntime::Submit(std::vector<v1
   return ids;
 }
 
-absl::StatusOr<v1::JobStatus> SchedulerRuntime::Cancel(const std::string& job_id,
-                                                       const Identity& caller) {
-  v1::JobStatus status;
+absl::StatusOr<std::vector<v1::JobStatus>> SchedulerRuntime::Cancel(
+    const std::vector<std::string>& job_ids, const Identity& caller) {
+  std::vector<v1::JobStatus> statuses;
   uint64_t write = 0;
   Store* store = nullptr;
   {
     absl::MutexLock lock(&mu_);
-    if (absl::StatusOr<const Job*> job = FindOwnedJob(job_id, caller); !job.ok()) {
-      spdlog::info("audit: {} cancel of {} refused: {}", caller.name, job_id,
-                   std::string(job.status().message()));
-      return job.status();
+    for (const std::string& id : job_ids) {
+      if (absl::StatusOr<const Job*> job = FindOwnedJob(id, caller); !job.ok()) {
+        spdlog::info("audit: {} cancel of {} jobs refused: {}", caller.name, job_ids.size(),
+                     std::string(job.status().message()));
+        return job.status();
+      }
     }
-    spdlog::info("audit: {} cancelled {}", caller.name, job_id);
-    absl::StatusOr<v1::JobState> state = scheduler_.Cancel(job_id);
-    if (!state.ok()) return state.status();
-    status = ToJobStatus(*scheduler_.FindJob(job_id));
+    spdlog::info("audit: {} cancelled {} jobs, first {}", caller.name, job_ids.size(),
+                 job_ids.empty() ? "" : job_ids.front());
+    statuses.reserve(job_ids.size());
+    for (const std::string& id : job_ids) {
+      absl::StatusOr<v1::JobState> state = scheduler_.Cancel(id);
+      if (!state.ok()) return state.status();
+      statuses.push_back(ToJobStatus(*scheduler_.FindJob(id)));
+    }
     write = store_->last_write();
     store = store_.get();
   }
-  // A cancel the caller was told of must not be undone by a crash.
+  // A cancel the caller was told of must not be undone by a crash. The
+  // whole batch shares one commit.
   if (absl::Status durable = WaitDurable(*store, write, "cancel"); !durable.ok()) return durable;
-  return status;
+  return statuses;
 }
 
 absl::StatusOr<v1::JobStatus> SchedulerRuntime::Status(const std::string& job_id,
@@ -181,6 +199,14 @@ v1::GetStatsResponse SchedulerRuntime::Stats() {
   out.set_workers(stats.workers);
   out.set_slots(stats.slots);
   out.set_uptime_seconds(absl::ToDoubleSeconds(clock_->Now() - started_));
+  const absl::Status health = store_->health();
+  out.set_ready(health.ok() && !shutting_down_);
+  if (!health.ok()) {
+    out.set_not_ready_reason(
+        absl::StrCat("the job store cannot write: ", health.message()));
+  } else if (shutting_down_) {
+    out.set_not_ready_reason("the scheduler is shutting down");
+  }
   return out;
 }
 
@@ -243,15 +269,17 @@ absl::StatusOr<WorkerId> SchedulerRuntime::ConnectWorker(WorkerInfo info,
   }
   const int slots = info.slots;
   const std::string name = info.name;
+  const bool acks_results = info.protocol_version >= kFirstVersionWithResultAcks;
   std::vector<std::string> drop;
   const WorkerId worker = scheduler_.AddWorker(std::move(info), &drop);
   v1::SchedulerMessage welcome;
   welcome.mutable_welcome()->set_worker_id(absl::StrCat("w-", worker));
   welcome.mutable_welcome()->set_heartbeat_seconds(
       absl::ToDoubleSeconds(options_.heartbeat_interval));
+  welcome.mutable_welcome()->set_protocol_version(kWorkerProtocolVersion);
   for (std::string& id : drop) welcome.add_drop_job_ids(std::move(id));
   outbox->Push(std::move(welcome));
-  worker_streams_[worker] = {std::move(outbox), std::move(end_stream), caller};
+  worker_streams_[worker] = {std::move(outbox), std::move(end_stream), caller, acks_results};
   spdlog::info("audit: worker node {} joined as w-{} with {} slots (credential {}, role {})",
                name, worker, slots, caller.name, std::string(RoleName(caller.role)));
   scheduler_.AddCredits(worker, slots);
@@ -267,6 +295,14 @@ void SchedulerRuntime::HandleWorkerMessage(WorkerId worker, const v1::WorkerMess
     scheduler_.SetDraining(worker);
   }
   for (const v1::JobResult& result : message.results()) scheduler_.ReportResult(worker, result);
+  if (!message.results().empty()) {
+    // Also a result the scheduler ignored (a resent one it already holds,
+    // or one for a job no longer running there): the node may forget it.
+    std::vector<std::string> job_ids;
+    job_ids.reserve(message.results_size());
+    for (const v1::JobResult& result : message.results()) job_ids.push_back(result.job_id());
+    AcknowledgeResults(worker, store_->last_write(), std::move(job_ids));
+  }
   if (message.credits() > 0) scheduler_.AddCredits(worker, message.credits());
   if (message.heartbeat()) scheduler_.Heartbeat(worker);
 }
@@ -337,9 +373,27 @@ void SchedulerRuntime::OnFinished(const Job& job, uint64_t write) {
   not_durable_.emplace_back(write, job.result);
 }
 
+void SchedulerRuntime::AcknowledgeResults(WorkerId worker, uint64_t write,
+                                          std::vector<std::string> job_ids) {
+  auto it = worker_streams_.find(worker);
+  if (it == worker_streams_.end() || !it->second.acks_results) return;
+  if (write > store_->durable_write()) {
+    pending_acks_.push_back({write, worker, std::move(job_ids)});
+    return;
+  }
+  v1::SchedulerMessage message;
+  for (std::string& id : job_ids) message.add_acked_job_ids(std::move(id));
+  it->second.outbox->Push(std::move(message));
+}
+
 void SchedulerRuntime::OnDurable(uint64_t write) {
   absl::MutexLock lock(&mu_);
   if (stopping_) return;
+  while (!pending_acks_.empty() && pending_acks_.front().write <= write) {
+    PendingAck ack = std::move(pending_acks_.front());
+    pending_acks_.pop_front();
+    AcknowledgeResults(ack.worker, ack.write, std::move(ack.job_ids));
+  }
   while (!not_durable_.empty() && not_durable_.front().first <= write) {
     not_durable_ids_.erase(not_durable_.front().second.job_id());
     Deliver(not_durable_.front().second);

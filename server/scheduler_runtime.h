@@ -56,7 +56,10 @@ class SchedulerRuntime final : private SchedulerListener {
   // identity's job is kPermissionDenied.
   absl::StatusOr<std::vector<std::string>> Submit(std::vector<v1::JobSpec> specs,
                                                   const Identity& caller);
-  absl::StatusOr<v1::JobStatus> Cancel(const std::string& job_id, const Identity& caller);
+  // Cancels all the jobs or, if one is unknown or another identity's, none;
+  // one store write for all of them.
+  absl::StatusOr<std::vector<v1::JobStatus>> Cancel(const std::vector<std::string>& job_ids,
+                                                    const Identity& caller);
   absl::StatusOr<v1::JobStatus> Status(const std::string& job_id, const Identity& caller);
   std::vector<v1::JobStatus> ListJobs(v1::JobState state, size_t limit, const Identity& caller);
   std::vector<v1::WorkerStatus> ListWorkers();
@@ -101,6 +104,13 @@ class SchedulerRuntime final : private SchedulerListener {
     std::shared_ptr<WorkerOutbox> outbox;
     std::function<void()> end_stream;
     Identity caller;  // the credential it connected with
+    bool acks_results = false;  // the node waits for acked_job_ids
+  };
+  // Results from a node to acknowledge once store write `write` is durable.
+  struct PendingAck {
+    uint64_t write = 0;
+    WorkerId worker = kNoWorker;
+    std::vector<std::string> job_ids;
   };
 
   // SchedulerListener; called with mu_ held.
@@ -111,6 +121,10 @@ class SchedulerRuntime final : private SchedulerListener {
 
   // Store write `write` and all before it are durable (commit thread).
   void OnDurable(uint64_t write);
+  // Tells the node its results are recorded, or queues that for when store
+  // write `write` is durable.
+  void AcknowledgeResults(WorkerId worker, uint64_t write, std::vector<std::string> job_ids)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Hands a durable result to its Watch streams and wakes Get calls.
   void Deliver(const v1::JobResult& result) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Finished and durable: its result may be handed out.
@@ -135,6 +149,8 @@ class SchedulerRuntime final : private SchedulerListener {
   // Results recorded but not yet durable, in write order, and their ids.
   std::deque<std::pair<uint64_t, v1::JobResult>> not_durable_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<std::string> not_durable_ids_ ABSL_GUARDED_BY(mu_);
+  // Acknowledgements waiting for their write to be durable, in write order.
+  std::deque<PendingAck> pending_acks_ ABSL_GUARDED_BY(mu_);
   // Signalled whenever a result becomes deliverable, for WaitForResult.
   absl::CondVar job_finished_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

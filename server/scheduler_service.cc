@@ -92,11 +92,10 @@ grpc::Status SchedulerService::Cancel(grpc::ServerContext* context,
   absl::StatusOr<Identity> caller = Authenticate(*context, "Cancel");
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   if (absl::Status s = ValidateCancelRequest(*request); !s.ok()) return ToGrpcStatus(s);
-  for (const std::string& id : request->job_ids()) {
-    absl::StatusOr<v1::JobStatus> status = runtime_->Cancel(id, *caller);
-    if (!status.ok()) return ToGrpcStatus(status.status());
-    *response->add_jobs() = std::move(*status);
-  }
+  absl::StatusOr<std::vector<v1::JobStatus>> statuses = runtime_->Cancel(
+      {request->job_ids().begin(), request->job_ids().end()}, *caller);
+  if (!statuses.ok()) return ToGrpcStatus(statuses.status());
+  for (v1::JobStatus& status : *statuses) *response->add_jobs() = std::move(status);
   return grpc::Status::OK;
 }
 

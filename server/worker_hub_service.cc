@@ -15,6 +15,7 @@ WorkerInfo WorkerInfoFromHello(const v1::WorkerHello& hello, std::string name) {
   WorkerInfo info;
   info.name = std::move(name);
   info.instance = hello.instance_id();
+  info.protocol_version = hello.protocol_version();
   info.slots = hello.slots();
   info.prefetch = hello.prefetch();
   info.functions.assign(hello.functions().begin(), hello.functions().end());
@@ -74,6 +75,10 @@ grpc::Status WorkerHubService::Connect(
     if (absl::Status s = ValidateLaterWorkerMessage(message); !s.ok()) {
       status = ToGrpcStatus(s);
       break;
+    }
+    if (int failed = FailUndecodableResults(message); failed > 0) {
+      spdlog::warn("worker node w-{} sent {} results clients could not decode; those jobs fail",
+                   worker, failed);
     }
     runtime_->HandleWorkerMessage(worker, message);
   }

@@ -9,6 +9,8 @@
 #include "common/batching.h"
 #include "common/grpc_status.h"
 #include "common/local_token.h"
+#include "common/monotonic_clock.h"
+#include "common/worker_protocol.h"
 #include "netpool/worker.h"
 #include "spdlog/spdlog.h"
 #include "worker/builtins.h"
@@ -83,7 +85,7 @@ void NodeAgent::Drain(absl::Duration grace) {
     draining_ = true;
     requests_before = shutdown_requests_;
     running = running_.size();
-    send_wakeup_.Signal();
+    send_wakeup_.notify_one();
   }
   spdlog::info("draining: taking no more jobs; waiting up to {} for {} running jobs",
                absl::FormatDuration(grace), running);
@@ -92,7 +94,7 @@ void NodeAgent::Drain(absl::Duration grace) {
   {
     absl::MutexLock lock(&mutex_);
     auto all_sent = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
-      return running_.empty() && unsent_.empty() && !sending_;
+      return running_.empty() && unsent_.empty() && unacked_.empty() && !sending_;
     };
     auto settled = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
       return all_sent() || shutdown_requests_ > requests_before || stopping_;
@@ -101,12 +103,12 @@ void NodeAgent::Drain(absl::Duration grace) {
     drained = all_sent();
     hurried = shutdown_requests_ > requests_before;
     running = running_.size();
-    unsent = unsent_.size();
+    unsent = unsent_.size() + unacked_.size();
   }
   if (drained) {
-    spdlog::info("drained: every job finished and its result was sent");
+    spdlog::info("drained: every job finished and the scheduler has its result");
   } else {
-    spdlog::info("{}: killing {} running jobs, which the scheduler requeues; {} results unsent",
+    spdlog::info("{}: killing {} running jobs, which the scheduler requeues; {} results not acknowledged",
                  hurried ? "asked again to stop" : "grace period over", running, unsent);
     pool_.AbandonAll();
     absl::MutexLock lock(&mutex_);
@@ -115,7 +117,7 @@ void NodeAgent::Drain(absl::Duration grace) {
   spdlog::info("closing the connection to the scheduler");
   absl::MutexLock lock(&mutex_);
   closing_ = true;
-  send_wakeup_.Signal();
+  send_wakeup_.notify_one();
   auto closed = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return !session_open_; };
   mutex_.AwaitWithTimeout(absl::Condition(&closed), kCloseTimeout);
 }
@@ -145,7 +147,7 @@ void NodeAgent::OnResults(std::vector<v1::JobResult> results) {
     }
     unsent_.pop_front();
   }
-  send_wakeup_.Signal();
+  send_wakeup_.notify_one();
 }
 
 void NodeAgent::OnPoolFailure(const absl::Status& failure) {
@@ -177,6 +179,7 @@ v1::WorkerMessage NodeAgent::Hello() {
   hello->set_name(name_);
   hello->set_default_name(options_.name.empty());
   hello->set_instance_id(instance_);
+  hello->set_protocol_version(kWorkerProtocolVersion);
   hello->set_slots(options_.processes);
   hello->set_prefetch(options_.prefetch);
   for (const std::string& name : RegisteredFunctions()) {
@@ -187,6 +190,7 @@ v1::WorkerMessage NodeAgent::Hello() {
   hello->mutable_labels()->insert(options_.labels.begin(), options_.labels.end());
   std::set<std::string> held = running_;
   for (const v1::JobResult& result : unsent_) held.insert(result.job_id());
+  for (const auto& [job_id, result] : unacked_) held.insert(job_id);
   for (const std::string& job_id : held) hello->add_held_job_ids(job_id);
   return message;
 }
@@ -246,12 +250,16 @@ bool NodeAgent::RunSession(bool* warned) {
           unsent_dropped_ = 0;
         }
         welcomed_ = true;
+        acks_results_ = message.welcome().protocol_version() >= kFirstVersionWithResultAcks;
+        // Maybe lost with the old stream: sent again, ahead of newer ones.
+        for (auto& [job_id, result] : unacked_) unsent_.push_front(std::move(result));
+        unacked_.clear();
         // The scheduler keeps the held jobs it did not drop as running here
         // and gives credits up to the processes plus prefetch.
         const int held = static_cast<int>(running_.size() + unsent_.size());
         window_ = std::min(held + options_.processes, options_.processes + options_.prefetch);
         heartbeat_interval_ = absl::Seconds(message.welcome().heartbeat_seconds());
-        send_wakeup_.Signal();
+        send_wakeup_.notify_one();
       }
       if (!message.assignments().empty()) {
         absl::MutexLock lock(&mutex_);
@@ -263,6 +271,7 @@ bool NodeAgent::RunSession(bool* warned) {
         pool_.Run(std::move(assignment));
       }
       for (const std::string& job_id : message.cancel_job_ids()) pool_.Cancel(job_id);
+      if (!message.acked_job_ids().empty()) ForgetAcknowledged(message.acked_job_ids());
     }
   }
   {
@@ -270,7 +279,7 @@ bool NodeAgent::RunSession(bool* warned) {
     session_open_ = false;
     welcomed_ = false;
     context_ = nullptr;
-    send_wakeup_.Signal();
+    send_wakeup_.notify_one();
   }
   // The call is over once Read fails, so a Write in progress fails too.
   if (sender.joinable()) sender.join();
@@ -300,6 +309,16 @@ void NodeAgent::DropHeldJobs(const google::protobuf::RepeatedPtrField<std::strin
   unsent_.erase(std::remove_if(unsent_.begin(), unsent_.end(),
                                [&](const v1::JobResult& r) { return dropped.count(r.job_id()); }),
                 unsent_.end());
+  for (const std::string& job_id : ids) unacked_.erase(job_id);
+}
+
+void NodeAgent::ForgetAcknowledged(
+    const google::protobuf::RepeatedPtrField<std::string>& job_ids) {
+  absl::MutexLock lock(&mutex_);
+  for (const std::string& job_id : job_ids) {
+    // The answer can overtake SendLoop's return from the write.
+    if (unacked_.erase(job_id) == 0 && sending_) acked_while_sending_.insert(job_id);
+  }
 }
 
 int NodeAgent::WantedWindow() const {
@@ -316,7 +335,7 @@ bool NodeAgent::HasMessageToSend() const {
 }
 
 void NodeAgent::SendLoop(Stream* stream) {
-  absl::Time last_heartbeat = absl::Now();
+  absl::Time last_heartbeat = MonotonicNow();
   absl::Time last_sent = absl::InfinitePast();
   while (true) {
     v1::WorkerMessage message;
@@ -326,8 +345,17 @@ void NodeAgent::SendLoop(Stream* stream) {
         absl::Time heartbeat_at = welcomed_ && heartbeat_interval_ > absl::ZeroDuration()
                                       ? last_heartbeat + heartbeat_interval_
                                       : absl::InfiniteFuture();
-        if (absl::Now() >= heartbeat_at) break;
-        send_wakeup_.WaitWithDeadline(&mutex_, heartbeat_at);
+        const absl::Time now = MonotonicNow();
+        if (now >= heartbeat_at) break;
+        // What condition_variable_any calls lock()/unlock(), this Abseil
+        // spells Lock()/Unlock().
+        struct HeldMutex {
+          absl::Mutex* mutex;
+          void lock() ABSL_NO_THREAD_SAFETY_ANALYSIS { mutex->Lock(); }
+          void unlock() ABSL_NO_THREAD_SAFETY_ANALYSIS { mutex->Unlock(); }
+        } held{&mutex_};
+        send_wakeup_.wait_for(held, absl::ToChronoNanoseconds(
+                                        std::min(heartbeat_at - now, absl::Hours(1))));
       }
       if (!session_open_) return;
       if (closing_ && !HasMessageToSend()) break;
@@ -335,7 +363,7 @@ void NodeAgent::SendLoop(Stream* stream) {
       // more jobs are still running) results wait a moment to go out
       // together; a lone result goes at once.
       if (unsent_.size() < kBatchEnough && !running_.empty() &&
-          absl::Now() - last_sent < kBatchLinger) {
+          MonotonicNow() - last_sent < kBatchLinger) {
         auto grown = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
           return !session_open_ || closing_ || unsent_.size() >= kBatchEnough ||
                  running_.empty();
@@ -356,23 +384,32 @@ void NodeAgent::SendLoop(Stream* stream) {
       for (v1::JobResult& result : unsent_) *message.add_results() = std::move(result);
       unsent_.clear();
       if (heartbeat_interval_ > absl::ZeroDuration() &&
-          absl::Now() >= last_heartbeat + heartbeat_interval_) {
+          MonotonicNow() >= last_heartbeat + heartbeat_interval_) {
         message.set_heartbeat(true);
-        last_heartbeat = absl::Now();
+        last_heartbeat = MonotonicNow();
       }
       sending_ = true;
     }
     bool written = stream->Write(message);
-    last_sent = absl::Now();
+    last_sent = MonotonicNow();
     absl::MutexLock lock(&mutex_);
     sending_ = false;
     if (!written) {
+      acked_while_sending_.clear();
       // Maybe never delivered: the next stream reports them as held.
       for (int i = message.results_size() - 1; i >= 0; --i) {
         unsent_.push_front(std::move(*message.mutable_results(i)));
       }
       return;  // the reader sees the broken stream too
     }
+    if (acks_results_) {
+      for (v1::JobResult& result : *message.mutable_results()) {
+        if (acked_while_sending_.erase(result.job_id()) > 0) continue;
+        std::string job_id = result.job_id();
+        unacked_.insert_or_assign(std::move(job_id), std::move(result));
+      }
+    }
+    acked_while_sending_.clear();
   }
   // Closing after a drain: the scheduler reads everything sent, then ends
   // the call.

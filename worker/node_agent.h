@@ -26,8 +26,12 @@
 //
 // Work survives a broken stream: running jobs keep running, and results that
 // could not be sent are kept (at most max_unsent_results; the oldest are
-// dropped beyond that, and the scheduler runs those jobs again). The hello of
-// the next stream lists all of them as held_job_ids. The scheduler counts the
+// dropped beyond that, and the scheduler runs those jobs again). A result
+// written to the stream is kept too until the scheduler acknowledges it as
+// durable (protocol version 1, common/worker_protocol.h), since a write into
+// a connection that is already dead succeeds as well. The hello of the next
+// stream lists all of them as held_job_ids, and the unacknowledged results
+// go out again on it. The scheduler counts the
 // held jobs it keeps as running on this node, so its first credits are the
 // truly free slots, and answers the others with drop_job_ids in the welcome
 // message: the node kills those still running and discards their results,
@@ -35,6 +39,7 @@
 #ifndef NETPOOL_WORKER_NODE_AGENT_H_
 #define NETPOOL_WORKER_NODE_AGENT_H_
 
+#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <map>
@@ -137,6 +142,7 @@ class NodeAgent {
   v1::WorkerMessage Hello() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   void HandleMessage(v1::SchedulerMessage& message, bool* welcomed, bool* warned);
   void DropHeldJobs(const google::protobuf::RepeatedPtrField<std::string>& job_ids);
+  void ForgetAcknowledged(const google::protobuf::RepeatedPtrField<std::string>& job_ids);
   void SendLoop(Stream* stream);
   bool HasMessageToSend() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   // How many jobs the node wants to hold now: its processes plus prefetch.
@@ -150,7 +156,10 @@ class NodeAgent {
   const std::string instance_;  // WorkerHello.instance_id
 
   absl::Mutex mutex_;
-  absl::CondVar send_wakeup_;  // something for SendLoop to do
+  // Something for SendLoop to do. A std::condition_variable_any, unlike
+  // absl::CondVar, waits on the monotonic clock: heartbeats keep going when
+  // the node's wall clock is set back.
+  std::condition_variable_any send_wakeup_;
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
   bool closing_ ABSL_GUARDED_BY(mutex_) = false;  // drained: half-close, no new stream
   grpc::ClientContext* context_ ABSL_GUARDED_BY(mutex_) = nullptr;  // of the open stream
@@ -168,6 +177,12 @@ class NodeAgent {
   std::set<std::string> running_ ABSL_GUARDED_BY(mutex_);
   // Finished jobs not yet sent, oldest first.
   std::deque<v1::JobResult> unsent_ ABSL_GUARDED_BY(mutex_);
+  // The scheduler of the open stream acknowledges results.
+  bool acks_results_ ABSL_GUARDED_BY(mutex_) = false;
+  // Results sent and not acknowledged yet, by job id.
+  std::map<std::string, v1::JobResult> unacked_ ABSL_GUARDED_BY(mutex_);
+  // Acknowledged while the message carrying them was still being written.
+  std::set<std::string> acked_while_sending_ ABSL_GUARDED_BY(mutex_);
   int unsent_dropped_ ABSL_GUARDED_BY(mutex_) = 0;  // since last logged
   // Jobs the scheduler may have this node hold on the open stream: assigned
   // and not yet reported, plus the credits it has not used.

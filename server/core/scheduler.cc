@@ -64,7 +64,7 @@ Scheduler::Scheduler(const Clock* clock, Store* store, SchedulerListener* listen
       store_(store),
       listener_(listener),
       options_(options),
-      next_erase_(clock->Now() + std::min(options.result_ttl, absl::Minutes(1))),
+      next_erase_(clock->Monotonic() + std::min(options.result_ttl, absl::Minutes(1))),
       random_(options.random_seed != 0 ? options.random_seed : std::random_device{}()) {}
 
 void Scheduler::Recover() {
@@ -74,7 +74,7 @@ void Scheduler::Recover() {
   stats_.failed = finished.failed;
   stats_.cancelled = finished.cancelled;
 
-  const absl::Time orphan_deadline = clock_->Now() + options_.lease_timeout;
+  const absl::Time orphan_deadline = clock_->Monotonic() + options_.lease_timeout;
   std::vector<std::string> pending;
   store_->ForEachUnfinished([&](Job& job) {
     CountState(job.state, +1);
@@ -102,6 +102,11 @@ void Scheduler::Recover() {
 
 absl::StatusOr<std::vector<std::string>> Scheduler::Submit(std::vector<v1::JobSpec> specs,
                                                            const std::string& owner) {
+  if (absl::Status health = store_->health(); !health.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("not accepting jobs while the job store cannot write (", health.message(),
+                     "); it keeps retrying and accepts jobs again once it can"));
+  }
   if (specs.size() > static_cast<size_t>(kMaxJobsPerSubmit)) {
     return absl::InvalidArgumentError(absl::StrCat("a Submit carries at most ", kMaxJobsPerSubmit,
                                                    " jobs; got ", specs.size()));
@@ -258,8 +263,11 @@ void Scheduler::Admit(Job& job, const std::vector<std::string>& unfinished_refs)
 }
 
 void Scheduler::Enqueue(Job& job) {
-  if (job.not_before > clock_->Now()) {
-    delayed_.emplace(job.not_before, job.id());
+  // not_before is kept on the wall clock, to survive a restart; the wait
+  // itself is measured on the monotonic one.
+  const absl::Duration wait = job.not_before - clock_->Now();
+  if (wait > absl::ZeroDuration()) {
+    delayed_.emplace(clock_->Monotonic() + wait, job.id());
     return;
   }
   queue_.Push(QueueEntry(job));
@@ -271,13 +279,9 @@ absl::StatusOr<v1::JobState> Scheduler::Cancel(const std::string& job_id) {
   switch (job->state) {
     case v1::PENDING:
       if (!queue_.Remove(QueueEntry(*job))) {
-        auto [begin, end] = delayed_.equal_range(job->not_before);
-        for (auto it = begin; it != end; ++it) {
-          if (it->second == job_id) {
-            delayed_.erase(it);
-            break;
-          }
-        }
+        auto delayed = std::find_if(delayed_.begin(), delayed_.end(),
+                                    [&](const auto& entry) { return entry.second == job_id; });
+        if (delayed != delayed_.end()) delayed_.erase(delayed);
       }
       break;
     case v1::RUNNING:
@@ -307,7 +311,7 @@ WorkerId Scheduler::AddWorker(WorkerInfo info, std::vector<std::string>* drop_jo
   const WorkerId id = next_worker_id_++;
   WorkerState& worker = workers_[id];
   worker.snapshot.id = id;
-  worker.snapshot.connected = worker.snapshot.last_seen = clock_->Now();
+  worker.snapshot.connected = worker.snapshot.last_seen = clock_->Monotonic();
   std::vector<std::string> held = std::move(info.held_job_ids);
   worker.snapshot.info = std::move(info);
   stats_.workers = static_cast<int>(workers_.size());
@@ -375,7 +379,7 @@ void Scheduler::AddCredits(WorkerId worker, int credits) {
   auto it = workers_.find(worker);
   if (it == workers_.end() || credits <= 0) return;
   WorkerSnapshot& snapshot = it->second.snapshot;
-  snapshot.last_seen = clock_->Now();
+  snapshot.last_seen = clock_->Monotonic();
   if (snapshot.draining) return;
   // A node never holds more jobs than its slots and prefetch allow.
   snapshot.credits = std::min(snapshot.credits + credits,
@@ -386,7 +390,7 @@ void Scheduler::AddCredits(WorkerId worker, int credits) {
 
 void Scheduler::Heartbeat(WorkerId worker) {
   if (auto it = workers_.find(worker); it != workers_.end()) {
-    it->second.snapshot.last_seen = clock_->Now();
+    it->second.snapshot.last_seen = clock_->Monotonic();
   }
 }
 
@@ -394,14 +398,14 @@ void Scheduler::SetDraining(WorkerId worker) {
   if (auto it = workers_.find(worker); it != workers_.end()) {
     it->second.snapshot.draining = true;
     it->second.snapshot.credits = 0;
-    it->second.snapshot.last_seen = clock_->Now();
+    it->second.snapshot.last_seen = clock_->Monotonic();
   }
 }
 
 void Scheduler::ReportResult(WorkerId worker, const v1::JobResult& result) {
   auto w = workers_.find(worker);
   if (w == workers_.end()) return;
-  w->second.snapshot.last_seen = clock_->Now();
+  w->second.snapshot.last_seen = clock_->Monotonic();
   Job* job = store_->Find(result.job_id());
   if (job == nullptr || job->state != v1::RUNNING || job->worker != worker ||
       !w->second.running.contains(result.job_id())) {
@@ -505,17 +509,28 @@ int Scheduler::MaxAttempts(const Job& job) const {
 }
 
 void Scheduler::Tick() {
-  const absl::Time now = clock_->Now();
+  const absl::Time now = clock_->Monotonic();
+  // A stall of half a lease already risks expiring a node that was not
+  // heard only because it was not listened to.
+  const absl::Duration stall = std::min(options_.stall_threshold, options_.lease_timeout / 2);
+  if (last_tick_ != absl::InfinitePast() && now - last_tick_ > stall) {
+    // The scheduler itself was stopped (SIGSTOP, a swap storm, a disk that
+    // hung): what nodes sent meanwhile waits unread, so their silence says
+    // nothing yet. Every lease restarts from now.
+    listening_since_ = now;
+  }
+  last_tick_ = now;
   std::vector<WorkerId> expired;
   for (const auto& [id, worker] : workers_) {
-    if (worker.snapshot.last_seen + options_.lease_timeout < now) expired.push_back(id);
+    if (LeaseEnd(worker.snapshot) < now) expired.push_back(id);
   }
   for (WorkerId id : expired) {
     LoseWorker(id, "stopped answering (lease expired) while running the job");
     listener_->OnWorkerLost(id);
   }
 
-  while (!orphaned_.empty() && orphaned_.begin()->first <= now) {
+  while (!orphaned_.empty() && orphaned_.begin()->first <= now &&
+         listening_since_ + options_.lease_timeout <= now) {
     const std::string id = orphaned_.begin()->second;
     orphaned_.erase(orphaned_.begin());
     Job* job = store_->Find(id);
@@ -540,7 +555,7 @@ void Scheduler::Tick() {
   // Erasing can cost a store scan: once a minute is plenty for a retention
   // measured in hours.
   if (now >= next_erase_) {
-    if (store_->EraseFetchedBefore(now - options_.result_ttl) > 0) {
+    if (store_->EraseFetchedBefore(clock_->Now() - options_.result_ttl) > 0) {
       // Counts are of the jobs the store holds, as after a restart.
       const FinishedCounts finished = store_->CountFinished();
       stats_.succeeded = finished.succeeded;
@@ -554,11 +569,16 @@ void Scheduler::Tick() {
 absl::Time Scheduler::NextTick() const {
   absl::Time next = next_erase_;
   if (!delayed_.empty()) next = std::min(next, delayed_.begin()->first);
-  if (!orphaned_.empty()) next = std::min(next, orphaned_.begin()->first);
-  for (const auto& [id, worker] : workers_) {
-    next = std::min(next, worker.snapshot.last_seen + options_.lease_timeout);
+  if (!orphaned_.empty()) {
+    next = std::min(next, std::max(orphaned_.begin()->first,
+                                   listening_since_ + options_.lease_timeout));
   }
+  for (const auto& [id, worker] : workers_) next = std::min(next, LeaseEnd(worker.snapshot));
   return next;
+}
+
+absl::Time Scheduler::LeaseEnd(const WorkerSnapshot& worker) const {
+  return std::max(worker.last_seen, listening_since_) + options_.lease_timeout;
 }
 
 void Scheduler::MarkFetched(const std::string& job_id) {
@@ -599,6 +619,9 @@ std::vector<WorkerSnapshot> Scheduler::ListWorkers() const {
 SchedulerStats Scheduler::Stats() const { return stats_; }
 
 void Scheduler::Dispatch() {
+  // A job started now could not have its result recorded: it would run
+  // again after a restart. Tick dispatches once the store writes again.
+  if (!store_->health().ok()) return;
   bool progress = true;
   while (progress && !queue_.empty() && !workers_.empty()) {
     progress = false;

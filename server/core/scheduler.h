@@ -58,6 +58,11 @@ struct SchedulerOptions {
   // to other nodes. Also how long jobs that were running when the scheduler
   // stopped wait for their node to come back before they are requeued.
   absl::Duration lease_timeout = absl::Seconds(15);
+  // Tick is called far more often than this (SchedulerRuntime: every
+  // 100 ms). A longer gap between two Ticks means the scheduler itself
+  // stalled, and leases then restart: a node expires only after it was
+  // silent for lease_timeout while the scheduler was listening.
+  absl::Duration stall_threshold = absl::Seconds(2);
   // How long a finished job's result is kept after it was fetched.
   absl::Duration result_ttl = absl::Hours(24);
   // Seed of the retry jitter; 0 = random.
@@ -79,6 +84,8 @@ struct WorkerInfo {
   std::vector<std::string> held_job_ids;
   // Random per node process: a node reconnecting is the same instance.
   std::string instance;
+  // WorkerHello.protocol_version (common/worker_protocol.h).
+  uint32_t protocol_version = 0;
 };
 
 // A worker node as the scheduler sees it.
@@ -88,8 +95,8 @@ struct WorkerSnapshot {
   int credits = 0;
   int running = 0;
   int64_t jobs_done = 0;
-  absl::Time connected = absl::InfinitePast();
-  absl::Time last_seen = absl::InfinitePast();
+  absl::Time connected = absl::InfinitePast();  // wall clock
+  absl::Time last_seen = absl::InfinitePast();  // Clock::Monotonic()
   bool draining = false;
 };
 
@@ -126,6 +133,9 @@ class Scheduler {
   // function offered by no connected worker node while at least one is
   // connected). Labels that no connected node has are no error: the job
   // waits for a node that has them.
+  //
+  // kUnavailable while the store cannot write (Store::health()); no job is
+  // dispatched then either.
   //
   // The jobs belong to `owner`. A job id, idempotency key or job_ref of a
   // job that belongs to another owner is refused (kAlreadyExists for ids and
@@ -171,7 +181,8 @@ class Scheduler {
   // restart are requeued, retries whose backoff is over are queued, and
   // fetched results older than result_ttl are erased.
   void Tick();
-  // When Tick next has something to do (InfiniteFuture if nothing waits).
+  // When Tick next has something to do, on Clock::Monotonic()
+  // (InfiniteFuture if nothing waits).
   absl::Time NextTick() const;
 
   // Records that a finished job's result was handed to a client.
@@ -189,6 +200,9 @@ class Scheduler {
   std::vector<WorkerSnapshot> ListWorkers() const;
   SchedulerStats Stats() const;
   bool HasWorker(WorkerId worker) const { return workers_.contains(worker); }
+  // When Tick last found that the scheduler had stalled (InfinitePast if
+  // never), on Clock::Monotonic().
+  absl::Time listening_since() const { return listening_since_; }
 
  private:
   struct WorkerState {
@@ -219,6 +233,8 @@ class Scheduler {
   void SettleDependents(const std::string& job_id, v1::JobState state, const v1::JobError& error);
   void DropRunning(Job& job);
   void LoseWorker(WorkerId worker, const std::string& why);
+  // When the node's lease runs out if it stays silent.
+  absl::Time LeaseEnd(const WorkerSnapshot& worker) const;
   absl::Duration BackoffFor(const Job& job);
   void CountState(v1::JobState state, int delta);
   bool SomeWorkerOffers(const std::string& function) const;
@@ -230,10 +246,14 @@ class Scheduler {
 
   JobQueue queue_;
   // Pending jobs waiting out a retry backoff, by when they may run.
+  // These and every other time kept below are on Clock::Monotonic().
   std::multimap<absl::Time, std::string> delayed_;
   // Running jobs whose node has not come back since a restart, by when they
   // are given up on.
   std::multimap<absl::Time, std::string> orphaned_;
+  absl::Time last_tick_ = absl::InfinitePast();
+  // When the scheduler last resumed after a stall (see stall_threshold).
+  absl::Time listening_since_ = absl::InfinitePast();
   // job id -> pending jobs waiting for its result.
   absl::flat_hash_map<std::string, std::vector<std::string>> dependents_;
   // pending job id -> how many of its dependencies have not finished.

@@ -66,8 +66,12 @@ class Store {
   virtual uint64_t last_write() const = 0;
   // Thread-safe: the newest write known durable.
   virtual uint64_t durable_write() const = 0;
+  // Thread-safe: OK, or why writes are not reaching the disk now (e.g. it
+  // is full). A store in that state refuses Insert() and keeps every other
+  // write queued, retrying until it succeeds, when it turns OK by itself.
+  virtual absl::Status health() const = 0;
   // Thread-safe; call without the scheduler's lock. Blocks until write
-  // `write` is durable; the commit's error if it failed.
+  // `write` is durable, or returns health()'s error while it is not OK.
   virtual absl::Status WaitDurable(uint64_t write) = 0;
   // Thread-safe; set once before use. Called from the commit thread (with no
   // store lock held) after each group commit with the new durable_write().

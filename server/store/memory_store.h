@@ -35,6 +35,7 @@ class MemoryStore final : public Store {
   uint64_t last_write() const override { return 0; }
   uint64_t durable_write() const override { return 0; }
   absl::Status WaitDurable(uint64_t write) override { return absl::OkStatus(); }
+  absl::Status health() const override { return absl::OkStatus(); }
   void SetDurableListener(std::function<void(uint64_t)> listener) override {}
 
  private:

@@ -24,6 +24,10 @@ constexpr char kDatabaseFile[] = "netpool.db";
 // Held with flock() while a store has the directory open, as LevelDB does:
 // SQLite's own locks let a second process read and write the same file.
 constexpr char kLockFile[] = "LOCK";
+// After a failed commit (a full disk, say) the group is tried again, at
+// first soon, then less often.
+constexpr absl::Duration kFirstRetryDelay = absl::Milliseconds(100);
+constexpr absl::Duration kMaxRetryDelay = absl::Seconds(2);
 
 // The job's sequence is the table's rowid: rows are stored in submission
 // order (ForEach is a plain scan, inserts append) and the id needs the only
@@ -312,6 +316,7 @@ absl::Status SqliteStore::Load() {
 }
 
 void SqliteStore::CommitLoop() {
+  absl::Duration retry_delay = kFirstRetryDelay;
   while (true) {
     absl::btree_map<uint64_t, Row> rows;
     std::optional<double> erase_before_unix;
@@ -329,18 +334,42 @@ void SqliteStore::CommitLoop() {
       listener = durable_listener_;
     }
     const absl::Status status = Commit(rows, erase_before_unix);
-    {
-      absl::MutexLock lock(&mu_);
-      if (status.ok()) {
+    if (status.ok()) {
+      {
+        absl::MutexLock lock(&mu_);
         durable_write_ = write;
-      } else if (commit_error_.ok()) {
-        commit_error_ = WithPath(path_, status);
-        spdlog::error("job store: commit failed, refusing further writes: {}",
-                      commit_error_.ToString());
+        if (!commit_error_.ok()) {
+          spdlog::warn("job store: writing again; recovered from: {}", commit_error_.ToString());
+        }
+        commit_error_ = absl::OkStatus();
+        commit_done_.SignalAll();
       }
-      commit_done_.SignalAll();
+      retry_delay = kFirstRetryDelay;
+      if (listener) listener(write);
+      continue;
     }
-    if (status.ok() && listener) listener(write);
+    absl::MutexLock lock(&mu_);
+    if (commit_error_.ok()) {
+      spdlog::error("job store: commit failed; retrying until it succeeds: {}",
+                    WithPath(path_, status).ToString());
+    }
+    commit_error_ = WithPath(path_, status);
+    commit_done_.SignalAll();
+    // The group goes first in the next attempt, under any newer change of
+    // the same jobs that was queued meanwhile.
+    queued_rows_.merge(rows);
+    if (erase_before_unix) {
+      queued_erase_before_unix_ = std::max(queued_erase_before_unix_.value_or(*erase_before_unix),
+                                           *erase_before_unix);
+    }
+    if (stopping_) {
+      spdlog::error("job store: stopping with {} job changes not stored",
+                    queued_rows_.size());
+      return;
+    }
+    auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
+    mu_.AwaitWithTimeout(absl::Condition(&stop), retry_delay);
+    retry_delay = std::min(retry_delay * 2, kMaxRetryDelay);
   }
 }
 
@@ -392,7 +421,7 @@ absl::Status SqliteStore::Commit(const absl::btree_map<uint64_t, Row>& rows,
 
 absl::Status SqliteStore::Insert(std::vector<Job> jobs) {
   ReleaseCommitted();
-  if (absl::Status error = CommitError(); !error.ok()) return error;
+  if (absl::Status error = health(); !error.ok()) return error;
   absl::flat_hash_set<std::string> batch_ids;
   absl::flat_hash_set<uint64_t> batch_sequences;
   for (const Job& job : jobs) {
@@ -468,7 +497,6 @@ std::optional<std::string> SqliteStore::FindByIdempotencyKey(const std::string& 
 }
 
 absl::Status SqliteStore::Update(const Job& job) {
-  if (absl::Status error = CommitError(); !error.ok()) return error;
   absl::StatusOr<Resident*> resident = Hold(job.id());
   if (!resident.ok()) return resident.status();
   // `job` is the record itself unless the caller changed a copy.
@@ -478,7 +506,6 @@ absl::Status SqliteStore::Update(const Job& job) {
 }
 
 absl::Status SqliteStore::MarkFetched(const std::string& job_id) {
-  if (absl::Status error = CommitError(); !error.ok()) return error;
   const Job* job = Find(job_id);
   if (job == nullptr) return absl::NotFoundError(absl::StrCat("no job ", job_id));
   if (job->fetched) return absl::OkStatus();
@@ -496,7 +523,7 @@ absl::Status SqliteStore::MarkFetched(const std::string& job_id) {
 // Until that commit, reads treat the erased rows as gone.
 int64_t SqliteStore::EraseFetchedBefore(absl::Time cutoff) {
   ReleaseCommitted();
-  if (!CommitError().ok()) return 0;
+  if (!health().ok()) return 0;
   const double cutoff_unix = UnixSecondsOrZero(cutoff);
   const double already_erased_before =
       pending_erase_ ? pending_erase_->cutoff_unix : -std::numeric_limits<double>::infinity();
@@ -765,7 +792,7 @@ bool SqliteStore::ErasedUncommitted(absl::string_view job_id, bool fetched, int 
           IsErasable(fetched, state, finished_unix, pending_erase_->cutoff_unix));
 }
 
-absl::Status SqliteStore::CommitError() const {
+absl::Status SqliteStore::health() const {
   absl::MutexLock lock(&mu_);
   return commit_error_;
 }

@@ -11,8 +11,12 @@
 // queue a snapshot of each changed job; one commit thread takes everything
 // queued, writes it in one transaction with one fsync, then advances
 // durable_write(), calls the durable listener and wakes WaitDurable(). A
-// failed commit is sticky: WaitDurable() returns its error and every later
-// write fails, so the server never acknowledges what it could not store.
+// failed commit (a full disk, an I/O error) is a state, not an end: the
+// commit thread tries the group again with backoff, together with what was
+// queued meanwhile, until it succeeds. Until then health() and WaitDurable()
+// return the error, Insert() refuses new jobs, and the other writes wait in
+// RAM, so the server acknowledges nothing it could not store and loses no
+// change it made.
 //
 // RAM holds the unfinished jobs (the live records Find() returns) and the
 // finished jobs whose last write is not committed yet; a finished job is
@@ -88,6 +92,7 @@ class SqliteStore final : public Store {
   uint64_t last_write() const override;
   uint64_t durable_write() const override;
   absl::Status WaitDurable(uint64_t write) override;
+  absl::Status health() const override;
   void SetDurableListener(std::function<void(uint64_t)> listener) override;
 
   // How many job records are in RAM, after releasing the committed finished
@@ -177,7 +182,6 @@ class SqliteStore final : public Store {
   // Whether a stored row was erased by an EraseFetchedBefore not committed yet.
   bool ErasedUncommitted(absl::string_view job_id, bool fetched, int state,
                          double finished_unix) const;
-  absl::Status CommitError() const ABSL_LOCKS_EXCLUDED(mu_);
 
   // Constant after construction.
   const std::string path_;

@@ -386,7 +386,7 @@ TEST_F(SchedulerTest, WorkerFailureIsRetriedAfterABackoff) {
   const absl::Duration wait = JobOf("a").not_before - clock_.Now();
   EXPECT_GE(wait, absl::Milliseconds(500));  // equal jitter: at least half of 1 s
   EXPECT_LE(wait, absl::Seconds(1));
-  EXPECT_EQ(scheduler_.NextTick(), JobOf("a").not_before);
+  EXPECT_EQ(scheduler_.NextTick(), clock_.Monotonic() + wait);
   clock_.Advance(wait);
   scheduler_.Tick();
   EXPECT_THAT(listener_.AssignedIds(w), ElementsAre("a", "a"));
@@ -844,6 +844,98 @@ TEST_F(SchedulerOwnershipTest, ANodeCannotAdoptAJobThatNeverRanOnIt) {
   restarted.AddWorker({.name = "b", .slots = 1, .functions = {"f"}, .held_job_ids = {"j"}}, &drop);
   EXPECT_EQ(restarted.FindJob("j")->worker_name, "b");
   EXPECT_NE(restarted.FindJob("j")->worker, kNoWorker);
+}
+
+}  // namespace
+}  // namespace netpool
+
+namespace netpool {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+// Leases, heartbeats and backoff are measured on the monotonic clock, and a
+// lease runs only while the scheduler listens.
+class SchedulerTimeTest : public SchedulerTest {
+ protected:
+  // Time passes with the scheduler awake, ticking as SchedulerRuntime does.
+  void Listen(absl::Duration d) {
+    for (absl::Duration step = absl::Milliseconds(500); d > absl::ZeroDuration(); d -= step) {
+      clock_.Advance(std::min(step, d));
+      scheduler_.Tick();
+    }
+  }
+};
+
+TEST_F(SchedulerTimeTest, WallClockStepsExpireNoNode) {
+  WorkerId w = Connect("n", 1);
+  ASSERT_THAT(scheduler_.Submit({Spec("f", "a")}), IsOk());
+  scheduler_.Tick();
+  // Used to drop every node: their last heartbeat looked 40 s old.
+  clock_.StepWallClock(absl::Seconds(40));
+  scheduler_.Tick();
+  clock_.StepWallClock(-absl::Hours(2));
+  scheduler_.Tick();
+  EXPECT_THAT(listener_.lost, IsEmpty());
+  EXPECT_EQ(JobOf("a").state, v1::RUNNING);
+  EXPECT_EQ(JobOf("a").worker, w);
+}
+
+TEST_F(SchedulerTimeTest, RetryBackoffIgnoresAWallClockStepBack) {
+  WorkerId w = Connect("n", 1);
+  ASSERT_THAT(scheduler_.Submit({Spec("f", "a")}), IsOk());
+  scheduler_.ReportResult(w, Failure("a", "process died", /*worker_failure=*/true));
+  scheduler_.AddCredits(w, 1);
+  clock_.StepWallClock(-absl::Hours(1));
+  Listen(absl::Seconds(3));  // past the 1 s backoff and its jitter
+  EXPECT_THAT(listener_.AssignedIds(w), ElementsAre("a", "a"));
+}
+
+TEST_F(SchedulerTimeTest, AStalledSchedulerExpiresNoNodeBeforeListeningAgain) {
+  WorkerId w = Connect("n", 1);
+  ASSERT_THAT(scheduler_.Submit({Spec("f", "a")}), IsOk());
+  scheduler_.Tick();
+  // SIGSTOP for 30 s: the node's heartbeats wait unread meanwhile.
+  clock_.Advance(absl::Seconds(30));
+  scheduler_.Tick();
+  EXPECT_THAT(listener_.lost, IsEmpty());
+  scheduler_.Heartbeat(w);  // read after the stall
+  Listen(absl::Seconds(14));
+  EXPECT_THAT(listener_.lost, IsEmpty());
+  EXPECT_EQ(JobOf("a").worker, w);
+}
+
+TEST_F(SchedulerTimeTest, ANodeSilentAfterAStallIsLostOneLeaseLater) {
+  WorkerId w = Connect("n", 1);
+  ASSERT_THAT(scheduler_.Submit({Spec("f", "a")}), IsOk());
+  scheduler_.Tick();
+  clock_.Advance(absl::Seconds(30));
+  scheduler_.Tick();
+  Listen(absl::Seconds(14));
+  EXPECT_THAT(listener_.lost, IsEmpty());
+  Listen(absl::Seconds(2));
+  EXPECT_THAT(listener_.lost, ElementsAre(w));
+  EXPECT_EQ(JobOf("a").state, v1::PENDING);
+}
+
+TEST_F(SchedulerTimeTest, OrphansWaitALeaseOfListeningAfterAStall) {
+  Connect("n", 1);
+  ASSERT_THAT(scheduler_.Submit({Spec("f", "a")}), IsOk());
+  RecordingListener listener;
+  Scheduler restarted(&clock_, &store_, &listener, options_);
+  restarted.Recover();
+  restarted.Tick();
+  clock_.Advance(absl::Seconds(20));  // past the orphan's lease, but stalled
+  restarted.Tick();
+  EXPECT_EQ(restarted.FindJob("a")->state, v1::RUNNING);
+  std::vector<std::string> drop;
+  WorkerId back = restarted.AddWorker(
+      {.name = "n", .slots = 1, .functions = {"f"}, .held_job_ids = {"a"}}, &drop);
+  EXPECT_THAT(drop, IsEmpty());
+  restarted.ReportResult(back, Success("a", 1));
+  EXPECT_EQ(restarted.FindJob("a")->state, v1::SUCCEEDED);
+  EXPECT_EQ(restarted.FindJob("a")->attempt, 1);
 }
 
 }  // namespace

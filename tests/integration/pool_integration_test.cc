@@ -5,6 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "client/pool_client.h"
+#include "client/scheduler_client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "netpool/netpool.h"
@@ -188,6 +190,51 @@ TEST_F(PoolIntegrationTest, LabelledJobWaitsForANodeWithItsLabels) {
   EXPECT_EQ(*v, Value(ValueList{"on gpu"}));
   EXPECT_THAT(cluster_->RunCli({"status", "-v", gpu_job.id()}).out,
               HasSubstr(absl::StrCat("attempt 1 on node", *gpu_node)));
+}
+
+}  // namespace
+}  // namespace netpool
+
+namespace netpool {
+namespace {
+
+using ::netpool::testing::TestCluster;
+
+// Terminate with 10,000 queued jobs used to take 6-18 s on the durable store
+// (a commit per cancelled job), longer each time on the same data directory.
+TEST(PoolTerminateTest, TenThousandQueuedJobsEndQuicklyOnTheDurableStoreEveryTime) {
+  constexpr int kJobs = 10'000;
+  // The issue asks for 1 s; sanitized builds run several times slower.
+  constexpr absl::Duration kLimit = absl::Seconds(5);
+  absl::StatusOr<std::unique_ptr<TestCluster>> cluster =
+      TestCluster::Start({.workers = 0, .durable = true});
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  for (int round = 0; round < 3; ++round) {
+    absl::StatusOr<Pool> pool = Pool::Connect((*cluster)->address(), (*cluster)->connect_options());
+    ASSERT_TRUE(pool.ok()) << pool.status();
+    std::vector<AsyncResult> results;
+    results.reserve(kJobs);
+    for (int i = 0; i < kJobs; ++i) results.push_back(pool->ApplyAsync("sleep", {30}));
+    // All of them queued at the scheduler (no node runs "sleep" here).
+    ASSERT_TRUE(Eventually(
+        [&] {
+          absl::StatusOr<netpool::v1::GetStatsResponse> stats =
+              internal::ClientOf(*pool).scheduler().GetStats();
+          return stats.ok() && stats->pending() == kJobs;
+        },
+        absl::Seconds(60)));
+
+    const absl::Time start = absl::Now();
+    pool->Terminate();
+    const absl::Duration took = absl::Now() - start;
+    std::printf("round %d: Terminate of %d queued jobs took %s\n", round, kJobs,
+                absl::FormatDuration(took).c_str());
+    EXPECT_LT(took, kLimit) << "round " << round;
+    for (const AsyncResult& result : results) {
+      ASSERT_TRUE(result.Ready()) << result.id();
+      EXPECT_EQ(result.Get(absl::ZeroDuration()).status().code(), absl::StatusCode::kCancelled);
+    }
+  }
 }
 
 }  // namespace

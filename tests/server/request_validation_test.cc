@@ -6,10 +6,12 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/status_matchers.h"
 
 namespace netpool {
 namespace {
 
+using ::netpool::testing::IsOk;
 using ::testing::HasSubstr;
 
 constexpr char kGoodId[] = "j-0123456789abcdefghijkl";
@@ -264,18 +266,40 @@ TEST(WorkerMessageValidation, RejectsAResultThatIsNotFinal) {
   }
 }
 
-TEST(WorkerMessageValidation, RejectsAResultValueThatDoesNotDecode) {
+// A result nested 40 deep used to end the node's whole stream, so that the
+// job ran three times and failed as "worker node lost".
+TEST(WorkerMessageValidation, AResultThatDoesNotDecodeFailsOnlyItsJob) {
   v1::WorkerMessage message;
   *message.add_results() = GoodResult();
   v1::Value* deep = message.mutable_results(0)->mutable_value();
   for (int i = 0; i < 40; ++i) deep = deep->mutable_list_value()->add_items();
-  ExpectRejected(ValidateLaterWorkerMessage(message), "results[0].value");
-
-  message.mutable_results(0)->mutable_value()->set_int_value(1);
-  v1::ValueMap* detail =
-      message.mutable_results(0)->mutable_error()->mutable_detail()->mutable_map_value();
+  v1::JobResult* bad_detail = message.add_results();
+  *bad_detail = GoodResult();
+  bad_detail->set_job_id("other-job");
+  bad_detail->set_state(v1::FAILED);
+  v1::ValueMap* detail = bad_detail->mutable_error()->mutable_detail()->mutable_map_value();
   for (int i = 0; i < 2; ++i) detail->add_entries()->set_key("same");
-  ExpectRejected(ValidateLaterWorkerMessage(message), "results[0].error.detail");
+  *message.add_results() = GoodResult();
+  message.mutable_results(2)->set_job_id("good-job");
+  EXPECT_THAT(ValidateLaterWorkerMessage(message), IsOk());
+
+  EXPECT_EQ(FailUndecodableResults(message), 2);
+
+  for (int i : {0, 1}) {
+    const v1::JobResult& failed = message.results(i);
+    EXPECT_EQ(failed.state(), v1::FAILED);
+    EXPECT_FALSE(failed.worker_failure()) << "a bad result must not be retried";
+    EXPECT_EQ(failed.error().code(), static_cast<int>(absl::StatusCode::kInvalidArgument));
+    EXPECT_FALSE(failed.has_value());
+    EXPECT_FALSE(failed.error().has_detail());
+  }
+  EXPECT_EQ(message.results(0).job_id(), kGoodId);
+  EXPECT_THAT(message.results(0).error().message(),
+              HasSubstr("the job's result cannot be sent to clients: value"));
+  EXPECT_EQ(message.results(1).job_id(), "other-job");
+  EXPECT_THAT(message.results(1).error().message(), HasSubstr("error.detail"));
+  EXPECT_EQ(message.results(2).state(), v1::SUCCEEDED);
+  EXPECT_EQ(message.results(2).value().int_value(), 7);
 }
 
 TEST(RequestValidation, QuotesBadInputEscapedAndCutShort) {

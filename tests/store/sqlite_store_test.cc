@@ -23,12 +23,17 @@
 #include "gtest/gtest.h"
 #include "server/store/job_record.h"
 #include "tests/store/store_test_support.h"
+#include "tests/support/eventually.h"
+#include "tests/support/status_matchers.h"
 #include "tests/support/subprocess.h"
 
 namespace netpool {
 namespace {
 
+using ::netpool::testing::Eventually;
 using ::netpool::testing::FinishedJob;
+using ::netpool::testing::IsOk;
+using ::netpool::testing::StatusIs;
 using ::netpool::testing::FinishJob;
 using ::netpool::testing::PendingJob;
 using ::netpool::testing::ScratchDir;
@@ -344,24 +349,49 @@ TEST(SqliteStore, FinishedJobsLeaveRamOnceCommitted) {
   EXPECT_EQ(store->resident_jobs(), 0u);
 }
 
-TEST(SqliteStore, AFailedCommitIsStickyAndRefusesLaterWrites) {
+// A full disk used to make the store refuse every write until a restart,
+// even after space was freed, while the changes it refused were lost.
+TEST(SqliteStore, AFailedCommitIsRetriedUntilItSucceedsAndLosesNoChange) {
   ScratchDir dir;
   std::unique_ptr<SqliteStore> store = OpenOrDie(dir.path());
-  ASSERT_TRUE(store->Insert({PendingJob("a", 1)}).ok());
-  ASSERT_TRUE(store->WaitDurable(store->last_write()).ok());
+  ASSERT_THAT(store->Insert({PendingJob("a", 1)}), IsOk());
+  ASSERT_THAT(store->WaitDurable(store->last_write()), IsOk());
   ExecRaw(DatabasePath(dir),
           "CREATE TRIGGER fail BEFORE INSERT ON jobs BEGIN SELECT RAISE(ABORT, 'disk on fire'); END");
 
-  ASSERT_TRUE(store->Insert({PendingJob("b", 2)}).ok());  // accepted in RAM, then fails to commit
+  ASSERT_THAT(store->Insert({PendingJob("b", 2)}), IsOk());  // accepted in RAM, then fails to commit
   const absl::Status commit = store->WaitDurable(store->last_write());
-  EXPECT_FALSE(commit.ok());
-  EXPECT_THAT(std::string(commit.message()), HasSubstr("disk on fire"));
+  ASSERT_THAT(commit, ::testing::Not(IsOk()));
+  EXPECT_THAT(commit, StatusIs(commit.code(), HasSubstr("disk on fire")));
   EXPECT_THAT(std::string(commit.message()), HasSubstr(DatabasePath(dir)));
-  EXPECT_EQ(store->Insert({PendingJob("c", 3)}).code(), commit.code());
+  EXPECT_EQ(store->health(), commit);
+  // New jobs are refused; changes to the jobs it has wait for the disk.
+  EXPECT_THAT(store->Insert({PendingJob("c", 3)}), StatusIs(commit.code(), ::testing::_));
   Job* a = store->Find("a");
-  EXPECT_EQ(store->Update(*a).code(), commit.code());
-  EXPECT_EQ(store->MarkFetched("a").code(), commit.code());
-  EXPECT_EQ(store->WaitDurable(store->last_write()).code(), commit.code());
+  FinishJob(*a, v1::SUCCEEDED, TestTime(5));
+  EXPECT_THAT(store->Update(*a), IsOk());
+  EXPECT_THAT(store->MarkFetched("a"), IsOk());
+  const uint64_t last = store->last_write();
+  EXPECT_THAT(store->WaitDurable(last), StatusIs(commit.code(), ::testing::_));
+  EXPECT_LT(store->durable_write(), last);
+
+  ExecRaw(DatabasePath(dir), "DROP TRIGGER fail");  // space freed
+  EXPECT_TRUE(Eventually([&] { return store->health().ok(); }, absl::Seconds(10)));
+  EXPECT_THAT(store->WaitDurable(last), IsOk());
+  EXPECT_THAT(store->Insert({PendingJob("c", 3)}), IsOk());
+  ASSERT_THAT(store->WaitDurable(store->last_write()), IsOk());
+
+  store.reset();
+  store = OpenOrDie(dir.path());
+  std::vector<std::string> ids;
+  store->ForEach([&](const Job& job) {
+    ids.push_back(job.id());
+    return true;
+  });
+  EXPECT_THAT(ids, ElementsAre("a", "b", "c"));
+  ASSERT_NE(store->Find("a"), nullptr);
+  EXPECT_EQ(store->Find("a")->state, v1::SUCCEEDED);
+  EXPECT_TRUE(store->Find("a")->fetched);
 }
 
 TEST(SqliteStore, SecondOpenOfTheSameDirectoryIsRefused) {
