@@ -315,9 +315,11 @@ TEST(RunOnce, DataDiskFullWhileJobsRun) {
   std::mt19937_64 random(settings.seed());
   ScratchDir dir;
   const std::string data = dir.File("data");
-  TmpfsMount tmpfs(data, "16m");
-  if (!tmpfs.error().empty())
+  // Room for the jobs' rows, little more: the filler fills it in a moment.
+  TmpfsMount tmpfs(data, settings.Pick<std::string>("16m", "128m"));
+  if (!tmpfs.error().empty()) {
     GTEST_SKIP() << "cannot mount a tmpfs on " << data << ": " << tmpfs.error();
+  }
   ExecutionLog executions;
   TestCluster::Options options = DurableCluster(executions, 2, 8);
   options.data_dir = data;
