@@ -8,7 +8,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
   libspdlog-dev libsqlite3-dev nlohmann-json3-dev
-  libssl-dev openssl systemd
+  libssl-dev openssl systemd faketime
 )
 
 missing=()

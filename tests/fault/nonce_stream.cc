@@ -62,7 +62,7 @@ void NonceStream::Run() {
 
 bool NonceStream::SubmitBatch(int first, int count) {
   v1::SubmitRequest request;
-  std::uniform_int_distribution<int> sleep_ms(0, options_.max_sleep_ms);
+  std::uniform_int_distribution<int> sleep_ms(options_.min_sleep_ms, options_.max_sleep_ms);
   for (int i = first; i < first + count; ++i) {
     v1::JobSpec* spec = request.add_jobs();
     spec->set_job_id(absl::StrCat(options_.id_prefix, "-", i));

@@ -41,7 +41,9 @@ class NonceStream {
     int batch = 100;    // jobs per Submit
     int window = 1000;  // acknowledged jobs without a result, at most
     int max_attempts = 100;
-    int max_sleep_ms = 0;  // each job sleeps a random 0..max_sleep_ms
+    // Each job sleeps a random min_sleep_ms..max_sleep_ms.
+    int min_sleep_ms = 0;
+    int max_sleep_ms = 0;
     // Chance that a cut Submit is given up rather than resent.
     double abandon_share = 0.25;
     uint64_t seed = 0;

@@ -24,6 +24,7 @@
 #include "client/scheduler_client.h"
 #include "gtest/gtest.h"
 #include "netpool/netpool.h"
+#include "tests/fault/execution_log.h"
 #include "tests/fault/fault_settings.h"
 #include "tests/fault/job_ledger.h"
 #include "tests/fault/nonce_stream.h"
@@ -43,10 +44,12 @@ const std::vector<std::string> kSchedulerFlags = {
 // scheduler must get the jobs flowing again well within it.
 constexpr absl::Duration kStallLimit = absl::Seconds(60);
 
-absl::StatusOr<std::unique_ptr<TestCluster>> StartDurableCluster() {
+// Its nodes record every execution in `executions`.
+absl::StatusOr<std::unique_ptr<TestCluster>> StartDurableCluster(const ExecutionLog& executions) {
   return TestCluster::Start({.workers = 2,
                              .processes = 2,
                              .worker_binary = NETPOOL_TEST_FAULT_WORKER,
+                             .worker_env = {executions.Env()},
                              .durable = true,
                              .scheduler_args = kSchedulerFlags});
 }
@@ -108,7 +111,8 @@ TEST(SchedulerCrash, EveryAcknowledgedJobEndsWithOneResultAcrossKillNine) {
   const int kills = settings.Pick(8, 40);
   std::mt19937_64 random(settings.seed());
 
-  auto cluster = StartDurableCluster();
+  ExecutionLog executions;
+  auto cluster = StartDurableCluster(executions);
   ASSERT_TRUE(cluster.ok()) << cluster.status();
   SchedulerClient scheduler((*cluster)->address(),
                             {.rpc_timeout = absl::Seconds(30), .wait_for_ready = true});
@@ -135,8 +139,12 @@ TEST(SchedulerCrash, EveryAcknowledgedJobEndsWithOneResultAcrossKillNine) {
     const JobLedger::Audit audit = ledger.Check(scheduler);
     PrintSummary("scheduler_crash", audit, kills_done, stream.resent_batches(),
                  stream.abandoned_jobs(), settings.seed());
+    const ExecutionLog::Counts counts = executions.Count();
+    PrintRunOnceCounts("scheduler_crash", audit, counts);
     EXPECT_EQ(audit.lost, 0) << audit.Problems();
     EXPECT_EQ(audit.duplicated, 0) << audit.Problems();
+    // The nodes survive every kill: a job they ran must not run again.
+    EXPECT_EQ(counts.duplicated_executions, 0) << counts.Duplicates();
     EXPECT_EQ(audit.acknowledged + stream.abandoned_jobs(), jobs);
   }
   EXPECT_EQ(kills_done, kills);
@@ -153,7 +161,8 @@ TEST(SchedulerCrash, PoolResultsSurviveKillNine) {
   constexpr int kWindow = 400;
   std::mt19937_64 random(settings.seed());
 
-  auto cluster = StartDurableCluster();
+  ExecutionLog executions;
+  auto cluster = StartDurableCluster(executions);
   ASSERT_TRUE(cluster.ok()) << cluster.status();
   absl::StatusOr<Pool> pool = Pool::Connect((*cluster)->address());
   ASSERT_TRUE(pool.ok()) << pool.status();
@@ -200,8 +209,11 @@ TEST(SchedulerCrash, PoolResultsSurviveKillNine) {
   const JobLedger::Audit audit = ledger.Check(scheduler);
   PrintSummary("pool_scheduler_crash", audit, kills_done, 0,
                audit.unacknowledged_present + audit.unacknowledged_absent, settings.seed());
+  const ExecutionLog::Counts counts = executions.Count();
+  PrintRunOnceCounts("pool_scheduler_crash", audit, counts);
   EXPECT_EQ(audit.lost, 0) << audit.Problems();
   EXPECT_EQ(audit.duplicated, 0) << audit.Problems();
+  EXPECT_EQ(counts.duplicated_executions, 0) << counts.Duplicates();
   EXPECT_EQ(kills_done, kills);
 }
 

@@ -71,10 +71,14 @@ absl::StatusOr<std::string> MakeTempDir() {
 
 absl::StatusOr<std::unique_ptr<TestCluster>> TestCluster::Start(Options options) {
   std::unique_ptr<TestCluster> cluster(new TestCluster());
-  if (options.durable) {
+  if (options.durable && !options.data_dir.empty()) {
+    cluster->data_dir_ = options.data_dir;
+    cluster->scheduler_argv_ = {"--data", cluster->data_dir_};
+  } else if (options.durable) {
     absl::StatusOr<std::string> dir = MakeTempDir();
     if (!dir.ok()) return dir.status();
     cluster->data_dir_ = *dir;
+    cluster->owns_data_dir_ = true;
     cluster->scheduler_argv_ = {"--data", cluster->data_dir_};
   } else {
     cluster->scheduler_argv_ = {"--store", "memory"};
@@ -89,8 +93,8 @@ absl::StatusOr<std::unique_ptr<TestCluster>> TestCluster::Start(Options options)
   cluster->scheduler_ = std::move(scheduler->first);
   cluster->address_ = std::move(scheduler->second);
   for (int i = 0; i < options.workers; ++i) {
-    absl::StatusOr<int> added =
-        cluster->AddWorker(options.processes, options.worker_args, options.worker_binary);
+    absl::StatusOr<int> added = cluster->AddWorker(options.processes, options.worker_args,
+                                                   options.worker_binary, options.worker_env);
     if (!added.ok()) return added.status();
   }
   return cluster;
@@ -109,7 +113,7 @@ TestCluster::~TestCluster() {
   scheduler_.Signal(SIGTERM);
   if (!scheduler_.Wait(absl::Seconds(10)).has_value()) scheduler_.Signal(SIGKILL);
   scheduler_ = Subprocess();  // reaped, before its data goes
-  for (const std::string& dir : {data_dir_, secure_dir_}) {
+  for (const std::string& dir : {owns_data_dir_ ? data_dir_ : "", secure_dir_}) {
     if (dir.empty()) continue;
     std::error_code ignored;
     std::filesystem::remove_all(dir, ignored);
@@ -189,7 +193,7 @@ absl::Status TestCluster::StartScheduler() {
 }
 
 absl::StatusOr<int> TestCluster::AddWorker(int processes, std::vector<std::string> args,
-                                           std::string binary) {
+                                           std::string binary, std::vector<std::string> env) {
   // A secure cluster's worker credential is named "worker": its nodes are
   // listed as worker/NAME.
   const std::string name = absl::StrCat(secure_dir_.empty() ? "" : "worker/", "node",
@@ -202,7 +206,7 @@ absl::StatusOr<int> TestCluster::AddWorker(int processes, std::vector<std::strin
                              secure_dir_ + "/worker.token"});
   }
   argv.insert(argv.end(), args.begin(), args.end());
-  absl::StatusOr<Subprocess> worker = Subprocess::Start(argv);
+  absl::StatusOr<Subprocess> worker = Subprocess::Start(argv, {.extra_env = std::move(env)});
   if (!worker.ok()) return worker.status();
   workers_.push_back(*std::move(worker));
   if (absl::Status s = WaitForWorkerNamed(name, absl::Seconds(30)); !s.ok()) return s;

@@ -57,9 +57,14 @@ class TestCluster {
     int processes = 2;
     std::string worker_binary;  // default: netpool-worker
     std::vector<std::string> worker_args;
+    // More environment for the worker nodes ("NAME=value").
+    std::vector<std::string> worker_env;
     // The durable store (--data) in a fresh temporary directory, so that a
     // restarted scheduler has the jobs; otherwise --store memory.
     bool durable = false;
+    // With `durable`: this directory as --data instead of a fresh temporary
+    // one (e.g. a small filesystem the test mounted); left in place.
+    std::string data_dir;
     // More netpoold flags, e.g. {"--lease-timeout", "2"}; kept for restarts.
     std::vector<std::string> scheduler_args;
     // TLS and a token file, as across hosts: netpoold serves a certificate
@@ -99,9 +104,10 @@ class TestCluster {
   // Starts one more worker node, named "node<index>" ("worker/node<index>"
   // when secure), with --allow-exec (most tests run commands), and waits
   // until the scheduler lists it. Returns its index. Nodes keep their index
-  // when they die, so indexes of killed nodes are not reused.
+  // when they die, so indexes of killed nodes are not reused. `env`
+  // ("NAME=value") is added to its environment.
   absl::StatusOr<int> AddWorker(int processes, std::vector<std::string> args = {},
-                                std::string binary = "");
+                                std::string binary = "", std::vector<std::string> env = {});
   pid_t worker_pid(int index) const { return workers_[index].pid(); }
   Subprocess& worker(int index) { return workers_[index]; }
   int worker_count() const { return static_cast<int>(workers_.size()); }
@@ -132,6 +138,7 @@ class TestCluster {
   ClientSecurity owner_security() const;
 
   std::string data_dir_;
+  bool owns_data_dir_ = false;  // a temporary directory, removed at the end
   std::string secure_dir_;  // certificates and tokens; empty unless secure
   std::vector<std::string> scheduler_argv_;  // without --listen
   std::string address_;
