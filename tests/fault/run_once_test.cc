@@ -378,12 +378,14 @@ TEST(RunOnce, DataDiskFullWhileJobsRun) {
 // that runs inside the scheduler's network namespace.
 constexpr char kInsideNamespaces[] = "NETPOOL_FAULT_NETNS";
 
-// The network between one node and the scheduler cut for three leases while
-// its jobs finish, then restored; another node, on the scheduler's side of
-// the cut, goes on working. The cut node's jobs ran; they must not run again.
+// The network between the scheduler and its nodes cut for three leases
+// while their jobs finish, then restored. The jobs that finished during the
+// cut ran; they must not run again. (With a node left on the scheduler's
+// side, the cut nodes' running jobs would rightly run again there once
+// their leases ran out: a cut node cannot be told from a dead one.)
 //
-// netpoold, its clients and the near node run in one network namespace, the
-// far node in another, joined by one veth pair (network_link.h). This test's
+// netpoold and its clients run in one network namespace, the nodes in
+// another, joined by one veth pair (network_link.h). This test's
 // own process must be in the scheduler's namespace to reach it, so it makes
 // the namespaces and runs itself again in there.
 TEST(RunOnce, NetworkCutBetweenNodeAndScheduler) {
@@ -435,12 +437,12 @@ TEST(RunOnce, NetworkCutBetweenNodeAndScheduler) {
                                     "--token-file",
                                     token};
   };
-  absl::StatusOr<Subprocess> near =
-      Subprocess::Start(node("near"), {.extra_env = {executions.Env()}});
-  ASSERT_TRUE(near.ok()) << near.status();
   absl::StatusOr<std::unique_ptr<NetworkLink>> link =
       NetworkLink::Join(namespaces[0], namespaces[1]);
   ASSERT_TRUE(link.ok()) << link.status();
+  absl::StatusOr<Subprocess> near =
+      Subprocess::Start((*link)->InSecond(node("near")), {.extra_env = {executions.Env()}});
+  ASSERT_TRUE(near.ok()) << near.status();
   absl::StatusOr<Subprocess> far =
       Subprocess::Start((*link)->InSecond(node("far")), {.extra_env = {executions.Env()}});
   ASSERT_TRUE(far.ok()) << far.status();
@@ -464,7 +466,7 @@ TEST(RunOnce, NetworkCutBetweenNodeAndScheduler) {
   if (WaitForResults(ledger, stream, jobs, 0.3)) {
     const absl::Duration cut = absl::Seconds(kLeaseSeconds * 3);
     ASSERT_TRUE((*link)->Cut().ok());
-    Log(absl::StrCat("network to the far node cut at ",
+    Log(absl::StrCat("network to the nodes cut at ",
                      ledger.acknowledged() - ledger.outstanding(), " of ", jobs, " results"));
     absl::SleepFor(cut);
     ASSERT_TRUE((*link)->Restore().ok());
@@ -472,8 +474,8 @@ TEST(RunOnce, NetworkCutBetweenNodeAndScheduler) {
                      kLeaseSeconds, " s)"));
   }
   const RunOnceCounts counts = Finish("network_cut", stream, ledger, scheduler, executions);
-  EXPECT_TRUE(Eventually([&] { return listed("far"); }, absl::Seconds(20)))
-      << "the far node did not connect again after the network came back";
+  EXPECT_TRUE(Eventually([&] { return listed("near") && listed("far"); }, absl::Seconds(20)))
+      << "the nodes did not connect again after the network came back";
   ExpectRanOnce(counts);
 }
 
