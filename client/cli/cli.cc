@@ -100,6 +100,7 @@ void AddRetryFor(CLI::App* command, absl::Duration* retry_for) {
           },
           "While the scheduler is unreachable, keep reconnecting this long before exiting 69 "
           "(e.g. 30s, 5m; 0 = at once)")
+      ->type_name("DURATION")
       ->default_str(absl::FormatDuration(*retry_for));
 }
 
