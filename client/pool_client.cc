@@ -17,9 +17,6 @@ constexpr size_t kMaxIdsPerCancel = 10'000;
 
 // How long Terminate waits for the cancelled jobs' results to come back.
 constexpr absl::Duration kTerminateWait = absl::Seconds(10);
-// How long a Submit is sent again while the scheduler is unavailable (a
-// restart takes a few seconds; a dead scheduler should not hang callers).
-constexpr absl::Duration kResendWindow = absl::Seconds(60);
 
 absl::Status PoolIsClosed() { return absl::FailedPreconditionError("pool is closed"); }
 
@@ -52,17 +49,24 @@ absl::StatusOr<std::shared_ptr<PoolClient>> PoolClient::Connect(
 
 absl::StatusOr<std::shared_ptr<PoolClient>> PoolClient::Connect(
     std::string address, absl::Duration connect_timeout,
-    const SchedulerClient::Options& rpc_options, SchedulerClient::ConnectMode mode) {
+    const SchedulerClient::Options& rpc_options, SchedulerClient::ConnectMode mode,
+    Reconnector::Options reconnect) {
   auto scheduler = std::make_unique<SchedulerClient>(std::move(address), rpc_options);
   absl::Status connected = scheduler->WaitForConnection(connect_timeout, mode);
   if (!connected.ok()) return connected;
-  return std::shared_ptr<PoolClient>(new PoolClient(std::move(scheduler)), &PoolClient::Delete);
+  return std::shared_ptr<PoolClient>(new PoolClient(std::move(scheduler), std::move(reconnect)),
+                                     &PoolClient::Delete);
 }
 
-PoolClient::PoolClient(std::unique_ptr<SchedulerClient> scheduler)
-    : scheduler_(std::move(scheduler)) {
+PoolClient::PoolClient(std::unique_ptr<SchedulerClient> scheduler,
+                       Reconnector::Options reconnect)
+    : scheduler_(std::move(scheduler)), reconnector_(std::move(reconnect)) {
   watcher_ = std::make_unique<ResultWatcher>(
-      scheduler_.get(), [this](v1::JobResult result) { OnResult(std::move(result)); });
+      scheduler_.get(), [this](v1::JobResult result) { OnResult(std::move(result)); },
+      &reconnector_,
+      [this](const std::vector<std::string>& job_ids, const absl::Status& error) {
+        OnGiveUp(job_ids, error);
+      });
   submit_queue_ = std::make_unique<SubmitQueue>(
       [this](std::vector<v1::JobSpec> batch) { SendBatch(std::move(batch)); });
 }
@@ -227,30 +231,15 @@ void PoolClient::Terminate() {
       kTerminateWait);
 }
 
-absl::StatusOr<v1::SubmitResponse> PoolClient::SubmitResending(const v1::SubmitRequest& request) {
-  // The jobs carry their ids, and the scheduler takes a job it already holds
-  // as the same job: a Submit cut off by a scheduler crash or restart is
-  // simply sent again, and none is lost or doubled.
-  const absl::Time give_up = absl::Now() + kResendWindow;
-  absl::Duration pause = absl::Milliseconds(100);
-  while (true) {
-    absl::StatusOr<v1::SubmitResponse> response = scheduler_->Submit(request);
-    if (response.ok() || response.status().code() != absl::StatusCode::kUnavailable ||
-        absl::Now() + pause > give_up) {
-      return response;
-    }
-    spdlog::debug("Submit of {} jobs: {}; sending again", request.jobs_size(),
-                  response.status().ToString());
-    absl::SleepFor(pause);
-    pause = std::min(pause * 2, absl::Seconds(2));
-  }
-}
-
 void PoolClient::SendBatch(std::vector<v1::JobSpec> batch) {
   v1::SubmitRequest request;
   request.mutable_jobs()->Reserve(static_cast<int>(batch.size()));
   for (v1::JobSpec& spec : batch) *request.add_jobs() = std::move(spec);
-  absl::StatusOr<v1::SubmitResponse> response = SubmitResending(request);
+  // The jobs carry their ids, and the scheduler takes a job it already holds
+  // as the same job: a Submit cut off by a scheduler crash or restart is
+  // simply sent again, and none is lost or doubled.
+  absl::StatusOr<v1::SubmitResponse> response =
+      reconnector_.Retry([&] { return scheduler_->Submit(request); });
   if (!response.ok() && request.jobs_size() > 1 && IsRequestError(response.status().code())) {
     // A Submit is all or nothing, and coalescing put unrelated calls in this
     // one: send each job alone so that only the bad one fails.
@@ -289,6 +278,12 @@ void PoolClient::SendBatch(std::vector<v1::JobSpec> batch) {
 
 void PoolClient::OnResult(v1::JobResult result) {
   Finish(result.job_id(), OutcomeFromProto(result));
+}
+
+void PoolClient::OnGiveUp(const std::vector<std::string>& job_ids, const absl::Status& error) {
+  for (const std::string& id : job_ids) {
+    Finish(id, Outcome{v1::JOB_STATE_UNSPECIFIED, error, Value()});
+  }
 }
 
 void PoolClient::Finish(const std::string& job_id, Outcome outcome) {

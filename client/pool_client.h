@@ -20,6 +20,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "client/reconnector.h"
 #include "client/result_state.h"
 #include "client/result_watcher.h"
 #include "client/scheduler_client.h"
@@ -32,16 +33,25 @@ namespace internal {
 
 class PoolClient : public std::enable_shared_from_this<PoolClient> {
  public:
+  // How long a Submit is sent again while the scheduler is unreachable,
+  // unless the caller says otherwise (a restart takes a few seconds; a dead
+  // scheduler should not hang callers).
+  static constexpr absl::Duration kDefaultRetryFor = absl::Seconds(60);
+
   // Connects to the scheduler at `address`. With kRetryUntilTimeout (the
   // library's choice) RPCs also wait out a scheduler restart; with kFailFast
   // (the CLI's) a refused connection is kUnavailable at once.
   static absl::StatusOr<std::shared_ptr<PoolClient>> Connect(
       std::string address, const ConnectOptions& options,
       SchedulerClient::ConnectMode mode = SchedulerClient::ConnectMode::kRetryUntilTimeout);
-  // The same with the SchedulerClient's options given outright.
+  // The same with the SchedulerClient's options given outright, and how the
+  // client rides through an unreachable scheduler: Submits are sent again
+  // and the result stream reopened until `reconnect` gives up; then the
+  // unfinished jobs fail with its error.
   static absl::StatusOr<std::shared_ptr<PoolClient>> Connect(
       std::string address, absl::Duration connect_timeout,
-      const SchedulerClient::Options& rpc_options, SchedulerClient::ConnectMode mode);
+      const SchedulerClient::Options& rpc_options, SchedulerClient::ConnectMode mode,
+      Reconnector::Options reconnect = {.retry_for = kDefaultRetryFor});
 
   ~PoolClient();
   PoolClient(const PoolClient&) = delete;
@@ -90,7 +100,7 @@ class PoolClient : public std::enable_shared_from_this<PoolClient> {
     bool submitted = false;  // its Submit RPC has returned OK
   };
 
-  explicit PoolClient(std::unique_ptr<SchedulerClient> scheduler);
+  PoolClient(std::unique_ptr<SchedulerClient> scheduler, Reconnector::Options reconnect);
 
   // The deleter of every PoolClient: when the last reference goes on one of
   // the client's own threads (only a user callback that captured a handle
@@ -105,12 +115,12 @@ class PoolClient : public std::enable_shared_from_this<PoolClient> {
   // One Cancel RPC per batch of ids.
   absl::Status CancelIds(const std::vector<std::string>& ids);
 
-  // Runs on the submitter thread: one Submit RPC for the batch.
-  // Submit, sent again while the scheduler is unavailable (kResendWindow).
-  absl::StatusOr<v1::SubmitResponse> SubmitResending(const v1::SubmitRequest& request);
+  // Runs on the submitter thread: one Submit RPC for the batch, sent again
+  // while the scheduler is unreachable (as reconnector_ says).
   void SendBatch(std::vector<v1::JobSpec> batch);
-  // Runs on the watcher thread.
+  // Run on the watcher thread.
   void OnResult(v1::JobResult result);
+  void OnGiveUp(const std::vector<std::string>& job_ids, const absl::Status& error);
   // Runs the job's callbacks, then completes its result.
   void Finish(const std::string& job_id, Outcome outcome);
 
@@ -119,6 +129,8 @@ class PoolClient : public std::enable_shared_from_this<PoolClient> {
 
   // Constant after construction.
   const std::unique_ptr<SchedulerClient> scheduler_;
+  // Shared by the submitter and the watcher, so that they give up together.
+  Reconnector reconnector_;
 
   mutable absl::Mutex mutex_;
   // Jobs whose result has not arrived, by id.

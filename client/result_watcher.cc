@@ -12,24 +12,28 @@ namespace {
 // stays far below gRPC's message size limit.
 constexpr size_t kMaxIdsPerRequest = 10000;
 
-constexpr absl::Duration kFirstBackoff = absl::Milliseconds(100);
-constexpr absl::Duration kMaxBackoff = absl::Seconds(5);
-
-void WriteIds(SchedulerClient::WatchStream* stream, const std::vector<std::string>& ids) {
+// Writes the ids; false when the stream broke.
+bool WriteIds(SchedulerClient::WatchStream* stream, const std::vector<std::string>& ids) {
   for (size_t first = 0; first < ids.size(); first += kMaxIdsPerRequest) {
     v1::WatchRequest request;
     const size_t last = std::min(ids.size(), first + kMaxIdsPerRequest);
     for (size_t i = first; i < last; ++i) request.add_job_ids(ids[i]);
     // A failed write means the stream broke: the reader sees that, opens a
     // new stream and watches every unanswered id again.
-    if (!stream->Write(request)) return;
+    if (!stream->Write(request)) return false;
   }
+  return true;
 }
 
 }  // namespace
 
-ResultWatcher::ResultWatcher(SchedulerClient* scheduler, ResultCallback on_result)
-    : scheduler_(scheduler), on_result_(std::move(on_result)), reader_([this] { Run(); }) {}
+ResultWatcher::ResultWatcher(SchedulerClient* scheduler, ResultCallback on_result,
+                             Reconnector* reconnector, GiveUpCallback on_give_up)
+    : scheduler_(scheduler),
+      on_result_(std::move(on_result)),
+      on_give_up_(std::move(on_give_up)),
+      reconnector_(reconnector != nullptr ? reconnector : &own_reconnector_),
+      reader_([this] { Run(); }) {}
 
 ResultWatcher::~ResultWatcher() {
   {
@@ -53,20 +57,34 @@ void ResultWatcher::Watch(std::vector<std::string> job_ids) {
 }
 
 void ResultWatcher::Run() {
-  absl::Duration backoff = kFirstBackoff;
   for (;;) {
-    const absl::Time opened = absl::Now();
     const absl::Status status = RunStream();
-    absl::MutexLock lock(&mutex_);
-    if (stopping_) return;
-    if (absl::Now() - opened > kMaxBackoff) backoff = kFirstBackoff;
-    spdlog::info("result stream from scheduler {} broke ({}); reconnecting in {}",
-                 scheduler_->address(), status.ToString(), absl::FormatDuration(backoff));
-    if (mutex_.AwaitWithTimeout(absl::Condition(this, &ResultWatcher::Stopping), backoff)) {
-      return;
+    {
+      absl::MutexLock lock(&mutex_);
+      if (stopping_) return;
     }
-    backoff = std::min(backoff * 2, kMaxBackoff);
+    const absl::Duration pause = AfterBreak(status);
+    spdlog::info("result stream from scheduler {} broke ({}); reconnecting in {}",
+                 scheduler_->address(), status.ToString(), absl::FormatDuration(pause));
+    absl::MutexLock lock(&mutex_);
+    if (mutex_.AwaitWithTimeout(absl::Condition(this, &ResultWatcher::Stopping), pause)) return;
   }
+}
+
+absl::Duration ResultWatcher::AfterBreak(const absl::Status& status) {
+  // Any other break (the scheduler shutting down, say) is retried as well,
+  // but is no sign that the scheduler is unreachable.
+  if (!absl::IsUnavailable(status)) return Reconnector::kMaxPause;
+  absl::StatusOr<absl::Duration> pause = reconnector_->Failed(status);
+  if (pause.ok()) return *pause;
+  std::vector<std::string> given_up;
+  {
+    absl::MutexLock lock(&mutex_);
+    given_up.assign(unanswered_.begin(), unanswered_.end());
+    unanswered_.clear();
+  }
+  if (!given_up.empty() && on_give_up_) on_give_up_(given_up, pause.status());
+  return Reconnector::kMaxPause;
 }
 
 absl::Status ResultWatcher::RunStream() {
@@ -85,10 +103,12 @@ absl::Status ResultWatcher::RunStream() {
       stream_ = stream;
       ids.assign(unanswered_.begin(), unanswered_.end());
     }
-    WriteIds(stream.get(), ids);
+    // The ids went out: the scheduler is reachable again.
+    if (!ids.empty() && WriteIds(stream.get(), ids)) reconnector_->Reached();
   }
   v1::WatchResponse response;
   while (stream->Read(&response)) {
+    reconnector_->Reached();
     Deliver(std::move(response));
     response.Clear();
   }

@@ -1,7 +1,9 @@
 // ResultWatcher keeps one long-lived Watch stream to the scheduler and hands
 // each watched job's result to a callback exactly once. If the stream breaks
-// it reconnects with backoff and watches every id still unanswered again (the
-// scheduler answers at once for jobs that finished meanwhile).
+// it reconnects, paced by a Reconnector, and watches every id still
+// unanswered again (the scheduler answers at once for jobs that finished
+// meanwhile). When the Reconnector gives up on an unreachable scheduler, the
+// unanswered ids go to a second callback with its error instead.
 //
 //   ResultWatcher watcher(&scheduler, [](v1::JobResult r) { ... });
 //   watcher.Watch({"j-1", "j-2"});  // after their Submit succeeded
@@ -18,6 +20,7 @@
 #include "absl/status/status.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
+#include "client/reconnector.h"
 #include "client/scheduler_client.h"
 #include "grpcpp/client_context.h"
 #include "netpool/v1/netpool.pb.h"
@@ -26,11 +29,15 @@ namespace netpool {
 
 class ResultWatcher {
  public:
-  // Runs on the watcher's reader thread, with no lock held.
+  // Both run on the watcher's reader thread, with no lock held.
   using ResultCallback = std::function<void(v1::JobResult result)>;
+  using GiveUpCallback =
+      std::function<void(const std::vector<std::string>& job_ids, const absl::Status& error)>;
 
-  // `scheduler` must outlive the watcher. Opens the stream at once.
-  ResultWatcher(SchedulerClient* scheduler, ResultCallback on_result);
+  // `scheduler` and `reconnector` must outlive the watcher; without a
+  // reconnector it never gives up. Opens the stream at once.
+  ResultWatcher(SchedulerClient* scheduler, ResultCallback on_result,
+                Reconnector* reconnector = nullptr, GiveUpCallback on_give_up = nullptr);
   // Closes the stream and stops the reader thread; results that have not
   // arrived yet are not delivered.
   ~ResultWatcher();
@@ -51,11 +58,18 @@ class ResultWatcher {
   // One stream, from opening it until it breaks; returns why it broke.
   absl::Status RunStream();
   void Deliver(v1::WatchResponse response);
+  // After a stream broke with `status`: how long to wait before the next one;
+  // hands the unanswered ids to on_give_up_ when the reconnector gives up.
+  absl::Duration AfterBreak(const absl::Status& status);
   bool Stopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return stopping_; }
 
   // Constant after construction.
   SchedulerClient* const scheduler_;
   const ResultCallback on_result_;
+  const GiveUpCallback on_give_up_;
+  // Used when the caller gives none: one that never gives up.
+  Reconnector own_reconnector_{{.retry_for = absl::InfiniteDuration()}};
+  Reconnector* const reconnector_;
 
   // Serialises writes on the stream (gRPC allows one writer at a time) and
   // the stream's Finish, which must not overlap a write. Taken before mutex_.

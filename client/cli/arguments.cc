@@ -1,10 +1,12 @@
 #include "client/cli/arguments.h"
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 
@@ -130,6 +132,21 @@ std::vector<std::string> BuildCommand(const std::vector<std::string>& command,
   }
   if (!placed) argv.push_back(item);
   return argv;
+}
+
+absl::StatusOr<absl::Duration> ParseDurationWord(const std::string& word) {
+  absl::Duration duration;
+  double seconds = 0;
+  if (absl::SimpleAtod(word, &seconds) && std::isfinite(seconds)) {
+    duration = absl::Seconds(seconds);
+  } else if (!absl::ParseDuration(word, &duration)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", word, "\" is not a duration (e.g. 30s, 5m, 0)"));
+  }
+  if (duration < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat("\"", word, "\" is negative"));
+  }
+  return duration;
 }
 
 absl::StatusOr<v1::JobState> ParseJobState(const std::string& name) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "netpool/v1/netpool.pb.h"
 #include "netpool/value.h"
 
@@ -92,6 +93,11 @@ absl::StatusOr<MapWords> SplitMapWords(std::vector<std::string> words, bool comm
 // replaced by the item; without any "{}" the item is appended as a last word.
 std::vector<std::string> BuildCommand(const std::vector<std::string>& command,
                                       const std::string& item);
+
+// A duration as a user writes it: "30s", "1m30s", "250ms", "inf", or a bare
+// number of seconds ("0", "2.5"). Error kInvalidArgument for anything else,
+// and for a negative one.
+absl::StatusOr<absl::Duration> ParseDurationWord(const std::string& word);
 
 // A job state from its name (PENDING, running, ...). Error kInvalidArgument.
 absl::StatusOr<v1::JobState> ParseJobState(const std::string& name);

@@ -4,7 +4,9 @@
 #include <utility>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "client/cli/arguments.h"
 #include "client/cli/command.h"
 #include "common/process_setup.h"
 
@@ -59,9 +61,47 @@ SchedulerClient::Options Context::ClientOptions() const {
   return options;
 }
 
-absl::StatusOr<std::shared_ptr<internal::PoolClient>> Context::ConnectPool() const {
-  return internal::PoolClient::Connect(scheduler, ConnectOptions().connect_timeout,
-                                       ClientOptions(), SchedulerClient::ConnectMode::kFailFast);
+Reconnector::Options Context::Reconnecting(
+    absl::Duration retry_for, std::function<void(const std::string& line)> say) const {
+  Reconnector::Options options;
+  options.retry_for = retry_for;
+  if (!interactive) return options;
+  if (!say) say = [this](const std::string& line) { *err << line << std::flush; };
+  options.on_outage = [say = std::move(say),
+                       line = absl::StrCat("netpool: scheduler at ", scheduler,
+                                           " is unreachable; reconnecting for up to ",
+                                           absl::FormatDuration(retry_for), "\n")](
+                          const absl::Status&) { say(line); };
+  return options;
+}
+
+absl::StatusOr<std::shared_ptr<internal::PoolClient>> Context::ConnectPool(
+    absl::Duration retry_for, std::function<void(const std::string& line)> say) const {
+  // Each try fails fast, so that a refused connection is told (and retried)
+  // at once rather than after a long connect timeout.
+  Reconnector connecting(Reconnecting(retry_for));
+  return connecting.Retry([&] {
+    return internal::PoolClient::Connect(scheduler, ConnectOptions().connect_timeout,
+                                         ClientOptions(), SchedulerClient::ConnectMode::kFailFast,
+                                         Reconnecting(retry_for, say));
+  });
+}
+
+void AddRetryFor(CLI::App* command, absl::Duration* retry_for) {
+  command
+      ->add_option_function<std::string>(
+          "--retry-for",
+          [retry_for](const std::string& word) {
+            absl::StatusOr<absl::Duration> parsed = ParseDurationWord(word);
+            if (!parsed.ok()) {
+              throw CLI::ValidationError("--retry-for", std::string(parsed.status().message()));
+            }
+            *retry_for = *parsed;
+          },
+          "While the scheduler is unreachable, keep reconnecting this long before exiting 69 "
+          "(e.g. 30s, 5m; 0 = at once)")
+      ->type_name("DURATION")
+      ->default_str(absl::FormatDuration(*retry_for));
 }
 
 int RunCli(const std::vector<std::string>& args, std::istream& in, std::ostream& out,

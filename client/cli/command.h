@@ -14,7 +14,9 @@
 #include "CLI/App.hpp"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "client/pool_client.h"
+#include "client/reconnector.h"
 
 namespace netpool {
 namespace cli {
@@ -56,10 +58,22 @@ struct Context {
   int RpcFailed(const absl::Status& status) const;
   // Options for a SchedulerClient of this command line's scheduler.
   SchedulerClient::Options ClientOptions() const;
-  // A PoolClient for commands that submit and wait; fails fast when the
-  // scheduler refuses the connection.
-  absl::StatusOr<std::shared_ptr<internal::PoolClient>> ConnectPool() const;
+  // How get, wait and map ride through an unreachable scheduler: for up to
+  // `retry_for` (--retry-for), and, when interactive, saying once per outage
+  // that they are reconnecting, through `say` (default: on the error stream,
+  // at once).
+  Reconnector::Options Reconnecting(absl::Duration retry_for,
+                                    std::function<void(const std::string& line)> say = {}) const;
+  // A PoolClient for commands that submit and wait, connected (while the
+  // scheduler refuses the connection, again) within `retry_for`, and riding
+  // through later outages as Reconnecting(retry_for, say) says.
+  absl::StatusOr<std::shared_ptr<internal::PoolClient>> ConnectPool(
+      absl::Duration retry_for, std::function<void(const std::string& line)> say) const;
 };
+
+// Adds --retry-for DURATION (30s, 5m, 0 = fail at once; a bare number is
+// seconds) to `command`, storing it in `*retry_for`.
+void AddRetryFor(CLI::App* command, absl::Duration* retry_for);
 
 // CLI11 reads a word such as [1,2] as a list of words (its array syntax),
 // which would tear apart JSON arrays and commands like `jq '[.a]'`. RunCli

@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "client/cli/arguments.h"
 #include "client/cli/command.h"
+#include "client/reconnector.h"
 #include "client/result_state.h"
 #include "client/scheduler_client.h"
 #include "common/job_id.h"
@@ -59,6 +60,7 @@ int RunSubmit(const Context& context, const SubmitOptions& options) {
 struct GetOptions {
   std::string id;
   double timeout = -1;
+  absl::Duration retry_for = internal::PoolClient::kDefaultRetryFor;
 };
 
 // Prints a finished job's result (stdout) or its error (stderr).
@@ -76,13 +78,24 @@ int PrintResult(const Context& context, const v1::JobResult& result) {
   return kExitFailed;
 }
 
+// Asks for a job's result, waiting for it until `deadline`, and asks again
+// while the scheduler is unreachable, as `reconnector` says.
+absl::StatusOr<v1::GetResponse> GetUntil(SchedulerClient& scheduler, Reconnector& reconnector,
+                                         const std::string& id, absl::Time deadline) {
+  return reconnector.Retry([&] {
+    v1::GetRequest request;
+    request.set_job_id(id);
+    request.set_timeout_seconds(TimeoutUntil(deadline));
+    return scheduler.Get(request);
+  });
+}
+
 int RunGet(const Context& context, const GetOptions& options) {
   if (!IsValidJobId(options.id)) return context.RpcFailed(NoSuchJob(options.id));
-  v1::GetRequest request;
-  request.set_job_id(options.id);
-  request.set_timeout_seconds(options.timeout);
   SchedulerClient scheduler(context.scheduler, context.ClientOptions());
-  absl::StatusOr<v1::GetResponse> response = scheduler.Get(request);
+  Reconnector reconnector(context.Reconnecting(options.retry_for));
+  absl::StatusOr<v1::GetResponse> response =
+      GetUntil(scheduler, reconnector, options.id, DeadlineAfter(options.timeout));
   if (!response.ok()) return context.RpcFailed(response.status());
   if (!response->ready()) {
     context.Error(absl::StrCat("job ", options.id, " did not finish within ", options.timeout,
@@ -95,21 +108,20 @@ int RunGet(const Context& context, const GetOptions& options) {
 struct WaitOptions {
   std::vector<std::string> ids;
   double timeout = -1;
+  absl::Duration retry_for = internal::PoolClient::kDefaultRetryFor;
 };
 
 int RunWait(const Context& context, const WaitOptions& options) {
   const absl::Time deadline = DeadlineAfter(options.timeout);
   SchedulerClient scheduler(context.scheduler, context.ClientOptions());
+  Reconnector reconnector(context.Reconnecting(options.retry_for));
   int exit_code = kExitOk;
   for (const std::string& id : options.ids) {
     if (!IsValidJobId(id)) {
       exit_code = context.RpcFailed(NoSuchJob(id));
       continue;
     }
-    v1::GetRequest request;
-    request.set_job_id(id);
-    request.set_timeout_seconds(TimeoutUntil(deadline));
-    absl::StatusOr<v1::GetResponse> response = scheduler.Get(request);
+    absl::StatusOr<v1::GetResponse> response = GetUntil(scheduler, reconnector, id, deadline);
     if (absl::IsNotFound(response.status())) {
       exit_code = context.RpcFailed(response.status());
       continue;
@@ -259,6 +271,7 @@ void AddJobCommands(CLI::App& app, Command* run) {
   KeepWordsWhole(get->add_option("ID", get_options->id, "Job id"))->required();
   get->add_option("--timeout", get_options->timeout, "Seconds to wait (default: no limit)")
       ->check(CLI::NonNegativeNumber);
+  AddRetryFor(get, &get_options->retry_for);
   get->callback([run, get_options] {
     *run = [get_options](const Context& context) { return RunGet(context, *get_options); };
   });
@@ -270,6 +283,7 @@ void AddJobCommands(CLI::App& app, Command* run) {
   wait->add_option("--timeout", wait_options->timeout,
                    "Seconds to wait for all of them (default: no limit)")
       ->check(CLI::NonNegativeNumber);
+  AddRetryFor(wait, &wait_options->retry_for);
   wait->callback([run, wait_options] {
     *run = [wait_options](const Context& context) { return RunWait(context, *wait_options); };
   });

@@ -3,6 +3,7 @@
 // length is read and submitted as it goes (see JobWindow); with --local the
 // jobs run in worker processes of this very program, with no daemon.
 #include <algorithm>
+#include <atomic>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -10,7 +11,9 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "client/chunk_plan.h"
 #include "client/cli/arguments.h"
 #include "client/cli/command.h"
@@ -36,6 +39,7 @@ struct RunOptions {
   bool local = false;
   int processes = 0;  // -j: local worker processes; 0 = one per core
   std::string jobs_file;
+  absl::Duration retry_for = internal::PoolClient::kDefaultRetryFor;
 };
 
 struct MapCliOptions {
@@ -114,6 +118,26 @@ struct MapRun {
   const RunOptions& options;
   MapOutput output;
   int exit_code = kExitOk;
+  // Why a job was given up on because the scheduler stayed unreachable:
+  // told once, at the end, and nothing is printed after it.
+  absl::Status unreachable;
+  // Set with it, for the input's reader thread: read no further.
+  std::atomic<bool> stop_reading{false};
+  // What the client said while reconnecting (on a library thread), for the
+  // next tick to write above the progress line.
+  absl::Mutex notice_mutex;
+  std::string notice ABSL_GUARDED_BY(notice_mutex);
+
+  // True when the run has given up on the scheduler, `outcome` being the
+  // first job that tells so or one that finished after it: it prints nothing.
+  bool GaveUp(const internal::Outcome& outcome) {
+    if (unreachable.ok() && outcome.state == v1::JOB_STATE_UNSPECIFIED &&
+        absl::IsUnavailable(outcome.value.status())) {
+      unreachable = outcome.value.status();
+      stop_reading = true;
+    }
+    return !unreachable.ok();
+  }
 };
 
 // With --local, a pool inside this process; a signal stops its worker
@@ -136,8 +160,13 @@ int RunWindow(MapRun& run, Input& input, JobWindow::Source source) {
   // Before the local pool starts any thread; outlives it.
   std::optional<StopOnSignal> stop_on_signal;
   if (run.options.local) stop_on_signal.emplace();
+  auto say = [&run](const std::string& line) {
+    absl::MutexLock lock(&run.notice_mutex);
+    run.notice += line;
+  };
   absl::StatusOr<std::shared_ptr<internal::PoolClient>> client =
-      run.options.local ? ConnectLocal(run.options, *stop_on_signal) : run.context.ConnectPool();
+      run.options.local ? ConnectLocal(run.options, *stop_on_signal)
+                        : run.context.ConnectPool(run.options.retry_for, say);
   if (!client.ok()) return run.context.RpcFailed(client.status());
   if (input.count().has_value()) run.output.SetTotal(*input.count());
 
@@ -150,9 +179,16 @@ int RunWindow(MapRun& run, Input& input, JobWindow::Source source) {
         if (total_items.has_value() && !input.count().has_value()) {
           run.output.SetTotal(*total_items);
         }
+        std::string notice;
+        {
+          absl::MutexLock lock(&run.notice_mutex);
+          notice.swap(run.notice);
+        }
+        if (!notice.empty()) run.output.Message(notice);
         run.output.Tick();
       });
   run.output.Finish();
+  if (!run.unreachable.ok()) return run.context.RpcFailed(run.unreachable);
   if (!input_status.ok()) {
     run.context.Error(absl::StrCat(input.name(), " ", input_status.message()));
     return kExitUsage;
@@ -166,6 +202,7 @@ int MapFunction(MapRun& run, const std::string& function, Input& input) {
   size_t next_item = 0;
   std::optional<absl::Status> held_error;  // after the chunk read before it
   JobWindow::Source source = [&]() -> absl::StatusOr<std::optional<JobWindow::Job>> {
+    if (run.stop_reading) return std::nullopt;
     if (held_error.has_value()) return *held_error;
     std::vector<ValueList> arg_lists;
     while (arg_lists.size() < chunksize) {
@@ -189,6 +226,7 @@ int MapFunction(MapRun& run, const std::string& function, Input& input) {
     const size_t first_item = next_item;
     next_item += chunk.count;
     job.done = [&run, plan, chunk, first_item](const internal::Outcome& outcome) {
+      if (run.GaveUp(outcome)) return;
       absl::StatusOr<std::vector<Value>> results = plan.ItemResults(outcome.value, chunk);
       if (results.ok()) {
         std::string lines;
@@ -212,6 +250,7 @@ int MapFunction(MapRun& run, const std::string& function, Input& input) {
 int MapCommand(MapRun& run, const std::vector<std::string>& command, Input& input) {
   size_t next_item = 0;
   JobWindow::Source source = [&]() -> absl::StatusOr<std::optional<JobWindow::Job>> {
+    if (run.stop_reading) return std::nullopt;
     absl::StatusOr<std::optional<ValueList>> item = input.reader().Next();
     if (!item.ok()) return item.status();
     if (!item->has_value()) return std::nullopt;
@@ -219,6 +258,7 @@ int MapCommand(MapRun& run, const std::vector<std::string>& command, Input& inpu
     job.spec = ExecJob(BuildCommand(command, (**item).front().AsString()));
     const size_t index = next_item++;
     job.done = [&run, index](const internal::Outcome& outcome) {
+      if (run.GaveUp(outcome)) return;
       const std::optional<CommandReport> report = ReportOf(outcome);
       if (report.has_value()) {
         run.output.Result(report->stdout_data);
@@ -309,6 +349,7 @@ void AddRunOptions(CLI::App* command, RunOptions* options) {
   command->add_option("-j,--jobs", options->processes,
                       "With --local: worker processes (default: one per core)")
       ->check(CLI::Range(1, 4096));
+  AddRetryFor(command, &options->retry_for);
 }
 
 }  // namespace

@@ -183,6 +183,23 @@ TEST(BuildCommand, AppendsTheItemWithoutPlaceholder) {
   EXPECT_THAT(BuildCommand({"gzip", "-9"}, "a.nii"), ElementsAre("gzip", "-9", "a.nii"));
 }
 
+TEST(ParseDurationWord, TakesDurationsAndBareSeconds) {
+  EXPECT_EQ(*ParseDurationWord("30s"), absl::Seconds(30));
+  EXPECT_EQ(*ParseDurationWord("1m30s"), absl::Seconds(90));
+  EXPECT_EQ(*ParseDurationWord("250ms"), absl::Milliseconds(250));
+  EXPECT_EQ(*ParseDurationWord("0"), absl::ZeroDuration());
+  EXPECT_EQ(*ParseDurationWord("2.5"), absl::Milliseconds(2500));
+  EXPECT_EQ(*ParseDurationWord("inf"), absl::InfiniteDuration());
+}
+
+TEST(ParseDurationWord, RejectsWhatIsNoDurationAndNegativeOnes) {
+  for (const char* word : {"", "soon", "30 s", "nan", "-1", "-2s"}) {
+    absl::StatusOr<absl::Duration> parsed = ParseDurationWord(word);
+    EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument) << word;
+    EXPECT_THAT(std::string(parsed.status().message()), HasSubstr(word)) << word;
+  }
+}
+
 TEST(ParseJobState, AcceptsNamesInAnyCase) {
   EXPECT_EQ(*ParseJobState("RUNNING"), v1::RUNNING);
   EXPECT_EQ(*ParseJobState("failed"), v1::FAILED);

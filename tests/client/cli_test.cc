@@ -14,6 +14,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -100,6 +101,9 @@ TEST(Cli, MissingCommandOrArgumentIsAUsageError) {
 TEST(Cli, BadOptionValuesAreUsageErrors) {
   EXPECT_EQ(Cli({"get", "j-1", "--timeout", "soon"}).exit_code, 64);
   EXPECT_EQ(Cli({"get", "j-1", "--timeout", "-1"}).exit_code, 64);
+  EXPECT_EQ(Cli({"get", "j-1", "--retry-for", "soon"}).exit_code, 64);
+  EXPECT_EQ(Cli({"wait", "j-1", "--retry-for", "-5s"}).exit_code, 64);
+  EXPECT_EQ(Cli({"map", "--retry-for", "x", "echo", "1"}).exit_code, 64);
   EXPECT_EQ(Cli({"map", "--chunksize", "0", "f", "1"}).exit_code, 64);
   EXPECT_EQ(Cli({"--log-level", "loud", "stats"}).exit_code, 64);
   CliRun run = Cli({"jobs", "--state", "done"});
@@ -157,17 +161,38 @@ TEST(Cli, UnreachableSchedulerExits69NamingTheAddress) {
   for (std::vector<std::string> command :
        std::vector<std::vector<std::string>>{{"stats"},
                                              {"submit", "echo", "1"},
-                                             {"get", "j-1", "--timeout", "1"},
+                                             {"get", "j-1", "--timeout", "1", "--retry-for", "0"},
+                                             {"wait", "j-1", "--retry-for", "0"},
                                              {"status", "j-1"},
                                              {"exec", "--", "true"},
-                                             {"map", "square", "1", "2"},
-                                             {"map", "square"},
-                                             {"starmap", "add"},
+                                             {"map", "--retry-for", "0", "square", "1", "2"},
+                                             {"map", "--retry-for", "0", "square"},
+                                             {"starmap", "--retry-for", "0", "add"},
                                              {"status", "-v", "j-1"}}) {
     command.insert(command.begin(), {"--scheduler", address});
     CliRun run = Cli(command);
     EXPECT_EQ(run.exit_code, 69) << command[2] << ": " << run.err;
     EXPECT_THAT(run.err, HasSubstr(address)) << command[2];
+    EXPECT_EQ(LineCount(run.err), 1) << run.err;
+  }
+}
+
+TEST(Cli, GetWaitAndMapKeepReconnectingForRetryForThenExit69SayingHowLong) {
+  const std::string address = DeadAddress();
+  for (std::vector<std::string> command : std::vector<std::vector<std::string>>{
+           {"get", "j-1", "--retry-for", "1s"},
+           {"wait", "j-1", "--retry-for", "1s"},
+           {"map", "--retry-for", "1s", "square", "1", "2"}}) {
+    command.insert(command.begin(), {"--scheduler", address});
+    const absl::Time start = absl::Now();
+    CliRun run = Cli(command);
+    const absl::Duration took = absl::Now() - start;
+    EXPECT_EQ(run.exit_code, 69) << command[2] << ": " << run.err;
+    EXPECT_GE(took, absl::Seconds(1)) << command[2];
+    EXPECT_LT(took, absl::Seconds(10)) << command[2];
+    EXPECT_THAT(run.err, HasSubstr("unreachable for 1s")) << command[2];
+    EXPECT_THAT(run.err, HasSubstr(address)) << command[2];
+    // Not a terminal: no word about reconnecting, only the final error.
     EXPECT_EQ(LineCount(run.err), 1) << run.err;
   }
 }

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -287,6 +288,144 @@ TEST(CliWithoutScheduler, UnreachableSchedulerExits69) {
   EXPECT_THAT(r.err, HasSubstr("127.0.0.1:1"));
 }
 
+// ---------------------------------------------------------------- scheduler restarts
+
+constexpr int kExitNoPermission = 77;
+
+// A cluster whose scheduler keeps its jobs across a kill -9.
+std::unique_ptr<TestCluster> StartDurableCluster() {
+  absl::StatusOr<std::unique_ptr<TestCluster>> cluster =
+      TestCluster::Start({.workers = 1, .processes = 4, .durable = true});
+  EXPECT_TRUE(cluster.ok()) << cluster.status();
+  return cluster.ok() ? *std::move(cluster) : nullptr;
+}
+
+// Starts the CLI against `cluster` in the background, its output piped.
+absl::StatusOr<netpool::testing::Subprocess> StartCli(const TestCluster& cluster,
+                                                       const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {netpool::testing::CliPath(), "--scheduler",
+                                   cluster.address()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return netpool::testing::Subprocess::Start(argv, {.pipe_stdout = true, .pipe_stderr = true});
+}
+
+// kill -9 of the scheduler while `cli` runs, and a new one on the same port
+// and data two seconds later.
+void RestartSchedulerUnder(TestCluster& cluster, netpool::testing::Subprocess& cli) {
+  ASSERT_TRUE(cli.running()) << "the command ended before the restart";
+  cluster.KillScheduler();
+  absl::SleepFor(absl::Seconds(2));
+  ASSERT_TRUE(cluster.StartScheduler().ok());
+}
+
+TEST(CliRestart, WaitRidesThroughASchedulerRestart) {
+  std::unique_ptr<TestCluster> cluster = StartDurableCluster();
+  ASSERT_NE(cluster, nullptr);
+  CliResult submit = cluster->RunCli({"submit", "sleep", "5"});
+  ASSERT_EQ(submit.exit_code, 0) << submit.err;
+  const std::string id(absl::StripSuffix(submit.out, "\n"));
+  absl::StatusOr<netpool::testing::Subprocess> wait = StartCli(*cluster, {"wait", id});
+  ASSERT_TRUE(wait.ok()) << wait.status();
+  absl::SleepFor(absl::Seconds(1));
+  RestartSchedulerUnder(*cluster, *wait);
+  CliResult r;
+  absl::StatusOr<int> code = wait->Communicate(absl::Seconds(120), &r.out, &r.err);
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 0) << r.err;
+  EXPECT_EQ(r.err, "") << "nothing but the final error when not on a terminal";
+  EXPECT_EQ(cluster->RunCli({"status", id}).out, id + "\tSUCCEEDED\n");
+}
+
+TEST(CliRestart, GetRidesThroughASchedulerRestart) {
+  std::unique_ptr<TestCluster> cluster = StartDurableCluster();
+  ASSERT_NE(cluster, nullptr);
+  CliResult submit = cluster->RunCli({"submit", "sleep", "5"});
+  ASSERT_EQ(submit.exit_code, 0) << submit.err;
+  const std::string id(absl::StripSuffix(submit.out, "\n"));
+  absl::StatusOr<netpool::testing::Subprocess> get = StartCli(*cluster, {"get", id});
+  ASSERT_TRUE(get.ok()) << get.status();
+  absl::SleepFor(absl::Seconds(1));
+  RestartSchedulerUnder(*cluster, *get);
+  CliResult r;
+  absl::StatusOr<int> code = get->Communicate(absl::Seconds(120), &r.out, &r.err);
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 0) << r.err;
+  EXPECT_EQ(r.out, "null\n");  // what sleep returns
+}
+
+TEST(CliRestart, MapRidesThroughASchedulerRestartPrintingEachLineOnceInOrder) {
+  std::unique_ptr<TestCluster> cluster = StartDurableCluster();
+  ASSERT_NE(cluster, nullptr);
+  constexpr int kItems = 300;
+  std::vector<std::string> args = {"map", "--", "sh", "-c", "sleep 0.1; echo $0", "{}", ":::"};
+  for (int i = 0; i < kItems; ++i) args.push_back(std::to_string(i));
+  absl::StatusOr<netpool::testing::Subprocess> map = StartCli(*cluster, args);
+  ASSERT_TRUE(map.ok()) << map.status();
+  // The first results are out: the run is under way.
+  absl::StatusOr<std::string> first = map->ReadLine(absl::Seconds(60));
+  ASSERT_TRUE(first.ok()) << first.status();
+  absl::SleepFor(absl::Seconds(1));
+  RestartSchedulerUnder(*cluster, *map);
+  CliResult r;
+  absl::StatusOr<int> code = map->Communicate(absl::Seconds(240), &r.out, &r.err);
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 0) << r.err;
+  const std::vector<std::string> lines = Lines(*first + "\n" + r.out);
+  ASSERT_EQ(lines.size(), static_cast<size_t>(kItems)) << r.out;
+  for (int i = 0; i < kItems; ++i) ASSERT_EQ(lines[i], std::to_string(i)) << "line " << i;
+}
+
+TEST(CliRestart, AfterRetryForOfNoSchedulerGetAndMapExit69SayingSo) {
+  std::unique_ptr<TestCluster> cluster = StartDurableCluster();
+  ASSERT_NE(cluster, nullptr);
+  CliResult submit = cluster->RunCli({"submit", "sleep", "60"});
+  ASSERT_EQ(submit.exit_code, 0) << submit.err;
+  const std::string id(absl::StripSuffix(submit.out, "\n"));
+  absl::StatusOr<netpool::testing::Subprocess> get =
+      StartCli(*cluster, {"get", id, "--retry-for", "2s"});
+  ASSERT_TRUE(get.ok()) << get.status();
+  absl::StatusOr<netpool::testing::Subprocess> map = StartCli(
+      *cluster, {"map", "--retry-for", "2s", "sleep", ":::", "60", "60", "60", "60", "60"});
+  ASSERT_TRUE(map.ok()) << map.status();
+  absl::SleepFor(absl::Seconds(2));
+  ASSERT_TRUE(get->running());
+  ASSERT_TRUE(map->running());
+  cluster->KillScheduler();  // for good
+  const absl::Time killed = absl::Now();
+  for (netpool::testing::Subprocess* cli : {&*get, &*map}) {
+    CliResult r;
+    absl::StatusOr<int> code = cli->Communicate(absl::Seconds(60), &r.out, &r.err);
+    const absl::Duration took = absl::Now() - killed;
+    ASSERT_TRUE(code.ok()) << code.status();
+    EXPECT_EQ(*code, kExitUnavailable) << r.err;
+    EXPECT_GE(took, absl::Milliseconds(1500));
+    EXPECT_LT(took, absl::Seconds(15));
+    EXPECT_EQ(r.out, "");
+    EXPECT_THAT(r.err, MatchesRegex("netpool: scheduler unreachable for 2s, giving up: [^\n]*" +
+                                    cluster->address() + "[^\n]*\n"));
+  }
+}
+
+TEST(CliRestart, ARefusedTokenExits77AtOnceWithoutRetrying) {
+  std::unique_ptr<TestCluster> cluster = StartDurableCluster();
+  ASSERT_NE(cluster, nullptr);
+  const std::string token_file = ::testing::TempDir() + "/cli_wrong_token";
+  {
+    std::ofstream file(token_file);
+    file << "not-the-token\n";
+  }
+  ASSERT_EQ(::chmod(token_file.c_str(), 0600), 0);
+  for (const std::vector<std::string>& command : std::vector<std::vector<std::string>>{
+           {"get", "j-1"}, {"wait", "j-1"}, {"map", "echo", "1"}}) {
+    std::vector<std::string> args = {"--token-file", token_file};
+    args.insert(args.end(), command.begin(), command.end());
+    const absl::Time start = absl::Now();
+    CliResult r = cluster->RunCli(args);
+    EXPECT_EQ(r.exit_code, kExitNoPermission) << command[0] << ": " << r.err;
+    EXPECT_LT(absl::Now() - start, absl::Seconds(10)) << command[0];
+  }
+}
+
 // ---------------------------------------------------------------- map --local
 
 // Nobody listens here: a --local run that used the scheduler would fail.
@@ -465,6 +604,19 @@ TEST(CliLocal, NoProgressLineWhenStandardOutputIsNotATerminal) {
   EXPECT_EQ(run.exit_code, 0) << run.terminal;
   EXPECT_EQ(run.piped, "a\nb\nc\nd\ne\nf\n");
   EXPECT_EQ(run.terminal, "") << "nothing extra on the terminal";
+}
+
+TEST(CliRestart, OnATerminalOneLineSaysItIsReconnecting) {
+  TerminalRun run = RunOnTerminal({"get", "j-1", "--retry-for", "1s"}, true);
+  EXPECT_EQ(run.exit_code, kExitUnavailable);
+  EXPECT_THAT(WithoutProgressLine(run.terminal),
+              MatchesRegex("netpool: scheduler at 127.0.0.1:1 is unreachable; reconnecting for "
+                           "up to 1s\nnetpool: scheduler unreachable for 1s, giving up: [^\n]*\n"));
+
+  TerminalRun piped = RunOnTerminal({"get", "j-1", "--retry-for", "1s"}, false);
+  EXPECT_EQ(piped.exit_code, kExitUnavailable);
+  EXPECT_THAT(WithoutProgressLine(piped.terminal),
+              MatchesRegex("netpool: scheduler unreachable for 1s, giving up: [^\n]*\n"));
 }
 
 }  // namespace
