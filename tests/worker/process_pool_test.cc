@@ -324,6 +324,30 @@ TEST_F(ProcessPoolTest, StopEndsEveryProcess) {
   EXPECT_EQ(results_.Reports("long"), 0);
 }
 
+TEST_F(ProcessPoolTest, ResultTheSchedulerWouldRefuseFailsOnlyItsJob) {
+  StartPool(1);
+  const int64_t pid = WorkerPid("pid-before");
+  // kMaxValueDepth lists deep is the most a value may nest.
+  EXPECT_EQ(RunAndWait(Assign("deepest", "test.deep", {kMaxValueDepth})).state(), v1::SUCCEEDED);
+  v1::JobResult result = RunAndWait(Assign("too-deep", "test.deep", {kMaxValueDepth + 1}));
+  EXPECT_EQ(result.state(), v1::FAILED);
+  EXPECT_EQ(result.error().code(), static_cast<int>(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(result.error().message(),
+            "result not sendable: value: value nests deeper than 32 levels");
+  EXPECT_FALSE(result.worker_failure());
+  EXPECT_FALSE(result.has_value());
+  EXPECT_EQ(WorkerPid("pid-after"), pid);
+}
+
+TEST_F(ProcessPoolTest, ErrorMessageThatIsNotUtf8ArrivesMendedAsATaskError) {
+  StartPool(1);
+  v1::JobResult result = RunAndWait(Assign("latin1", "test.fail_in_latin1"));
+  EXPECT_EQ(result.state(), v1::FAILED);
+  EXPECT_EQ(result.error().code(), static_cast<int>(absl::StatusCode::kUnknown));
+  EXPECT_EQ(result.error().message(), "caf\xef\xbf\xbd closed");  // U+FFFD
+  EXPECT_FALSE(result.worker_failure());
+}
+
 Value Shell(const std::string& script) { return ValueList{"sh", "-c", script}; }
 
 // The "Uid:" line of /proc/PID/status: real, effective, saved and fs uid.
