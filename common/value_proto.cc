@@ -240,7 +240,10 @@ void StatusToJobError(const absl::Status& status, v1::JobError* out) {
   out->Clear();
   if (status.ok()) return;
   out->set_code(static_cast<int32_t>(status.code()));
-  out->set_message(std::string(status.message()));
+  // A message is a proto string: one bad byte would make the receiver
+  // refuse the whole message that carries it.
+  const absl::string_view message = status.message();
+  out->set_message(ReplaceInvalidUtf8(std::string_view(message.data(), message.size())));
 }
 
 absl::Status JobErrorToStatus(const v1::JobError& error) {

@@ -39,7 +39,8 @@ absl::StatusOr<std::vector<Value>> FromProto(
 absl::Status ValidateValue(const v1::Value& value);
 
 // A job's failure travels as JobError {code, message}. An OK status maps to an
-// empty JobError; an empty JobError maps back to kUnknown.
+// empty JobError; an empty JobError maps back to kUnknown. A message that is
+// not valid UTF-8 has each bad byte replaced by U+FFFD.
 void StatusToJobError(const absl::Status& status, v1::JobError* out);
 absl::Status JobErrorToStatus(const v1::JobError& error);
 

@@ -78,15 +78,20 @@ absl::StatusOr<Value> Exec(const std::vector<Value>& args, TaskContext&) {
   }
   if (absl::Status allowed = CheckCommandAllowed(policy, argv[0]); !allowed.ok()) return allowed;
   CommandOptions options;
+  options.max_output_bytes = policy.max_output_bytes;
   if (args.size() == 2) {
     if (absl::Status status = ParseExecOptions(args[1], &options); !status.ok()) return status;
   }
   absl::StatusOr<CommandOutcome> outcome = RunCommand(argv, options);
   if (!outcome.ok()) return outcome.status();
 
-  Value detail = ValueMap{{"exit_code", outcome->exit_code},
-                          {"stdout", Output(std::move(outcome->stdout_data))},
-                          {"stderr", Output(std::move(outcome->stderr_data))}};
+  ValueMap report = {{"exit_code", outcome->exit_code},
+                     {"stdout", Output(std::move(outcome->stdout_data))},
+                     {"stderr", Output(std::move(outcome->stderr_data))}};
+  // Only when true, so that a whole output reads as before.
+  if (outcome->stdout_truncated) report["stdout_truncated"] = true;
+  if (outcome->stderr_truncated) report["stderr_truncated"] = true;
+  Value detail(std::move(report));
   if (outcome->timed_out) {
     return TaskFailure(
         absl::StatusCode::kDeadlineExceeded,

@@ -3,6 +3,8 @@
 //   echo(ARGS...)            -> [ARGS...]
 //   sleep(SECONDS)           -> null, after SECONDS (int or double)
 //   exec(ARGV, {cwd, env, stdin, timeout}) -> {exit_code, stdout, stderr}
+//                            plus stdout_truncated / stderr_truncated: true
+//                            when the output passed the node's --max-output
 // exec fails the job when the command exits non-zero, dies by a signal or
 // times out, with the same {exit_code, stdout, stderr} map as the error
 // detail (see task_failure.h). It runs only what the process's policy allows

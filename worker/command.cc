@@ -12,8 +12,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "spdlog/spdlog.h"
+#include "worker/cgroup.h"
 #include "worker/poll_timeout.h"
 #include "worker/spawn_attributes.h"
 #include "worker/unique_fd.h"
@@ -22,6 +26,9 @@ extern char** environ;
 
 namespace netpool {
 namespace {
+
+// Without a pidfd to wake us, how often to look whether the program ended.
+constexpr int kNoPidfdPollMs = 50;
 
 struct Pipe {
   UniqueFd read;
@@ -99,7 +106,7 @@ int Spawn(const std::vector<std::string>& argv, const CommandOptions& options, i
   posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
   if (!options.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, options.cwd.c_str());
 
-  const SpawnAttributes attributes;
+  const SpawnAttributes attributes(SpawnAttributes::Leads::kProcessGroup);
 
   std::vector<std::string> args = argv;
   std::vector<std::string> env = MergedEnvironment(options.env);
@@ -110,14 +117,16 @@ int Spawn(const std::vector<std::string>& argv, const CommandOptions& options, i
   return err;
 }
 
-// Reads what `fd` has now into `sink` (up to kMaxCapturedBytes). Closes the
-// fd at end of stream or on an error.
-void Drain(UniqueFd& fd, std::string* sink) {
+// Reads what `fd` has now into `sink`, keeping at most `limit` bytes and
+// noting in `truncated` whether more came. Closes the fd at end of stream or
+// on an error.
+void Drain(UniqueFd& fd, size_t limit, std::string* sink, bool* truncated) {
   char buffer[64 * 1024];
   while (fd.valid()) {
     ssize_t n = ::read(fd.get(), buffer, sizeof(buffer));
     if (n > 0) {
-      size_t room = kMaxCapturedBytes - std::min(sink->size(), kMaxCapturedBytes);
+      const size_t room = limit - std::min(sink->size(), limit);
+      if (static_cast<size_t>(n) > room) *truncated = true;
       sink->append(buffer, std::min(static_cast<size_t>(n), room));
       continue;
     }
@@ -178,6 +187,9 @@ absl::StatusOr<CommandOutcome> RunCommand(const std::vector<std::string>& argv,
   SigpipeBlocker sigpipe_blocker;
   absl::Time deadline = options.timeout > absl::ZeroDuration() ? absl::Now() + options.timeout
                                                                : absl::InfiniteFuture();
+  static std::atomic<int> commands{0};
+  const std::optional<Cgroup> cgroup =
+      Cgroup::TryCreate(nullptr, absl::StrCat("exec-", ::getpid(), "-", ++commands));
   pid_t pid = 0;
   int spawn_error = Spawn(argv, options, in.read.valid() ? in.read.get() : -1, out->write.get(),
                           err->write.get(), &pid);
@@ -186,60 +198,84 @@ absl::StatusOr<CommandOutcome> RunCommand(const std::vector<std::string>& argv,
   in.read.Reset();
   CommandOutcome outcome;
   if (spawn_error != 0) {
+    if (cgroup.has_value()) cgroup->KillAndRemove();
     outcome.exit_code = spawn_error == ENOENT ? 127 : 126;
     outcome.stderr_data =
         absl::StrCat("netpool: exec: ", argv[0], ": ", strerror(spawn_error), "\n");
     return outcome;
   }
+  // The program runs already, but it has only just exec'd: it starts
+  // nothing before it is in the cgroup.
+  if (cgroup.has_value()) {
+    if (absl::Status added = cgroup->Add(pid); !added.ok()) {
+      spdlog::debug("exec: {}", std::string(added.message()));
+    }
+  }
+  // Ends the program's whole tree, reaps the program and removes the cgroup.
+  // The group is killed before the program is reaped: until then its pid
+  // cannot be reused, so -pid names no stranger's group.
+  auto end_tree = [&](int* wait_status) {
+    ::kill(-pid, SIGKILL);
+    if (cgroup.has_value()) cgroup->Kill();
+    while (::waitpid(pid, wait_status, 0) < 0 && errno == EINTR) {
+    }
+    if (cgroup.has_value()) cgroup->KillAndRemove();
+  };
 
   // The program has exited when its pidfd becomes readable; without pidfds
-  // (old kernels) we fall back to a blocking waitpid once the pipes close.
+  // (old kernels) we look every kNoPidfdPollMs. waitid(WNOWAIT) leaves
+  // it a zombie until end_tree.
   // (Called through syscall(): glibc 2.36's <sys/pidfd.h> lacks extern "C".)
   UniqueFd exit_fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  auto has_exited = [pid] {
+    siginfo_t info = {};
+    return ::waitid(P_PID, pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid;
+  };
   SetNonBlocking(out->read.get());
   SetNonBlocking(err->read.get());
   if (in.write.valid()) SetNonBlocking(in.write.get());
   size_t stdin_offset = 0;
   bool exited = false;
-  int wait_status = 0;
-  while (out->read.valid() || err->read.valid() || (!exited && exit_fd.valid())) {
+  while (!exited) {
     int timeout_ms = PollTimeoutMs(deadline);
     if (timeout_ms == 0) {
       outcome.timed_out = true;
       break;
     }
+    if (!exit_fd.valid() && (timeout_ms < 0 || timeout_ms > kNoPidfdPollMs)) {
+      timeout_ms = kNoPidfdPollMs;
+    }
     pollfd fds[4];
     UniqueFd* owners[4];
     nfds_t count = 0;
-    for (UniqueFd* fd : {&out->read, &err->read, &exit_fd}) {
-      if (!fd->valid() || (fd == &exit_fd && exited)) continue;
-      fds[count] = {fd->get(), POLLIN, 0};
+    for (UniqueFd* fd : {&out->read, &err->read, &exit_fd, &in.write}) {
+      if (!fd->valid()) continue;
+      fds[count] = {fd->get(), static_cast<short>(fd == &in.write ? POLLOUT : POLLIN), 0};
       owners[count++] = fd;
-    }
-    if (in.write.valid()) {
-      fds[count] = {in.write.get(), POLLOUT, 0};
-      owners[count++] = &in.write;
     }
     if (::poll(fds, count, timeout_ms) < 0) {
       if (errno == EINTR) continue;
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-      return absl::InternalError(absl::StrCat("exec: poll: ", strerror(errno)));
+      const int poll_error = errno;
+      end_tree(nullptr);
+      return absl::InternalError(absl::StrCat("exec: poll: ", strerror(poll_error)));
     }
     for (nfds_t i = 0; i < count; ++i) {
       if (fds[i].revents == 0) continue;
-      if (owners[i] == &out->read) Drain(out->read, &outcome.stdout_data);
-      if (owners[i] == &err->read) Drain(err->read, &outcome.stderr_data);
+      if (owners[i] == &out->read) {
+        Drain(out->read, options.max_output_bytes, &outcome.stdout_data, &outcome.stdout_truncated);
+      }
+      if (owners[i] == &err->read) {
+        Drain(err->read, options.max_output_bytes, &outcome.stderr_data, &outcome.stderr_truncated);
+      }
       if (owners[i] == &in.write) Feed(in.write, *options.stdin_data, &stdin_offset);
-      if (owners[i] == &exit_fd) exited = ::waitpid(pid, &wait_status, WNOHANG) == pid;
     }
+    exited = has_exited();
   }
-  if (outcome.timed_out) {
-    if (!exited) ::kill(pid, SIGKILL);
-    Drain(out->read, &outcome.stdout_data);
-    Drain(err->read, &outcome.stderr_data);
-  }
-  if (!exited) ::waitpid(pid, &wait_status, 0);
+  int wait_status = 0;
+  end_tree(&wait_status);
+  // What the program (and the rest of its tree, until it was killed) wrote.
+  Drain(out->read, options.max_output_bytes, &outcome.stdout_data, &outcome.stdout_truncated);
+  Drain(err->read, options.max_output_bytes, &outcome.stderr_data, &outcome.stderr_truncated);
   RecordExit(wait_status, &outcome);
   return outcome;
 }

@@ -3,6 +3,11 @@
 // posix_spawnp (no fork), stdout and stderr are read through pipes with
 // poll() so that neither can fill up and deadlock, and stdin is fed from a
 // string (or is /dev/null).
+//
+// The program leads a process group of its own, and is put in a cgroup of
+// its own where one can be made (see cgroup.h). The command ends when the
+// program ends: what is left of its group and cgroup, e.g. a background
+// child still holding stdout, is killed then, as on a timeout.
 #ifndef NETPOOL_WORKER_COMMAND_H_
 #define NETPOOL_WORKER_COMMAND_H_
 
@@ -16,15 +21,18 @@
 
 namespace netpool {
 
-// Each of stdout and stderr keeps at most this much; the rest is read and
-// dropped so that the program is never blocked on a full pipe.
-inline constexpr size_t kMaxCapturedBytes = 16u << 20;
+// How much of each of stdout and stderr is kept unless said otherwise
+// (netpool-worker --max-output).
+inline constexpr size_t kDefaultMaxOutputBytes = 16u << 20;
 
 struct CommandOptions {
   std::string cwd;                                // empty: the worker's own
   std::map<std::string, std::string> env;         // added to the inherited environment
   std::optional<std::string> stdin_data;          // nullopt: /dev/null
   absl::Duration timeout = absl::ZeroDuration();  // zero: none
+  // Each of stdout and stderr keeps at most this much; the rest is read and
+  // dropped so that the program is never blocked on a full pipe.
+  size_t max_output_bytes = kDefaultMaxOutputBytes;
 };
 
 struct CommandOutcome {
@@ -35,6 +43,8 @@ struct CommandOutcome {
   bool timed_out = false;  // killed with SIGKILL because the timeout passed
   std::string stdout_data;
   std::string stderr_data;
+  bool stdout_truncated = false;  // it wrote more than max_output_bytes
+  bool stderr_truncated = false;
 };
 
 // A program that cannot be started is an outcome, not an error, as in a

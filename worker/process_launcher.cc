@@ -50,8 +50,8 @@ absl::StatusOr<LaunchedProcess> LaunchWorkerProcess(const std::string& executabl
   // Nothing else the node holds (inherited without close-on-exec) leaks in.
   posix_spawn_file_actions_addclosefrom_np(&actions, kResultFd + 1);
 
-  // Its own process group: killing it also stops what its task started.
-  const SpawnAttributes attributes(/*own_process_group=*/true);
+  // Its own session: killing the session also stops what its task started.
+  const SpawnAttributes attributes(SpawnAttributes::Leads::kSession);
 
   std::vector<std::string> args = WorkerProcessArgs(initializer, policy);
   args.insert(args.begin(), program_invocation_name);

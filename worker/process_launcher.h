@@ -17,14 +17,14 @@ namespace netpool {
 
 // A started worker process as its node agent holds it.
 struct LaunchedProcess {
-  pid_t pid = 0;       // also its process group id
+  pid_t pid = 0;       // also its session and process group id
   UniqueFd task_fd;    // write end, blocking
   UniqueFd result_fd;  // read end, non-blocking
 };
 
 // Spawns `executable` (e.g. /proc/self/exe) as a worker process that applies
-// `policy` and runs `initializer` first, in a process group of its own, so
-// that killing the group also stops the commands it started; with no signal
+// `policy` and runs `initializer` first, in a session of its own, so that
+// KillSession also stops the commands it started; with no signal
 // blocked or ignored and stdin from /dev/null.
 // REQUIRES: the calling thread outlives the process: the process is killed
 // (PR_SET_PDEATHSIG) when the thread that spawned it exits.

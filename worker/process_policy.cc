@@ -139,6 +139,7 @@ constexpr char kExecAllow[] = "exec_allow";
 constexpr char kMaxMemoryBytes[] = "max_memory_bytes";
 constexpr char kMaxOpenFiles[] = "max_open_files";
 constexpr char kRunAs[] = "run_as";
+constexpr char kMaxOutputBytes[] = "max_output_bytes";
 
 }  // namespace
 
@@ -159,6 +160,11 @@ absl::Status CheckProcessPolicy(const ProcessPolicy& policy) {
 #endif
   if (absl::Status s = CheckLimit(RLIMIT_AS, policy.max_memory_bytes, "--max-memory"); !s.ok()) {
     return s;
+  }
+  if (policy.max_output_bytes == 0 || policy.max_output_bytes > kMaxMaxOutputBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--max-output: 1 to ", kMaxMaxOutputBytes >> 20,
+        "M: a command's stdout and stderr together must fit in one result (64M)"));
   }
   if (absl::Status s = CheckLimit(RLIMIT_NOFILE, policy.max_open_files, "--max-open-files");
       !s.ok()) {
@@ -227,6 +233,7 @@ std::string ProcessPolicyToArg(const ProcessPolicy& policy) {
                    {kMaxMemoryBytes, policy.max_memory_bytes},
                    {kMaxOpenFiles, policy.max_open_files},
                    {kRunAs, policy.run_as},
+                   {kMaxOutputBytes, policy.max_output_bytes},
                })
       .ToJson();
 }
@@ -247,8 +254,10 @@ absl::StatusOr<ProcessPolicy> ProcessPolicyFromArg(const std::string& arg) {
   const Value& max_memory_bytes = get(kMaxMemoryBytes);
   const Value& max_open_files = get(kMaxOpenFiles);
   const Value& run_as = get(kRunAs);
-  if (map.size() != 5 || !allow_exec.is_bool() || !exec_allow.is_list() ||
-      !is_count(max_memory_bytes) || !is_count(max_open_files) || !run_as.is_string()) {
+  const Value& max_output_bytes = get(kMaxOutputBytes);
+  if (map.size() != 6 || !allow_exec.is_bool() || !exec_allow.is_list() ||
+      !is_count(max_memory_bytes) || !is_count(max_open_files) || !run_as.is_string() ||
+      !is_count(max_output_bytes)) {
     return bad;
   }
   ProcessPolicy policy;
@@ -260,6 +269,7 @@ absl::StatusOr<ProcessPolicy> ProcessPolicyFromArg(const std::string& arg) {
   policy.max_memory_bytes = static_cast<uint64_t>(max_memory_bytes.AsInt());
   policy.max_open_files = static_cast<uint64_t>(max_open_files.AsInt());
   policy.run_as = run_as.AsString();
+  policy.max_output_bytes = static_cast<uint64_t>(max_output_bytes.AsInt());
   return policy;
 }
 

@@ -9,6 +9,7 @@
 //   policy.allow_exec = true;              // --allow-exec
 //   policy.exec_allow = {"/usr/bin/*"};    // --exec-allow /usr/bin/*
 //   policy.max_memory_bytes = 512 << 20;   // --max-memory 512M
+//   policy.max_output_bytes = 1 << 20;     // --max-output 1M
 //   if (absl::Status s = CheckProcessPolicy(policy); !s.ok()) ...  // on the node
 //   ...
 //   if (absl::Status s = ApplyProcessPolicy(policy); !s.ok()) ...  // in a worker process
@@ -21,6 +22,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "worker/command.h"
 
 namespace netpool {
 
@@ -43,12 +45,20 @@ struct ProcessPolicy {
   // A user name: worker processes give up the node's root privileges and
   // become this user. Empty: they run as the node's user.
   std::string run_as;
+  // How much of each of a command's stdout and stderr exec keeps; it marks
+  // the result (stdout_truncated / stderr_truncated) when it cut some off.
+  uint64_t max_output_bytes = kDefaultMaxOutputBytes;
 };
+
+// The most max_output_bytes may be: both streams of a command must fit in
+// one result, which travels in one 64M message.
+inline constexpr uint64_t kMaxMaxOutputBytes = 30u << 20;
 
 // Checks on the node, before any worker process starts, what would make
 // ApplyProcessPolicy fail in every worker process. Errors are
 // kInvalidArgument, their message starting with the netpool-worker flag at
-// fault: an empty exec_allow pattern; max_memory_bytes under 64M (or at
+// fault: an empty exec_allow pattern; max_output_bytes 0 or above
+// kMaxMaxOutputBytes; max_memory_bytes under 64M (or at
 // all in an AddressSanitizer build); a limit above the node's own hard limit
 // while the node is not root (only root may raise it); run_as while the node
 // is not root, or a user unknown here.

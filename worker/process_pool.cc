@@ -11,11 +11,14 @@
 #include <algorithm>
 
 #include "absl/status/status.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/value_proto.h"
 #include "spdlog/spdlog.h"
 #include "worker/poll_timeout.h"
 #include "worker/process_launcher.h"
+#include "worker/process_session.h"
 #include "worker/signal_name.h"
 
 namespace netpool {
@@ -26,6 +29,32 @@ constexpr absl::Duration kRetireGrace = absl::Seconds(2);
 // Pause before spawning again when spawning failed or a fresh process died
 // before its first job, so that a broken executable does not spin the node.
 constexpr absl::Duration kSpawnRetry = absl::Seconds(1);
+
+// The cgroup of each pool is "netpool-PID-N" under its node's own cgroup.
+std::string PoolCgroupName(pid_t node, int pool) {
+  return absl::StrCat("netpool-", node, "-", pool);
+}
+
+// Pool cgroups whose node is gone, say killed with SIGKILL: what is left in
+// them (commands of its jobs, which the kernel killed with none of their
+// worker processes) is killed now, and the cgroups removed.
+void RemoveCgroupsOfDeadNodes() {
+  absl::StatusOr<Cgroup> own = Cgroup::Own();
+  if (!own.ok()) return;
+  for (const Cgroup& child : own->Children()) {
+    const std::string name = child.name();
+    std::vector<absl::string_view> parts = absl::StrSplit(name, '-');
+    pid_t node = 0;
+    int pool = 0;
+    if (parts.size() != 3 || !absl::SimpleAtoi(parts[1], &node) ||
+        !absl::SimpleAtoi(parts[2], &pool) || name != PoolCgroupName(node, pool) ||
+        node <= 0 || ::kill(node, 0) == 0 || errno != ESRCH) {
+      continue;
+    }
+    spdlog::debug("removing cgroup {} of a node that is gone", child.path());
+    child.KillAndRemove();
+  }
+}
 
 std::string DescribeDeath(int wait_status) {
   if (WIFSIGNALED(wait_status)) return DescribeSignal(WTERMSIG(wait_status));
@@ -135,6 +164,18 @@ void ProcessPool::ThreadMain() {
   sigaddset(&sigpipe, SIGPIPE);
   pthread_sigmask(SIG_BLOCK, &sigpipe, nullptr);
 
+  static std::atomic<int> pools{0};
+  RemoveCgroupsOfDeadNodes();
+  absl::StatusOr<Cgroup> cgroup = Cgroup::Create(nullptr, PoolCgroupName(::getpid(), ++pools));
+  if (cgroup.ok()) {
+    cgroup_ = *std::move(cgroup);
+  } else {
+    spdlog::info(
+        "no cgroup for the worker processes ({}); a job's processes are killed by session, so "
+        "one that calls setsid can outlive its job",
+        std::string(cgroup.status().message()));
+  }
+
   while (true) {
     std::vector<std::string> cancels;
     std::vector<DropRequest> drops;
@@ -179,6 +220,16 @@ void ProcessPool::SpawnMissing() {
     }
     Process& process = processes_.emplace_back();
     process.pid = launched->pid;
+    // The process has only just exec'd our executable: nothing it starts
+    // was born before it is in the cgroup.
+    if (cgroup_.has_value()) {
+      process.cgroup = Cgroup::TryCreate(&*cgroup_, absl::StrCat("worker-", process.pid));
+      if (process.cgroup.has_value()) {
+        if (absl::Status added = process.cgroup->Add(process.pid); !added.ok()) {
+          spdlog::debug("{}", std::string(added.message()));
+        }
+      }
+    }
     process.task_fd = std::move(launched->task_fd);
     process.result_fd = std::move(launched->result_fd);
     ++active;
@@ -208,7 +259,7 @@ void ProcessPool::Dispatch(std::vector<v1::JobResult>* results) {
       queue_.push_front(std::move(*task.mutable_assignment()));
       process.retiring = true;
       process.kill_at = absl::Now();
-      ::kill(-process.pid, SIGKILL);
+      KillTree(process);
       continue;
     }
     process.busy = true;
@@ -247,14 +298,19 @@ void ProcessPool::DropJobs(const DropRequest& request) {
                queue_.end());
   for (Process& process : processes_) {
     if (!process.busy || !dropped(process.job_id)) continue;
-    if (process.ending == Process::Ending::kNone) ::kill(-process.pid, SIGKILL);
+    if (process.ending == Process::Ending::kNone) KillTree(process);
     process.ending = Process::Ending::kAbandoned;
   }
 }
 
 void ProcessPool::KillWhileBusy(Process& process, Process::Ending ending) {
   process.ending = ending;
-  ::kill(-process.pid, SIGKILL);
+  KillTree(process);
+}
+
+void ProcessPool::KillTree(const Process& process) {
+  KillSession(process.pid);
+  if (process.cgroup.has_value()) process.cgroup->Kill();
 }
 
 void ProcessPool::Retire(Process& process) {
@@ -299,7 +355,7 @@ void ProcessPool::PollOnce(std::vector<v1::JobResult>* results) {
       KillWhileBusy(process, Process::Ending::kTimedOut);
     }
     if (process.retiring && now >= process.kill_at) {
-      ::kill(-process.pid, SIGKILL);
+      KillTree(process);
       process.kill_at = absl::InfiniteFuture();
     }
     if (process.gone) {
@@ -370,10 +426,13 @@ void ProcessPool::ReadResults(Process& process, std::vector<v1::JobResult>* resu
 }
 
 void ProcessPool::Reap(Process& process, std::vector<v1::JobResult>* results) {
-  ::kill(-process.pid, SIGKILL);  // whatever is left of its group, e.g. commands it started
+  // Whatever is left of its tree, e.g. commands it started; before the
+  // process is reaped, while its pid still names its session.
+  KillTree(process);
   int status = 0;
   while (::waitpid(process.pid, &status, 0) < 0 && errno == EINTR) {
   }
+  if (process.cgroup.has_value()) process.cgroup->KillAndRemove();
   if (process.startup_error.has_value()) {
     absl::Status failure = absl::FailedPreconditionError(*process.startup_error);
     // A job written to the process never started; the scheduler may run it
@@ -456,6 +515,7 @@ void ProcessPool::Shutdown() {
   }
   for (Process& process : processes_) Reap(process, &dropped);  // SIGKILLs the rest
   processes_.clear();
+  if (cgroup_.has_value()) cgroup_->KillAndRemove();
 }
 
 }  // namespace netpool

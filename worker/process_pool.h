@@ -7,6 +7,13 @@
 // each fresh process applies the policy and runs the initializer, if any,
 // before its first job.
 //
+// A job owns its process tree: each process leads a session of its own and,
+// where the system lets the pool make cgroups (cgroup v2, writable, as root
+// on most hosts), sits in a cgroup of its own. Killing a process for a
+// cancel, a timeout, a drop or Stop, and reaping one that died, kills its
+// session and cgroup: everything the job started, even what called setsid
+// when there is a cgroup (without one, such a process can survive).
+//
 //   ProcessPool pool(options, [](std::vector<v1::JobResult> done) {...});
 //   pool.Start();
 //   pool.Run(assignment);  // its JobResult arrives through the callback
@@ -32,6 +39,7 @@
 #include "absl/time/time.h"
 #include "netpool/v1/netpool.pb.h"
 #include "absl/status/status.h"
+#include "worker/cgroup.h"
 #include "worker/frame.h"
 #include "worker/process_policy.h"
 #include "worker/unique_fd.h"
@@ -112,6 +120,7 @@ class ProcessPool {
     absl::Time kill_at = absl::InfiniteFuture();  // when retiring
     bool gone = false;                            // end of its result pipe seen: to be reaped
     std::optional<std::string> startup_error;  // why it could not start (see worker_process.h)
+    std::optional<Cgroup> cgroup;              // its tree's, where the pool has one
   };
 
   // Jobs to drop: all of them, or those named.
@@ -131,6 +140,8 @@ class ProcessPool {
   void ReadResults(Process& process, std::vector<v1::JobResult>* results);
   void Reap(Process& process, std::vector<v1::JobResult>* results);
   void KillWhileBusy(Process& process, Process::Ending ending);
+  // SIGKILLs the process and everything it started: its session and cgroup.
+  void KillTree(const Process& process);
   void Retire(Process& process);
   void Shutdown();
   void Wake();
@@ -155,6 +166,8 @@ class ProcessPool {
   std::deque<v1::Assignment> queue_;
   absl::Time next_spawn_attempt_ = absl::InfinitePast();
   bool gave_up_ = false;  // a process could not start: no more processes
+  // Holds a cgroup per process, where the system lets the pool make one.
+  std::optional<Cgroup> cgroup_;
   // RecentRunTime in nanoseconds; written by the pool thread, -1 = none yet.
   std::atomic<int64_t> recent_run_nanos_{-1};
 

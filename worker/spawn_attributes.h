@@ -12,9 +12,13 @@ namespace netpool {
 
 class SpawnAttributes {
  public:
-  // With `own_process_group` the child leads a new process group, so that
-  // killing the group also stops whatever it started.
-  explicit SpawnAttributes(bool own_process_group = false) {
+  // Where the child starts: a new process group (an exec command), so that
+  // killing the group also stops whatever it started; or a new session
+  // (a worker process), so that the session also holds the groups of the
+  // commands it starts (see process_session.h).
+  enum class Leads { kProcessGroup, kSession };
+
+  explicit SpawnAttributes(Leads leads) {
     posix_spawnattr_init(&attr_);
     sigset_t none, all;
     sigemptyset(&none);
@@ -22,7 +26,9 @@ class SpawnAttributes {
     posix_spawnattr_setsigmask(&attr_, &none);
     posix_spawnattr_setsigdefault(&attr_, &all);
     short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
-    if (own_process_group) {
+    if (leads == Leads::kSession) {
+      flags |= POSIX_SPAWN_SETSID;
+    } else {
       posix_spawnattr_setpgroup(&attr_, 0);
       flags |= POSIX_SPAWN_SETPGROUP;
     }

@@ -55,6 +55,29 @@ absl::StatusOr<Value> Run(const v1::Assignment& assignment) {
   return Value(std::move(results));
 }
 
+// A result that the scheduler would refuse must not leave as it is: the
+// scheduler would drop the node's whole stream and run the job again, and
+// again. It fails this one job instead (as CPython's MaybeEncodingError
+// does), with the scheduler's own check (ValidateValue) saying why.
+void MakeSendable(v1::JobResult* result) {
+  absl::Status problem = ValidateValue(result->value());
+  absl::string_view part = "value";
+  if (problem.ok()) {
+    problem = ValidateValue(result->error().detail());
+    part = "error detail";
+  }
+  if (problem.ok()) return;
+  const std::string earlier =
+      result->state() == v1::FAILED
+          ? absl::StrCat(" (the job failed: ", result->error().message(), ")")
+          : "";
+  result->clear_value();
+  result->set_state(v1::FAILED);
+  StatusToJobError(absl::InvalidArgumentError(absl::StrCat("result not sendable: ", part, ": ",
+                                                           problem.message(), earlier)),
+                   result->mutable_error());
+}
+
 }  // namespace
 
 absl::Status RunInitializer(const Initializer& initializer) {
@@ -71,13 +94,14 @@ v1::JobResult RunAssignment(const v1::Assignment& assignment) {
   if (value.ok()) {
     result.set_state(v1::SUCCEEDED);
     ToProto(*value, result.mutable_value());
-    return result;
+  } else {
+    result.set_state(v1::FAILED);
+    StatusToJobError(value.status(), result.mutable_error());
+    if (std::optional<Value> detail = TaskFailureDetail(value.status())) {
+      ToProto(*detail, result.mutable_error()->mutable_detail());
+    }
   }
-  result.set_state(v1::FAILED);
-  StatusToJobError(value.status(), result.mutable_error());
-  if (std::optional<Value> detail = TaskFailureDetail(value.status())) {
-    ToProto(*detail, result.mutable_error()->mutable_detail());
-  }
+  MakeSendable(&result);
   return result;
 }
 

@@ -14,6 +14,9 @@ namespace netpool {
 // Never fails itself: an unknown function (kNotFound), bad arguments, a
 // function error or a C++ exception thrown by the function (kInternal) all
 // become a FAILED result. A chunk job fails with its first failing entry.
+// So does a value (or error detail) that the scheduler would refuse, e.g.
+// one nested deeper than kMaxValueDepth: kInvalidArgument "result not
+// sendable: value: ...", and the job is not run again elsewhere.
 v1::JobResult RunAssignment(const v1::Assignment& assignment);
 
 // Runs the initializer's function with its arguments; its value is ignored.

@@ -11,6 +11,7 @@
 #include <iostream>
 #include <limits>
 #include <thread>
+#include <tuple>
 
 #include "CLI/CLI.hpp"
 #include "common/process_setup.h"
@@ -89,6 +90,7 @@ int WorkerApp::Main(int argc, char** argv) {
   double grace_seconds = 30;
   std::string init_args = "[]";
   std::string max_memory;
+  std::string max_output;
 
   CLI::App app("netpool worker node: runs jobs from a netpool scheduler in worker processes",
                "netpool-worker");
@@ -128,6 +130,10 @@ int WorkerApp::Main(int argc, char** argv) {
   app.add_option("--max-memory", max_memory,
                  "address space limit of each worker process and the commands it runs "
                  "(RLIMIT_AS), in bytes or with K, M or G, e.g. 512M (default: none)");
+  app.add_option("--max-output", max_output,
+                 "bytes of each of stdout and stderr that exec keeps of a command, with K or M, "
+                 "e.g. 1M; a result with more is cut there and marked stdout_truncated / "
+                 "stderr_truncated (default: 16M, at most 30M)");
   app.add_option("--max-open-files", options.policy.max_open_files,
                  "open file limit of each worker process and the commands it runs "
                  "(RLIMIT_NOFILE; default: the node's own)")
@@ -175,13 +181,17 @@ int WorkerApp::Main(int argc, char** argv) {
     std::cerr << "netpool-worker: --init: " << s.message() << "\n";
     return kUsageExitCode;
   }
-  if (!max_memory.empty()) {
-    absl::StatusOr<uint64_t> bytes = ParseByteSize(max_memory);
-    if (!bytes.ok()) {
-      std::cerr << "netpool-worker: --max-memory: " << bytes.status().message() << "\n";
+  for (auto [flag, text, bytes] : {std::make_tuple("--max-memory", &max_memory,
+                                                    &options.policy.max_memory_bytes),
+                                    std::make_tuple("--max-output", &max_output,
+                                                    &options.policy.max_output_bytes)}) {
+    if (text->empty()) continue;
+    absl::StatusOr<uint64_t> parsed = ParseByteSize(*text);
+    if (!parsed.ok()) {
+      std::cerr << "netpool-worker: " << flag << ": " << parsed.status().message() << "\n";
       return kUsageExitCode;
     }
-    options.policy.max_memory_bytes = *bytes;
+    *bytes = *parsed;
   }
   if (absl::Status s = CheckProcessPolicy(options.policy); !s.ok()) {
     std::cerr << "netpool-worker: " << s.message() << "\n";

@@ -1,6 +1,7 @@
 // netpool exec: runs one command on a worker as if it ran here.
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -18,6 +19,24 @@ struct ExecOptions {
   double timeout = 0;
   std::vector<std::string> argv;
 };
+
+// The worker node keeps only so much of each stream (netpool-worker
+// --max-output) and says so in the report: a cut output must not pass for
+// the whole.
+void WarnOfTruncation(const Context& context, const internal::Outcome& outcome,
+                      const CommandReport& report) {
+  const Value& map = outcome.value.ok() ? *outcome.value : outcome.error_detail;
+  if (!map.is_map()) return;
+  const std::pair<const char*, size_t> streams[] = {{"stdout", report.stdout_data.size()},
+                                                    {"stderr", report.stderr_data.size()}};
+  for (const auto& [stream, kept] : streams) {
+    auto flag = map.AsMap().find(absl::StrCat(stream, "_truncated"));
+    if (flag != map.AsMap().end() && flag->second.is_bool() && flag->second.AsBool()) {
+      context.Error(absl::StrCat(stream, " truncated at ", kept,
+                                 " bytes by the worker node (--max-output)"));
+    }
+  }
+}
 
 int RunExec(const Context& context, const ExecOptions& options) {
   SchedulerClient scheduler(context.scheduler, context.ClientOptions());
@@ -41,6 +60,7 @@ int RunExec(const Context& context, const ExecOptions& options) {
   if (report.has_value()) {
     context.out->write(report->stdout_data.data(), report->stdout_data.size());
     context.err->write(report->stderr_data.data(), report->stderr_data.size());
+    WarnOfTruncation(context, outcome, *report);
   }
   if (NeedsErrorMessage(outcome, report)) {
     context.Error(absl::StrCat("job ", id, " failed: ", outcome.value.status().ToString()));

@@ -2,11 +2,20 @@
 
 #include <stdlib.h>
 
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "tests/support/proc.h"
+#include "tests/worker/cgroup_probe.h"
 
 namespace netpool {
 namespace {
+
+using ::netpool::testing::CgroupsUnavailable;
+using ::netpool::testing::WaitUntilGone;
 
 CommandOutcome RunOk(const std::vector<std::string>& argv, const CommandOptions& options = {}) {
   absl::StatusOr<CommandOutcome> outcome = RunCommand(argv, options);
@@ -115,6 +124,69 @@ TEST(RunCommand, CommandThatFinishesInTimeIsNotTimedOut) {
   CommandOutcome outcome = RunOk({"echo", "quick"}, options);
   EXPECT_FALSE(outcome.timed_out);
   EXPECT_EQ(outcome.stdout_data, "quick\n");
+}
+
+// The pids a shell command printed, one per line.
+std::vector<pid_t> PidsIn(const std::string& text) {
+  std::vector<pid_t> pids;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    pid_t pid = 0;
+    EXPECT_TRUE(absl::SimpleAtoi(line, &pid)) << line;
+    pids.push_back(pid);
+  }
+  return pids;
+}
+
+TEST(RunCommand, TimeoutKillsTheWholeProcessTree) {
+  CommandOptions options;
+  options.timeout = absl::Milliseconds(500);
+  // A background sleep, and a foreground one that the shell waits for.
+  CommandOutcome outcome = RunOk(
+      {"sh", "-c", "sleep 302 & echo $!; sh -c 'echo $$; exec sleep 303'; echo x"}, options);
+  EXPECT_TRUE(outcome.timed_out);
+  std::vector<pid_t> sleeps = PidsIn(outcome.stdout_data);
+  ASSERT_EQ(sleeps.size(), 2u) << outcome.stdout_data;
+  for (pid_t pid : sleeps) EXPECT_TRUE(WaitUntilGone(pid, absl::Seconds(5))) << pid;
+}
+
+TEST(RunCommand, EndsWhenTheProgramEndsThoughABackgroundChildHoldsStdout) {
+  CommandOptions options;
+  options.timeout = absl::Seconds(20);
+  const absl::Time start = absl::Now();
+  CommandOutcome outcome = RunOk({"sh", "-c", "sleep 300 & echo $!; echo done"}, options);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(1));
+  EXPECT_FALSE(outcome.timed_out);
+  EXPECT_EQ(outcome.exit_code, 0);
+  ASSERT_EQ(outcome.stdout_data.substr(outcome.stdout_data.find('\n') + 1), "done\n");
+  const pid_t sleep_pid = PidsIn(outcome.stdout_data.substr(0, outcome.stdout_data.find('\n')))[0];
+  EXPECT_TRUE(WaitUntilGone(sleep_pid, absl::Seconds(5)));
+}
+
+TEST(RunCommand, ChildThatCallsSetsidIsKilledWhenACgroupCanBeMade) {
+  if (std::optional<std::string> why = CgroupsUnavailable()) GTEST_SKIP() << *why;
+  // Not a group leader, the background child's setsid execs sleep at once:
+  // $! is the sleep, in a session of its own.
+  CommandOutcome outcome = RunOk({"sh", "-c", "setsid sleep 300 & echo $!"});
+  std::vector<pid_t> sleeps = PidsIn(outcome.stdout_data);
+  ASSERT_EQ(sleeps.size(), 1u) << outcome.stdout_data;
+  EXPECT_TRUE(WaitUntilGone(sleeps[0], absl::Seconds(5)));
+}
+
+TEST(RunCommand, OutputBeyondTheLimitIsCutThereAndMarked) {
+  CommandOptions options;
+  options.max_output_bytes = 1000;
+  CommandOutcome cut =
+      RunOk({"sh", "-c", "head -c 100000 /dev/zero | tr '\\0' a; printf 12345 >&2"}, options);
+  EXPECT_EQ(cut.exit_code, 0);
+  EXPECT_EQ(cut.stdout_data, std::string(1000, 'a'));
+  EXPECT_TRUE(cut.stdout_truncated);
+  EXPECT_EQ(cut.stderr_data, "12345");
+  EXPECT_FALSE(cut.stderr_truncated);
+
+  CommandOutcome whole =
+      RunOk({"sh", "-c", "head -c 1000 /dev/zero | tr '\\0' a >&2"}, options);
+  EXPECT_EQ(whole.stderr_data, std::string(1000, 'a'));
+  EXPECT_FALSE(whole.stderr_truncated);
 }
 
 }  // namespace

@@ -80,6 +80,15 @@ TEST(CheckProcessPolicy, RefusesAnEmptyPatternAndATinyMemoryLimit) {
               StatusIs(kInvalid, StartsWith("--max-memory: at least 64M")));
 }
 
+TEST(CheckProcessPolicy, OutputLimitMustLetBothStreamsFitInOneResult) {
+  EXPECT_EQ(ProcessPolicy{}.max_output_bytes, kDefaultMaxOutputBytes);
+  EXPECT_THAT(CheckProcessPolicy({.max_output_bytes = kMaxMaxOutputBytes}), IsOk());
+  for (uint64_t bytes : {uint64_t{0}, kMaxMaxOutputBytes + 1}) {
+    EXPECT_THAT(CheckProcessPolicy({.max_output_bytes = bytes}),
+                StatusIs(kInvalid, StartsWith("--max-output: 1 to 30M"))) << bytes;
+  }
+}
+
 TEST(CheckProcessPolicy, RunAsNeedsRootAndAKnownUser) {
   const absl::Status unknown = CheckProcessPolicy({.run_as = "no-such-user.netpool"});
   const absl::Status known = CheckProcessPolicy({.run_as = "nobody"});
@@ -112,7 +121,8 @@ TEST(ProcessPolicyArg, RoundTrips) {
                                 .exec_allow = {"/usr/bin/*", "sh", "a \"quoted\" name"},
                                 .max_memory_bytes = uint64_t{3} << 40,
                                 .max_open_files = 64,
-                                .run_as = "nobody"};
+                                .run_as = "nobody",
+                                .max_output_bytes = 1000};
   absl::StatusOr<ProcessPolicy> back = ProcessPolicyFromArg(ProcessPolicyToArg(policy));
   ASSERT_THAT(back, IsOk());
   EXPECT_EQ(back->allow_exec, policy.allow_exec);
@@ -120,6 +130,7 @@ TEST(ProcessPolicyArg, RoundTrips) {
   EXPECT_EQ(back->max_memory_bytes, policy.max_memory_bytes);
   EXPECT_EQ(back->max_open_files, policy.max_open_files);
   EXPECT_EQ(back->run_as, policy.run_as);
+  EXPECT_EQ(back->max_output_bytes, policy.max_output_bytes);
 
   absl::StatusOr<ProcessPolicy> none = ProcessPolicyFromArg(ProcessPolicyToArg({}));
   ASSERT_THAT(none, IsOk());

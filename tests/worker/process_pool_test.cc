@@ -23,11 +23,13 @@
 #include "tests/support/scratch_dir.h"
 #include "tests/support/eventually.h"
 #include "tests/support/proc.h"
+#include "tests/worker/cgroup_probe.h"
 #include "tests/worker/value_printer.h"
 
 namespace netpool {
 namespace {
 
+using ::netpool::testing::CgroupsUnavailable;
 using ::netpool::testing::FileExists;
 using ::netpool::testing::FreshTempPath;
 
@@ -141,6 +143,42 @@ class ProcessPoolTest : public ::testing::Test {
       absl::SleepFor(absl::Milliseconds(5));
     }
     ::unlink(marker.c_str());
+  }
+
+  // The grandchildren of a tree job: a sleep in the command's process group
+  // and one that left it with setsid.
+  struct Tree {
+    pid_t in_group = 0;
+    pid_t in_own_session = 0;
+  };
+
+  // Starts an exec job whose shell starts a Tree, then runs `then`; returns
+  // the tree once it runs.
+  Tree StartTreeJob(const std::string& job_id, const std::string& then, double timeout = 0) {
+    const std::string file =
+        absl::StrCat(::testing::TempDir(), "/netpool-tree-", ::getpid(), "-", job_id);
+    ::unlink(file.c_str());
+    pool_->Run(Assign(job_id, "exec",
+                      {Value(ValueList{"sh", "-c",
+                                       absl::StrCat("sleep 300 & a=$!; setsid sleep 300 & b=$!; ",
+                                                    "echo $a $b > '", file, ".tmp' && mv '", file,
+                                                    ".tmp' '", file, "'; ", then)})},
+                      timeout));
+    Tree tree;
+    EXPECT_TRUE(Eventually([&] {
+      std::ifstream in(file);
+      return static_cast<bool>(in >> tree.in_group >> tree.in_own_session);
+    })) << "job " << job_id << " never started";
+    ::unlink(file.c_str());
+    return tree;
+  }
+
+  // Checks that the whole tree is gone: the setsid part only where the pool
+  // can make cgroups (the test is skipped otherwise, saying why).
+  void ExpectTreeGone(const Tree& tree) {
+    EXPECT_TRUE(testing::WaitUntilGone(tree.in_group, kWait)) << tree.in_group;
+    if (std::optional<std::string> why = CgroupsUnavailable()) GTEST_SKIP() << *why;
+    EXPECT_TRUE(testing::WaitUntilGone(tree.in_own_session, kWait)) << tree.in_own_session;
   }
 
   Results results_;
@@ -322,6 +360,84 @@ TEST_F(ProcessPoolTest, StopEndsEveryProcess) {
   pool_->Stop();
   EXPECT_EQ(::kill(static_cast<pid_t>(pid), 0), -1);
   EXPECT_EQ(results_.Reports("long"), 0);
+}
+
+TEST_F(ProcessPoolTest, CancelKillsTheJobsWholeProcessTree) {
+  StartPool(1);
+  Tree tree = StartTreeJob("tree", "wait");
+  pool_->Cancel("tree");
+  std::optional<v1::JobResult> result = results_.Wait("tree");
+  ASSERT_TRUE(result.has_value());
+  EXPECT_EQ(result->state(), v1::CANCELLED);
+  ExpectTreeGone(tree);
+}
+
+TEST_F(ProcessPoolTest, TimeoutKillsTheJobsWholeProcessTree) {
+  StartPool(1);
+  // The node's timeout, not exec's: the worker process itself is killed.
+  Tree tree = StartTreeJob("tree", "wait", 1);
+  std::optional<v1::JobResult> result = results_.Wait("tree");
+  ASSERT_TRUE(result.has_value());
+  EXPECT_EQ(result->error().code(), static_cast<int>(absl::StatusCode::kDeadlineExceeded));
+  ExpectTreeGone(tree);
+}
+
+TEST_F(ProcessPoolTest, WorkerProcessThatDiesTakesItsJobsTreeAlong) {
+  StartPool(1);
+  Tree tree = StartTreeJob("tree", "kill -9 $PPID; wait");
+  std::optional<v1::JobResult> result = results_.Wait("tree");
+  ASSERT_TRUE(result.has_value());
+  EXPECT_TRUE(result->worker_failure());
+  ExpectTreeGone(tree);
+}
+
+TEST_F(ProcessPoolTest, AbandonAllKillsTheJobsWholeProcessTree) {
+  StartPool(1);
+  Tree tree = StartTreeJob("tree", "wait");
+  pool_->AbandonAll();
+  ExpectTreeGone(tree);
+}
+
+TEST_F(ProcessPoolTest, StopKillsTheJobsWholeProcessTree) {
+  StartPool(1);
+  Tree tree = StartTreeJob("tree", "wait");
+  pool_->Stop();
+  ExpectTreeGone(tree);
+}
+
+TEST_F(ProcessPoolTest, ResultTheSchedulerWouldRefuseFailsOnlyItsJob) {
+  StartPool(1);
+  const int64_t pid = WorkerPid("pid-before");
+  // kMaxValueDepth lists deep is the most a value may nest.
+  EXPECT_EQ(RunAndWait(Assign("deepest", "test.deep", {kMaxValueDepth})).state(), v1::SUCCEEDED);
+  v1::JobResult result = RunAndWait(Assign("too-deep", "test.deep", {kMaxValueDepth + 1}));
+  EXPECT_EQ(result.state(), v1::FAILED);
+  EXPECT_EQ(result.error().code(), static_cast<int>(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(result.error().message(),
+            "result not sendable: value: value nests deeper than 32 levels");
+  EXPECT_FALSE(result.worker_failure());
+  EXPECT_FALSE(result.has_value());
+  EXPECT_EQ(WorkerPid("pid-after"), pid);
+}
+
+TEST_F(ProcessPoolTest, ErrorMessageThatIsNotUtf8ArrivesMendedAsATaskError) {
+  StartPool(1);
+  v1::JobResult result = RunAndWait(Assign("latin1", "test.fail_in_latin1"));
+  EXPECT_EQ(result.state(), v1::FAILED);
+  EXPECT_EQ(result.error().code(), static_cast<int>(absl::StatusCode::kUnknown));
+  EXPECT_EQ(result.error().message(), "caf\xef\xbf\xbd closed");  // U+FFFD
+  EXPECT_FALSE(result.worker_failure());
+}
+
+TEST_F(ProcessPoolTest, ExecMarksOutputCutAtThePolicysLimit) {
+  StartPool(1, 0, {}, {.allow_exec = true, .max_output_bytes = 10});
+  v1::JobResult result = RunAndWait(Assign(
+      "chatty", "exec", {Value(ValueList{"sh", "-c", "echo 0123456789abcdef; echo short >&2"})}));
+  ASSERT_EQ(result.state(), v1::SUCCEEDED) << result.error().message();
+  EXPECT_EQ(ValueOf(result), Value(ValueMap{{"exit_code", 0},
+                                            {"stdout", "0123456789"},
+                                            {"stdout_truncated", true},
+                                            {"stderr", "short\n"}}));
 }
 
 Value Shell(const std::string& script) { return ValueList{"sh", "-c", script}; }

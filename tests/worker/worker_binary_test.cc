@@ -84,7 +84,7 @@ TEST(WorkerBinary, HelpPrintsTheFlagsAndExitsZero) {
   for (const char* flag : {"--scheduler", "--processes", "--name", "--label",
                            "--max-tasks-per-child", "--grace", "--init", "--init-args",
                            "--log-level", "--allow-exec", "--exec-allow", "--max-memory",
-                           "--max-open-files", "--run-as"}) {
+                           "--max-open-files", "--run-as", "--max-output"}) {
     EXPECT_TRUE(absl::StrContains(outcome.stdout_data, flag)) << flag;
   }
 }
@@ -107,6 +107,9 @@ TEST(WorkerBinary, BadFlagsGiveOneLineAndExit64) {
                                              {"--allow-exec", "--exec-allow", ""},
                                              {"--max-memory", "lots"},
                                              {"--max-memory", "1M"},
+                                             {"--max-output", "0"},
+                                             {"--max-output", "31M"},
+                                             {"--max-output", "lots"},
                                              {"--max-open-files", "8"},
                                              {"--run-as", "no-such-user.netpool"}}) {
     CommandOutcome outcome = RunWorker(args);

@@ -53,12 +53,30 @@ absl::StatusOr<netpool::Value> FailInit(const std::vector<netpool::Value>& args,
   return absl::UnavailableError(args.at(0).AsString());
 }
 
+// A list nested as many levels deep as its argument says.
+absl::StatusOr<netpool::Value> Deep(const std::vector<netpool::Value>& args,
+                                    netpool::TaskContext&) {
+  netpool::Value value = 1;
+  for (int64_t level = 0; level < args.at(0).AsInt(); ++level) {
+    value = netpool::ValueList{std::move(value)};
+  }
+  return value;
+}
+
+// Fails with a message that is not valid UTF-8.
+absl::StatusOr<netpool::Value> FailInLatin1(const std::vector<netpool::Value>&,
+                                            netpool::TaskContext&) {
+  return absl::UnknownError("caf\xe9 closed");
+}
+
 const bool kRegistered = netpool::Register("test.pid", Pid) &&
                          netpool::Register("test.crash", Crash) &&
                          netpool::Register("test.exit", Exit) &&
                          netpool::Register("test.init", Init) &&
                          netpool::Register("test.init_state", InitState) &&
-                         netpool::Register("test.fail_init", FailInit);
+                         netpool::Register("test.fail_init", FailInit) &&
+                         netpool::Register("test.deep", Deep) &&
+                         netpool::Register("test.fail_in_latin1", FailInLatin1);
 
 }  // namespace
 
