@@ -54,6 +54,7 @@ struct Flags {
   std::string token_file;
   bool insecure = false;
   int64_t max_pending_per_client = 0;
+  ClientLimits client_limits;
   std::string log_level;
   int default_max_attempts = 3;
   double lease_timeout_seconds = 15;
@@ -149,7 +150,7 @@ int Serve(const Flags& flags, const std::string& host, int port, bool loopback,
   options.heartbeat_interval = absl::Seconds(flags.heartbeat_interval_seconds);
   options.scheduler.max_unfinished_per_owner = flags.max_pending_per_client;
   SchedulerRuntime runtime(&clock, std::move(store), options);
-  SchedulerService scheduler_service(&runtime, authenticator->get());
+  SchedulerService scheduler_service(&runtime, authenticator->get(), flags.client_limits);
   WorkerHubService worker_hub_service(&runtime, authenticator->get());
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -272,6 +273,19 @@ int main(int argc, char** argv) {
                  "token or sha256:HEX); mode 0600; reread on SIGHUP");
   app.add_option("--max-pending-per-client", flags.max_pending_per_client,
                  "unfinished jobs one identity may have; 0: no limit")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--max-client-buffer", flags.client_limits.max_client_buffer,
+                 "bytes of results queued for one Watch stream; a client that stops reading "
+                 "past this is cut off (RESOURCE_EXHAUSTED), its jobs unaffected")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--max-streams-per-client", flags.client_limits.max_streams_per_client,
+                 "open Watch streams one identity may have; 0: no limit")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--max-waiting-per-client", flags.client_limits.max_waiting_per_client,
+                 "Gets one identity may have waiting for a result; 0: no limit")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   app.add_flag("--insecure", flags.insecure,

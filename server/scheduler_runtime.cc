@@ -211,35 +211,37 @@ v1::GetStatsResponse SchedulerRuntime::Stats() {
 }
 
 absl::StatusOr<std::optional<v1::JobResult>> SchedulerRuntime::WaitForResult(
-    const std::string& job_id, const Identity& caller, absl::Time deadline,
-    const std::function<bool()>& cancelled) {
+    const std::string& job_id, const Identity& caller,
+    const std::shared_ptr<ResultSubscription>& waiter) {
   absl::MutexLock lock(&mu_);
-  while (true) {
-    absl::StatusOr<const Job*> job = FindOwnedJob(job_id, caller);
-    if (!job.ok()) return job.status();
-    if (Deliverable(**job)) {
-      v1::JobResult result = (*job)->result;
-      scheduler_.MarkFetched(job_id);
-      return result;
-    }
-    const absl::Time now = absl::Now();
-    if (now >= deadline || cancelled()) return std::nullopt;
-    // Wake at least once a second to notice a caller that went away.
-    job_finished_.WaitWithDeadline(&mu_, std::min(deadline, now + absl::Seconds(1)));
+  absl::StatusOr<const Job*> job = FindOwnedJob(job_id, caller);
+  if (!job.ok()) return job.status();
+  if (Deliverable(**job)) {
+    v1::JobResult result = (*job)->result;
+    scheduler_.MarkFetched(job_id);
+    return result;
   }
+  if (waiter != nullptr) {
+    waiter->asked.insert(job_id);
+    if (waiter->watching.insert(job_id).second) watchers_[job_id].push_back(waiter);
+  }
+  return std::nullopt;
 }
 
 void SchedulerRuntime::Watch(const std::shared_ptr<ResultSubscription>& watcher,
                              const std::vector<std::string>& ids, const Identity& caller) {
   absl::MutexLock lock(&mu_);
   for (const std::string& id : ids) {
+    // However often a client names an id, one copy of its result is queued.
+    if (!watcher->asked.insert(id).second) continue;
     absl::StatusOr<const Job*> job = FindOwnedJob(id, caller);
     if (!job.ok()) {
-      watcher->outbox.Push(ErrorResult(id, job.status()));
+      watcher->OnResult(ErrorResult(id, job.status()));
     } else if (Deliverable(**job)) {
-      watcher->outbox.Push((*job)->result);
+      watcher->OnResult((*job)->result);
       scheduler_.MarkFetched(id);
-    } else if (watcher->watching.insert(id).second) {
+    } else {
+      watcher->watching.insert(id);
       watchers_[id].push_back(watcher);
     }
   }
@@ -402,12 +404,11 @@ void SchedulerRuntime::OnDurable(uint64_t write) {
 }
 
 void SchedulerRuntime::Deliver(const v1::JobResult& result) {
-  job_finished_.SignalAll();
   auto it = watchers_.find(result.job_id());
   if (it == watchers_.end()) return;
   for (const std::shared_ptr<ResultSubscription>& watcher : it->second) {
     watcher->watching.erase(result.job_id());
-    watcher->outbox.Push(result);
+    watcher->OnResult(result);
   }
   watchers_.erase(it);
   scheduler_.MarkFetched(result.job_id());

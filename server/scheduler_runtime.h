@@ -34,10 +34,19 @@ namespace netpool {
 // What the scheduler sends one worker node; drained by that stream's writer.
 using WorkerOutbox = Outbox<v1::SchedulerMessage>;
 
-// One client's Watch stream: the results it asked for, as they finish.
-struct ResultSubscription {
-  Outbox<v1::JobResult> outbox;
-  // Ids registered and not yet delivered; guarded by the runtime's mutex.
+// What hands results to one client that waits for them: a Watch stream or a
+// waiting Get. Each id it asks for is answered once.
+class ResultSubscription {
+ public:
+  virtual ~ResultSubscription() = default;
+  // A result it asked for. Called with the runtime's lock held: must neither
+  // block nor call the runtime.
+  virtual void OnResult(const v1::JobResult& result) = 0;
+
+  // Guarded by the runtime's mutex:
+  // Every id asked for, answered or not, so that each is answered once.
+  absl::flat_hash_set<std::string> asked;
+  // Ids registered and not yet answered.
   absl::flat_hash_set<std::string> watching;
 };
 
@@ -65,19 +74,20 @@ class SchedulerRuntime final : private SchedulerListener {
   std::vector<v1::WorkerStatus> ListWorkers();
   v1::GetStatsResponse Stats();
 
-  // Waits until the job is finished and returns its result, or returns
-  // nullopt when `deadline` passes or `cancelled()` turns true first.
-  // kNotFound for an unknown id.
-  absl::StatusOr<std::optional<v1::JobResult>> WaitForResult(const std::string& job_id,
-                                                             const Identity& caller,
-                                                             absl::Time deadline,
-                                                             const std::function<bool()>& cancelled);
+  // The job's result if it is finished. Otherwise nullopt, and when
+  // `waiter` is given the result goes to it once the job finishes (until
+  // Unwatch(waiter)). kNotFound for an unknown id.
+  absl::StatusOr<std::optional<v1::JobResult>> WaitForResult(
+      const std::string& job_id, const Identity& caller,
+      const std::shared_ptr<ResultSubscription>& waiter);
 
   // Delivers each job's result to `watcher` once it is finished (at once if
   // it already is; a NOT_FOUND result for an unknown id, PERMISSION_DENIED
-  // for another identity's job).
+  // for another identity's job). An id `watcher` asked for before is
+  // skipped.
   void Watch(const std::shared_ptr<ResultSubscription>& watcher,
              const std::vector<std::string>& ids, const Identity& caller);
+  // Nothing more goes to `watcher` once this returns.
   void Unwatch(const std::shared_ptr<ResultSubscription>& watcher);
 
   // A worker node stream opened: registers the node, queues its welcome and
@@ -125,7 +135,7 @@ class SchedulerRuntime final : private SchedulerListener {
   // write `write` is durable.
   void AcknowledgeResults(WorkerId worker, uint64_t write, std::vector<std::string> job_ids)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Hands a durable result to its Watch streams and wakes Get calls.
+  // Hands a durable result to the Watch streams and Get calls waiting for it.
   void Deliver(const v1::JobResult& result) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Finished and durable: its result may be handed out.
   bool Deliverable(const Job& job) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -151,8 +161,6 @@ class SchedulerRuntime final : private SchedulerListener {
   absl::flat_hash_set<std::string> not_durable_ids_ ABSL_GUARDED_BY(mu_);
   // Acknowledgements waiting for their write to be durable, in write order.
   std::deque<PendingAck> pending_acks_ ABSL_GUARDED_BY(mu_);
-  // Signalled whenever a result becomes deliverable, for WaitForResult.
-  absl::CondVar job_finished_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
   absl::CondVar timers_changed_;

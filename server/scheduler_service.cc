@@ -1,11 +1,12 @@
 #include "server/scheduler_service.h"
 
 #include <algorithm>
-#include <thread>
 
 #include "common/grpc_status.h"
+#include "server/get_call.h"
+#include "server/outbox_bidi_reactor.h"
 #include "server/request_validation.h"
-#include "server/stream_thread.h"
+#include "server/watch_call.h"
 
 namespace netpool {
 namespace {
@@ -14,7 +15,16 @@ constexpr int kDefaultListLimit = 1000;
 
 }  // namespace
 
-absl::StatusOr<Identity> SchedulerService::Authenticate(const grpc::ServerContext& context,
+SchedulerService::SchedulerService(SchedulerRuntime* runtime, const Authenticator* authenticator,
+                                   ClientLimits limits)
+    : runtime_(runtime),
+      authenticator_(authenticator),
+      max_client_buffer_(limits.max_client_buffer),
+      streams_(limits.max_streams_per_client, "open Watch streams", "--max-streams-per-client"),
+      waiting_(limits.max_waiting_per_client, "Gets waiting for a result",
+               "--max-waiting-per-client") {}
+
+absl::StatusOr<Identity> SchedulerService::Authenticate(const grpc::ServerContextBase& context,
                                                         absl::string_view method) const {
   return authenticator_->Authenticate(context, method, {Role::kClient, Role::kAdmin});
 }
@@ -33,57 +43,48 @@ grpc::Status SchedulerService::Submit(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status SchedulerService::Watch(
-    grpc::ServerContext* context,
-    grpc::ServerReaderWriter<v1::WatchResponse, v1::WatchRequest>* stream) {
+grpc::ServerBidiReactor<v1::WatchRequest, v1::WatchResponse>* SchedulerService::Watch(
+    grpc::CallbackServerContext* context) {
+  auto refuse = [](const absl::Status& status) {
+    return RefusedStream<v1::WatchRequest, v1::WatchResponse>(ToGrpcStatus(status));
+  };
   absl::StatusOr<Identity> caller = Authenticate(*context, "Watch");
-  if (!caller.ok()) return ToGrpcStatus(caller.status());
-  auto watcher = std::make_shared<ResultSubscription>();
-  // One writer per stream; results that finish together go out together.
-  absl::StatusOr<std::thread> writer = StartThread([&] {
-    std::vector<v1::JobResult> batch;
-    while (watcher->outbox.PopAll(&batch)) {
-      v1::WatchResponse response;
-      for (v1::JobResult& result : batch) *response.add_results() = std::move(result);
-      batch.clear();
-      if (!stream->Write(response)) break;
-    }
-  });
-  if (!writer.ok()) return ToGrpcStatus(writer.status());
-  grpc::Status status = grpc::Status::OK;
-  v1::WatchRequest request;
-  while (stream->Read(&request)) {
-    if (absl::Status s = ValidateWatchRequest(request); !s.ok()) {
-      status = ToGrpcStatus(s);
-      break;
-    }
-    if (request.job_ids().empty()) continue;
-    runtime_->Watch(watcher, {request.job_ids().begin(), request.job_ids().end()}, *caller);
-  }
-  runtime_->Unwatch(watcher);
-  watcher->outbox.Close();
-  writer->join();
-  return status;
+  if (!caller.ok()) return refuse(caller.status());
+  absl::StatusOr<PerClientLimit::Lease> stream = streams_.Acquire(caller->name);
+  if (!stream.ok()) return refuse(stream.status());
+  return WatchCall::Start(runtime_, *std::move(caller), *std::move(stream), max_client_buffer_,
+                          context->peer());
 }
 
-grpc::Status SchedulerService::Get(grpc::ServerContext* context, const v1::GetRequest* request,
-                                   v1::GetResponse* response) {
+grpc::ServerUnaryReactor* SchedulerService::Get(grpc::CallbackServerContext* context,
+                                                const v1::GetRequest* request,
+                                                v1::GetResponse* response) {
+  auto answer_now = [context](const absl::Status& status) {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(ToGrpcStatus(status));
+    return reactor;
+  };
   absl::StatusOr<Identity> caller = Authenticate(*context, "Get");
-  if (!caller.ok()) return ToGrpcStatus(caller.status());
-  if (absl::Status s = ValidateGetRequest(*request); !s.ok()) return ToGrpcStatus(s);
+  if (!caller.ok()) return answer_now(caller.status());
+  if (absl::Status s = ValidateGetRequest(*request); !s.ok()) return answer_now(s);
+  // A result at hand, or a Get that does not wait, takes no waiting room.
+  absl::StatusOr<std::optional<v1::JobResult>> now =
+      runtime_->WaitForResult(request->job_id(), *caller, nullptr);
+  if (!now.ok()) return answer_now(now.status());
+  if (now->has_value() || request->timeout_seconds() == 0) {
+    response->set_ready(now->has_value());
+    if (now->has_value()) *response->mutable_result() = std::move(**now);
+    return answer_now(absl::OkStatus());
+  }
+  absl::StatusOr<PerClientLimit::Lease> waiting = waiting_.Acquire(caller->name);
+  if (!waiting.ok()) return answer_now(waiting.status());
   absl::Time deadline = absl::InfiniteFuture();
-  if (request->timeout_seconds() >= 0) {
+  if (request->timeout_seconds() > 0) {
     deadline = absl::Now() + absl::Seconds(std::min(request->timeout_seconds(), 1e9));
   }
-  if (context->deadline() != std::chrono::system_clock::time_point::max()) {
-    deadline = std::min(deadline, absl::FromChrono(context->deadline()));
-  }
-  absl::StatusOr<std::optional<v1::JobResult>> result = runtime_->WaitForResult(
-      request->job_id(), *caller, deadline, [context] { return context->IsCancelled(); });
-  if (!result.ok()) return ToGrpcStatus(result.status());
-  response->set_ready(result->has_value());
-  if (result->has_value()) *response->mutable_result() = std::move(**result);
-  return grpc::Status::OK;
+  // The client's own deadline cancels the call, which ends the wait.
+  return GetCall::Start(runtime_, *caller, request->job_id(), deadline, *std::move(waiting),
+                        response);
 }
 
 grpc::Status SchedulerService::Cancel(grpc::ServerContext* context,

@@ -8,7 +8,9 @@ namespace netpool {
 void ConfigureSchedulerServer(grpc::ServerBuilder& builder, SchedulerService* scheduler,
                               WorkerHubService* worker_hub) {
   builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
-  // Every stream holds a thread: past this, new calls get RESOURCE_EXHAUSTED.
+  // Synchronous calls (worker node streams, the unary calls that answer at
+  // once) hold a thread each: past this, new ones get RESOURCE_EXHAUSTED.
+  // Watch and Get hold none (the callback API).
   // (The builder keeps its own reference to the quota.)
   grpc::ResourceQuota quota("netpoold");
   quota.SetMaxThreads(4096);

@@ -13,7 +13,7 @@
 namespace netpool {
 namespace {
 
-absl::Status Refuse(const grpc::ServerContext& context, absl::string_view method,
+absl::Status Refuse(const grpc::ServerContextBase& context, absl::string_view method,
                     absl::Status status) {
   spdlog::warn("audit: refused {} from {}: {}", std::string(method), context.peer(),
                std::string(status.message()));
@@ -84,7 +84,7 @@ size_t Authenticator::token_count() const {
   return tokens_.size();
 }
 
-absl::StatusOr<Identity> Authenticator::Authenticate(const grpc::ServerContext& context,
+absl::StatusOr<Identity> Authenticator::Authenticate(const grpc::ServerContextBase& context,
                                                      absl::string_view method,
                                                      std::initializer_list<Role> roles) const {
   const auto& metadata = context.client_metadata();
@@ -116,7 +116,8 @@ absl::StatusOr<Identity> Authenticator::Authenticate(const grpc::ServerContext& 
   return *std::move(identity);
 }
 
-absl::StatusOr<Identity> Authenticator::AuthenticateNode(const grpc::ServerContext& context) const {
+absl::StatusOr<Identity> Authenticator::AuthenticateNode(
+    const grpc::ServerContextBase& context) const {
   constexpr absl::string_view kMethod = "WorkerHub.Connect";
   absl::StatusOr<Identity> identity = Authenticate(context, kMethod, {Role::kWorker, Role::kAdmin});
   if (!identity.ok() || !options_.require_node_certificate) return identity;

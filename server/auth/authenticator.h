@@ -48,7 +48,7 @@ class Authenticator {
   // The caller of `method`, if its token is valid and its role one of
   // `roles`. kUnauthenticated without a valid token, kPermissionDenied when
   // its role may not call `method`; both say which.
-  absl::StatusOr<Identity> Authenticate(const grpc::ServerContext& context,
+  absl::StatusOr<Identity> Authenticate(const grpc::ServerContextBase& context,
                                         absl::string_view method,
                                         std::initializer_list<Role> roles) const
       ABSL_LOCKS_EXCLUDED(mu_);
@@ -57,7 +57,7 @@ class Authenticator {
   // the node certificate when one is required: a node without one is
   // kUnauthenticated, and the certificate's common name becomes the
   // identity's name.
-  absl::StatusOr<Identity> AuthenticateNode(const grpc::ServerContext& context) const
+  absl::StatusOr<Identity> AuthenticateNode(const grpc::ServerContextBase& context) const
       ABSL_LOCKS_EXCLUDED(mu_);
 
   // Whether the token `identity` authenticated with is still valid for its
