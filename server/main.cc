@@ -61,6 +61,7 @@ struct Flags {
   double result_ttl_seconds = 86400;
   double retry_backoff_seconds = 1;
   double heartbeat_interval_seconds = 5;
+  double restart_grace_seconds = 5;
 };
 
 // The flags given in seconds; each must be positive and finite.
@@ -148,6 +149,7 @@ int Serve(const Flags& flags, const std::string& host, int port, bool loopback,
   options.scheduler.result_ttl = absl::Seconds(flags.result_ttl_seconds);
   options.scheduler.default_retry_backoff = absl::Seconds(flags.retry_backoff_seconds);
   options.heartbeat_interval = absl::Seconds(flags.heartbeat_interval_seconds);
+  options.scheduler.restart_grace = absl::Seconds(flags.restart_grace_seconds);
   options.scheduler.max_unfinished_per_owner = flags.max_pending_per_client;
   SchedulerRuntime runtime(&clock, std::move(store), options);
   SchedulerService scheduler_service(&runtime, authenticator->get(), flags.client_limits);
@@ -293,6 +295,11 @@ int main(int argc, char** argv) {
   app.add_option("--default-max-attempts", flags.default_max_attempts,
                  "attempts for jobs that do not set max_attempts")
       ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  app.add_option("--restart-grace", flags.restart_grace_seconds,
+                 "seconds after a restart, from the first worker node back, before queued jobs "
+                 "are handed out, so that nodes return with the jobs they ran first")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   app.add_option("--lease-timeout", flags.lease_timeout_seconds,
                  "seconds without a word from a worker node before its jobs go elsewhere")

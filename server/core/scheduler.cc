@@ -56,6 +56,20 @@ bool RanOn(const Job& job, const std::string& name) {
   return false;
 }
 
+// Whether the node could have been given `job`: it offers the function and
+// has every label the job asks for.
+bool CouldRun(const Job& job, const WorkerInfo& node) {
+  if (std::find(node.functions.begin(), node.functions.end(), job.spec.function()) ==
+      node.functions.end()) {
+    return false;
+  }
+  for (const auto& [key, value] : job.spec.labels()) {
+    auto it = node.labels.find(key);
+    if (it == node.labels.end() || it->second != value) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 Scheduler::Scheduler(const Clock* clock, Store* store, SchedulerListener* listener,
@@ -98,6 +112,9 @@ void Scheduler::Recover() {
     }
     Admit(*job, unfinished);
   }
+  // A job handed out just before the crash may be PENDING here (the store
+  // did not have its assignment yet) while its node still runs it.
+  if (!pending.empty()) holding_for_nodes_ = true;
 }
 
 absl::StatusOr<std::vector<std::string>> Scheduler::Submit(std::vector<v1::JobSpec> specs,
@@ -309,6 +326,7 @@ absl::Status Scheduler::CheckNewWorker(const WorkerInfo& info) const {
 
 WorkerId Scheduler::AddWorker(WorkerInfo info, std::vector<std::string>* drop_job_ids) {
   const WorkerId id = next_worker_id_++;
+  if (workers_.empty()) nodes_present_since_ = clock_->Monotonic();
   WorkerState& worker = workers_[id];
   worker.snapshot.id = id;
   worker.snapshot.connected = worker.snapshot.last_seen = clock_->Monotonic();
@@ -340,7 +358,10 @@ WorkerId Scheduler::AddWorker(WorkerInfo info, std::vector<std::string>* drop_jo
       }
       // An adopted orphan stays in orphaned_; Tick skips it once it has a node.
     } else if (job != nullptr && job->state == v1::PENDING &&
-               RanOn(*job, worker.snapshot.info.name) &&
+               // Also a job the node ran without the store knowing: the
+               // scheduler crashed before it recorded the assignment.
+               (RanOn(*job, worker.snapshot.info.name) ||
+                CouldRun(*job, worker.snapshot.info)) &&
                !unfinished_dependencies_.contains(job_id) &&
                queue_.Remove(QueueEntry(*job))) {
       // Requeued when the node was lost, not handed to anyone since.
@@ -433,16 +454,33 @@ void Scheduler::ReportResult(WorkerId worker, const v1::JobResult& result) {
 }
 
 void Scheduler::RemoveWorker(WorkerId worker) {
-  LoseWorker(worker, "was lost while running the job");
+  LoseWorker(worker, "was lost while running the job", /*silent=*/false);
 }
 
-void Scheduler::LoseWorker(WorkerId worker, const std::string& why) {
+void Scheduler::LoseWorker(WorkerId worker, const std::string& why, bool silent) {
   auto it = workers_.find(worker);
   if (it == workers_.end()) return;
   WorkerState gone = std::move(it->second);
   workers_.erase(it);
   stats_.workers = static_cast<int>(workers_.size());
   stats_.slots -= std::max(gone.snapshot.info.slots, 0);
+  if (workers_.empty()) nodes_present_since_ = absl::InfiniteFuture();
+  const absl::Time now = clock_->Monotonic();
+  if (silent && std::none_of(workers_.begin(), workers_.end(), [&](const auto& other) {
+        return LeaseEnd(other.second.snapshot) >= now;
+      })) {
+    // Every node went silent together: more likely the network between
+    // them and the scheduler than all of them at once. Their jobs wait for
+    // their nodes, which hold the results of those that finished meanwhile,
+    // as after a restart, instead of going to whichever node is back first.
+    for (const std::string& id : gone.running) {
+      Job* job = store_->Find(id);
+      if (job == nullptr || job->state != v1::RUNNING || job->worker != worker) continue;
+      job->worker = kNoWorker;
+      orphaned_.emplace(now + options_.lease_timeout, id);
+    }
+    return;
+  }
   // Requeue in submission order so the lost jobs keep their place.
   std::vector<Job*> lost;
   for (const std::string& id : gone.running) {
@@ -525,12 +563,11 @@ void Scheduler::Tick() {
     if (LeaseEnd(worker.snapshot) < now) expired.push_back(id);
   }
   for (WorkerId id : expired) {
-    LoseWorker(id, "stopped answering (lease expired) while running the job");
+    LoseWorker(id, "stopped answering (lease expired) while running the job", /*silent=*/true);
     listener_->OnWorkerLost(id);
   }
 
-  while (!orphaned_.empty() && orphaned_.begin()->first <= now &&
-         listening_since_ + options_.lease_timeout <= now) {
+  while (!orphaned_.empty() && orphaned_.begin()->first <= now && OrphansMayGo(now)) {
     const std::string id = orphaned_.begin()->second;
     orphaned_.erase(orphaned_.begin());
     Job* job = store_->Find(id);
@@ -538,7 +575,8 @@ void Scheduler::Tick() {
     RetryOrFail(*job,
                 Error(absl::StatusCode::kUnavailable,
                       absl::StrCat("worker node ", job->worker_name,
-                                   " did not come back after the scheduler restarted")),
+                                   " did not come back (after a scheduler restart, or after all "
+                                   "nodes went silent)")),
                 absl::ZeroDuration());
   }
 
@@ -569,12 +607,23 @@ void Scheduler::Tick() {
 absl::Time Scheduler::NextTick() const {
   absl::Time next = next_erase_;
   if (!delayed_.empty()) next = std::min(next, delayed_.begin()->first);
+  if (holding_for_nodes_ && !queue_.empty()) {
+    next = std::min(next, nodes_present_since_ + options_.restart_grace);
+  }
   if (!orphaned_.empty()) {
-    next = std::min(next, std::max(orphaned_.begin()->first,
-                                   listening_since_ + options_.lease_timeout));
+    next = std::min(next, std::max({orphaned_.begin()->first,
+                                    listening_since_ + options_.lease_timeout,
+                                    nodes_present_since_ + options_.lease_timeout}));
   }
   for (const auto& [id, worker] : workers_) next = std::min(next, LeaseEnd(worker.snapshot));
   return next;
+}
+
+bool Scheduler::OrphansMayGo(absl::Time now) const {
+  // Their nodes had a lease's time to come back, counted while the
+  // scheduler listened and some node could reach it.
+  return listening_since_ + options_.lease_timeout <= now &&
+         nodes_present_since_ + options_.lease_timeout <= now;
 }
 
 absl::Time Scheduler::LeaseEnd(const WorkerSnapshot& worker) const {
@@ -622,6 +671,12 @@ void Scheduler::Dispatch() {
   // A job started now could not have its result recorded: it would run
   // again after a restart. Tick dispatches once the store writes again.
   if (!store_->health().ok()) return;
+  if (holding_for_nodes_) {
+    // After a restart, the nodes come back (with their backoff) holding
+    // what they ran; the first back must not take the others' jobs.
+    if (nodes_present_since_ + options_.restart_grace > clock_->Monotonic()) return;
+    holding_for_nodes_ = false;
+  }
   bool progress = true;
   while (progress && !queue_.empty() && !workers_.empty()) {
     progress = false;

@@ -63,6 +63,12 @@ struct SchedulerOptions {
   // stalled, and leases then restart: a node expires only after it was
   // silent for lease_timeout while the scheduler was listening.
   absl::Duration stall_threshold = absl::Seconds(2);
+  // After a restart that found pending jobs, nothing is dispatched until a
+  // node has been connected this long: nodes reconnect holding the jobs they
+  // ran, some of which the store may have as pending, and the first node
+  // back would otherwise run those a second time. Longer than a node's
+  // longest reconnect backoff (NodeAgent::Options::max_backoff).
+  absl::Duration restart_grace = absl::Seconds(5);
   // How long a finished job's result is kept after it was fetched.
   absl::Duration result_ttl = absl::Hours(24);
   // Seed of the retry jitter; 0 = random.
@@ -119,8 +125,9 @@ class Scheduler {
   Scheduler& operator=(const Scheduler&) = delete;
 
   // Rebuilds the queues from the store after a restart; call once, before
-  // anything else. Pending jobs are queued again; jobs that were running wait
-  // one lease_timeout for their node to come back holding them, then are
+  // anything else. Pending jobs are queued again, and wait restart_grace
+  // after the first node connects; jobs that were running wait one
+  // lease_timeout for their node to come back holding them, then are
   // requeued (their attempt already counted).
   void Recover();
 
@@ -156,8 +163,9 @@ class Scheduler {
   absl::Status CheckNewWorker(const WorkerInfo& info) const;
   // A worker node connected. It starts with no credits: its first credits
   // (its slots) come through AddCredits, like every later free slot. Jobs in
-  // info.held_job_ids that are unfinished and not running on another node
-  // are given back to it; the others are appended to `drop_job_ids`.
+  // info.held_job_ids that are unfinished, not running on another node and
+  // ran there or could have (the node offers their function and labels) are
+  // given back to it; the others are appended to `drop_job_ids`.
   WorkerId AddWorker(WorkerInfo info, std::vector<std::string>* drop_job_ids = nullptr);
   // The worker node has `credits` more free slots.
   void AddCredits(WorkerId worker, int credits);
@@ -171,9 +179,12 @@ class Scheduler {
   // after a backoff while attempts remain if the worker failed
   // (result.worker_failure) or the job asked for retries on error.
   void ReportResult(WorkerId worker, const v1::JobResult& result);
-  // The worker node is gone: its running jobs go back to the queue at once
-  // (a lost node always costs an attempt), or fail when they have used all
-  // their attempts.
+  // The worker node's stream ended: its running jobs go back to the queue
+  // at once (a lost node always costs an attempt), or fail when they have
+  // used all their attempts. A node whose lease runs out (Tick) is lost the
+  // same way while other nodes are heard; when none is, its running jobs
+  // wait for it like the orphans of a restart, so that a network cut
+  // between the scheduler and all its nodes reruns nothing.
   void RemoveWorker(WorkerId worker);
 
   // Time-driven work, called periodically: nodes whose lease ran out are
@@ -232,7 +243,12 @@ class Scheduler {
   // Releases or fails the jobs waiting for `job_id`, which just finished.
   void SettleDependents(const std::string& job_id, v1::JobState state, const v1::JobError& error);
   void DropRunning(Job& job);
-  void LoseWorker(WorkerId worker, const std::string& why);
+  // The node is gone: its running jobs are requeued, or, when it fell
+  // `silent` (its lease ran out) and no other node is heard either, wait for
+  // it as orphans.
+  void LoseWorker(WorkerId worker, const std::string& why, bool silent);
+  // Whether orphans whose wait is over may be requeued now.
+  bool OrphansMayGo(absl::Time now) const;
   // When the node's lease runs out if it stays silent.
   absl::Time LeaseEnd(const WorkerSnapshot& worker) const;
   absl::Duration BackoffFor(const Job& job);
@@ -254,6 +270,11 @@ class Scheduler {
   absl::Time last_tick_ = absl::InfinitePast();
   // When the scheduler last resumed after a stall (see stall_threshold).
   absl::Time listening_since_ = absl::InfinitePast();
+  // Since when some node has been connected without a break
+  // (InfiniteFuture: none is).
+  absl::Time nodes_present_since_ = absl::InfiniteFuture();
+  // Recover found pending jobs and restart_grace has not passed yet.
+  bool holding_for_nodes_ = false;
   // job id -> pending jobs waiting for its result.
   absl::flat_hash_map<std::string, std::vector<std::string>> dependents_;
   // pending job id -> how many of its dependencies have not finished.

@@ -103,6 +103,8 @@ class SchedulerTest : public ::testing::Test {
                             .default_retry_backoff = absl::Seconds(1),
                             .max_retry_backoff = absl::Seconds(60),
                             .lease_timeout = absl::Seconds(15),
+                            // SchedulerRunOnceTest has its own.
+                            .restart_grace = absl::ZeroDuration(),
                             .result_ttl = absl::Hours(1),
                             .random_seed = 42};
   Scheduler scheduler_{&clock_, &store_, &listener_, options_};
@@ -726,7 +728,7 @@ TEST_F(SchedulerTest, RunningJobWhoseNodeNeverComesBackIsRequeued) {
   EXPECT_THAT(listener.AssignedIds(other), ElementsAre("a"));
   EXPECT_EQ(restarted.FindJob("a")->attempt, 2);
   EXPECT_THAT(restarted.FindJob("a")->attempts[0].error.message(),
-              ::testing::HasSubstr("did not come back after the scheduler restarted"));
+              ::testing::HasSubstr("did not come back (after a scheduler restart"));
 }
 
 }  // namespace
@@ -916,7 +918,7 @@ TEST_F(SchedulerTimeTest, ANodeSilentAfterAStallIsLostOneLeaseLater) {
   EXPECT_THAT(listener_.lost, IsEmpty());
   Listen(absl::Seconds(2));
   EXPECT_THAT(listener_.lost, ElementsAre(w));
-  EXPECT_EQ(JobOf("a").state, v1::PENDING);
+  EXPECT_EQ(JobOf("a").worker, kNoWorker);  // waiting for its node (no other is heard)
 }
 
 TEST_F(SchedulerTimeTest, OrphansWaitALeaseOfListeningAfterAStall) {
@@ -936,6 +938,134 @@ TEST_F(SchedulerTimeTest, OrphansWaitALeaseOfListeningAfterAStall) {
   restarted.ReportResult(back, Success("a", 1));
   EXPECT_EQ(restarted.FindJob("a")->state, v1::SUCCEEDED);
   EXPECT_EQ(restarted.FindJob("a")->attempt, 1);
+}
+
+}  // namespace
+}  // namespace netpool
+
+namespace netpool {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+// What lets a node that ran a job, and holds its result, keep it: no job
+// that finished runs a second time.
+class SchedulerRunOnceTest : public SchedulerTimeTest {};
+
+// A network cut between the scheduler and every node used to requeue their
+// jobs, and the first node back took the others' jobs: all of those that
+// finished during the cut ran twice.
+TEST_F(SchedulerRunOnceTest, JobsOfNodesThatAllFellSilentWaitForTheirNodes) {
+  WorkerId a = Connect("a", 1);
+  WorkerId b = Connect("b", 1);
+  ASSERT_THAT(scheduler_.Submit({Spec("f", "on-a"), Spec("f", "on-b")}), IsOk());
+  ASSERT_EQ(JobOf("on-a").worker, a);
+  ASSERT_EQ(JobOf("on-b").worker, b);
+  Listen(absl::Seconds(16));
+  EXPECT_THAT(listener_.lost, ::testing::UnorderedElementsAre(a, b));
+  EXPECT_EQ(JobOf("on-a").state, v1::RUNNING);
+  EXPECT_EQ(JobOf("on-b").state, v1::RUNNING);
+
+  // b is back first, and does not get a's job; a comes back holding it.
+  std::vector<std::string> drop;
+  WorkerId b2 = scheduler_.AddWorker(
+      {.name = "b", .slots = 1, .functions = {"f"}, .held_job_ids = {"on-b"}}, &drop);
+  scheduler_.AddCredits(b2, 1);
+  EXPECT_THAT(listener_.AssignedIds(b2), IsEmpty());
+  Listen(absl::Seconds(5));
+  WorkerId a2 = scheduler_.AddWorker(
+      {.name = "a", .slots = 1, .functions = {"f"}, .held_job_ids = {"on-a"}}, &drop);
+  EXPECT_THAT(drop, IsEmpty());
+  scheduler_.ReportResult(a2, Success("on-a", 1));
+  scheduler_.ReportResult(b2, Success("on-b", 2));
+  EXPECT_EQ(JobOf("on-a").state, v1::SUCCEEDED);
+  EXPECT_EQ(JobOf("on-b").state, v1::SUCCEEDED);
+  EXPECT_EQ(JobOf("on-a").attempt, 1);
+  EXPECT_EQ(JobOf("on-b").attempt, 1);
+}
+
+TEST_F(SchedulerRunOnceTest, ASilentNodesJobsGoElsewhereOnceAnotherNodeWasBackForALease) {
+  WorkerId a = Connect("a", 1);
+  ASSERT_THAT(scheduler_.Submit({Spec("f", "on-a")}), IsOk());
+  ASSERT_EQ(JobOf("on-a").worker, a);
+  Listen(absl::Seconds(16));
+  EXPECT_THAT(listener_.lost, ElementsAre(a));
+  WorkerId b = Connect("b", 1);
+  Listen(absl::Seconds(14));
+  EXPECT_THAT(listener_.AssignedIds(b), IsEmpty());
+  scheduler_.Heartbeat(b);
+  Listen(absl::Seconds(2));
+  scheduler_.Heartbeat(b);
+  Listen(absl::Seconds(1));
+  EXPECT_THAT(listener_.AssignedIds(b), ElementsAre("on-a"));
+  EXPECT_EQ(JobOf("on-a").attempt, 2);
+}
+
+TEST_F(SchedulerRunOnceTest, ASilentNodesJobsGoToANodeStillHeardAtOnce) {
+  WorkerId silent = Connect("silent", 1);
+  WorkerId alive = Connect("alive", 1);
+  ASSERT_THAT(scheduler_.Submit({Spec("f", "a"), Spec("f", "b")}), IsOk());
+  for (int i = 0; i < 4; ++i) {
+    Listen(absl::Seconds(4));
+    scheduler_.Heartbeat(alive);
+  }
+  EXPECT_THAT(listener_.lost, ElementsAre(silent));
+  scheduler_.ReportResult(alive, Success("b", 1));
+  scheduler_.AddCredits(alive, 1);
+  EXPECT_THAT(listener_.AssignedIds(alive), ElementsAre("b", "a"));
+}
+
+// The scheduler crashed after it handed a job out and before the store had
+// that: the job comes back PENDING with no attempt on the node, which
+// reconnects holding its result. It used to be dropped and run again.
+TEST_F(SchedulerRunOnceTest, AHeldJobTheStoreStillHasAsPendingIsAdopted) {
+  ASSERT_THAT(scheduler_.Submit({Spec("f", "a")}), IsOk());
+  std::vector<std::string> drop;
+  WorkerId w = scheduler_.AddWorker(
+      {.name = "n", .slots = 1, .functions = {"f"}, .held_job_ids = {"a"}}, &drop);
+  EXPECT_THAT(drop, IsEmpty());
+  EXPECT_EQ(JobOf("a").state, v1::RUNNING);
+  scheduler_.ReportResult(w, Success("a", 4));
+  EXPECT_EQ(JobOf("a").state, v1::SUCCEEDED);
+  EXPECT_EQ(JobOf("a").attempt, 1);
+}
+
+// The scheduler crashed with a job just handed out to node a; node b comes
+// back first. It used to take the job and run it a second time.
+TEST_F(SchedulerRunOnceTest, AfterARestartTheFirstNodeBackWaitsForTheOthers) {
+  ASSERT_THAT(scheduler_.Submit({Spec("f", "a"), Spec("f", "b")}), IsOk());
+  SchedulerOptions options = options_;
+  options.restart_grace = absl::Seconds(5);
+  RecordingListener listener;
+  Scheduler restarted(&clock_, &store_, &listener, options);
+  restarted.Recover();
+  WorkerId b = restarted.AddWorker({.name = "b", .slots = 2, .functions = {"f"}});
+  restarted.AddCredits(b, 2);
+  clock_.Advance(absl::Seconds(2));
+  restarted.Tick();
+  EXPECT_THAT(listener.AssignedIds(b), IsEmpty());
+  std::vector<std::string> drop;
+  WorkerId a = restarted.AddWorker(
+      {.name = "a", .slots = 1, .functions = {"f"}, .held_job_ids = {"a"}}, &drop);
+  EXPECT_THAT(drop, IsEmpty());
+  EXPECT_EQ(restarted.FindJob("a")->worker, a);
+  EXPECT_EQ(restarted.NextTick(), clock_.Monotonic() + absl::Seconds(3));
+  clock_.Advance(absl::Seconds(3));
+  restarted.Tick();
+  EXPECT_THAT(listener.AssignedIds(b), ElementsAre("b"));
+}
+
+TEST_F(SchedulerRunOnceTest, AHeldJobTheNodeCouldNotHaveRunIsDropped) {
+  v1::JobSpec gpu = Spec("f", "gpu");
+  (*gpu.mutable_labels())["gpu"] = "1";
+  ASSERT_THAT(scheduler_.Submit({Spec("g", "other-function"), gpu}), IsOk());
+  std::vector<std::string> drop;
+  scheduler_.AddWorker(
+      {.name = "n", .slots = 1, .functions = {"f"}, .held_job_ids = {"other-function", "gpu"}},
+      &drop);
+  EXPECT_THAT(drop, ElementsAre("other-function", "gpu"));
+  EXPECT_EQ(JobOf("gpu").state, v1::PENDING);
 }
 
 }  // namespace

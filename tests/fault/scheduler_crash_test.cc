@@ -34,11 +34,12 @@
 namespace netpool::testing {
 namespace {
 
-// Short leases and heartbeats so that recovery after each kill takes a
-// couple of seconds, not the production 15.
+// Short leases, heartbeats and restart grace so that recovery after each
+// kill takes a couple of seconds, not the production 15. The nodes are back
+// within the grace: the scheduler is down for moments only.
 const std::vector<std::string> kSchedulerFlags = {
-    "--lease-timeout", "2", "--heartbeat-interval", "0.2", "--retry-backoff", "0.1",
-    "--log-level", "warn"};
+    "--lease-timeout", "2", "--restart-grace", "2", "--heartbeat-interval", "0.2",
+    "--retry-backoff", "0.1", "--log-level", "warn"};
 
 // How long results may stop coming before the test gives up: a restarted
 // scheduler must get the jobs flowing again well within it.
