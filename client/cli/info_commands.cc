@@ -67,7 +67,9 @@ int RunStats(const Context& context) {
                << "cancelled " << stats->cancelled() << '\n'
                << "workers " << stats->workers() << '\n'
                << "slots " << stats->slots() << '\n'
-               << "uptime_seconds " << absl::StrCat(stats->uptime_seconds()) << '\n';
+               << "uptime_seconds " << absl::StrCat(stats->uptime_seconds()) << '\n'
+               << "ready " << (stats->ready() ? "yes" : "no") << '\n';
+  if (!stats->ready()) *context.out << "not_ready_reason " << stats->not_ready_reason() << '\n';
   return kExitOk;
 }
 

@@ -35,6 +35,7 @@ using ::testing::ContainsRegex;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
+using ::testing::Not;
 
 constexpr int kExitUsage = 64;
 constexpr int kExitUnavailable = 69;
@@ -188,6 +189,8 @@ TEST_F(CliTest, JobsWorkersAndStatsList) {
   CliResult stats = Run({"stats"});
   EXPECT_EQ(stats.exit_code, 0) << stats.err;
   EXPECT_THAT(stats.out, HasSubstr("slots"));
+  EXPECT_THAT(stats.out, HasSubstr("\nready yes\n"));
+  EXPECT_THAT(stats.out, Not(HasSubstr("not_ready_reason")));
 }
 
 TEST_F(CliTest, BadUsageExits64WithOneLine) {

@@ -10,10 +10,12 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
+#include "common/worker_protocol.h"
 #include "gtest/gtest.h"
 #include "netpool/v1/netpool.grpc.pb.h"
 #include "tests/support/test_cluster.h"
@@ -24,7 +26,9 @@ namespace {
 using ::netpool::testing::CliResult;
 using ::netpool::testing::Subprocess;
 using ::netpool::testing::TestCluster;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 
 class ServerTest : public ::testing::Test {
  protected:
@@ -241,6 +245,107 @@ TEST_F(ServerTest, EndsAWorkerStreamThatSendsAMalformedMessage) {
   v1::ListWorkersResponse workers;
   ASSERT_TRUE(stub_->ListWorkers(Context().get(), v1::ListWorkersRequest(), &workers).ok());
   EXPECT_EQ(workers.workers_size(), 1);
+}
+
+// What a hand-driven node saw while it ran one job of "raw" and sent back a
+// result worth `value`.
+struct RawNodeRun {
+  v1::WorkerWelcome welcome;
+  std::vector<std::string> acked_job_ids;
+  grpc::Status ended;
+};
+
+class RawNodeTest : public ServerTest {
+ protected:
+  RawNodeRun RunOneJob(uint32_t protocol_version, const std::string& job_id,
+                       const v1::Value& value) {
+    RawNodeRun run;
+    auto hub = v1::WorkerHub::NewStub(channel_);
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
+    cluster_->AuthorizeAsOwner(context);
+    auto stream = hub->Connect(&context);
+    v1::WorkerMessage hello = Hello(absl::StrCat("raw-", job_id));
+    hello.mutable_hello()->clear_functions();
+    hello.mutable_hello()->add_functions("raw");
+    hello.mutable_hello()->set_protocol_version(protocol_version);
+    EXPECT_TRUE(stream->Write(hello));
+    v1::SchedulerMessage reply;
+    EXPECT_TRUE(stream->Read(&reply));
+    run.welcome = reply.welcome();
+
+    v1::SubmitRequest submit;
+    submit.add_jobs()->set_job_id(job_id);
+    submit.mutable_jobs(0)->set_function("raw");
+    v1::SubmitResponse submitted;
+    EXPECT_TRUE(stub_->Submit(Context().get(), submit, &submitted).ok());
+    while (reply.assignments_size() == 0 && stream->Read(&reply)) {
+    }
+    EXPECT_EQ(reply.assignments_size(), 1);
+    v1::WorkerMessage result;
+    result.set_credits(1);
+    v1::JobResult* sent = result.add_results();
+    sent->set_job_id(job_id);
+    sent->set_state(v1::SUCCEEDED);
+    *sent->mutable_value() = value;
+    EXPECT_TRUE(stream->Write(result));
+    // Until the deadline: an acknowledgement that never comes is waited out.
+    while (stream->Read(&reply)) {
+      run.acked_job_ids.insert(run.acked_job_ids.end(), reply.acked_job_ids().begin(),
+                               reply.acked_job_ids().end());
+    }
+    run.ended = stream->Finish();
+    return run;
+  }
+
+  v1::JobStatus StatusOf(const std::string& job_id) {
+    v1::GetStatusRequest request;
+    request.add_job_ids(job_id);
+    v1::GetStatusResponse response;
+    EXPECT_TRUE(stub_->GetStatus(Context().get(), request, &response).ok());
+    return response.jobs_size() == 1 ? response.jobs(0) : v1::JobStatus();
+  }
+};
+
+TEST_F(RawNodeTest, ANodeOfTheCurrentProtocolGetsItsResultAcknowledged) {
+  v1::Value value;
+  value.set_int_value(7);
+  RawNodeRun run = RunOneJob(kWorkerProtocolVersion, "acked-job", value);
+  EXPECT_EQ(run.welcome.protocol_version(), kWorkerProtocolVersion);
+  EXPECT_THAT(run.acked_job_ids, ElementsAre("acked-job"));
+  EXPECT_EQ(StatusOf("acked-job").state(), v1::SUCCEEDED);
+}
+
+TEST_F(RawNodeTest, AnOldNodeStillWorksAndIsSentNoAcknowledgements) {
+  v1::Value value;
+  value.set_int_value(7);
+  RawNodeRun run = RunOneJob(/*protocol_version=*/0, "old-node-job", value);
+  EXPECT_THAT(run.acked_job_ids, IsEmpty());
+  EXPECT_EQ(run.ended.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED)
+      << "the stream stayed up: " << run.ended.error_message();
+  EXPECT_EQ(StatusOf("old-node-job").state(), v1::SUCCEEDED);
+}
+
+// Used to end the node's stream: the job ran three times and failed as
+// "worker node lost".
+TEST_F(RawNodeTest, AResultNestedTooDeepFailsItsJobOnceAndKeepsTheStream) {
+  v1::Value deep;
+  v1::Value* inner = &deep;
+  for (int i = 0; i < 40; ++i) inner = inner->mutable_list_value()->add_items();
+  inner->set_int_value(1);
+  RawNodeRun run = RunOneJob(kWorkerProtocolVersion, "deep-job", deep);
+  EXPECT_EQ(run.ended.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED)
+      << "the stream stayed up: " << run.ended.error_message();
+  EXPECT_THAT(run.acked_job_ids, ElementsAre("deep-job"));
+  v1::JobStatus status = StatusOf("deep-job");
+  EXPECT_EQ(status.state(), v1::FAILED);
+  EXPECT_EQ(status.attempt(), 1);
+  v1::GetRequest get;
+  get.set_job_id("deep-job");
+  v1::GetResponse got;
+  ASSERT_TRUE(stub_->Get(Context().get(), get, &got).ok());
+  EXPECT_EQ(got.result().error().code(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_THAT(got.result().error().message(), HasSubstr("nests deeper"));
 }
 
 TEST(ServerLifecycle, SigtermStopsTheSchedulerWithExitZero) {

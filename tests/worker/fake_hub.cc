@@ -90,10 +90,12 @@ bool FakeHub::Send(const v1::SchedulerMessage& message) {
   return stream_ != nullptr && stream_->Write(message);
 }
 
-bool FakeHub::Welcome(double heartbeat_seconds, const std::vector<std::string>& drop_job_ids) {
+bool FakeHub::Welcome(double heartbeat_seconds, const std::vector<std::string>& drop_job_ids,
+                      uint32_t protocol_version) {
   v1::SchedulerMessage welcome;
   welcome.mutable_welcome()->set_worker_id("w-1");
   welcome.mutable_welcome()->set_heartbeat_seconds(heartbeat_seconds);
+  welcome.mutable_welcome()->set_protocol_version(protocol_version);
   for (const std::string& job_id : drop_job_ids) welcome.add_drop_job_ids(job_id);
   return Send(welcome);
 }

@@ -57,8 +57,10 @@ class FakeHub {
   void HangUp();
   // Writes to the open stream; false if none is open or the write failed.
   bool Send(const v1::SchedulerMessage& message);
-  // Sends the welcome, with these drop_job_ids, on the open stream.
-  bool Welcome(double heartbeat_seconds = 10, const std::vector<std::string>& drop_job_ids = {});
+  // Sends the welcome, with these drop_job_ids, on the open stream, as a
+  // scheduler of `protocol_version` (0: one that acknowledges no results).
+  bool Welcome(double heartbeat_seconds = 10, const std::vector<std::string>& drop_job_ids = {},
+               uint32_t protocol_version = 0);
 
   // The first message received so far that matches, waiting up to `timeout`.
   std::optional<Received> WaitFor(const Match& match, absl::Duration timeout);

@@ -10,8 +10,11 @@
 
 #include "absl/synchronization/notification.h"
 #include "common/value_proto.h"
+#include "common/worker_protocol.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "netpool/worker.h"
+#include "tests/support/eventually.h"
 #include "tests/support/proc.h"
 #include "tests/worker/fake_hub.h"
 #include "tests/worker/shell_job.h"
@@ -20,6 +23,7 @@
 namespace netpool {
 namespace {
 
+using ::netpool::testing::Eventually;
 using ::netpool::testing::FakeHub;
 using ::netpool::testing::ShellJob;
 using ::netpool::testing::WaitUntilGone;
@@ -314,6 +318,60 @@ TEST_F(NodeAgentTest, ResultThatFinishedWhileDisconnectedIsSentAfterTheNextWelco
   EXPECT_EQ(received->stream, stream);
   EXPECT_EQ(received->message.results(0).state(), v1::SUCCEEDED);
   EXPECT_EQ(received->message.credits(), 1);
+}
+
+// A node used to forget a result once its write to the stream succeeded,
+// even into a connection that was already dead: the job then ran again.
+TEST_F(NodeAgentTest, AResultIsKeptUntilAcknowledgedAndResentOnTheNextStream) {
+  StartAgent();
+  ASSERT_TRUE(hub_.HelloOf(1, kWait).has_value());
+  EXPECT_EQ(hub_.HelloOf(1, kWait)->protocol_version(), kWorkerProtocolVersion);
+  ASSERT_TRUE(hub_.Welcome(10, {}, kWorkerProtocolVersion));
+  Assign("kept", "echo", {1});
+  Assign("acked", "echo", {2});
+  ASSERT_TRUE(ResultOf("kept").has_value());
+  ASSERT_TRUE(ResultOf("acked").has_value());
+  v1::SchedulerMessage ack;
+  ack.add_acked_job_ids("acked");
+  ASSERT_TRUE(hub_.Send(ack));
+  absl::SleepFor(absl::Milliseconds(100));  // for the ack to arrive before the break
+  hub_.HangUp();
+
+  std::optional<v1::WorkerHello> hello = hub_.HelloOf(2, kWait);
+  ASSERT_TRUE(hello.has_value());
+  EXPECT_EQ(HeldJobIds(*hello), std::vector<std::string>{"kept"});
+  ASSERT_TRUE(hub_.Welcome(10, {}, kWorkerProtocolVersion));
+  ASSERT_TRUE(Eventually(
+      [&] {
+        for (const FakeHub::Received& r : hub_.received()) {
+          if (r.stream != 2) continue;
+          for (const v1::JobResult& result : r.message.results()) {
+            if (result.job_id() == "kept") return true;
+          }
+        }
+        return false;
+      },
+      kWait))
+      << "the unacknowledged result was not sent again";
+  ack.set_acked_job_ids(0, "kept");
+  ASSERT_TRUE(hub_.Send(ack));
+  absl::SleepFor(absl::Milliseconds(100));
+  hub_.HangUp();
+  hello = hub_.HelloOf(3, kWait);
+  ASSERT_TRUE(hello.has_value());
+  EXPECT_THAT(HeldJobIds(*hello), ::testing::IsEmpty());
+}
+
+TEST_F(NodeAgentTest, ASchedulerThatAcknowledgesNothingGetsEachResultOnce) {
+  StartAgent();
+  Welcome();  // protocol version 0: an older netpoold
+  Assign("once", "echo", {1});
+  ASSERT_TRUE(ResultOf("once").has_value());
+  absl::SleepFor(absl::Milliseconds(100));
+  hub_.HangUp();
+  std::optional<v1::WorkerHello> hello = hub_.HelloOf(2, kWait);
+  ASSERT_TRUE(hello.has_value());
+  EXPECT_THAT(HeldJobIds(*hello), ::testing::IsEmpty());
 }
 
 TEST_F(NodeAgentTest, DropJobIdsKillsAHeldJobWhoseResultNeverComes) {
