@@ -940,15 +940,6 @@ TEST_F(SchedulerTimeTest, OrphansWaitALeaseOfListeningAfterAStall) {
   EXPECT_EQ(restarted.FindJob("a")->attempt, 1);
 }
 
-}  // namespace
-}  // namespace netpool
-
-namespace netpool {
-namespace {
-
-using ::testing::ElementsAre;
-using ::testing::IsEmpty;
-
 // What lets a node that ran a job, and holds its result, keep it: no job
 // that finished runs a second time.
 class SchedulerRunOnceTest : public SchedulerTimeTest {};
