@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "common/monotonic_clock.h"
 #include "spdlog/spdlog.h"
 
 namespace netpool {
@@ -166,8 +167,8 @@ void Cgroup::Kill() const {
 
 bool Cgroup::KillAndRemove(absl::Duration wait) const {
   Kill();
-  const absl::Time deadline = absl::Now() + wait;
-  while (Populated(path_) && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(2));
+  const absl::Time deadline = MonotonicNow() + wait;
+  while (Populated(path_) && MonotonicNow() < deadline) absl::SleepFor(absl::Milliseconds(2));
   return RemoveTree(path_);
 }
 

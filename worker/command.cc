@@ -16,6 +16,7 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "common/monotonic_clock.h"
 #include "spdlog/spdlog.h"
 #include "worker/cgroup.h"
 #include "worker/poll_timeout.h"
@@ -185,7 +186,7 @@ absl::StatusOr<CommandOutcome> RunCommand(const std::vector<std::string>& argv,
   }
 
   SigpipeBlocker sigpipe_blocker;
-  absl::Time deadline = options.timeout > absl::ZeroDuration() ? absl::Now() + options.timeout
+  absl::Time deadline = options.timeout > absl::ZeroDuration() ? MonotonicNow() + options.timeout
                                                                : absl::InfiniteFuture();
   static std::atomic<int> commands{0};
   const std::optional<Cgroup> cgroup =

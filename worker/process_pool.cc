@@ -14,6 +14,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/monotonic_clock.h"
 #include "common/value_proto.h"
 #include "spdlog/spdlog.h"
 #include "worker/poll_timeout.h"
@@ -209,13 +210,13 @@ void ProcessPool::ThreadMain() {
 void ProcessPool::SpawnMissing() {
   int active = std::count_if(processes_.begin(), processes_.end(),
                              [](const Process& p) { return !p.retiring; });
-  while (!gave_up_ && active < options_.processes && absl::Now() >= next_spawn_attempt_) {
+  while (!gave_up_ && active < options_.processes && MonotonicNow() >= next_spawn_attempt_) {
     absl::StatusOr<LaunchedProcess> launched =
         LaunchWorkerProcess(options_.executable, options_.initializer, options_.policy);
     if (!launched.ok()) {
       spdlog::error("{}; retrying in {}", std::string(launched.status().message()),
                     absl::FormatDuration(kSpawnRetry));
-      next_spawn_attempt_ = absl::Now() + kSpawnRetry;
+      next_spawn_attempt_ = MonotonicNow() + kSpawnRetry;
       return;
     }
     Process& process = processes_.emplace_back();
@@ -258,14 +259,14 @@ void ProcessPool::Dispatch(std::vector<v1::JobResult>* results) {
                     process.pid, written.ToString());
       queue_.push_front(std::move(*task.mutable_assignment()));
       process.retiring = true;
-      process.kill_at = absl::Now();
+      process.kill_at = MonotonicNow();
       KillTree(process);
       continue;
     }
     process.busy = true;
     process.job_id = assignment.job_id();
     process.timeout_seconds = assignment.timeout_seconds();
-    process.started = absl::Now();
+    process.started = MonotonicNow();
     process.deadline = assignment.timeout_seconds() > 0
                            ? process.started + absl::Seconds(assignment.timeout_seconds())
                            : absl::InfiniteFuture();
@@ -317,7 +318,7 @@ void ProcessPool::Retire(Process& process) {
   spdlog::debug("worker process {} served {} jobs; replacing it", process.pid, process.tasks_done);
   process.retiring = true;
   process.task_fd.Reset();  // end of input: the process exits by itself
-  process.kill_at = absl::Now() + kRetireGrace;
+  process.kill_at = MonotonicNow() + kRetireGrace;
 }
 
 void ProcessPool::PollOnce(std::vector<v1::JobResult>* results) {
@@ -348,7 +349,7 @@ void ProcessPool::PollOnce(std::vector<v1::JobResult>* results) {
     if (fds[i].revents != 0) ReadResults(*owners[i], results);
   }
 
-  absl::Time now = absl::Now();
+  absl::Time now = MonotonicNow();
   for (auto it = processes_.begin(); it != processes_.end();) {
     Process& process = *it;
     if (process.busy && process.ending == Process::Ending::kNone && now >= process.deadline) {
@@ -410,7 +411,7 @@ void ProcessPool::ReadResults(Process& process, std::vector<v1::JobResult>* resu
     results->push_back(std::move(*frame.mutable_result()));
     // A fresh process's first job also waited for the process to start.
     if (process.tasks_done > 0) {
-      const int64_t ran = absl::ToInt64Nanoseconds(absl::Now() - process.started);
+      const int64_t ran = absl::ToInt64Nanoseconds(MonotonicNow() - process.started);
       const int64_t recent = recent_run_nanos_.load(std::memory_order_relaxed);
       recent_run_nanos_.store(recent < 0 ? ran : recent - recent / 8 + ran / 8,
                               std::memory_order_relaxed);
@@ -446,7 +447,7 @@ void ProcessPool::Reap(Process& process, std::vector<v1::JobResult>* results) {
   if (!process.busy) {
     if (process.retiring) return;
     spdlog::warn("worker process {} died while idle: {}", process.pid, DescribeDeath(status));
-    if (process.tasks_done == 0) next_spawn_attempt_ = absl::Now() + kSpawnRetry;
+    if (process.tasks_done == 0) next_spawn_attempt_ = MonotonicNow() + kSpawnRetry;
     return;
   }
   switch (process.ending) {
@@ -494,9 +495,9 @@ void ProcessPool::Shutdown() {
     process.task_fd.Reset();
     ::kill(-process.pid, SIGTERM);
   }
-  absl::Time deadline = absl::Now() + grace;
+  absl::Time deadline = MonotonicNow() + grace;
   std::vector<v1::JobResult> dropped;
-  while (!processes_.empty() && absl::Now() < deadline) {
+  while (!processes_.empty() && MonotonicNow() < deadline) {
     std::vector<pollfd> fds;
     for (Process& process : processes_) fds.push_back({process.result_fd.get(), POLLIN, 0});
     ::poll(fds.data(), fds.size(), PollTimeoutMs(deadline));

@@ -102,6 +102,8 @@ class ProcessPool {
 
  private:
   // A worker process as the pool thread tracks it.
+  // Times here are on MonotonicNow(): a job's timeout is not moved by a
+  // change of the wall clock.
   struct Process {
     pid_t pid = 0;
     UniqueFd task_fd;
