@@ -329,7 +329,8 @@ WorkerId Scheduler::AddWorker(WorkerInfo info, std::vector<std::string>* drop_jo
   if (workers_.empty()) nodes_present_since_ = clock_->Monotonic();
   WorkerState& worker = workers_[id];
   worker.snapshot.id = id;
-  worker.snapshot.connected = worker.snapshot.last_seen = clock_->Monotonic();
+  worker.snapshot.connected = clock_->Now();
+  worker.snapshot.last_seen = clock_->Monotonic();
   std::vector<std::string> held = std::move(info.held_job_ids);
   worker.snapshot.info = std::move(info);
   stats_.workers = static_cast<int>(workers_.size());

@@ -884,6 +884,13 @@ TEST_F(SchedulerTimeTest, WallClockStepsExpireNoNode) {
   EXPECT_EQ(JobOf("a").worker, w);
 }
 
+TEST_F(SchedulerTimeTest, ANodesConnectTimeIsWallTimeForPeople) {
+  clock_.StepWallClock(absl::Hours(5));
+  Connect("n", 1);
+  ASSERT_THAT(scheduler_.ListWorkers(), ::testing::SizeIs(1));
+  EXPECT_EQ(scheduler_.ListWorkers()[0].connected, clock_.Now());
+}
+
 TEST_F(SchedulerTimeTest, RetryBackoffIgnoresAWallClockStepBack) {
   WorkerId w = Connect("n", 1);
   ASSERT_THAT(scheduler_.Submit({Spec("f", "a")}), IsOk());
