@@ -467,9 +467,14 @@ void Scheduler::LoseWorker(WorkerId worker, const std::string& why, bool silent)
   stats_.slots -= std::max(gone.snapshot.info.slots, 0);
   if (workers_.empty()) nodes_present_since_ = absl::InfiniteFuture();
   const absl::Time now = clock_->Monotonic();
-  if (silent && std::none_of(workers_.begin(), workers_.end(), [&](const auto& other) {
-        return LeaseEnd(other.second.snapshot) >= now;
-      })) {
+  // Heard within half a lease: a node silent for longer is likely cut off
+  // too, and its lease ends moments later.
+  auto heard_lately = [&](const auto& other) {
+    return std::max(other.second.snapshot.last_seen, listening_since_) +
+               options_.lease_timeout / 2 >=
+           now;
+  };
+  if (silent && std::none_of(workers_.begin(), workers_.end(), heard_lately)) {
     // Every node went silent together: more likely the network between
     // them and the scheduler than all of them at once. Their jobs wait for
     // their nodes, which hold the results of those that finished meanwhile,

@@ -182,9 +182,10 @@ class Scheduler {
   // The worker node's stream ended: its running jobs go back to the queue
   // at once (a lost node always costs an attempt), or fail when they have
   // used all their attempts. A node whose lease runs out (Tick) is lost the
-  // same way while other nodes are heard; when none is, its running jobs
-  // wait for it like the orphans of a restart, so that a network cut
-  // between the scheduler and all its nodes reruns nothing.
+  // same way while another node was heard within half a lease; when none
+  // was, its running jobs wait for it like the orphans of a restart, so
+  // that a network cut between the scheduler and all its nodes reruns
+  // nothing.
   void RemoveWorker(WorkerId worker);
 
   // Time-driven work, called periodically: nodes whose lease ran out are

@@ -983,6 +983,23 @@ TEST_F(SchedulerRunOnceTest, JobsOfNodesThatAllFellSilentWaitForTheirNodes) {
   EXPECT_EQ(JobOf("on-b").attempt, 1);
 }
 
+// The leases of nodes cut off together end moments apart: the first one's
+// jobs used to go to the second, which ran them too once the network came
+// back.
+TEST_F(SchedulerRunOnceTest, ANodeNotHeardForHalfALeaseDoesNotTakeALostNodesJobs) {
+  WorkerId a = Connect("a", 1);
+  WorkerId b = Connect("b", 2);
+  ASSERT_THAT(scheduler_.Submit({Spec("f", "on-a"), Spec("f", "on-b")}), IsOk());
+  ASSERT_EQ(JobOf("on-a").worker, a);
+  Listen(absl::Milliseconds(500));
+  scheduler_.Heartbeat(b);  // b's lease ends half a second after a's
+  Listen(absl::Seconds(15));
+  EXPECT_THAT(listener_.lost, ElementsAre(a));
+  EXPECT_THAT(listener_.AssignedIds(b), ElementsAre("on-b"));
+  EXPECT_EQ(JobOf("on-a").worker, kNoWorker);
+  EXPECT_EQ(JobOf("on-a").state, v1::RUNNING);
+}
+
 TEST_F(SchedulerRunOnceTest, ASilentNodesJobsGoElsewhereOnceAnotherNodeWasBackForALease) {
   WorkerId a = Connect("a", 1);
   ASSERT_THAT(scheduler_.Submit({Spec("f", "on-a")}), IsOk());
