@@ -260,8 +260,7 @@ void SchedulerRuntime::Unwatch(const std::shared_ptr<ResultSubscription>& watche
 }
 
 absl::StatusOr<WorkerId> SchedulerRuntime::ConnectWorker(WorkerInfo info,
-                                                         std::shared_ptr<WorkerOutbox> outbox,
-                                                         std::function<void()> end_stream,
+                                                         std::shared_ptr<WorkerConnection> stream,
                                                          const Identity& caller) {
   absl::MutexLock lock(&mu_);
   if (absl::Status s = scheduler_.CheckNewWorker(info); !s.ok()) {
@@ -280,8 +279,8 @@ absl::StatusOr<WorkerId> SchedulerRuntime::ConnectWorker(WorkerInfo info,
       absl::ToDoubleSeconds(options_.heartbeat_interval));
   welcome.mutable_welcome()->set_protocol_version(kWorkerProtocolVersion);
   for (std::string& id : drop) welcome.add_drop_job_ids(std::move(id));
-  outbox->Push(std::move(welcome));
-  worker_streams_[worker] = {std::move(outbox), std::move(end_stream), caller, acks_results};
+  stream->Send(std::move(welcome));
+  worker_streams_[worker] = {std::move(stream), caller, acks_results};
   spdlog::info("audit: worker node {} joined as w-{} with {} slots (credential {}, role {})",
                name, worker, slots, caller.name, std::string(RoleName(caller.role)));
   scheduler_.AddCredits(worker, slots);
@@ -316,8 +315,8 @@ void SchedulerRuntime::EndRevokedWorkerStreams(
     if (still_valid(stream.caller)) continue;
     spdlog::warn("audit: credential {} of worker node w-{} was revoked: ending its stream",
                  stream.caller.name, worker);
-    // The service's read loop ends and disconnects the node.
-    stream.end_stream();
+    // The stream's end disconnects the node.
+    stream.connection->End();
   }
 }
 
@@ -328,11 +327,7 @@ void SchedulerRuntime::BeginShutdown() {
 
 void SchedulerRuntime::DisconnectWorker(WorkerId worker) {
   absl::MutexLock lock(&mu_);
-  auto it = worker_streams_.find(worker);
-  if (it != worker_streams_.end()) {
-    it->second.outbox->Close();
-    worker_streams_.erase(it);
-  }
+  worker_streams_.erase(worker);
   // A scheduler that is stopping leaves the node's jobs running: the node
   // comes back to the next scheduler holding them, as after a crash.
   if (scheduler_.HasWorker(worker) && !shutting_down_) {
@@ -346,7 +341,7 @@ void SchedulerRuntime::OnAssign(WorkerId worker, v1::Assignment assignment) {
   if (it == worker_streams_.end()) return;
   v1::SchedulerMessage message;
   message.add_assignments()->Swap(&assignment);
-  it->second.outbox->Push(std::move(message));
+  it->second.connection->Send(std::move(message));
 }
 
 void SchedulerRuntime::OnCancelRunning(WorkerId worker, const std::string& job_id) {
@@ -354,15 +349,14 @@ void SchedulerRuntime::OnCancelRunning(WorkerId worker, const std::string& job_i
   if (it == worker_streams_.end()) return;
   v1::SchedulerMessage message;
   message.add_cancel_job_ids(job_id);
-  it->second.outbox->Push(std::move(message));
+  it->second.connection->Send(std::move(message));
 }
 
 void SchedulerRuntime::OnWorkerLost(WorkerId worker) {
   spdlog::warn("worker node w-{} stopped answering; its jobs go to other nodes", worker);
   auto it = worker_streams_.find(worker);
   if (it == worker_streams_.end()) return;
-  it->second.outbox->Close();
-  it->second.end_stream();
+  it->second.connection->End();
   worker_streams_.erase(it);
 }
 
@@ -385,7 +379,7 @@ void SchedulerRuntime::AcknowledgeResults(WorkerId worker, uint64_t write,
   }
   v1::SchedulerMessage message;
   for (std::string& id : job_ids) message.add_acked_job_ids(std::move(id));
-  it->second.outbox->Push(std::move(message));
+  it->second.connection->Send(std::move(message));
 }
 
 void SchedulerRuntime::OnDurable(uint64_t write) {

@@ -27,12 +27,20 @@
 #include "netpool/v1/netpool.pb.h"
 #include "server/auth/identity.h"
 #include "server/core/scheduler.h"
-#include "server/outbox.h"
 
 namespace netpool {
 
-// What the scheduler sends one worker node; drained by that stream's writer.
-using WorkerOutbox = Outbox<v1::SchedulerMessage>;
+// The stream of one connected worker node, as the runtime sees it. Called
+// with the runtime's lock held: must neither block nor call the runtime.
+class WorkerConnection {
+ public:
+  virtual ~WorkerConnection() = default;
+  // Queues `message` for the node; what queues meanwhile goes out merged.
+  virtual void Send(v1::SchedulerMessage message) = 0;
+  // Ends the stream now from the scheduler's side, dropping what is queued:
+  // the node sees CANCELLED and connects again.
+  virtual void End() = 0;
+};
 
 // What hands results to one client that waits for them: a Watch stream or a
 // waiting Get. Each id it asks for is answered once.
@@ -90,16 +98,16 @@ class SchedulerRuntime final : private SchedulerListener {
   // Nothing more goes to `watcher` once this returns.
   void Unwatch(const std::shared_ptr<ResultSubscription>& watcher);
 
-  // A worker node stream opened: registers the node, queues its welcome and
-  // its first assignments in `outbox`. `end_stream` ends the stream from the
-  // scheduler's side (its node stopped answering). kAlreadyExists when
-  // another node process holds the name (Scheduler::CheckNewWorker).
-  absl::StatusOr<WorkerId> ConnectWorker(WorkerInfo info, std::shared_ptr<WorkerOutbox> outbox,
-                                         std::function<void()> end_stream,
+  // A worker node stream opened: registers the node, sends its welcome and
+  // its first assignments on `stream`, which is used until DisconnectWorker.
+  // kAlreadyExists when another node process holds the name
+  // (Scheduler::CheckNewWorker); `stream` is then not used.
+  absl::StatusOr<WorkerId> ConnectWorker(WorkerInfo info, std::shared_ptr<WorkerConnection> stream,
                                          const Identity& caller);
   // Credits, results and heartbeats from a connected node.
   void HandleWorkerMessage(WorkerId worker, const v1::WorkerMessage& message);
-  // The node's stream ended; its running jobs are requeued.
+  // The node's stream ended; its running jobs are requeued. Nothing more
+  // goes to its WorkerConnection once this returns.
   void DisconnectWorker(WorkerId worker);
   // Ends the streams of worker nodes whose credential `still_valid` no
   // longer accepts (its token was revoked); their jobs go elsewhere as when
@@ -111,8 +119,7 @@ class SchedulerRuntime final : private SchedulerListener {
 
  private:
   struct WorkerStream {
-    std::shared_ptr<WorkerOutbox> outbox;
-    std::function<void()> end_stream;
+    std::shared_ptr<WorkerConnection> connection;
     Identity caller;  // the credential it connected with
     bool acks_results = false;  // the node waits for acked_job_ids
   };

@@ -8,8 +8,8 @@ namespace netpool {
 void ConfigureSchedulerServer(grpc::ServerBuilder& builder, SchedulerService* scheduler,
                               WorkerHubService* worker_hub) {
   builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
-  // Synchronous calls (worker node streams, the unary calls that answer at
-  // once) hold a thread each: past this, new ones get RESOURCE_EXHAUSTED.
+  // Synchronous calls (the unary calls that answer at once) hold a thread
+  // each: past this, new ones get RESOURCE_EXHAUSTED. Worker node streams,
   // Watch and Get hold none (the callback API).
   // (The builder keeps its own reference to the quota.)
   grpc::ResourceQuota quota("netpoold");

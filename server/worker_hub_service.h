@@ -1,9 +1,8 @@
 // WorkerHubService is the worker-facing gRPC service (netpool.v1.WorkerHub):
-// one bidirectional stream per worker node. It authenticates the node (a
-// worker or admin token, and a certificate when --tls-client-ca asks for
-// one), binds the node's name to that credential, checks the node's hello,
-// registers the node with SchedulerRuntime, forwards credits, results and
-// heartbeats, and writes assignments and cancels back in batches.
+// one bidirectional stream per worker node (a WorkerStreamCall), served on
+// gRPC's callback API so that a connected node holds no thread. It
+// authenticates the node (a worker or admin token, and a certificate when
+// --tls-client-ca asks for one) before reading anything from it.
 #ifndef NETPOOL_SERVER_WORKER_HUB_SERVICE_H_
 #define NETPOOL_SERVER_WORKER_HUB_SERVICE_H_
 
@@ -13,15 +12,14 @@
 
 namespace netpool {
 
-class WorkerHubService final : public v1::WorkerHub::Service {
+class WorkerHubService final : public v1::WorkerHub::CallbackService {
  public:
   // REQUIRES: both outlive the service.
   WorkerHubService(SchedulerRuntime* runtime, const Authenticator* authenticator)
       : runtime_(runtime), authenticator_(authenticator) {}
 
-  grpc::Status Connect(
-      grpc::ServerContext* context,
-      grpc::ServerReaderWriter<v1::SchedulerMessage, v1::WorkerMessage>* stream) override;
+  grpc::ServerBidiReactor<v1::WorkerMessage, v1::SchedulerMessage>* Connect(
+      grpc::CallbackServerContext* context) override;
 
  private:
   SchedulerRuntime* const runtime_;

@@ -6,42 +6,26 @@
 // and each identity's open streams and waiting Gets are limited.
 #include <atomic>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
 #include "netpool/v1/netpool.grpc.pb.h"
 #include "tests/support/eventually.h"
+#include "tests/support/proc.h"
 #include "tests/support/test_cluster.h"
 
 namespace netpool {
 namespace {
 
 using ::netpool::testing::Eventually;
+using ::netpool::testing::ProcStatus;
 using ::netpool::testing::TestCluster;
 using ::testing::HasSubstr;
-
-// A field of /proc/PID/status ("VmRSS", "Threads") as a number (kB for sizes).
-int64_t ProcStatus(pid_t pid, const std::string& field) {
-  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
-  std::string line;
-  while (std::getline(in, line)) {
-    absl::string_view rest = line;
-    if (!absl::ConsumePrefix(&rest, field + ":")) continue;
-    rest = absl::StripAsciiWhitespace(rest);
-    absl::ConsumeSuffix(&rest, " kB");
-    int64_t value = 0;
-    if (absl::SimpleAtoi(rest, &value)) return value;
-  }
-  return -1;
-}
 
 // What an echo job of one text argument returned: [text].
 std::string Echoed(const v1::JobResult& result) {
