@@ -30,7 +30,8 @@ TEST_F(DependenciesTest, AsyncResultArgumentIsReplacedByItsResult) {
 }
 
 TEST_F(DependenciesTest, DependentWaitsOnTheSchedulerUntilItsDependencySucceeds) {
-  AsyncResult slow = pool_->ApplyAsync("sleep", {1.0});
+  // Long enough to outlast the CLI call below in a sanitized build.
+  AsyncResult slow = pool_->ApplyAsync("sleep", {4.0});
   AsyncResult after = pool_->ApplyAsync("echo", {slow});
   // The second slot is free, yet the dependent does not run before `slow`.
   CliResult status = cluster_->RunCli({"status", "-v", after.id()});

@@ -340,7 +340,7 @@ refused_node "3b. a node with a client token (alice) cannot join" rogue-clientto
 
 # --- 4. bob and alice's jobs ----------------------------------------------------------------
 as alice submit echo alice-secret
-done_job=$out
+done_job=$out done_rc=$rc done_err=$err
 as alice submit sleep 25
 running_job=$out
 if [[ "$done_job" =~ ^j-[A-Za-z0-9]+$ ]] && [[ "$running_job" =~ ^j-[A-Za-z0-9]+$ ]]; then
@@ -382,7 +382,8 @@ if [[ "$done_job" =~ ^j-[A-Za-z0-9]+$ ]] && [[ "$running_job" =~ ^j-[A-Za-z0-9]+
     fail "4h. alice cancel: exit $rc: $out $err"
   fi
 else
-  fail "4. alice's submissions did not print job ids: '$done_job' '$running_job' ($err)"
+  fail "4. alice's submissions did not print job ids: '$done_job' (exit $done_rc: $done_err)" \
+    "'$running_job' (exit $rc: $err)"
 fi
 
 # --- 5. rogue nodes named nodeA -----------------------------------------------------------
