@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
@@ -108,8 +109,9 @@ void NodeAgent::Drain(absl::Duration grace) {
   if (drained) {
     spdlog::info("drained: every job finished and the scheduler has its result");
   } else {
-    spdlog::info("{}: killing {} running jobs, which the scheduler requeues; {} results not acknowledged",
-                 hurried ? "asked again to stop" : "grace period over", running, unsent);
+    spdlog::info(
+        "{}: killing {} running jobs, which the scheduler requeues; {} results not acknowledged",
+        hurried ? "asked again to stop" : "grace period over", running, unsent);
     pool_.AbandonAll();
     absl::MutexLock lock(&mutex_);
     running_.clear();
@@ -394,8 +396,8 @@ void NodeAgent::SendLoop(Stream* stream) {
     last_sent = MonotonicNow();
     absl::MutexLock lock(&mutex_);
     sending_ = false;
+    const std::set<std::string> acked_early = std::exchange(acked_while_sending_, {});
     if (!written) {
-      acked_while_sending_.clear();
       // Maybe never delivered: the next stream reports them as held.
       for (int i = message.results_size() - 1; i >= 0; --i) {
         unsent_.push_front(std::move(*message.mutable_results(i)));
@@ -404,12 +406,11 @@ void NodeAgent::SendLoop(Stream* stream) {
     }
     if (acks_results_) {
       for (v1::JobResult& result : *message.mutable_results()) {
-        if (acked_while_sending_.erase(result.job_id()) > 0) continue;
+        if (acked_early.count(result.job_id()) > 0) continue;
         std::string job_id = result.job_id();
         unacked_.insert_or_assign(std::move(job_id), std::move(result));
       }
     }
-    acked_while_sending_.clear();
   }
   // Closing after a drain: the scheduler reads everything sent, then ends
   // the call.
