@@ -126,7 +126,8 @@ TEST(FaultTest, KilledWorkerNodeRequeuesItsRunningJobsToAnotherNode) {
   absl::StatusOr<Pool> pool = Pool::Connect((*cluster)->address());
   ASSERT_TRUE(pool.ok()) << pool.status();
 
-  AsyncResult job = pool->ApplyAsync("sleep", {1});
+  // Long enough to outlast adding the second node on a loaded machine.
+  AsyncResult job = pool->ApplyAsync("sleep", {5});
   ASSERT_TRUE(WaitUntilRunning(**cluster, job.id()));
   EXPECT_EQ(StatusOf(**cluster, job.id()).worker(), "node0");
   std::vector<pid_t> doomed_processes = (*cluster)->WorkerProcessPids(0);
