@@ -43,6 +43,7 @@
 #include "tests/fault/progress.h"
 #include "tests/support/eventually.h"
 #include "tests/support/proc.h"
+#include "tests/support/sanitizer.h"
 #include "tests/support/scratch_dir.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_cluster.h"
@@ -196,9 +197,9 @@ constexpr char kFaketime[] = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.s
 // Leases run on the scheduler's clock, so nothing may move off the stepped
 // node: it keeps running jobs, and none runs twice.
 TEST(RunOnce, WallClockStepOnANode) {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-  GTEST_SKIP() << "a sanitizer's runtime refuses to start after a preloaded libfaketime";
-#endif
+  if (kSanitized) {
+    GTEST_SKIP() << "a sanitizer's runtime refuses to start after a preloaded libfaketime";
+  }
   if (!FileExists(kFaketime)) {
     GTEST_SKIP() << kFaketime << " is missing (Debian package faketime)";
   }

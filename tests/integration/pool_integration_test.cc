@@ -12,6 +12,7 @@
 #include "netpool/netpool.h"
 #include "tests/support/eventually.h"
 #include "tests/support/pool_cluster_test.h"
+#include "tests/support/sanitizer.h"
 #include "tests/support/test_cluster.h"
 
 namespace netpool {
@@ -198,14 +199,17 @@ TEST_F(PoolIntegrationTest, LabelledJobWaitsForANodeWithItsLabels) {
 namespace netpool {
 namespace {
 
+using ::netpool::testing::kSanitized;
 using ::netpool::testing::TestCluster;
 
 // Terminate with 10,000 queued jobs used to take 6-18 s on the durable store
 // (a commit per cancelled job), longer each time on the same data directory.
 TEST(PoolTerminateTest, TenThousandQueuedJobsEndQuicklyOnTheDurableStoreEveryTime) {
   constexpr int kJobs = 10'000;
-  // The issue asks for 1 s; sanitized builds run several times slower.
-  constexpr absl::Duration kLimit = absl::Seconds(5);
+  // The issue asks for 1 s (it takes 0.2-0.3 s), with room for a loaded CI
+  // machine. A sanitized build takes ten times as long and only shows that
+  // every job ends cancelled.
+  const absl::Duration kLimit = kSanitized ? absl::Seconds(60) : absl::Seconds(2);
   absl::StatusOr<std::unique_ptr<TestCluster>> cluster =
       TestCluster::Start({.workers = 0, .durable = true});
   ASSERT_TRUE(cluster.ok()) << cluster.status();
