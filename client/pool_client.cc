@@ -4,6 +4,7 @@
 #include <thread>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "client/user_callback.h"
 #include "common/job_id.h"
 #include "spdlog/spdlog.h"
@@ -19,21 +20,6 @@ constexpr size_t kMaxIdsPerCancel = 10'000;
 constexpr absl::Duration kTerminateWait = absl::Seconds(10);
 
 absl::Status PoolIsClosed() { return absl::FailedPreconditionError("pool is closed"); }
-
-// Errors about what was sent rather than about getting it there.
-bool IsRequestError(absl::StatusCode code) {
-  switch (code) {
-    case absl::StatusCode::kInvalidArgument:
-    case absl::StatusCode::kNotFound:
-    case absl::StatusCode::kAlreadyExists:
-    case absl::StatusCode::kFailedPrecondition:
-    case absl::StatusCode::kUnimplemented:
-    case absl::StatusCode::kResourceExhausted:
-      return true;
-    default:
-      return false;
-  }
-}
 
 }  // namespace
 
@@ -54,6 +40,16 @@ absl::StatusOr<std::shared_ptr<PoolClient>> PoolClient::Connect(
   auto scheduler = std::make_unique<SchedulerClient>(std::move(address), rpc_options);
   absl::Status connected = scheduler->WaitForConnection(connect_timeout, mode);
   if (!connected.ok()) return connected;
+  // Jobs go out on the Watch stream, which an older scheduler reads only for
+  // ids: it would never answer them. (An error here, a refused token say,
+  // shows on the first call instead, as with every other call.)
+  if (absl::StatusOr<v1::GetStatsResponse> stats = scheduler->GetStats();
+      stats.ok() && !stats->watch_submit()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the scheduler at ", scheduler->address(),
+                     " is older than this client (it takes no jobs on its Watch stream): "
+                     "upgrade netpoold first"));
+  }
   return std::shared_ptr<PoolClient>(new PoolClient(std::move(scheduler), std::move(reconnect)),
                                      &PoolClient::Delete);
 }
@@ -232,47 +228,44 @@ void PoolClient::Terminate() {
 }
 
 void PoolClient::SendBatch(std::vector<v1::JobSpec> batch) {
-  v1::SubmitRequest request;
-  request.mutable_jobs()->Reserve(static_cast<int>(batch.size()));
-  for (v1::JobSpec& spec : batch) *request.add_jobs() = std::move(spec);
   // The jobs carry their ids, and the scheduler takes a job it already holds
-  // as the same job: a Submit cut off by a scheduler crash or restart is
-  // simply sent again, and none is lost or doubled.
-  absl::StatusOr<v1::SubmitResponse> response =
-      reconnector_.Retry([&] { return scheduler_->Submit(request); });
-  if (!response.ok() && request.jobs_size() > 1 && IsRequestError(response.status().code())) {
-    // A Submit is all or nothing, and coalescing put unrelated calls in this
-    // one: send each job alone so that only the bad one fails.
-    for (v1::JobSpec& spec : *request.mutable_jobs()) SendBatch({std::move(spec)});
-    return;
-  }
-  if (!response.ok()) {
-    spdlog::debug("Submit of {} jobs failed: {}", request.jobs_size(),
-                  response.status().ToString());
-    for (const v1::JobSpec& spec : request.jobs()) {
-      Finish(spec.job_id(), Outcome{v1::JOB_STATE_UNSPECIFIED, response.status(), Value()});
+  // as the same job: jobs cut off by a broken stream are simply sent again,
+  // and none is lost or doubled. Those it cannot take for now (its disk is
+  // full, it is shutting down) are sent again as long as the reconnector
+  // says, as if it were unreachable.
+  std::vector<std::string> accepted;
+  while (!batch.empty()) {
+    ResultWatcher::Submission submission = watcher_->SubmitAndWatch(std::move(batch));
+    accepted.insert(accepted.end(), std::make_move_iterator(submission.accepted.begin()),
+                    std::make_move_iterator(submission.accepted.end()));
+    batch = std::move(submission.refused_for_now);
+    if (batch.empty()) break;
+    absl::StatusOr<absl::Duration> pause = reconnector_.Failed(submission.unavailable);
+    if (!pause.ok()) {
+      spdlog::debug("Submit of {} jobs failed: {}", batch.size(), pause.status().ToString());
+      for (const v1::JobSpec& spec : batch) {
+        Finish(spec.job_id(), Outcome{v1::JOB_STATE_UNSPECIFIED, pause.status(), Value()});
+      }
+      break;
     }
-    return;
+    absl::SleepFor(*pause);
   }
-  std::vector<std::string> ids;
-  ids.reserve(request.jobs_size());
-  bool terminated;
+  // A Terminate that came meanwhile cancels them now, except those whose
+  // result has already arrived.
+  std::vector<std::string> to_cancel;
   {
     absl::MutexLock lock(&mutex_);
-    for (const v1::JobSpec& spec : request.jobs()) {
-      ids.push_back(spec.job_id());
-      auto it = pending_.find(spec.job_id());
+    for (const std::string& id : accepted) {
+      auto it = pending_.find(id);
       if (it == pending_.end()) continue;
       it->second.submitted = true;
       it->second.state->MarkSubmitted();
+      if (terminated_) to_cancel.push_back(id);
     }
-    terminated = terminated_;
   }
-  watcher_->Watch(ids);
-  if (terminated) {
-    if (absl::Status status = CancelIds(ids); !status.ok()) {
-      spdlog::warn("Terminate could not cancel {} jobs: {}", ids.size(), status.ToString());
-    }
+  if (to_cancel.empty()) return;
+  if (absl::Status status = CancelIds(to_cancel); !status.ok()) {
+    spdlog::warn("Terminate could not cancel {} jobs: {}", to_cancel.size(), status.ToString());
   }
 }
 

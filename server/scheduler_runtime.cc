@@ -23,6 +23,20 @@ v1::JobResult ErrorResult(const std::string& job_id, const absl::Status& status)
   return result;
 }
 
+// Errors about what a Submit holds rather than about the scheduler's state.
+bool IsRequestError(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kResourceExhausted:
+      return true;
+    default:
+      return false;
+  }
+}
+
 // Waits, without the runtime's lock, until `write` is durable; what failed
 // to be stored is `what`.
 absl::Status WaitDurable(Store& store, uint64_t write, const char* what) {
@@ -101,23 +115,68 @@ absl::StatusOr<std::vector<std::string>> SchedulerRuntime::Submit(std::vector<v1
   Store* store = nullptr;
   {
     absl::MutexLock lock(&mu_);
-    if (shutting_down_) return absl::UnavailableError("the scheduler is shutting down");
-    const size_t count = specs.size();
-    const std::string function = count > 0 ? specs[0].function() : "";
-    ids = scheduler_.Submit(std::move(specs), caller.name);
-    if (!ids.ok()) {
-      spdlog::info("audit: {} submit of {} jobs refused: {}", caller.name, count,
-                   std::string(ids.status().message()));
-      return ids;
-    }
-    spdlog::info("audit: {} submitted {} {} jobs, first {}", caller.name, count, function,
-                 ids->empty() ? "" : ids->front());
+    ids = SubmitLocked(std::move(specs), caller);
+    if (!ids.ok()) return ids;
     write = store_->last_write();
     store = store_.get();
   }
   // Many Submits wait here together and share one commit.
   if (absl::Status durable = WaitDurable(*store, write, "jobs"); !durable.ok()) return durable;
   return ids;
+}
+
+absl::StatusOr<std::vector<std::string>> SchedulerRuntime::SubmitLocked(
+    std::vector<v1::JobSpec> specs, const Identity& caller) {
+  if (shutting_down_) return absl::UnavailableError("the scheduler is shutting down");
+  const size_t count = specs.size();
+  const std::string function = count > 0 ? specs[0].function() : "";
+  absl::StatusOr<std::vector<std::string>> ids = scheduler_.Submit(std::move(specs), caller.name);
+  if (!ids.ok()) {
+    spdlog::info("audit: {} submit of {} jobs refused: {}", caller.name, count,
+                 std::string(ids.status().message()));
+    return ids;
+  }
+  spdlog::info("audit: {} submitted {} {} jobs, first {}", caller.name, count, function,
+               ids->empty() ? "" : ids->front());
+  return ids;
+}
+
+void SchedulerRuntime::SubmitAndWatch(const std::shared_ptr<ResultSubscription>& watcher,
+                                      const google::protobuf::RepeatedPtrField<v1::JobSpec>& specs,
+                                      const Identity& caller) {
+  absl::MutexLock lock(&mu_);
+  // The client's names for its jobs: an id the scheduler picked only for a
+  // job sent without one.
+  std::vector<std::string> accepted;
+  auto accept = [&](const v1::JobSpec& spec, const std::string& id) {
+    accepted.push_back(spec.job_id().empty() ? id : spec.job_id());
+  };
+  absl::StatusOr<std::vector<std::string>> ids =
+      SubmitLocked({specs.begin(), specs.end()}, caller);
+  if (ids.ok()) {
+    for (int i = 0; i < specs.size(); ++i) accept(specs[i], (*ids)[i]);
+  } else if (specs.size() > 1 && IsRequestError(ids.status().code())) {
+    for (const v1::JobSpec& spec : specs) {
+      absl::StatusOr<std::vector<std::string>> alone = SubmitLocked({spec}, caller);
+      if (alone.ok()) {
+        accept(spec, alone->front());
+      } else {
+        watcher->OnResult(ErrorResult(spec.job_id(), alone.status()));
+      }
+    }
+  } else {
+    for (const v1::JobSpec& spec : specs) {
+      watcher->OnResult(ErrorResult(spec.job_id(), ids.status()));
+    }
+  }
+  if (accepted.empty()) return;
+  WatchLocked(watcher, accepted, caller);
+  const uint64_t write = store_->last_write();
+  if (write <= store_->durable_write()) {
+    watcher->OnSubmitted(std::move(accepted));
+  } else {
+    pending_submits_.push_back({write, watcher, std::move(accepted)});
+  }
 }
 
 absl::StatusOr<std::vector<v1::JobStatus>> SchedulerRuntime::Cancel(
@@ -201,6 +260,7 @@ v1::GetStatsResponse SchedulerRuntime::Stats() {
   out.set_uptime_seconds(absl::ToDoubleSeconds(clock_->Now() - started_));
   const absl::Status health = store_->health();
   out.set_ready(health.ok() && !shutting_down_);
+  out.set_watch_submit(true);
   if (!health.ok()) {
     out.set_not_ready_reason(
         absl::StrCat("the job store cannot write: ", health.message()));
@@ -231,6 +291,11 @@ absl::StatusOr<std::optional<v1::JobResult>> SchedulerRuntime::WaitForResult(
 void SchedulerRuntime::Watch(const std::shared_ptr<ResultSubscription>& watcher,
                              const std::vector<std::string>& ids, const Identity& caller) {
   absl::MutexLock lock(&mu_);
+  WatchLocked(watcher, ids, caller);
+}
+
+void SchedulerRuntime::WatchLocked(const std::shared_ptr<ResultSubscription>& watcher,
+                                   const std::vector<std::string>& ids, const Identity& caller) {
   for (const std::string& id : ids) {
     // However often a client names an id, one copy of its result is queued.
     if (!watcher->asked.insert(id).second) continue;
@@ -257,6 +322,7 @@ void SchedulerRuntime::Unwatch(const std::shared_ptr<ResultSubscription>& watche
     if (list.empty()) watchers_.erase(it);
   }
   watcher->watching.clear();
+  watcher->ended = true;
 }
 
 absl::StatusOr<WorkerId> SchedulerRuntime::ConnectWorker(WorkerInfo info,
@@ -389,6 +455,11 @@ void SchedulerRuntime::OnDurable(uint64_t write) {
     PendingAck ack = std::move(pending_acks_.front());
     pending_acks_.pop_front();
     AcknowledgeResults(ack.worker, ack.write, std::move(ack.job_ids));
+  }
+  while (!pending_submits_.empty() && pending_submits_.front().write <= write) {
+    PendingSubmit submitted = std::move(pending_submits_.front());
+    pending_submits_.pop_front();
+    if (!submitted.watcher->ended) submitted.watcher->OnSubmitted(std::move(submitted.job_ids));
   }
   while (!not_durable_.empty() && not_durable_.front().first <= write) {
     not_durable_ids_.erase(not_durable_.front().second.job_id());

@@ -51,11 +51,17 @@ class ResultSubscription {
   // block nor call the runtime.
   virtual void OnResult(const v1::JobResult& result) = 0;
 
+  // Jobs it submitted (SubmitAndWatch) that the store now holds. Called with
+  // the runtime's lock held, as OnResult.
+  virtual void OnSubmitted(std::vector<std::string> job_ids) { (void)job_ids; }
+
   // Guarded by the runtime's mutex:
   // Every id asked for, answered or not, so that each is answered once.
   absl::flat_hash_set<std::string> asked;
   // Ids registered and not yet answered.
   absl::flat_hash_set<std::string> watching;
+  // Unwatch was called: nothing more goes to it.
+  bool ended = false;
 };
 
 class SchedulerRuntime final : private SchedulerListener {
@@ -95,6 +101,14 @@ class SchedulerRuntime final : private SchedulerListener {
   // skipped.
   void Watch(const std::shared_ptr<ResultSubscription>& watcher,
              const std::vector<std::string>& ids, const Identity& caller);
+  // Submits `specs` as Submit does and watches each job for `watcher` as
+  // Watch does, without waiting for the store: `watcher` hears OnSubmitted
+  // once the store holds them, and a refused job as an error result (state
+  // JOB_STATE_UNSPECIFIED). When a batch is refused for what one of its jobs
+  // holds, each job is submitted alone, so that only the bad ones are refused.
+  void SubmitAndWatch(const std::shared_ptr<ResultSubscription>& watcher,
+                      const google::protobuf::RepeatedPtrField<v1::JobSpec>& specs,
+                      const Identity& caller);
   // Nothing more goes to `watcher` once this returns.
   void Unwatch(const std::shared_ptr<ResultSubscription>& watcher);
 
@@ -123,6 +137,13 @@ class SchedulerRuntime final : private SchedulerListener {
     Identity caller;  // the credential it connected with
     bool acks_results = false;  // the node waits for acked_job_ids
   };
+  // Jobs a watcher submitted, to name to it once store write `write` is
+  // durable.
+  struct PendingSubmit {
+    uint64_t write = 0;
+    std::shared_ptr<ResultSubscription> watcher;
+    std::vector<std::string> job_ids;
+  };
   // Results from a node to acknowledge once store write `write` is durable.
   struct PendingAck {
     uint64_t write = 0;
@@ -135,6 +156,15 @@ class SchedulerRuntime final : private SchedulerListener {
   void OnCancelRunning(WorkerId worker, const std::string& job_id) override;
   void OnFinished(const Job& job, uint64_t write) override;
   void OnWorkerLost(WorkerId worker) override;
+
+  // Submit's admission: the audit line, and the core's answer.
+  absl::StatusOr<std::vector<std::string>> SubmitLocked(std::vector<v1::JobSpec> specs,
+                                                        const Identity& caller)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Watch's registration of each id.
+  void WatchLocked(const std::shared_ptr<ResultSubscription>& watcher,
+                   const std::vector<std::string>& ids, const Identity& caller)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Store write `write` and all before it are durable (commit thread).
   void OnDurable(uint64_t write);
@@ -168,6 +198,7 @@ class SchedulerRuntime final : private SchedulerListener {
   absl::flat_hash_set<std::string> not_durable_ids_ ABSL_GUARDED_BY(mu_);
   // Acknowledgements waiting for their write to be durable, in write order.
   std::deque<PendingAck> pending_acks_ ABSL_GUARDED_BY(mu_);
+  std::deque<PendingSubmit> pending_submits_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
   absl::CondVar timers_changed_;

@@ -1,6 +1,7 @@
 // WatchCall is one client's Scheduler.Watch stream on gRPC's callback API:
-// it registers the ids the client sends with SchedulerRuntime and writes the
-// results back in batches, holding no thread while it waits. A client that
+// it submits the jobs and registers the ids the client sends with
+// SchedulerRuntime and writes the results (and which jobs the store holds)
+// back in batches, holding no thread while it waits. A client that
 // stops reading is cut off once more than `max_queued_bytes` of its results
 // wait to be sent; its jobs are not affected.
 #ifndef NETPOOL_SERVER_WATCH_CALL_H_
@@ -19,7 +20,7 @@
 namespace netpool {
 
 class WatchCall final
-    : public OutboxBidiReactor<v1::WatchRequest, v1::WatchResponse, v1::JobResult> {
+    : public OutboxBidiReactor<v1::WatchRequest, v1::WatchResponse, v1::WatchResponse> {
  public:
   // Starts serving the stream; the call deletes itself when it is done.
   // `stream` is what the client holds open, given back then.
@@ -33,7 +34,8 @@ class WatchCall final
   class Subscription final : public ResultSubscription {
    public:
     explicit Subscription(WatchCall* call) : call_(call) {}
-    void OnResult(const v1::JobResult& result) override { call_->Send(result); }
+    void OnResult(const v1::JobResult& result) override;
+    void OnSubmitted(std::vector<std::string> job_ids) override;
 
    private:
     WatchCall* const call_;
@@ -43,7 +45,7 @@ class WatchCall final
             size_t max_queued_bytes, const std::string& peer);
 
   absl::Status OnRequest(const v1::WatchRequest& request) override;
-  v1::WatchResponse Pack(std::vector<v1::JobResult>& batch) override;
+  v1::WatchResponse Pack(std::vector<v1::WatchResponse>& batch) override;
   void OnEnd() override;
 
   SchedulerRuntime* const runtime_;

@@ -30,8 +30,9 @@ using ::testing::SizeIs;
 
 constexpr absl::Duration kPatience = absl::Seconds(10);
 
-// A Scheduler that accepts every job and finishes one only when the test says
-// so; it records the RPCs it saw and can break every open Watch stream.
+// A Scheduler that accepts every job submitted on its Watch stream and
+// finishes one only when the test says so; it records what it saw and can
+// break every open Watch stream.
 class FakeScheduler final : public v1::Scheduler::Service {
  public:
   FakeScheduler() {
@@ -47,8 +48,8 @@ class FakeScheduler final : public v1::Scheduler::Service {
 
   std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
 
-  // Submit calls wait until ReleaseSubmits(); each call still records itself
-  // as it arrives.
+  // Submissions wait until ReleaseSubmits(); each still records itself as
+  // it arrives.
   void HoldSubmits() {
     absl::MutexLock lock(&mutex_);
     hold_submits_ = true;
@@ -60,6 +61,11 @@ class FakeScheduler final : public v1::Scheduler::Service {
   void FailSubmits(grpc::Status status) {
     absl::MutexLock lock(&mutex_);
     submit_error_ = status;
+  }
+  // As a scheduler older than the Watch stream's submissions.
+  void TakeNoJobsOnWatch() {
+    absl::MutexLock lock(&mutex_);
+    watch_submit_ = false;
   }
 
   // Finishes a job: its result goes to every stream that watches it now or
@@ -120,7 +126,7 @@ class FakeScheduler final : public v1::Scheduler::Service {
     return get_stats_calls_;
   }
 
-  // The job ids of each Submit call, in arrival order.
+  // The job ids of each submission, in arrival order.
   std::vector<std::vector<std::string>> submits() {
     absl::MutexLock lock(&mutex_);
     return submits_;
@@ -129,23 +135,6 @@ class FakeScheduler final : public v1::Scheduler::Service {
   std::vector<std::string> events() {
     absl::MutexLock lock(&mutex_);
     return events_;
-  }
-
-  grpc::Status Submit(grpc::ServerContext*, const v1::SubmitRequest* request,
-                      v1::SubmitResponse* response) override {
-    absl::MutexLock lock(&mutex_);
-    std::vector<std::string> ids;
-    for (const v1::JobSpec& job : request->jobs()) ids.push_back(job.job_id());
-    submits_.push_back(ids);
-    mutex_.Await(absl::Condition(
-        +[](bool* hold) { return !*hold; }, &hold_submits_));
-    if (!submit_error_.ok()) return submit_error_;
-    jobs_.insert(jobs_.end(), request->jobs().begin(), request->jobs().end());
-    for (const std::string& id : ids) {
-      response->add_job_ids(id);
-      events_.push_back("submitted " + id);
-    }
-    return grpc::Status::OK;
   }
 
   grpc::Status Cancel(grpc::ServerContext*, const v1::CancelRequest* request,
@@ -170,6 +159,7 @@ class FakeScheduler final : public v1::Scheduler::Service {
     absl::MutexLock lock(&mutex_);
     ++get_stats_calls_;
     response->set_slots(4);
+    response->set_watch_submit(watch_submit_);
     return grpc::Status::OK;
   }
 
@@ -186,6 +176,7 @@ class FakeScheduler final : public v1::Scheduler::Service {
       v1::WatchRequest request;
       while (stream->Read(&request)) {
         absl::MutexLock lock(&mutex_);
+        if (!request.submit().empty()) SubmitLocked(request.submit(), *me);
         for (const std::string& id : request.job_ids()) {
           me->watched.insert(id);
           if (auto it = finished_.find(id); it != finished_.end()) {
@@ -198,16 +189,19 @@ class FakeScheduler final : public v1::Scheduler::Service {
     });
     for (;;) {
       std::vector<v1::JobResult> results;
+      std::vector<std::string> submitted;
       {
         absl::MutexLock lock(&mutex_);
         auto wake = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
-          return !me->outbox.empty() || me->broken || me->reader_done;
+          return !me->outbox.empty() || !me->submitted.empty() || me->broken || me->reader_done;
         };
         mutex_.Await(absl::Condition(&wake));
         if (me->broken || me->reader_done) break;
         results.swap(me->outbox);
+        submitted.swap(me->submitted);
       }
       v1::WatchResponse response;
+      for (std::string& id : submitted) response.add_submitted_job_ids(std::move(id));
       for (v1::JobResult& result : results) *response.add_results() = std::move(result);
       if (!stream->Write(response)) break;
     }
@@ -219,6 +213,41 @@ class FakeScheduler final : public v1::Scheduler::Service {
   }
 
  private:
+  struct Stream {
+    absl::flat_hash_set<std::string> watched;
+    std::vector<v1::JobResult> outbox;
+    std::vector<std::string> submitted;  // to confirm
+    bool broken = false;
+    bool reader_done = false;
+  };
+
+  // Jobs submitted on `stream`: recorded, held while the test holds
+  // submissions, then confirmed and watched, or refused with submit_error_.
+  void SubmitLocked(const google::protobuf::RepeatedPtrField<v1::JobSpec>& jobs, Stream& stream)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+    std::vector<std::string> ids;
+    for (const v1::JobSpec& job : jobs) ids.push_back(job.job_id());
+    submits_.push_back(ids);
+    mutex_.Await(absl::Condition(
+        +[](bool* hold) { return !*hold; }, &hold_submits_));
+    for (const std::string& id : ids) {
+      if (!submit_error_.ok()) {
+        v1::JobResult refusal;
+        refusal.set_job_id(id);
+        refusal.mutable_error()->set_code(submit_error_.error_code());
+        refusal.mutable_error()->set_message(submit_error_.error_message());
+        stream.outbox.push_back(std::move(refusal));
+        continue;
+      }
+      events_.push_back("submitted " + id);
+      stream.submitted.push_back(id);
+      stream.watched.insert(id);
+      // Sent again after a broken stream, and finished meanwhile.
+      if (auto it = finished_.find(id); it != finished_.end()) stream.outbox.push_back(it->second);
+    }
+    if (submit_error_.ok()) jobs_.insert(jobs_.end(), jobs.begin(), jobs.end());
+  }
+
   void FinishLocked(v1::JobResult result) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
     for (const auto& stream : streams_) {
       if (stream->watched.contains(result.job_id())) stream->outbox.push_back(result);
@@ -226,19 +255,13 @@ class FakeScheduler final : public v1::Scheduler::Service {
     finished_[result.job_id()] = std::move(result);
   }
 
-  struct Stream {
-    absl::flat_hash_set<std::string> watched;
-    std::vector<v1::JobResult> outbox;
-    bool broken = false;
-    bool reader_done = false;
-  };
-
   int port_ = 0;
   std::unique_ptr<grpc::Server> server_;
 
   absl::Mutex mutex_;
   bool hold_submits_ ABSL_GUARDED_BY(mutex_) = false;
   grpc::Status submit_error_ ABSL_GUARDED_BY(mutex_);
+  bool watch_submit_ ABSL_GUARDED_BY(mutex_) = true;
   std::vector<std::vector<std::string>> submits_ ABSL_GUARDED_BY(mutex_);
   std::vector<v1::JobSpec> jobs_ ABSL_GUARDED_BY(mutex_);
   int get_stats_calls_ ABSL_GUARDED_BY(mutex_) = 0;
@@ -255,10 +278,15 @@ class PoolClientTest : public ::testing::Test {
     ASSERT_TRUE(pool.ok()) << pool.status();
     pool_ = std::make_unique<Pool>(*std::move(pool));
     ASSERT_TRUE(scheduler_.WaitForStream(1, {}));
+    stats_calls_at_connect_ = scheduler_.get_stats_calls();
   }
+
+  // Connect asks once whether the scheduler takes jobs on its Watch stream.
+  int StatsCallsSinceConnect() { return scheduler_.get_stats_calls() - stats_calls_at_connect_; }
 
   FakeScheduler scheduler_;
   std::unique_ptr<Pool> pool_;
+  int stats_calls_at_connect_ = 0;
 };
 
 TEST_F(PoolClientTest, CallsMadeDuringASubmitGoTogetherInTheNextOne) {
@@ -328,6 +356,32 @@ TEST_F(PoolClientTest, FailedSubmitFailsItsJobsWithTheError) {
   EXPECT_EQ(value.status().message(), "bad job");
   EXPECT_TRUE(called.HasBeenNotified());
   EXPECT_EQ(*result.Successful(), false);
+}
+
+TEST_F(PoolClientTest, AJobRefusedForNowIsSentAgainUntilTheSchedulerTakesIt) {
+  scheduler_.FailSubmits(grpc::Status(grpc::StatusCode::UNAVAILABLE, "disk full"));
+  AsyncResult result = pool_->ApplyAsync("echo", {1});
+  ASSERT_TRUE(scheduler_.WaitForSubmits(2));
+  scheduler_.FailSubmits(grpc::Status::OK);
+  ASSERT_TRUE(scheduler_.WaitForStream(1, {result.id()}));
+  scheduler_.Finish(result.id(), Value("taken"));
+  EXPECT_EQ(*result.Get(kPatience), Value("taken"));
+  for (const std::vector<std::string>& ids : scheduler_.submits()) {
+    EXPECT_THAT(ids, ElementsAre(result.id()));
+  }
+}
+
+TEST_F(PoolClientTest, AJobNotYetConfirmedIsSentAgainOnTheNextStream) {
+  scheduler_.HoldSubmits();
+  AsyncResult result = pool_->ApplyAsync("echo", {1});
+  ASSERT_TRUE(scheduler_.WaitForSubmits(1));
+  scheduler_.BreakStreams();
+  scheduler_.ReleaseSubmits();
+  ASSERT_TRUE(scheduler_.WaitForSubmits(2));
+  EXPECT_THAT(scheduler_.submits()[1], ElementsAre(result.id()));
+  ASSERT_TRUE(scheduler_.WaitForStream(2, {result.id()}));
+  scheduler_.Finish(result.id(), Value("once"));
+  EXPECT_EQ(*result.Get(kPatience), Value("once"));
 }
 
 TEST_F(PoolClientTest, CancelWaitsForTheJobsSubmission) {
@@ -484,7 +538,7 @@ TEST_F(PoolClientTest, MapAsyncSendsOneJobPerChunkAndFlattensTheResults) {
   EXPECT_EQ(*map.Successful(), true);
   EXPECT_EQ(callbacks, 1);
   EXPECT_EQ(seen, Value(ValueList{"A", "B", "C", "D", "E"}));
-  EXPECT_EQ(scheduler_.get_stats_calls(), 0);  // the chunksize was given
+  EXPECT_EQ(StatsCallsSinceConnect(), 0);  // the chunksize was given
 }
 
 TEST_F(PoolClientTest, DefaultChunksizeComesFromTheSlots) {
@@ -494,7 +548,7 @@ TEST_F(PoolClientTest, DefaultChunksizeComesFromTheSlots) {
   std::vector<v1::JobSpec> jobs = scheduler_.WaitForJobs(14);
   ASSERT_THAT(jobs, SizeIs(14));
   EXPECT_EQ(jobs[0].chunk_size(), 3);
-  EXPECT_EQ(scheduler_.get_stats_calls(), 1);
+  EXPECT_EQ(StatsCallsSinceConnect(), 1);
   ASSERT_TRUE(map.Cancel().ok());
 }
 
@@ -521,7 +575,7 @@ TEST_F(PoolClientTest, EmptyMapIsReadyAtOnceWithNoRpcAndNoCallback) {
   EXPECT_EQ(pool_->IMap("echo", {}).Next().status().code(), absl::StatusCode::kOutOfRange);
   EXPECT_FALSE(called);
   EXPECT_TRUE(scheduler_.submits().empty());
-  EXPECT_EQ(scheduler_.get_stats_calls(), 0);
+  EXPECT_EQ(StatsCallsSinceConnect(), 0);
 }
 
 TEST_F(PoolClientTest, BadMapOptionsAreInvalidArgument) {
@@ -651,6 +705,14 @@ TEST(AsyncResult, EmptyHandleHasNoJob) {
   EXPECT_FALSE(result.Wait(absl::ZeroDuration()));
   EXPECT_EQ(result.Successful().status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(result.id(), "");
+}
+
+TEST(PoolConnect, ASchedulerThatTakesNoJobsOnItsWatchStreamIsRefusedByName) {
+  FakeScheduler old;
+  old.TakeNoJobsOnWatch();
+  absl::StatusOr<Pool> pool = Pool::Connect(old.address());
+  EXPECT_EQ(pool.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(pool.status().message(), ::testing::HasSubstr("upgrade netpoold"));
 }
 
 TEST(PoolConnect, NothingListeningIsUnavailable) {

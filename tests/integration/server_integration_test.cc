@@ -209,6 +209,69 @@ TEST_F(ServerTest, EndsAWatchStreamThatSendsAMalformedId) {
   ExpectStillServing();
 }
 
+// A call costs one message each way: the job goes out on the Watch stream,
+// which says once the scheduler holds it and then brings its result.
+TEST_F(ServerTest, TakesJobsOnTheWatchStreamAndRefusesOnlyTheBadOnes) {
+  auto context = Context();
+  auto stream = stub_->Watch(context.get());
+  v1::WatchRequest request;
+  v1::JobSpec* good = request.add_submit();
+  good->set_job_id("j-on-the-stream");
+  good->set_function("echo");
+  good->add_args()->set_string_value("streamed");
+  v1::JobSpec* unknown = request.add_submit();
+  unknown->set_job_id("j-unknown-function");
+  unknown->set_function("no-such-function");
+  ASSERT_TRUE(stream->Write(request));
+
+  std::vector<std::string> submitted;
+  std::optional<v1::JobResult> result, refusal;
+  v1::WatchResponse response;
+  while ((!result.has_value() || !refusal.has_value() || submitted.empty()) &&
+         stream->Read(&response)) {
+    submitted.insert(submitted.end(), response.submitted_job_ids().begin(),
+                     response.submitted_job_ids().end());
+    for (const v1::JobResult& r : response.results()) {
+      (r.job_id() == "j-on-the-stream" ? result : refusal) = r;
+    }
+  }
+  EXPECT_THAT(submitted, ElementsAre("j-on-the-stream"));
+  ASSERT_TRUE(result.has_value());
+  EXPECT_EQ(result->state(), v1::SUCCEEDED);
+  EXPECT_EQ(result->value().list_value().items(0).string_value(), "streamed");
+  ASSERT_TRUE(refusal.has_value());
+  EXPECT_EQ(refusal->job_id(), "j-unknown-function");
+  EXPECT_EQ(refusal->state(), v1::JOB_STATE_UNSPECIFIED);
+  EXPECT_EQ(refusal->error().code(), static_cast<int>(grpc::StatusCode::NOT_FOUND));
+  EXPECT_THAT(refusal->error().message(), HasSubstr("no-such-function"));
+  context->TryCancel();
+  stream->Finish();
+
+  // A client sends what it was not told the scheduler holds again on its
+  // next stream: the same job, answered at once, never run twice.
+  auto again_context = Context();
+  auto again = stub_->Watch(again_context.get());
+  v1::WatchRequest resend;
+  *resend.add_submit() = request.submit(0);
+  ASSERT_TRUE(again->Write(resend));
+  std::optional<v1::JobResult> resent_result;
+  bool resent_submitted = false;
+  while ((!resent_result.has_value() || !resent_submitted) && again->Read(&response)) {
+    resent_submitted = resent_submitted || response.submitted_job_ids_size() > 0;
+    if (response.results_size() > 0) resent_result = response.results(0);
+  }
+  ASSERT_TRUE(resent_result.has_value());
+  EXPECT_EQ(resent_result->state(), v1::SUCCEEDED);
+  again_context->TryCancel();
+  again->Finish();
+
+  v1::GetStatsResponse stats;
+  auto stats_context = Context();
+  ASSERT_TRUE(stub_->GetStats(stats_context.get(), v1::GetStatsRequest(), &stats).ok());
+  EXPECT_TRUE(stats.watch_submit());
+  EXPECT_EQ(stats.succeeded(), 1);
+}
+
 TEST_F(ServerTest, RejectsAWorkerStreamThatDoesNotStartWithHello) {
   v1::WorkerMessage message;
   message.set_credits(5);
