@@ -38,27 +38,24 @@ void SimNode::Start(v1::WorkerHub::Stub& stub) {
     hello->set_instance_id(absl::StrCat(name_, "-", getpid()));
     hello->set_protocol_version(kWorkerProtocolVersion);
     has_queued_ = true;
-    Flush();
   }
+  Flush();
   StartRead(&incoming_);
   StartCall();
 }
 
 void SimNode::Heartbeat() {
-  absl::MutexLock lock(&mu_);
-  queued_.set_heartbeat(true);
-  has_queued_ = true;
+  {
+    absl::MutexLock lock(&mu_);
+    queued_.set_heartbeat(true);
+    has_queued_ = true;
+  }
   Flush();
 }
 
 absl::Duration SimNode::heartbeat_interval() const {
   absl::MutexLock lock(&mu_);
   return heartbeat_interval_;
-}
-
-int64_t SimNode::answered() const {
-  absl::MutexLock lock(&mu_);
-  return answered_;
 }
 
 void SimNode::Stop() {
@@ -68,12 +65,14 @@ void SimNode::Stop() {
 }
 
 void SimNode::OnReadDone(bool ok) {
-  absl::MutexLock lock(&mu_);
-  if (!ok) {
-    broken_ = true;
-    return;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!ok) {
+      broken_ = true;
+      return;
+    }
+    Answer(incoming_);
   }
-  Answer(incoming_);
   Flush();
   StartRead(&incoming_);
 }
@@ -93,25 +92,29 @@ void SimNode::Answer(const v1::SchedulerMessage& message) {
   }
   // Each answered assignment frees its slot at once.
   queued_.set_credits(queued_.credits() + message.assignments_size());
-  answered_ += message.assignments_size();
   has_queued_ = true;
 }
 
 void SimNode::Flush() {
-  if (writing_ || broken_ || !has_queued_) return;
-  in_flight_.Clear();
-  in_flight_.Swap(&queued_);
-  has_queued_ = false;
-  writing_ = true;
+  {
+    absl::MutexLock lock(&mu_);
+    if (writing_ || broken_ || !has_queued_) return;
+    in_flight_.Clear();
+    in_flight_.Swap(&queued_);
+    has_queued_ = false;
+    writing_ = true;
+  }
   StartWrite(&in_flight_);
 }
 
 void SimNode::OnWriteDone(bool ok) {
-  absl::MutexLock lock(&mu_);
-  writing_ = false;
-  if (!ok) {
-    broken_ = true;
-    return;
+  {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (!ok) {
+      broken_ = true;
+      return;
+    }
   }
   Flush();
 }

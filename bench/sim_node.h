@@ -33,7 +33,6 @@ class SimNode final
   absl::Duration heartbeat_interval() const;
   // Ends the stream and returns once gRPC is done with it.
   void Stop();
-  int64_t answered() const;
 
  private:
   void OnReadDone(bool ok) override;
@@ -42,7 +41,8 @@ class SimNode final
   // Queues the answer to `message`: results, credits, what was acknowledged.
   void Answer(const v1::SchedulerMessage& message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Starts writing what queued, unless a write is in flight (its end does).
-  void Flush() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Called without mu_: gRPC may run a reaction inside StartWrite.
+  void Flush() ABSL_LOCKS_EXCLUDED(mu_);
 
   const std::string name_;
   const int slots_;
@@ -51,7 +51,8 @@ class SimNode final
   v1::SchedulerMessage incoming_;
 
   mutable absl::Mutex mu_;
-  v1::WorkerMessage in_flight_ ABSL_GUARDED_BY(mu_);
+  // Owned by the write in flight; set up under mu_ by whoever starts it.
+  v1::WorkerMessage in_flight_;
   v1::WorkerMessage queued_ ABSL_GUARDED_BY(mu_);
   bool has_queued_ ABSL_GUARDED_BY(mu_) = false;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
@@ -60,7 +61,6 @@ class SimNode final
   // Results sent and not acknowledged yet, as a real node keeps them.
   absl::flat_hash_set<std::string> unacknowledged_ ABSL_GUARDED_BY(mu_);
   absl::Duration heartbeat_interval_ ABSL_GUARDED_BY(mu_);
-  int64_t answered_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace netpool::bench

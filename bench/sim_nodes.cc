@@ -15,7 +15,8 @@ constexpr absl::Duration kHeartbeatCheck = absl::Milliseconds(100);
 
 absl::StatusOr<std::unique_ptr<SimNodes>> SimNodes::Start(testing::TestCluster& cluster,
                                                          Options options) {
-  std::unique_ptr<SimNodes> sim(new SimNodes(options));
+  if (options.nodes < 1) return absl::InvalidArgumentError("at least one simulated node");
+  std::unique_ptr<SimNodes> sim(new SimNodes());
   const int channels = std::max(1, std::min(options.channels, options.nodes));
   for (int i = 0; i < channels; ++i) {
     grpc::ChannelArguments args;
@@ -43,12 +44,6 @@ SimNodes::~SimNodes() {
   }
   if (heartbeats_.joinable()) heartbeats_.join();
   for (const std::unique_ptr<SimNode>& node : nodes_) node->Stop();
-}
-
-int64_t SimNodes::jobs_answered() const {
-  int64_t answered = 0;
-  for (const std::unique_ptr<SimNode>& node : nodes_) answered += node->answered();
-  return answered;
 }
 
 void SimNodes::RunHeartbeats() {

@@ -44,15 +44,11 @@ class SimNodes {
   // Ends every stream and waits for each to be done.
   ~SimNodes();
 
-  // Assignments answered so far, over all nodes.
-  int64_t jobs_answered() const;
-
  private:
-  explicit SimNodes(Options options) : options_(options) {}
+  SimNodes() = default;
   // Marks a heartbeat on every node each interval the welcome asked for.
   void RunHeartbeats();
 
-  const Options options_;
   // Before the nodes: a stream must end before its channel goes.
   std::vector<std::unique_ptr<v1::WorkerHub::Stub>> stubs_;
   std::vector<std::unique_ptr<SimNode>> nodes_;
