@@ -11,6 +11,9 @@
 //   E  scheduler memory per queued job, 100,000 and 1,000,000 queued
 //   F  A with the durable store (SQLite) next to the memory store
 //   G  A with 0, 100,000 and 1,000,000 jobs queued behind a label no node has
+//   H  B's 20,000-item chunksize-1 Map on 1, 100 and 1,000 simulated nodes
+//      (SimNodes: one process speaks the worker protocol for all of them),
+//      with netpoold's CPU per job and its thread count
 //
 //   netpool_bench [--runs N] [--processes P] [--quick] [--json] [--only A,B,...]
 #include <unistd.h>
@@ -26,6 +29,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "bench/run_summary.h"
+#include "bench/sim_nodes.h"
 #include "bench/workloads.h"
 #include "common/process_setup.h"
 #include "tests/support/test_cluster.h"
@@ -48,8 +52,12 @@ struct Sizes {
   int sleep_processes = 16;
   int64_t queued_small = 100'000;
   int64_t queued_large = 1'000'000;
+  // H: simulated nodes, as many as the row keys name.
+  std::vector<int> sim_nodes = {1, 100, 1'000};
 
-  static Sizes Quick() { return {500, 2'000, 5'000, 1'000, 100, 20, 0.1, 16, 2'000, 10'000}; }
+  static Sizes Quick() {
+    return {500, 2'000, 5'000, 1'000, 100, 20, 0.1, 16, 2'000, 10'000, {1, 10, 50}};
+  }
 };
 
 // One row of the table: how a measurement is named, read and judged.
@@ -95,6 +103,12 @@ class Bench {
         }
       }
     }
+    if (Wanted("H")) {
+      for (size_t i = 0; i < sizes_.sim_nodes.size(); ++i) {
+        absl::Status s = Repeat([this, i] { return RunOnSimulatedNodes(i); });
+        if (!s.ok()) return s;
+      }
+    }
     return absl::OkStatus();
   }
 
@@ -135,6 +149,15 @@ class Bench {
         std::printf("cost per job with %s queued: %.2f x that with none (flat within 20%%: %s)\n",
                     key + 2, cost, cost <= 1.2 ? "yes" : "no");
       }
+    }
+    // H: the rate on many nodes next to that on one.
+    const Row* one = Find("H_1");
+    const Row* many = Find("H_1000");
+    if (one != nullptr && many != nullptr && !one->samples.empty() && !many->samples.empty()) {
+      const double ratio =
+          RunSummary::Of(many->samples).median / RunSummary::Of(one->samples).median;
+      std::printf("H_1000 items/s: %.2f x H_1 (target >= 0.80: %s)\n", ratio,
+                  ratio >= 0.8 ? "ok" : "no");
     }
   }
 
@@ -333,6 +356,31 @@ class Bench {
     return absl::OkStatus();
   }
 
+  // H: B_chunk1's Map on the `index`th count of simulated nodes, with
+  // netpoold's CPU per job and threads during it.
+  absl::Status RunOnSimulatedNodes(size_t index) {
+    const int nodes = sizes_.sim_nodes[index];
+    const std::string key = absl::StrCat("H_", kSimNodeKeys[index]);
+    Progress(absl::StrCat("H with ", nodes, " simulated nodes"));
+    absl::StatusOr<std::unique_ptr<TestCluster>> cluster = TestCluster::Start({.workers = 0});
+    if (!cluster.ok()) return cluster.status();
+    absl::StatusOr<std::unique_ptr<SimNodes>> sim = SimNodes::Start(**cluster, {.nodes = nodes});
+    if (!sim.ok()) return sim.status();
+    absl::StatusOr<Pool> pool = ConnectTo(**cluster);
+    if (!pool.ok()) return pool.status();
+    const pid_t scheduler = (*cluster)->scheduler_pid();
+    const double cpu_before = CpuSeconds(scheduler);
+    absl::StatusOr<double> rate = MapRate(*pool, sizes_.map_chunk1_items, 1);
+    if (!rate.ok()) return rate.status();
+    const double cpu_after = CpuSeconds(scheduler);
+    absl::StatusOr<int64_t> threads = ThreadCount(scheduler);
+    if (!threads.ok()) return threads.status();
+    Add(key, *rate);
+    Add(absl::StrCat(key, "_cpu"), (cpu_after - cpu_before) * 1e6 / sizes_.map_chunk1_items);
+    Add(absl::StrCat(key, "_threads"), static_cast<double>(*threads));
+    return absl::OkStatus();
+  }
+
   static std::string Format(double value) {
     if (value >= 100) return absl::StrCat(static_cast<int64_t>(value + 0.5));
     char text[32];
@@ -374,7 +422,19 @@ class Bench {
        std::nullopt},
       {"G_1M", "G", "A10k with 1,000,000 jobs queued behind a label", "tasks/s", true,
        std::nullopt},
+      {"H_1", "H", "B_chunk1 on 1 simulated node (2 slots)", "items/s", true, std::nullopt},
+      {"H_1_cpu", "H", "  CPU per job in H_1: netpoold", "us/job", false, std::nullopt},
+      {"H_1_threads", "H", "  threads of netpoold in H_1", "threads", false, std::nullopt},
+      {"H_100", "H", "B_chunk1 on 100 simulated nodes", "items/s", true, std::nullopt},
+      {"H_100_cpu", "H", "  CPU per job in H_100: netpoold", "us/job", false, std::nullopt},
+      {"H_100_threads", "H", "  threads of netpoold in H_100", "threads", false, std::nullopt},
+      {"H_1000", "H", "B_chunk1 on 1,000 simulated nodes", "items/s", true, std::nullopt},
+      {"H_1000_cpu", "H", "  CPU per job in H_1000: netpoold", "us/job", false, std::nullopt},
+      {"H_1000_threads", "H", "  threads of netpoold in H_1000", "threads", false,
+       std::nullopt},
   };
+  // The row keys of Sizes::sim_nodes, in order.
+  static constexpr const char* kSimNodeKeys[] = {"1", "100", "1000"};
 };
 
 int Main(int argc, char** argv) {
@@ -399,8 +459,8 @@ int Main(int argc, char** argv) {
 
   std::vector<std::string> workloads = absl::StrSplit(only, ',', absl::SkipEmpty());
   for (const std::string& w : workloads) {
-    if (w.size() != 1 || w[0] < 'A' || w[0] > 'G') {
-      std::fprintf(stderr, "netpool_bench: unknown workload \"%s\" (A to G)\n", w.c_str());
+    if (w.size() != 1 || w[0] < 'A' || w[0] > 'H') {
+      std::fprintf(stderr, "netpool_bench: unknown workload \"%s\" (A to H)\n", w.c_str());
       return 64;
     }
   }

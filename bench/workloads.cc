@@ -25,6 +25,24 @@ double PerSecond(int64_t count, absl::Time start) {
   return static_cast<double>(count) / absl::ToDoubleSeconds(absl::Now() - start);
 }
 
+// The number in field `name` of /proc/PID/status (a unit after it, such
+// as "kB", is left off).
+absl::StatusOr<int64_t> StatusField(pid_t pid, absl::string_view name) {
+  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
+  const std::string prefix = absl::StrCat(name, ":");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind(prefix, 0) != 0) continue;
+    std::vector<absl::string_view> words =
+        absl::StrSplit(absl::string_view(line).substr(prefix.size()), absl::ByAnyChar(" \t"),
+                       absl::SkipWhitespace());
+    int64_t number = 0;
+    if (words.empty() || !absl::SimpleAtoi(words[0], &number)) break;
+    return number;
+  }
+  return absl::NotFoundError(absl::StrCat("no ", name, " for pid ", pid));
+}
+
 }  // namespace
 
 absl::StatusOr<double> ApplyAsyncRate(Pool& pool, int tasks) {
@@ -107,18 +125,12 @@ absl::Status FillQueue(const std::string& address, int64_t jobs,
 }
 
 absl::StatusOr<int64_t> ResidentBytes(pid_t pid) {
-  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) != 0) continue;
-    int64_t kib = 0;
-    std::string number = line.substr(6);
-    number = number.substr(0, number.find("kB"));
-    if (!absl::SimpleAtoi(number, &kib)) break;
-    return kib * 1024;
-  }
-  return absl::NotFoundError(absl::StrCat("no VmRSS for pid ", pid));
+  absl::StatusOr<int64_t> kib = StatusField(pid, "VmRSS");
+  if (!kib.ok()) return kib.status();
+  return *kib * 1024;
 }
+
+absl::StatusOr<int64_t> ThreadCount(pid_t pid) { return StatusField(pid, "Threads"); }
 
 double CpuSeconds(pid_t pid) {
   std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));

@@ -41,6 +41,9 @@ absl::Status FillQueue(const std::string& address, int64_t jobs,
 // Resident memory of process `pid` in bytes (VmRSS), or an error.
 absl::StatusOr<int64_t> ResidentBytes(pid_t pid);
 
+// Threads of process `pid` (Threads in /proc/PID/status), or an error.
+absl::StatusOr<int64_t> ThreadCount(pid_t pid);
+
 // CPU time (user + system, all threads) process `pid` has used so far, in
 // seconds; 0 when it cannot be read (the process is gone).
 double CpuSeconds(pid_t pid);

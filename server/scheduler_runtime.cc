@@ -402,11 +402,13 @@ void SchedulerRuntime::DisconnectWorker(WorkerId worker) {
   }
 }
 
-void SchedulerRuntime::OnAssign(WorkerId worker, v1::Assignment assignment) {
+void SchedulerRuntime::OnAssign(WorkerId worker, std::vector<v1::Assignment> assignments) {
   auto it = worker_streams_.find(worker);
   if (it == worker_streams_.end()) return;
   v1::SchedulerMessage message;
-  message.add_assignments()->Swap(&assignment);
+  message.mutable_assignments()->Reserve(static_cast<int>(assignments.size()));
+  // Moved, not copied: assignments carry the jobs' arguments.
+  for (v1::Assignment& assignment : assignments) message.add_assignments()->Swap(&assignment);
   it->second.connection->Send(std::move(message));
 }
 

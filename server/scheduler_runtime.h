@@ -152,7 +152,7 @@ class SchedulerRuntime final : private SchedulerListener {
   };
 
   // SchedulerListener; called with mu_ held.
-  void OnAssign(WorkerId worker, v1::Assignment assignment) override;
+  void OnAssign(WorkerId worker, std::vector<v1::Assignment> assignments) override;
   void OnCancelRunning(WorkerId worker, const std::string& job_id) override;
   void OnFinished(const Job& job, uint64_t write) override;
   void OnWorkerLost(WorkerId worker) override;

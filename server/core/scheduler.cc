@@ -333,6 +333,8 @@ WorkerId Scheduler::AddWorker(WorkerInfo info, std::vector<std::string>* drop_jo
   worker.snapshot.last_seen = clock_->Monotonic();
   std::vector<std::string> held = std::move(info.held_job_ids);
   worker.snapshot.info = std::move(info);
+  by_last_seen_.emplace(worker.snapshot.last_seen, id);
+  for (const std::string& fn : worker.snapshot.info.functions) ++nodes_offering_[fn];
   stats_.workers = static_cast<int>(workers_.size());
   stats_.slots += std::max(worker.snapshot.info.slots, 0);
   for (auto& [other_id, other] : workers_) {
@@ -401,33 +403,41 @@ void Scheduler::AddCredits(WorkerId worker, int credits) {
   auto it = workers_.find(worker);
   if (it == workers_.end() || credits <= 0) return;
   WorkerSnapshot& snapshot = it->second.snapshot;
-  snapshot.last_seen = clock_->Monotonic();
+  Heard(it->second);
   if (snapshot.draining) return;
   // A node never holds more jobs than its slots and prefetch allow.
   snapshot.credits = std::min(snapshot.credits + credits,
                               snapshot.info.slots + snapshot.info.prefetch -
                                   static_cast<int>(it->second.running.size()));
+  if (snapshot.credits > 0) with_credits_.insert(worker);
   Dispatch();
 }
 
 void Scheduler::Heartbeat(WorkerId worker) {
-  if (auto it = workers_.find(worker); it != workers_.end()) {
-    it->second.snapshot.last_seen = clock_->Monotonic();
-  }
+  if (auto it = workers_.find(worker); it != workers_.end()) Heard(it->second);
+}
+
+void Scheduler::Heard(WorkerState& worker) {
+  const absl::Time now = clock_->Monotonic();
+  WorkerSnapshot& snapshot = worker.snapshot;
+  if (snapshot.last_seen == now) return;
+  by_last_seen_.erase({snapshot.last_seen, snapshot.id});
+  snapshot.last_seen = now;
+  by_last_seen_.emplace(now, snapshot.id);
 }
 
 void Scheduler::SetDraining(WorkerId worker) {
   if (auto it = workers_.find(worker); it != workers_.end()) {
     it->second.snapshot.draining = true;
     it->second.snapshot.credits = 0;
-    it->second.snapshot.last_seen = clock_->Monotonic();
+    Heard(it->second);
   }
 }
 
 void Scheduler::ReportResult(WorkerId worker, const v1::JobResult& result) {
   auto w = workers_.find(worker);
   if (w == workers_.end()) return;
-  w->second.snapshot.last_seen = clock_->Monotonic();
+  Heard(w->second);
   Job* job = store_->Find(result.job_id());
   if (job == nullptr || job->state != v1::RUNNING || job->worker != worker ||
       !w->second.running.contains(result.job_id())) {
@@ -463,18 +473,25 @@ void Scheduler::LoseWorker(WorkerId worker, const std::string& why, bool silent)
   if (it == workers_.end()) return;
   WorkerState gone = std::move(it->second);
   workers_.erase(it);
+  with_credits_.erase(worker);
+  by_last_seen_.erase({gone.snapshot.last_seen, worker});
+  for (const std::string& fn : gone.snapshot.info.functions) {
+    if (auto offering = nodes_offering_.find(fn); --offering->second == 0) {
+      nodes_offering_.erase(offering);
+    }
+  }
   stats_.workers = static_cast<int>(workers_.size());
   stats_.slots -= std::max(gone.snapshot.info.slots, 0);
   if (workers_.empty()) nodes_present_since_ = absl::InfiniteFuture();
   const absl::Time now = clock_->Monotonic();
-  // Heard within half a lease: a node silent for longer is likely cut off
-  // too, and its lease ends moments later.
-  auto heard_lately = [&](const auto& other) {
-    return std::max(other.second.snapshot.last_seen, listening_since_) +
-               options_.lease_timeout / 2 >=
-           now;
-  };
-  if (silent && std::none_of(workers_.begin(), workers_.end(), heard_lately)) {
+  // Whether some node was heard within half a lease (the last heard is
+  // enough to tell): a node silent for longer is likely cut off too, and
+  // its lease ends moments later.
+  const bool some_heard_lately =
+      !by_last_seen_.empty() &&
+      std::max(by_last_seen_.rbegin()->first, listening_since_) + options_.lease_timeout / 2 >=
+          now;
+  if (silent && !some_heard_lately) {
     // Every node went silent together: more likely the network between
     // them and the scheduler than all of them at once. Their jobs wait for
     // their nodes, which hold the results of those that finished meanwhile,
@@ -565,8 +582,10 @@ void Scheduler::Tick() {
   }
   last_tick_ = now;
   std::vector<WorkerId> expired;
-  for (const auto& [id, worker] : workers_) {
-    if (LeaseEnd(worker.snapshot) < now) expired.push_back(id);
+  for (const auto& [last_seen, id] : by_last_seen_) {
+    ++work_.lease_checks;
+    if (LeaseEnd(last_seen) >= now) break;
+    expired.push_back(id);
   }
   for (WorkerId id : expired) {
     LoseWorker(id, "stopped answering (lease expired) while running the job", /*silent=*/true);
@@ -621,7 +640,7 @@ absl::Time Scheduler::NextTick() const {
                                     listening_since_ + options_.lease_timeout,
                                     nodes_present_since_ + options_.lease_timeout}));
   }
-  for (const auto& [id, worker] : workers_) next = std::min(next, LeaseEnd(worker.snapshot));
+  if (!by_last_seen_.empty()) next = std::min(next, LeaseEnd(by_last_seen_.begin()->first));
   return next;
 }
 
@@ -632,8 +651,8 @@ bool Scheduler::OrphansMayGo(absl::Time now) const {
          nodes_present_since_ + options_.lease_timeout <= now;
 }
 
-absl::Time Scheduler::LeaseEnd(const WorkerSnapshot& worker) const {
-  return std::max(worker.last_seen, listening_since_) + options_.lease_timeout;
+absl::Time Scheduler::LeaseEnd(absl::Time last_seen) const {
+  return std::max(last_seen, listening_since_) + options_.lease_timeout;
 }
 
 void Scheduler::MarkFetched(const std::string& job_id) {
@@ -683,22 +702,36 @@ void Scheduler::Dispatch() {
     if (nodes_present_since_ + options_.restart_grace > clock_->Monotonic()) return;
     holding_for_nodes_ = false;
   }
-  bool progress = true;
-  while (progress && !queue_.empty() && !workers_.empty()) {
-    progress = false;
-    // One job per node per round, starting after the node served last.
-    auto it = workers_.upper_bound(dispatch_cursor_);
-    for (size_t n = 0; n < workers_.size() && !queue_.empty(); ++n, ++it) {
-      if (it == workers_.end()) it = workers_.begin();
-      if (AssignOne(it->second)) {
-        progress = true;
-        dispatch_cursor_ = it->first;
-      }
+  // One pass over the nodes with credits, starting after the node served
+  // last; each takes as many jobs as it has credits, so a node left with
+  // credits has no job in the queue it may run. Nodes are found by id, not
+  // kept by iterator: assigning can settle dependents, which dispatches
+  // too.
+  WorkerId previous = dispatch_cursor_;
+  for (size_t n = with_credits_.size(); n > 0 && !queue_.empty(); --n) {
+    auto next = with_credits_.upper_bound(previous);
+    if (next == with_credits_.end()) next = with_credits_.begin();
+    if (next == with_credits_.end()) break;
+    const WorkerId id = *next;
+    previous = id;
+    ++work_.dispatch_visits;
+    auto it = workers_.find(id);
+    if (it == workers_.end()) {
+      with_credits_.erase(id);
+      continue;
     }
+    WorkerState& worker = it->second;
+    std::vector<v1::Assignment> batch;
+    while (worker.snapshot.credits > 0 && !worker.snapshot.draining && AssignOne(worker, batch)) {
+    }
+    if (worker.snapshot.credits <= 0 || worker.snapshot.draining) with_credits_.erase(id);
+    if (batch.empty()) continue;
+    dispatch_cursor_ = id;
+    listener_->OnAssign(id, std::move(batch));
   }
 }
 
-bool Scheduler::AssignOne(WorkerState& worker) {
+bool Scheduler::AssignOne(WorkerState& worker, std::vector<v1::Assignment>& batch) {
   WorkerSnapshot& snapshot = worker.snapshot;
   if (snapshot.credits <= 0 || snapshot.draining) return false;
   std::optional<JobQueue::Entry> entry =
@@ -746,7 +779,7 @@ bool Scheduler::AssignOne(WorkerState& worker) {
   snapshot.running = static_cast<int>(worker.running.size());
   store_->Update(*job).IgnoreError();
   assignment.set_attempt(job->attempt);
-  listener_->OnAssign(snapshot.id, std::move(assignment));
+  batch.push_back(std::move(assignment));
   return true;
 }
 
@@ -830,11 +863,7 @@ void Scheduler::CountState(v1::JobState state, int delta) {
 }
 
 bool Scheduler::SomeWorkerOffers(const std::string& function) const {
-  for (const auto& [id, worker] : workers_) {
-    const auto& fns = worker.snapshot.info.functions;
-    if (std::find(fns.begin(), fns.end(), function) != fns.end()) return true;
-  }
-  return false;
+  return nodes_offering_.contains(function);
 }
 
 }  // namespace netpool

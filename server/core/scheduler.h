@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
@@ -35,8 +36,9 @@ namespace netpool {
 class SchedulerListener {
  public:
   virtual ~SchedulerListener() = default;
-  // Send this job to `worker` to run.
-  virtual void OnAssign(WorkerId worker, v1::Assignment assignment) = 0;
+  // Send these jobs to `worker` to run: all it was given in one dispatch
+  // pass, to go out in one message.
+  virtual void OnAssign(WorkerId worker, std::vector<v1::Assignment> assignments) = 0;
   // `worker` should kill the process running `job_id` (it was cancelled).
   virtual void OnCancelRunning(WorkerId worker, const std::string& job_id) = 0;
   // `job` reached SUCCEEDED, FAILED or CANCELLED; job.result is set. The
@@ -104,6 +106,15 @@ struct WorkerSnapshot {
   absl::Time connected = absl::InfinitePast();  // wall clock
   absl::Time last_seen = absl::InfinitePast();  // Clock::Monotonic()
   bool draining = false;
+};
+
+// How much work the scheduler did, counted so that tests can pin that it
+// grows with what happens, not with how many nodes are connected.
+struct SchedulerWork {
+  // Nodes a dispatch pass looked at.
+  int64_t dispatch_visits = 0;
+  // Nodes whose lease Tick looked at.
+  int64_t lease_checks = 0;
 };
 
 struct SchedulerStats {
@@ -211,6 +222,7 @@ class Scheduler {
                             const std::string* owner = nullptr) const;
   std::vector<WorkerSnapshot> ListWorkers() const;
   SchedulerStats Stats() const;
+  const SchedulerWork& work() const { return work_; }
   bool HasWorker(WorkerId worker) const { return workers_.contains(worker); }
   // When Tick last found that the scheduler had stalled (InfinitePast if
   // never), on Clock::Monotonic().
@@ -232,7 +244,11 @@ class Scheduler {
   void Enqueue(Job& job);
   // Hands queued jobs to worker nodes with credits until either runs out.
   void Dispatch();
-  bool AssignOne(WorkerState& worker);
+  // Takes the best job `worker` may run and adds its assignment to `batch`;
+  // false if there is none.
+  bool AssignOne(WorkerState& worker, std::vector<v1::Assignment>& batch);
+  // The node was heard from now: its lease starts again.
+  void Heard(WorkerState& worker);
   // Ends the job's current attempt with `error` and retries it (after
   // `delay`) if attempts remain, else fails it with that error.
   void RetryOrFail(Job& job, const v1::JobError& error, absl::Duration delay);
@@ -250,8 +266,9 @@ class Scheduler {
   void LoseWorker(WorkerId worker, const std::string& why, bool silent);
   // Whether orphans whose wait is over may be requeued now.
   bool OrphansMayGo(absl::Time now) const;
-  // When the node's lease runs out if it stays silent.
-  absl::Time LeaseEnd(const WorkerSnapshot& worker) const;
+  // When the lease of a node last heard at `last_seen` runs out if it stays
+  // silent.
+  absl::Time LeaseEnd(absl::Time last_seen) const;
   absl::Duration BackoffFor(const Job& job);
   void CountState(v1::JobState state, int delta);
   bool SomeWorkerOffers(const std::string& function) const;
@@ -281,12 +298,22 @@ class Scheduler {
   // pending job id -> how many of its dependencies have not finished.
   absl::flat_hash_map<std::string, int> unfinished_dependencies_;
   absl::btree_map<WorkerId, WorkerState> workers_;
+  // Nodes that may have free credits: every node that has some and is not
+  // draining is here (one that has none any more leaves on Dispatch's next
+  // look), so that a dispatch pass looks only at nodes that can take work.
+  absl::btree_set<WorkerId> with_credits_;
+  // Every node by when it was last heard, oldest first: the leases to end
+  // next are at the front, and Tick looks no further than those.
+  absl::btree_set<std::pair<absl::Time, WorkerId>> by_last_seen_;
+  // Function name -> how many connected nodes offer it.
+  absl::flat_hash_map<std::string, int> nodes_offering_;
   WorkerId next_worker_id_ = 1;
   uint64_t next_sequence_ = 1;
   // Where the next Dispatch starts looking, so work spreads over nodes.
   WorkerId dispatch_cursor_ = 0;
   absl::Time next_erase_ = absl::InfinitePast();
   SchedulerStats stats_;
+  SchedulerWork work_;
   // Unfinished (pending or running) jobs per owner, for
   // max_unfinished_per_owner; owners with none are not kept.
   absl::flat_hash_map<std::string, int64_t> unfinished_by_owner_;

@@ -16,7 +16,8 @@ constexpr const char* kKeys[] = {
     "A_cpu_node", "A_cpu_processes", "B_default", "B_chunk1", "C_p50", "C_p99", "C_rpc_p50",
     "D_makespan",
     "D_startup", "E_100k",   "E_1M",         "F_memory",       "F_sqlite",   "G_0",
-    "G_100k",    "G_1M"};
+    "G_100k",    "G_1M",     "H_1",          "H_1_cpu",        "H_1_threads", "H_100",
+    "H_100_cpu", "H_100_threads", "H_1000", "H_1000_cpu", "H_1000_threads"};
 
 TEST(NetpoolBenchTest, QuickRunPrintsEveryWorkload) {
   testing::CliResult run =
@@ -24,6 +25,7 @@ TEST(NetpoolBenchTest, QuickRunPrintsEveryWorkload) {
   ASSERT_EQ(run.exit_code, 0) << run.err;
   for (const char* key : kKeys) EXPECT_THAT(run.out, HasSubstr(std::string("\n") + key + " "));
   EXPECT_THAT(run.out, HasSubstr("cost per job with 1M queued: "));
+  EXPECT_THAT(run.out, HasSubstr("H_1000 items/s: "));
 }
 
 TEST(NetpoolBenchTest, JsonHasTheChosenWorkloadsOnly) {

@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/store/memory_store.h"
@@ -17,8 +18,9 @@ using ::testing::SizeIs;
 // Records what the scheduler tells the outside world.
 class RecordingListener : public SchedulerListener {
  public:
-  void OnAssign(WorkerId worker, v1::Assignment assignment) override {
-    assigned.push_back({worker, assignment});
+  void OnAssign(WorkerId worker, std::vector<v1::Assignment> assignments) override {
+    for (v1::Assignment& assignment : assignments) assigned.push_back({worker, assignment});
+    batches.push_back({worker, static_cast<int>(assignments.size())});
   }
   void OnCancelRunning(WorkerId worker, const std::string& job_id) override {
     kill_requests.push_back({worker, job_id});
@@ -35,6 +37,8 @@ class RecordingListener : public SchedulerListener {
   }
 
   std::vector<std::pair<WorkerId, v1::Assignment>> assigned;
+  // Each OnAssign call: the node and how many jobs it carried.
+  std::vector<std::pair<WorkerId, int>> batches;
   std::vector<std::pair<WorkerId, std::string>> kill_requests;
   std::vector<v1::JobResult> finished;
   std::vector<WorkerId> lost;
@@ -230,6 +234,75 @@ TEST_F(SchedulerTest, SpreadsJobsOverWorkers) {
   ASSERT_TRUE(scheduler_.Submit({Spec("f", "a"), Spec("f", "b"), Spec("f", "c"), Spec("f", "d")}).ok());
   EXPECT_THAT(listener_.AssignedIds(w1), SizeIs(2));
   EXPECT_THAT(listener_.AssignedIds(w2), SizeIs(2));
+}
+
+TEST_F(SchedulerTest, ANodeTakesAsManyJobsAsItHasCreditsInOneMessage) {
+  WorkerId w = Connect("n", 4);
+  ASSERT_TRUE(scheduler_
+                  .Submit({Spec("f", "a"), Spec("f", "b"), Spec("f", "c"), Spec("f", "d"),
+                           Spec("f", "e")})
+                  .ok());
+  EXPECT_THAT(listener_.AssignedIds(w), ElementsAre("a", "b", "c", "d"));
+  EXPECT_THAT(listener_.batches, ElementsAre(std::make_pair(w, 4)));
+}
+
+TEST_F(SchedulerTest, SingleJobsTakeTurnsOverTheNodes) {
+  WorkerId w1 = Connect("n1", 4);
+  WorkerId w2 = Connect("n2", 4);
+  for (const char* id : {"a", "b", "c"}) ASSERT_TRUE(scheduler_.Submit({Spec("f", id)}).ok());
+  EXPECT_THAT(listener_.AssignedIds(w1), ElementsAre("a", "c"));
+  EXPECT_THAT(listener_.AssignedIds(w2), ElementsAre("b"));
+}
+
+TEST_F(SchedulerTest, DispatchLooksOnlyAtNodesWithFreeCredits) {
+  constexpr int kNodes = 1000;
+  std::vector<WorkerId> nodes;
+  std::vector<v1::JobSpec> jobs;
+  for (int i = 0; i < kNodes; ++i) {
+    nodes.push_back(Connect(absl::StrCat("n", i), 1));
+    jobs.push_back(Spec("f", absl::StrCat("job", i)));
+  }
+  ASSERT_TRUE(scheduler_.Submit(std::move(jobs)).ok());
+  ASSERT_THAT(listener_.assigned, SizeIs(kNodes));
+
+  // Every node is busy: a new job waits, and no node is looked at for it.
+  const int64_t visits = scheduler_.work().dispatch_visits;
+  ASSERT_TRUE(scheduler_.Submit({Spec("f", "late")}).ok());
+  EXPECT_EQ(scheduler_.work().dispatch_visits, visits);
+  // One node frees its slot: it alone is looked at, and takes the job.
+  scheduler_.ReportResult(nodes[500], Success("job500", 1));
+  scheduler_.AddCredits(nodes[500], 1);
+  EXPECT_EQ(scheduler_.work().dispatch_visits, visits + 1);
+  EXPECT_THAT(listener_.AssignedIds(nodes[500]), ElementsAre("job500", "late"));
+}
+
+TEST_F(SchedulerTest, ATickLooksOnlyAtTheLeasesThatEnd) {
+  constexpr int kNodes = 1000;
+  std::vector<WorkerId> nodes;
+  for (int i = 0; i < kNodes; ++i) nodes.push_back(Connect(absl::StrCat("n", i), 1));
+  clock_.Advance(absl::Seconds(10));
+  for (int i = 1; i < kNodes; ++i) scheduler_.Heartbeat(nodes[i]);
+  EXPECT_EQ(scheduler_.NextTick(), clock_.Monotonic() + absl::Seconds(5));
+
+  // No lease ends: a Tick looks at the oldest one only.
+  const int64_t checks = scheduler_.work().lease_checks;
+  scheduler_.Tick();
+  EXPECT_LE(scheduler_.work().lease_checks, checks + 1);
+  EXPECT_THAT(listener_.lost, IsEmpty());
+
+  // The one node not heard since loses its lease, and only it is lost.
+  // (Ticks come often: a long gap would be a stall, which restarts leases.)
+  for (int i = 0; i < 5; ++i) {
+    clock_.Advance(absl::Seconds(1));
+    scheduler_.Tick();
+  }
+  EXPECT_THAT(listener_.lost, IsEmpty());
+  const int64_t checks_before_expiry = scheduler_.work().lease_checks;
+  clock_.Advance(absl::Seconds(1));
+  scheduler_.Tick();
+  EXPECT_THAT(listener_.lost, ElementsAre(nodes[0]));
+  EXPECT_LE(scheduler_.work().lease_checks, checks_before_expiry + 2);
+  EXPECT_EQ(scheduler_.NextTick(), clock_.Monotonic() + absl::Seconds(9));
 }
 
 TEST_F(SchedulerTest, HigherPriorityRunsFirst) {

@@ -223,10 +223,10 @@ ClientSecurity TestCluster::owner_security() const {
   return security;
 }
 
-std::shared_ptr<grpc::Channel> TestCluster::OwnerChannel() const {
+std::shared_ptr<grpc::Channel> TestCluster::OwnerChannel(const grpc::ChannelArguments& args) const {
   absl::StatusOr<ClientTransport> transport = ClientTransport::Create(address_, owner_security());
   if (!transport.ok()) transport = ClientTransport::ForLocalScheduler("");
-  return transport->NewChannel(address_, grpc::ChannelArguments());
+  return transport->NewChannel(address_, args);
 }
 
 void TestCluster::AuthorizeAsOwner(grpc::ClientContext& context) const {

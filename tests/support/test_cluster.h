@@ -120,7 +120,8 @@ class TestCluster {
 
   // A channel to the scheduler, and the scheduler's own admin token on a
   // call: what its owner's programs use, found as they find it.
-  std::shared_ptr<grpc::Channel> OwnerChannel() const;
+  std::shared_ptr<grpc::Channel> OwnerChannel(
+      const grpc::ChannelArguments& args = grpc::ChannelArguments()) const;
   void AuthorizeAsOwner(grpc::ClientContext& context) const;
 
   // Runs the netpool CLI against this cluster.
