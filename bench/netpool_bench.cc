@@ -4,7 +4,8 @@
 // times on a fresh deployment; the table gives the median with min and max.
 //
 //   A  ApplyAsync of 10,000 and 100,000 no-op tasks, then a Get of each
-//   B  Map over 100,000 items (default chunksize) and 20,000 (chunksize 1)
+//   B  Map over 100,000 items (default chunksize) and 20,000 (chunksize 1);
+//      the latter also on a node 20 ms of round trip away from its scheduler
 //   C  1,000 sequential Apply round trips: p50 and p99
 //   D  20 tasks sleeping 2 s on 16 worker processes: makespan (ideal 4 s),
 //      and how long the 16-process node takes to start
@@ -25,13 +26,17 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "bench/delayed_link.h"
 #include "bench/run_summary.h"
 #include "bench/sim_nodes.h"
 #include "bench/workloads.h"
+#include "common/local_token.h"
 #include "common/process_setup.h"
+#include "tests/support/subprocess.h"
 #include "tests/support/test_cluster.h"
 
 namespace netpool::bench {
@@ -79,6 +84,9 @@ class Bench {
   absl::Status RunAll() {
     if (Wanted("A") || Wanted("B") || Wanted("C") || Wanted("F")) {
       if (absl::Status s = Repeat([this] { return RunOnMemoryStore(); }); !s.ok()) return s;
+    }
+    if (Wanted("B")) {
+      if (absl::Status s = Repeat([this] { return RunAcrossDelay(); }); !s.ok()) return s;
     }
     if (Wanted("A")) {
       // Across TLS, with a client token and a node that joined with a worker
@@ -278,6 +286,41 @@ class Bench {
     return absl::OkStatus();
   }
 
+  // B's chunksize-1 map on a node whose link to the scheduler adds 10 ms
+  // each way, as between hosts: its window must cover the round trip. No-op
+  // jobs, and jobs of 1 ms, whose run time bounds the window too.
+  absl::Status RunAcrossDelay() {
+    Progress("B across a 20 ms round trip");
+    absl::StatusOr<std::unique_ptr<TestCluster>> cluster = TestCluster::Start({.workers = 0});
+    if (!cluster.ok()) return cluster.status();
+    const std::string& address = (*cluster)->address();
+    absl::StatusOr<std::unique_ptr<DelayedLink>> link =
+        DelayedLink::Start(address, absl::Milliseconds(10));
+    if (!link.ok()) return link.status();
+    // The scheduler's own token, which a node finds by the scheduler's port
+    // only when it connects to that port.
+    int port = 0;
+    if (!absl::SimpleAtoi(address.substr(address.rfind(':') + 1), &port)) {
+      return absl::InternalError(absl::StrCat("no port in ", address));
+    }
+    absl::StatusOr<testing::Subprocess> node = testing::Subprocess::Start(
+        {testing::WorkerPath(), "--scheduler", (*link)->address(), "--token-file",
+         LocalTokenPath(port), "--processes", absl::StrCat(processes_), "--name", "far"});
+    if (!node.ok()) return node.status();
+    if (absl::Status s = (*cluster)->WaitForWorkers(1, processes_, absl::Seconds(30)); !s.ok()) {
+      return s;
+    }
+    absl::StatusOr<Pool> pool = ConnectTo(**cluster);
+    if (!pool.ok()) return pool.status();
+    absl::StatusOr<double> noop = MapRate(*pool, sizes_.map_chunk1_items, 1);
+    if (!noop.ok()) return noop.status();
+    Add("B_chunk1_rtt20ms", *noop);
+    absl::StatusOr<double> sleeps = MapSleepRate(*pool, sizes_.map_chunk1_items, 0.001, 1);
+    if (!sleeps.ok()) return sleeps.status();
+    Add("B_1ms_rtt20ms", *sleeps);
+    return absl::OkStatus();
+  }
+
   // A10k on a fresh one-node cluster started with `options`, as row `key`.
   absl::Status RunWarmApply(std::string_view key, TestCluster::Options options) {
     Progress(key);
@@ -407,6 +450,10 @@ class Bench {
        std::nullopt},
       {"B_default", "B", "Map no-op, 100,000 items, default chunksize", "items/s", true, 5e6},
       {"B_chunk1", "B", "Map no-op, 20,000 items, chunksize 1", "items/s", true, 100'000},
+      {"B_chunk1_rtt20ms", "B", "B_chunk1 on a node 20 ms of round trip away", "items/s", true,
+       std::nullopt},
+      {"B_1ms_rtt20ms", "B", "  the same with jobs of 1 ms (P processes: ideal P x 1000)",
+       "items/s", true, std::nullopt},
       {"C_p50", "C", "1,000 sequential Apply: p50", "us", false, 100},
       {"C_p99", "C", "1,000 sequential Apply: p99", "us", false, 500},
       {"C_rpc_p50", "C", "  floor: 1,000 sequential bare gRPC calls (GetStats): p50", "us", false,

@@ -43,6 +43,21 @@ absl::StatusOr<int64_t> StatusField(pid_t pid, absl::string_view name) {
   return absl::NotFoundError(absl::StrCat("no ", name, " for pid ", pid));
 }
 
+// Map of `function` over `inputs`; items/s.
+absl::StatusOr<double> MapInputsRate(Pool& pool, const std::string& function,
+                                     std::vector<Value> inputs, int chunksize) {
+  const size_t items = inputs.size();
+  MapOptions options;
+  options.chunksize = chunksize;
+  const absl::Time start = absl::Now();
+  absl::StatusOr<std::vector<Value>> results = pool.Map(function, std::move(inputs), options);
+  if (!results.ok()) return results.status();
+  if (results->size() != items) {
+    return absl::InternalError(absl::StrCat("Map returned ", results->size(), " of ", items));
+  }
+  return PerSecond(static_cast<int64_t>(items), start);
+}
+
 }  // namespace
 
 absl::StatusOr<double> ApplyAsyncRate(Pool& pool, int tasks) {
@@ -60,15 +75,11 @@ absl::StatusOr<double> MapRate(Pool& pool, int items, int chunksize) {
   std::vector<Value> inputs;
   inputs.reserve(items);
   for (int i = 0; i < items; ++i) inputs.emplace_back(i);
-  MapOptions options;
-  options.chunksize = chunksize;
-  const absl::Time start = absl::Now();
-  absl::StatusOr<std::vector<Value>> results = pool.Map(kNoop, std::move(inputs), options);
-  if (!results.ok()) return results.status();
-  if (results->size() != static_cast<size_t>(items)) {
-    return absl::InternalError(absl::StrCat("Map returned ", results->size(), " of ", items));
-  }
-  return PerSecond(items, start);
+  return MapInputsRate(pool, kNoop, std::move(inputs), chunksize);
+}
+
+absl::StatusOr<double> MapSleepRate(Pool& pool, int items, double seconds, int chunksize) {
+  return MapInputsRate(pool, "sleep", std::vector<Value>(items, Value(seconds)), chunksize);
 }
 
 absl::StatusOr<std::vector<double>> RoundTripMicros(Pool& pool, int calls) {

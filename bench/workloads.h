@@ -22,6 +22,10 @@ absl::StatusOr<double> ApplyAsyncRate(Pool& pool, int tasks);
 // B: Map of a no-op over `items` items (chunksize 0: the default); items/s.
 absl::StatusOr<double> MapRate(Pool& pool, int items, int chunksize);
 
+// B across a delay: Map of `sleep` over `items` items of `seconds` each, so
+// that a job's run time is known; items/s.
+absl::StatusOr<double> MapSleepRate(Pool& pool, int items, double seconds, int chunksize);
+
 // C: `calls` sequential Apply round trips; each one's latency in µs.
 absl::StatusOr<std::vector<double>> RoundTripMicros(Pool& pool, int calls);
 

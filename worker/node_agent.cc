@@ -51,6 +51,7 @@ NodeAgent::NodeAgent(Options options)
     : options_(std::move(options)),
       name_(options_.name.empty() ? DefaultNodeName() : options_.name),
       instance_(NewToken().substr(0, 32)),
+      sizer_({options_.processes, options_.prefetch, options_.prefetch_budget}),
       pool_({options_.processes, options_.max_tasks_per_child, options_.executable,
              options_.initializer, options_.policy},
             [this](std::vector<v1::JobResult> results) { OnResults(std::move(results)); },
@@ -140,6 +141,7 @@ void NodeAgent::OnResults(std::vector<v1::JobResult> results) {
     running_.erase(result.job_id());
     unsent_.push_back(std::move(result));
   }
+  if (std::optional<absl::Duration> run_time = pool_.RecentRunTime()) sizer_.JobRunTime(*run_time);
   while (unsent_.size() > options_.max_unsent_results) {
     if (unsent_dropped_++ == 0) {
       spdlog::warn(
@@ -260,11 +262,13 @@ bool NodeAgent::RunSession(bool* warned) {
         // and gives credits up to the processes plus prefetch.
         const int held = static_cast<int>(running_.size() + unsent_.size());
         window_ = std::min(held + options_.processes, options_.processes + options_.prefetch);
+        sizer_.NewStream();
         heartbeat_interval_ = absl::Seconds(message.welcome().heartbeat_seconds());
         send_wakeup_.notify_one();
       }
       if (!message.assignments().empty()) {
         absl::MutexLock lock(&mutex_);
+        sizer_.AssignmentArrived(MonotonicNow());
         for (const v1::Assignment& assignment : message.assignments()) {
           running_.insert(assignment.job_id());
         }
@@ -317,19 +321,12 @@ void NodeAgent::DropHeldJobs(const google::protobuf::RepeatedPtrField<std::strin
 void NodeAgent::ForgetAcknowledged(
     const google::protobuf::RepeatedPtrField<std::string>& job_ids) {
   absl::MutexLock lock(&mutex_);
+  const absl::Time now = MonotonicNow();
   for (const std::string& job_id : job_ids) {
+    sizer_.Acknowledged(job_id, now);
     // The answer can overtake SendLoop's return from the write.
     if (unacked_.erase(job_id) == 0 && sending_) acked_while_sending_.insert(job_id);
   }
-}
-
-int NodeAgent::WantedWindow() const {
-  const std::optional<absl::Duration> run_time = pool_.RecentRunTime();
-  if (!run_time.has_value()) return options_.processes;
-  const double per_process =
-      options_.prefetch_budget / std::max(*run_time, absl::Microseconds(1));
-  const double prefetch = std::min<double>(options_.prefetch, per_process * options_.processes);
-  return options_.processes + static_cast<int>(prefetch);
 }
 
 bool NodeAgent::HasMessageToSend() const {
@@ -379,9 +376,14 @@ void NodeAgent::SendLoop(Stream* stream) {
       } else {
         // A draining node gives no more credits.
         window_ = std::max(0, window_ - static_cast<int>(unsent_.size()));
-        const int credits = std::max(0, WantedWindow() - window_);
+        const int credits = std::max(0, sizer_.Window() - window_);
+        const int unused = std::max(0, window_ - static_cast<int>(running_.size()));
+        sizer_.CreditsSent(credits, unused, MonotonicNow());
         window_ += credits;
         message.set_credits(credits);
+      }
+      if (acks_results_ && !unsent_.empty()) {
+        sizer_.ResultsSent(unsent_.front().job_id(), MonotonicNow());
       }
       for (v1::JobResult& result : unsent_) *message.add_results() = std::move(result);
       unsent_.clear();

@@ -21,8 +21,9 @@
 // The node keeps a window of jobs it may hold (running, queued, or credits
 // not yet used): one per worker process, plus up to `prefetch` queued ones
 // while its jobs are short, since then the round trip to the scheduler would
-// idle the processes between jobs. Results sent return their credits as far
-// as the window allows, so it grows and shrinks with the jobs' run time.
+// idle the processes between jobs (see PrefetchSizer). Results sent return
+// their credits as far as the window allows, so it grows and shrinks with
+// the jobs' run time and the measured round trip.
 //
 // Work survives a broken stream: running jobs keep running, and results that
 // could not be sent are kept (at most max_unsent_results; the oldest are
@@ -57,6 +58,7 @@
 #include "common/transport.h"
 #include "grpcpp/grpcpp.h"
 #include "netpool/v1/netpool.grpc.pb.h"
+#include "worker/prefetch_sizer.h"
 #include "worker/process_policy.h"
 #include "worker/process_pool.h"
 #include "worker/worker_process.h"
@@ -98,9 +100,10 @@ class NodeAgent {
     absl::Duration max_backoff = absl::Seconds(5);
     size_t max_unsent_results = 10'000;  // kept across a broken stream
     // At most this many jobs queued on the node beyond its processes, and
-    // only about prefetch_budget of work per process by the jobs' recent run
-    // time (none before one has run): a long job never waits here while
-    // another node idles.
+    // only about the measured round trip to the scheduler plus
+    // prefetch_budget of work per process by the jobs' recent run time (none
+    // before one has run): a long job never waits here while another node
+    // idles.
     int prefetch = 64;
     absl::Duration prefetch_budget = absl::Milliseconds(10);
   };
@@ -145,8 +148,6 @@ class NodeAgent {
   void ForgetAcknowledged(const google::protobuf::RepeatedPtrField<std::string>& job_ids);
   void SendLoop(Stream* stream);
   bool HasMessageToSend() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
-  // How many jobs the node wants to hold now: its processes plus prefetch.
-  int WantedWindow() const;
   void OnResults(std::vector<v1::JobResult> results);
   void OnPoolFailure(const absl::Status& failure);
 
@@ -187,6 +188,8 @@ class NodeAgent {
   // Jobs the scheduler may have this node hold on the open stream: assigned
   // and not yet reported, plus the credits it has not used.
   int window_ ABSL_GUARDED_BY(mutex_) = 0;
+  // How large window_ should be.
+  PrefetchSizer sizer_ ABSL_GUARDED_BY(mutex_);
 
   ProcessPool pool_;
   std::thread connect_thread_;

@@ -218,6 +218,24 @@ TEST_F(NodeAgentTest, LongJobsPrefetchNothing) {
   EXPECT_EQ(CreditsGiven(hub_.received()), 3) << "one per result, none extra";
 }
 
+TEST_F(NodeAgentTest, AFarSchedulerWidensTheWindowToCoverTheRoundTrip) {
+  options_.processes = 1;
+  options_.prefetch = 8;
+  // Far less than any job here: only the round trip can open the window.
+  options_.prefetch_budget = absl::Microseconds(10);
+  StartAgent();
+  Welcome();
+  Assign("first", "echo", {0});
+  ASSERT_TRUE(ResultOf("first").has_value());
+  ASSERT_EQ(CreditsGiven(hub_.received()), 1);
+  // The scheduler answers that credit 100 ms late, as across a slow link:
+  // an echo is far shorter, so the node queues up to the cap.
+  absl::SleepFor(absl::Milliseconds(100));
+  Assign("second", "echo", {1});
+  ASSERT_TRUE(ResultOf("second").has_value());
+  EXPECT_EQ(CreditsGiven(hub_.received()), 1 + 1 + 8);
+}
+
 TEST_F(NodeAgentTest, CrashIsAWorkerFailureAndTheNodeKeepsServing) {
   StartAgent();
   Welcome();
