@@ -264,10 +264,12 @@ void ProcessPool::Dispatch(std::vector<v1::JobResult>* results) {
 size_t ProcessPool::Room(const Process& process) const {
   if (process.retiring || process.gone || process.killed) return 0;
   if (!process.busy()) return 1;
-  // A fresh process has yet to show that it starts (its initializer may
-  // fail); the first job's run time also holds the start.
+  // A fresh process has yet to show that it starts: its initializer may
+  // fail, and jobs queued in it would fail along.
   const std::optional<absl::Duration> run_time = RecentRunTime();
-  if (process.tasks_done == 0 || !run_time.has_value() || *run_time >= options_.pipeline_below) return 0;
+  if (process.tasks_done == 0 || !run_time.has_value() || *run_time >= options_.pipeline_below) {
+    return 0;
+  }
   size_t room = kPipelineDepth - std::min(kPipelineDepth, process.tasks.size());
   if (options_.max_tasks_per_child > 0) {
     const size_t left = options_.max_tasks_per_child - process.tasks_done;

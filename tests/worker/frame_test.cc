@@ -132,7 +132,8 @@ TEST(Frame, OversizedLengthIsRefusedBeforeReadingThePayload) {
   WriteRaw(pipe.write_end.get(), std::string("\xff\xff\xff\xff", 4));
   FrameDecoder decoder;
   v1::ProcessTask got;
-  EXPECT_EQ(ReadFrame(pipe.read_end.get(), &decoder, &got).code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(ReadFrame(pipe.read_end.get(), &decoder, &got).code(),
+            absl::StatusCode::kResourceExhausted);
 }
 
 TEST(Frame, UnparsablePayloadIsDataLoss) {

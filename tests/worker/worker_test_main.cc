@@ -95,7 +95,8 @@ absl::StatusOr<netpool::Value> AwaitQueued(const std::vector<netpool::Value>& ar
     return absl::FailedPreconditionError(absl::StrCat("only ", queued, " bytes of tasks queued"));
   }
   std::ofstream(marker + ".queued").close();
-  while (args.size() > 2 && !netpool::testing::FileExists(args.at(2).AsString()) && absl::Now() < deadline) {
+  while (args.size() > 2 && !netpool::testing::FileExists(args.at(2).AsString()) &&
+         absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(2));
   }
   return static_cast<int64_t>(queued);
