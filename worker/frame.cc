@@ -28,34 +28,26 @@ absl::Status TooLarge(uint64_t length) {
       absl::StrCat("frame of ", length, " bytes exceeds the limit of ", kMaxFrameBytes, " bytes"));
 }
 
-// Reads exactly `size` bytes; returns how many arrived before end of stream.
-absl::StatusOr<size_t> ReadFully(int fd, char* data, size_t size) {
-  size_t done = 0;
-  while (done < size) {
-    ssize_t n = ::read(fd, data + done, size - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return absl::UnavailableError(absl::StrCat("read from pipe: ", strerror(errno)));
-    }
-    if (n == 0) break;
-    done += static_cast<size_t>(n);
-  }
-  return done;
-}
-
 }  // namespace
 
-absl::Status WriteFrame(int fd, const google::protobuf::MessageLite& message) {
+absl::Status AppendFrame(const google::protobuf::MessageLite& message, std::string* frames) {
   size_t length = message.ByteSizeLong();
   if (length > kMaxFrameBytes) return TooLarge(length);
-  std::string frame(kHeaderBytes + length, '\0');
-  EncodeLength(static_cast<uint32_t>(length), frame.data());
-  if (!message.SerializeToArray(frame.data() + kHeaderBytes, static_cast<int>(length))) {
+  const size_t start = frames->size();
+  frames->resize(start + kHeaderBytes + length);
+  char* frame = frames->data() + start;
+  EncodeLength(static_cast<uint32_t>(length), frame);
+  if (!message.SerializeToArray(frame + kHeaderBytes, static_cast<int>(length))) {
+    frames->resize(start);
     return absl::InternalError("cannot serialize frame");
   }
+  return absl::OkStatus();
+}
+
+absl::Status WriteFrames(int fd, const std::string& frames) {
   size_t done = 0;
-  while (done < frame.size()) {
-    ssize_t n = ::write(fd, frame.data() + done, frame.size() - done);
+  while (done < frames.size()) {
+    ssize_t n = ::write(fd, frames.data() + done, frames.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
       return absl::UnavailableError(absl::StrCat("write to pipe: ", strerror(errno)));
@@ -65,20 +57,10 @@ absl::Status WriteFrame(int fd, const google::protobuf::MessageLite& message) {
   return absl::OkStatus();
 }
 
-absl::Status ReadFrame(int fd, google::protobuf::MessageLite* message) {
-  char header[kHeaderBytes];
-  absl::StatusOr<size_t> got = ReadFully(fd, header, kHeaderBytes);
-  if (!got.ok()) return got.status();
-  if (*got == 0) return absl::OutOfRangeError("end of stream");
-  if (*got < kHeaderBytes) return absl::DataLossError("truncated frame header");
-  uint32_t length = DecodeLength(header);
-  if (length > kMaxFrameBytes) return TooLarge(length);
-  std::string payload(length, '\0');
-  got = ReadFully(fd, payload.data(), length);
-  if (!got.ok()) return got.status();
-  if (*got < length) return absl::DataLossError("truncated frame");
-  if (!message->ParseFromString(payload)) return absl::DataLossError("unparsable frame");
-  return absl::OkStatus();
+absl::Status WriteFrame(int fd, const google::protobuf::MessageLite& message) {
+  std::string frame;
+  if (absl::Status encoded = AppendFrame(message, &frame); !encoded.ok()) return encoded;
+  return WriteFrames(fd, frame);
 }
 
 absl::StatusOr<bool> FrameDecoder::Next(google::protobuf::MessageLite* message) {
@@ -91,6 +73,26 @@ absl::StatusOr<bool> FrameDecoder::Next(google::protobuf::MessageLite* message) 
   }
   buffer_.erase(0, kHeaderBytes + length);
   return true;
+}
+
+absl::Status ReadFrame(int fd, FrameDecoder* decoder, google::protobuf::MessageLite* message) {
+  char buffer[64 * 1024];
+  while (true) {
+    absl::StatusOr<bool> parsed = decoder->Next(message);
+    if (!parsed.ok()) return parsed.status();
+    if (*parsed) return absl::OkStatus();
+    ssize_t n = ::read(fd, buffer, sizeof(buffer));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return absl::UnavailableError(absl::StrCat("read from pipe: ", strerror(errno)));
+    }
+    if (n == 0) {
+      if (decoder->buffered() == 0) return absl::OutOfRangeError("end of stream");
+      return absl::DataLossError(decoder->buffered() < kHeaderBytes ? "truncated frame header"
+                                                                     : "truncated frame");
+    }
+    decoder->Append(buffer, static_cast<size_t>(n));
+  }
 }
 
 }  // namespace netpool

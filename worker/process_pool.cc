@@ -30,6 +30,11 @@ constexpr absl::Duration kRetireGrace = absl::Seconds(2);
 // Pause before spawning again when spawning failed or a fresh process died
 // before its first job, so that a broken executable does not spin the node.
 constexpr absl::Duration kSpawnRetry = absl::Seconds(1);
+// At most this many jobs are written to one process at a time...
+constexpr size_t kPipelineDepth = 8;
+// ...in at most this many bytes of frames, which any pipe holds: writing to
+// a busy process never blocks the pool thread.
+constexpr size_t kPipelineBytes = 4096;
 
 // The cgroup of each pool is "netpool-PID-N" under its node's own cgroup.
 std::string PoolCgroupName(pid_t node, int pool) {
@@ -239,38 +244,96 @@ void ProcessPool::SpawnMissing() {
 }
 
 void ProcessPool::Dispatch(std::vector<v1::JobResult>* results) {
+  // Idle processes first, one job each: no job waits inside a busy process
+  // while another process is idle.
   for (Process& process : processes_) {
     if (queue_.empty()) return;
-    if (process.busy || process.retiring || process.gone) continue;
+    if (!process.busy() && Room(process) > 0) Send(process, 1, results);
+  }
+  std::vector<Process*> open;
+  for (Process& process : processes_) {
+    if (process.busy() && Room(process) > 0) open.push_back(&process);
+  }
+  if (open.empty() || queue_.empty()) return;
+  // Spread evenly, so that one process does not hold a queue while the
+  // others run dry.
+  const size_t share = (queue_.size() + open.size() - 1) / open.size();
+  for (Process* process : open) Send(*process, std::min(share, Room(*process)), results);
+}
+
+size_t ProcessPool::Room(const Process& process) const {
+  if (process.retiring || process.gone || process.killed) return 0;
+  if (!process.busy()) return 1;
+  // A fresh process has yet to show that it starts: its initializer may
+  // fail, and jobs queued in it would fail along.
+  const std::optional<absl::Duration> run_time = RecentRunTime();
+  if (process.tasks_done == 0 || !run_time.has_value() || *run_time >= options_.pipeline_below) {
+    return 0;
+  }
+  size_t room = kPipelineDepth - std::min(kPipelineDepth, process.tasks.size());
+  if (options_.max_tasks_per_child > 0) {
+    const size_t left = options_.max_tasks_per_child - process.tasks_done;
+    room = std::min(room, left - std::min(left, process.tasks.size()));
+  }
+  return room;
+}
+
+void ProcessPool::Send(Process& process, size_t jobs, std::vector<v1::JobResult>* results) {
+  std::string frames;
+  std::vector<Task> sent;
+  size_t bytes = process.task_bytes;
+  while (!queue_.empty() && sent.size() < jobs) {
     v1::ProcessTask task;
     *task.mutable_assignment() = std::move(queue_.front());
+    const size_t before = frames.size();
+    absl::Status encoded = AppendFrame(task, &frames);
+    if (!encoded.ok()) {
+      queue_.pop_front();
+      results->push_back(Finished(task.assignment().job_id(), v1::FAILED, encoded));
+      continue;
+    }
+    const size_t frame_bytes = frames.size() - before;
+    if ((process.busy() || !sent.empty()) && bytes + frame_bytes > kPipelineBytes) {
+      frames.resize(before);
+      queue_.front() = std::move(*task.mutable_assignment());
+      break;
+    }
     queue_.pop_front();
-    const v1::Assignment& assignment = task.assignment();
-    absl::Status written = WriteFrame(process.task_fd.get(), task);
-    if (absl::IsResourceExhausted(written)) {
-      results->push_back(Finished(assignment.job_id(), v1::FAILED, written));
-      continue;
+    bytes += frame_bytes;
+    sent.push_back({std::move(*task.mutable_assignment()), frame_bytes});
+  }
+  if (sent.empty()) return;
+  absl::Status written = WriteFrames(process.task_fd.get(), frames);
+  if (!written.ok()) {
+    // The process died or stopped reading before it had the frames, so
+    // these jobs never started there: other processes take them, and this
+    // one is replaced.
+    spdlog::debug("cannot send {} jobs to worker process {}: {}", sent.size(), process.pid,
+                  written.ToString());
+    for (auto it = sent.rbegin(); it != sent.rend(); ++it) {
+      queue_.push_front(std::move(it->assignment));
     }
-    if (!written.ok()) {
-      // The process died or stopped reading before it had the whole frame,
-      // so the job never started there: another process takes it, and this
-      // one is replaced.
-      spdlog::debug("cannot send job {} to worker process {}: {}", assignment.job_id(),
-                    process.pid, written.ToString());
-      queue_.push_front(std::move(*task.mutable_assignment()));
-      process.retiring = true;
-      process.kill_at = MonotonicNow();
-      KillTree(process);
-      continue;
-    }
-    process.busy = true;
-    process.job_id = assignment.job_id();
-    process.timeout_seconds = assignment.timeout_seconds();
-    process.started = MonotonicNow();
-    process.deadline = assignment.timeout_seconds() > 0
-                           ? process.started + absl::Seconds(assignment.timeout_seconds())
-                           : absl::InfiniteFuture();
-    process.ending = Process::Ending::kNone;
+    process.retiring = true;
+    process.kill_at = MonotonicNow();
+    KillTree(process);
+    return;
+  }
+  const bool was_idle = !process.busy();
+  process.task_bytes = bytes;
+  std::move(sent.begin(), sent.end(), std::back_inserter(process.tasks));
+  if (was_idle) StartNext(process);
+}
+
+void ProcessPool::StartNext(Process& process) {
+  const Task& next = process.tasks.front();
+  process.started = MonotonicNow();
+  const double timeout = next.assignment.timeout_seconds();
+  process.deadline =
+      timeout > 0 ? process.started + absl::Seconds(timeout) : absl::InfiniteFuture();
+  // Cancelled or dropped while it waited in the process: it must not run.
+  if (next.ending != Ending::kNone) {
+    process.killed = true;
+    KillTree(process);
   }
 }
 
@@ -283,8 +346,13 @@ void ProcessPool::CancelJob(const std::string& job_id, std::vector<v1::JobResult
     return;
   }
   for (Process& process : processes_) {
-    if (process.busy && process.job_id == job_id && process.ending == Process::Ending::kNone) {
-      KillWhileBusy(process, Process::Ending::kCancelled);
+    for (Task& task : process.tasks) {
+      if (task.assignment.job_id() != job_id || task.ending != Ending::kNone) continue;
+      if (&task == &process.tasks.front()) {
+        KillWhileBusy(process, Ending::kCancelled);
+      } else {
+        task.ending = Ending::kCancelled;  // StartNext ends it when its turn comes
+      }
       return;
     }
   }
@@ -298,15 +366,38 @@ void ProcessPool::DropJobs(const DropRequest& request) {
                               [&](const v1::Assignment& a) { return dropped(a.job_id()); }),
                queue_.end());
   for (Process& process : processes_) {
-    if (!process.busy || !dropped(process.job_id)) continue;
-    if (process.ending == Process::Ending::kNone) KillTree(process);
-    process.ending = Process::Ending::kAbandoned;
+    for (Task& task : process.tasks) {
+      if (!dropped(task.assignment.job_id())) continue;
+      if (&task == &process.tasks.front() && task.ending == Ending::kNone) {
+        KillWhileBusy(process, Ending::kAbandoned);
+      }
+      task.ending = Ending::kAbandoned;
+    }
   }
 }
 
-void ProcessPool::KillWhileBusy(Process& process, Process::Ending ending) {
-  process.ending = ending;
+void ProcessPool::KillWhileBusy(Process& process, Ending ending) {
+  process.tasks.front().ending = ending;
+  process.killed = true;
   KillTree(process);
+}
+
+std::optional<v1::JobResult> ProcessPool::EndedResult(const Task& task) {
+  const std::string& job_id = task.assignment.job_id();
+  switch (task.ending) {
+    case Ending::kCancelled:
+      return Cancelled(job_id);
+    case Ending::kTimedOut:
+      return Finished(job_id, v1::FAILED,
+                      absl::DeadlineExceededError(absl::StrCat(
+                          "timed out after ", task.assignment.timeout_seconds(), " s")));
+    case Ending::kMalformedResult:
+      return WorkerFailure(job_id, absl::InternalError("worker process sent a malformed result"));
+    case Ending::kAbandoned:
+    case Ending::kNone:
+      break;
+  }
+  return std::nullopt;
 }
 
 void ProcessPool::KillTree(const Process& process) {
@@ -327,9 +418,7 @@ void ProcessPool::PollOnce(std::vector<v1::JobResult>* results) {
   std::vector<pollfd> fds = {{wake_fd_.get(), POLLIN, 0}};
   std::vector<Process*> owners = {nullptr};
   for (Process& process : processes_) {
-    if (process.busy && process.ending == Process::Ending::kNone) {
-      wake_at = std::min(wake_at, process.deadline);
-    }
+    if (process.running()) wake_at = std::min(wake_at, process.deadline);
     if (process.retiring) wake_at = std::min(wake_at, process.kill_at);
     if (!process.retiring) ++active;
     fds.push_back({process.result_fd.get(), POLLIN, 0});
@@ -352,8 +441,8 @@ void ProcessPool::PollOnce(std::vector<v1::JobResult>* results) {
   absl::Time now = MonotonicNow();
   for (auto it = processes_.begin(); it != processes_.end();) {
     Process& process = *it;
-    if (process.busy && process.ending == Process::Ending::kNone && now >= process.deadline) {
-      KillWhileBusy(process, Process::Ending::kTimedOut);
+    if (process.running() && now >= process.deadline) {
+      KillWhileBusy(process, Ending::kTimedOut);
     }
     if (process.retiring && now >= process.kill_at) {
       KillTree(process);
@@ -393,8 +482,8 @@ void ProcessPool::ReadResults(Process& process, std::vector<v1::JobResult>* resu
     if (!parsed.ok()) {
       spdlog::error("worker process {} sent a malformed result: {}", process.pid,
                     std::string(parsed.status().message()));
-      if (process.busy && process.ending == Process::Ending::kNone) {
-        process.ending = Process::Ending::kMalformedResult;
+      if (process.busy() && process.tasks.front().ending == Ending::kNone) {
+        process.tasks.front().ending = Ending::kMalformedResult;
       }
       process.gone = true;
       return;
@@ -404,24 +493,34 @@ void ProcessPool::ReadResults(Process& process, std::vector<v1::JobResult>* resu
       process.startup_error = frame.result().error().message();
       continue;
     }
-    if (!process.busy || process.ending != Process::Ending::kNone ||
-        frame.result().job_id() != process.job_id) {
-      continue;  // the job was cancelled or abandoned meanwhile
+    if (!process.busy() || frame.result().job_id() != process.tasks.front().assignment.job_id()) {
+      continue;
     }
-    results->push_back(std::move(*frame.mutable_result()));
-    // A fresh process's first job also waited for the process to start.
-    if (process.tasks_done > 0) {
-      const int64_t ran = absl::ToInt64Nanoseconds(MonotonicNow() - process.started);
-      const int64_t recent = recent_run_nanos_.load(std::memory_order_relaxed);
-      recent_run_nanos_.store(recent < 0 ? ran : recent - recent / 8 + ran / 8,
-                              std::memory_order_relaxed);
+    Task done = std::move(process.tasks.front());
+    process.tasks.pop_front();
+    process.task_bytes -= done.frame_bytes;
+    if (done.ending == Ending::kNone) {
+      results->push_back(std::move(*frame.mutable_result()));
+      // A fresh process's first job also waited for the process to start.
+      if (process.tasks_done > 0) {
+        const int64_t ran = absl::ToInt64Nanoseconds(MonotonicNow() - process.started);
+        const int64_t recent = recent_run_nanos_.load(std::memory_order_relaxed);
+        recent_run_nanos_.store(recent < 0 ? ran : recent - recent / 8 + ran / 8,
+                                std::memory_order_relaxed);
+      }
+    } else if (std::optional<v1::JobResult> ended = EndedResult(done)) {
+      // It finished before the pool's kill took effect; it ends as decided.
+      results->push_back(*std::move(ended));
     }
-    process.busy = false;
-    process.job_id.clear();
-    process.deadline = absl::InfiniteFuture();
     ++process.tasks_done;
-    if (options_.max_tasks_per_child > 0 && process.tasks_done >= options_.max_tasks_per_child) {
-      Retire(process);
+    if (process.busy()) {
+      StartNext(process);
+    } else {
+      process.deadline = absl::InfiniteFuture();
+      if (options_.max_tasks_per_child > 0 &&
+          process.tasks_done >= options_.max_tasks_per_child) {
+        Retire(process);
+      }
     }
   }
 }
@@ -438,40 +537,42 @@ void ProcessPool::Reap(Process& process, std::vector<v1::JobResult>* results) {
     absl::Status failure = absl::FailedPreconditionError(*process.startup_error);
     // A job written to the process never started; the scheduler may run it
     // on another node.
-    if (process.busy && process.ending != Process::Ending::kAbandoned) {
-      results->push_back(WorkerFailure(process.job_id, failure));
+    for (const Task& task : process.tasks) {
+      if (task.ending != Ending::kAbandoned) {
+        results->push_back(WorkerFailure(task.assignment.job_id(), failure));
+      }
     }
     GiveUp(process.pid, failure);
     return;
   }
-  if (!process.busy) {
-    if (process.retiring) return;
+  if (!process.busy()) {
+    if (process.retiring || process.killed) return;
     spdlog::warn("worker process {} died while idle: {}", process.pid, DescribeDeath(status));
     if (process.tasks_done == 0) next_spawn_attempt_ = MonotonicNow() + kSpawnRetry;
     return;
   }
-  switch (process.ending) {
-    case Process::Ending::kAbandoned:
-      return;
-    case Process::Ending::kCancelled:
-      results->push_back(Cancelled(process.job_id));
-      return;
-    case Process::Ending::kTimedOut:
-      results->push_back(Finished(process.job_id, v1::FAILED,
-                                  absl::DeadlineExceededError(absl::StrCat(
-                                      "timed out after ", process.timeout_seconds, " s"))));
-      return;
-    case Process::Ending::kMalformedResult:
+  // Only the first job can have been running on its own account. The others
+  // had not begun, or began only because the pool's kill, meant for a job
+  // ahead of them, came late: they run again, with no failure counted.
+  std::vector<v1::Assignment> again;
+  for (Task& task : process.tasks) {
+    if (task.ending != Ending::kNone) {
+      if (std::optional<v1::JobResult> ended = EndedResult(task)) {
+        results->push_back(*std::move(ended));
+      }
+    } else if (&task == &process.tasks.front() && !process.killed) {
+      spdlog::warn("worker process {} died running job {}: {}", process.pid,
+                   task.assignment.job_id(), DescribeDeath(status));
       results->push_back(WorkerFailure(
-          process.job_id, absl::InternalError("worker process sent a malformed result")));
-      return;
-    case Process::Ending::kNone:
-      break;
+          task.assignment.job_id(),
+          absl::AbortedError(absl::StrCat("worker process died: ", DescribeDeath(status)))));
+    } else {
+      again.push_back(std::move(task.assignment));
+    }
   }
-  std::string message = absl::StrCat("worker process died: ", DescribeDeath(status));
-  spdlog::warn("worker process {} died running job {}: {}", process.pid, process.job_id,
-               DescribeDeath(status));
-  results->push_back(WorkerFailure(process.job_id, absl::AbortedError(message)));
+  queue_.insert(queue_.begin(), std::make_move_iterator(again.begin()),
+                std::make_move_iterator(again.end()));
+  process.tasks.clear();
 }
 
 void ProcessPool::GiveUp(pid_t pid, const absl::Status& failure) {
@@ -490,7 +591,7 @@ void ProcessPool::Shutdown() {
   }
   // Nothing is reported from here on: every process ends quietly.
   for (Process& process : processes_) {
-    if (process.busy) process.ending = Process::Ending::kAbandoned;
+    for (Task& task : process.tasks) task.ending = Ending::kAbandoned;
     process.retiring = true;
     process.task_fd.Reset();
     ::kill(-process.pid, SIGTERM);

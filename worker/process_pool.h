@@ -7,6 +7,15 @@
 // each fresh process applies the policy and runs the initializer, if any,
 // before its first job.
 //
+// While jobs run short (Options::pipeline_below) and every process is busy,
+// a process is also handed the next few queued jobs, in one write, to run
+// right after its current one: it never waits a round trip to the node
+// between short jobs. Such a job's timeout starts when it begins. A queued
+// job that is cancelled or dropped ends its process when its turn comes
+// (the jobs ahead of it finish); when a process dies, the job it was running
+// fails as before and those that had not begun go back to the queue, with no
+// failure counted.
+//
 // A job owns its process tree: each process leads a session of its own and,
 // where the system lets the pool make cgroups (cgroup v2, writable, as root
 // on most hosts), sits in a cgroup of its own. Killing a process for a
@@ -55,6 +64,10 @@ class ProcessPool {
     std::string executable = "/proc/self/exe";
     Initializer initializer;  // REQUIRES: CheckInitializer(initializer).ok()
     ProcessPolicy policy;     // what each worker process may do; see process_policy.h
+    // Jobs are pipelined (see above) while they recently ran shorter than
+    // this. Longer ones gain little (a round trip to the node takes tens of
+    // microseconds), and one that runs long holds up those queued behind it.
+    absl::Duration pipeline_below = absl::Milliseconds(2);
   };
   // Called on the pool thread with every job that finished in one poll
   // round, so that the caller can send them on in one message. It must not
@@ -101,6 +114,18 @@ class ProcessPool {
   std::optional<absl::Duration> RecentRunTime() const;
 
  private:
+  // Why the pool ended a job on a process (by killing the process, or, for a
+  // job still waiting in it, ahead of its turn); decides what is reported.
+  enum class Ending { kNone, kTimedOut, kCancelled, kAbandoned, kMalformedResult };
+
+  // A job written to a process. It runs once every job written to the
+  // process before it has ended.
+  struct Task {
+    v1::Assignment assignment;  // kept to run it elsewhere should it never start here
+    size_t frame_bytes = 0;
+    Ending ending = Ending::kNone;
+  };
+
   // A worker process as the pool thread tracks it.
   // Times here are on MonotonicNow(): a job's timeout is not moved by a
   // change of the wall clock.
@@ -110,19 +135,22 @@ class ProcessPool {
     UniqueFd result_fd;
     FrameDecoder decoder;
     int tasks_done = 0;
-    bool busy = false;
-    std::string job_id;  // when busy
-    double timeout_seconds = 0;
-    absl::Time deadline = absl::InfiniteFuture();  // when busy with a timeout
-    absl::Time started;                            // when busy
-    // Why the pool killed the process while busy; decides what is reported.
-    enum class Ending { kNone, kTimedOut, kCancelled, kAbandoned, kMalformedResult };
-    Ending ending = Ending::kNone;
+    // Its jobs not yet ended, in order: the first runs, the others (short
+    // jobs, see Room) wait in the process.
+    std::deque<Task> tasks;
+    size_t task_bytes = 0;                         // the frames of `tasks`
+    absl::Time started;                            // when the first of `tasks` began
+    absl::Time deadline = absl::InfiniteFuture();  // the first's, when it has a timeout
+    bool killed = false;  // by the pool, because of a job it ended
     bool retiring = false;                        // served its tasks; task pipe closed, exiting
     absl::Time kill_at = absl::InfiniteFuture();  // when retiring
     bool gone = false;                            // end of its result pipe seen: to be reaped
     std::optional<std::string> startup_error;  // why it could not start (see worker_process.h)
     std::optional<Cgroup> cgroup;              // its tree's, where the pool has one
+
+    bool busy() const { return !tasks.empty(); }
+    // Its first job runs on its own account: the pool has not ended it.
+    bool running() const { return busy() && !killed && tasks.front().ending == Ending::kNone; }
   };
 
   // Jobs to drop: all of them, or those named.
@@ -134,6 +162,12 @@ class ProcessPool {
   void ThreadMain();
   void SpawnMissing();
   void Dispatch(std::vector<v1::JobResult>* results);
+  // How many more jobs `process` may take now.
+  size_t Room(const Process& process) const;
+  // Writes up to `jobs` queued jobs to `process` in one write.
+  void Send(Process& process, size_t jobs, std::vector<v1::JobResult>* results);
+  // The first of the process's jobs has begun: its timeout starts.
+  void StartNext(Process& process);
   void CancelJob(const std::string& job_id, std::vector<v1::JobResult>* results);
   void DropAndWait(DropRequest request);
   void DropJobs(const DropRequest& request);
@@ -141,7 +175,9 @@ class ProcessPool {
   void PollOnce(std::vector<v1::JobResult>* results);
   void ReadResults(Process& process, std::vector<v1::JobResult>* results);
   void Reap(Process& process, std::vector<v1::JobResult>* results);
-  void KillWhileBusy(Process& process, Process::Ending ending);
+  void KillWhileBusy(Process& process, Ending ending);
+  // What is reported for a job the pool ended; nullopt for a dropped one.
+  static std::optional<v1::JobResult> EndedResult(const Task& task);
   // SIGKILLs the process and everything it started: its session and cgroup.
   void KillTree(const Process& process);
   void Retire(Process& process);

@@ -149,9 +149,12 @@ void RunWorkerProcess(int argc, char** argv) {
   // After: a change of user clears PR_SET_PDEATHSIG.
   TieLifetimeToParent(argv[2]);
   Initialize(argc, argv);
+  // The node may queue several short tasks at once; they wait here, read
+  // together, and run one after another without a round trip to the node.
+  FrameDecoder tasks;
   while (true) {
     v1::ProcessTask task;
-    absl::Status status = ReadFrame(kTaskFd, &task);
+    absl::Status status = ReadFrame(kTaskFd, &tasks, &task);
     if (absl::IsOutOfRange(status)) std::exit(0);
     if (!status.ok()) {
       spdlog::error("worker process {}: cannot read task: {}", ::getpid(), status.ToString());

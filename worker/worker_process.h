@@ -4,7 +4,9 @@
 // with the task pipe on fd 3 and the result pipe on fd 4 (POLICY: the node's
 // ProcessPolicy, see process_policy.h). The process applies the policy, runs
 // the initializer, if any, then reads ProcessTask frames, runs them one at a
-// time and writes ProcessResult frames until the node closes the task pipe.
+// time in the order they came and writes a ProcessResult frame as each ends,
+// until the node closes the task pipe. Tasks the node queued ahead wait in the
+// process and start without a round trip to the node.
 //
 // A process that cannot start (its policy cannot be applied, or its
 // initializer failed) says why in one ProcessResult whose job_id is empty

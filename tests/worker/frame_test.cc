@@ -1,6 +1,7 @@
 #include "worker/frame.h"
 
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <string>
@@ -52,10 +53,28 @@ TEST(Frame, RoundTripsMessagesThroughAPipe) {
   TestPipe pipe;
   ASSERT_TRUE(WriteFrame(pipe.write_end.get(), Task("a")).ok());
   ASSERT_TRUE(WriteFrame(pipe.write_end.get(), Task("b")).ok());
+  FrameDecoder decoder;
   v1::ProcessTask got;
-  ASSERT_TRUE(ReadFrame(pipe.read_end.get(), &got).ok());
+  ASSERT_TRUE(ReadFrame(pipe.read_end.get(), &decoder, &got).ok());
   EXPECT_EQ(got.assignment().job_id(), "a");
-  ASSERT_TRUE(ReadFrame(pipe.read_end.get(), &got).ok());
+  ASSERT_TRUE(ReadFrame(pipe.read_end.get(), &decoder, &got).ok());
+  EXPECT_EQ(got.assignment().job_id(), "b");
+}
+
+TEST(Frame, FramesWrittenTogetherAreReadInOneRead) {
+  TestPipe pipe;
+  std::string frames;
+  ASSERT_TRUE(AppendFrame(Task("a"), &frames).ok());
+  ASSERT_TRUE(AppendFrame(Task("b"), &frames).ok());
+  ASSERT_TRUE(WriteFrames(pipe.write_end.get(), frames).ok());
+  FrameDecoder decoder;
+  v1::ProcessTask got;
+  ASSERT_TRUE(ReadFrame(pipe.read_end.get(), &decoder, &got).ok());
+  EXPECT_EQ(got.assignment().job_id(), "a");
+  int unread = -1;
+  ASSERT_EQ(::ioctl(pipe.read_end.get(), FIONREAD, &unread), 0);
+  EXPECT_EQ(unread, 0);  // "b" waits in the decoder, not in the pipe
+  ASSERT_TRUE(ReadFrame(pipe.read_end.get(), &decoder, &got).ok());
   EXPECT_EQ(got.assignment().job_id(), "b");
 }
 
@@ -73,8 +92,9 @@ TEST(Frame, CarriesFramesLargerThanThePipeBuffer) {
   std::string payload(3 << 20, 'x');
   std::thread writer(
       [&] { EXPECT_TRUE(WriteFrame(pipe.write_end.get(), Task("big", payload)).ok()); });
+  FrameDecoder decoder;
   v1::ProcessTask got;
-  absl::Status status = ReadFrame(pipe.read_end.get(), &got);
+  absl::Status status = ReadFrame(pipe.read_end.get(), &decoder, &got);
   writer.join();
   ASSERT_TRUE(status.ok()) << status;
   EXPECT_EQ(got.assignment().args(0).string_value(), payload);
@@ -83,8 +103,9 @@ TEST(Frame, CarriesFramesLargerThanThePipeBuffer) {
 TEST(Frame, CleanEndOfStreamIsOutOfRange) {
   TestPipe pipe;
   pipe.write_end.Reset();
+  FrameDecoder decoder;
   v1::ProcessTask got;
-  EXPECT_EQ(ReadFrame(pipe.read_end.get(), &got).code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(ReadFrame(pipe.read_end.get(), &decoder, &got).code(), absl::StatusCode::kOutOfRange);
 }
 
 TEST(Frame, TruncatedFrameIsDataLoss) {
@@ -92,30 +113,35 @@ TEST(Frame, TruncatedFrameIsDataLoss) {
   std::string bytes = Encode(Task("a", "some payload"));
   WriteRaw(pipe.write_end.get(), bytes.substr(0, bytes.size() - 3));
   pipe.write_end.Reset();
+  FrameDecoder decoder;
   v1::ProcessTask got;
-  EXPECT_EQ(ReadFrame(pipe.read_end.get(), &got).code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(ReadFrame(pipe.read_end.get(), &decoder, &got).code(), absl::StatusCode::kDataLoss);
 }
 
 TEST(Frame, TruncatedHeaderIsDataLoss) {
   TestPipe pipe;
   WriteRaw(pipe.write_end.get(), std::string("\x05\x00", 2));
   pipe.write_end.Reset();
+  FrameDecoder decoder;
   v1::ProcessTask got;
-  EXPECT_EQ(ReadFrame(pipe.read_end.get(), &got).code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(ReadFrame(pipe.read_end.get(), &decoder, &got).code(), absl::StatusCode::kDataLoss);
 }
 
 TEST(Frame, OversizedLengthIsRefusedBeforeReadingThePayload) {
   TestPipe pipe;
   WriteRaw(pipe.write_end.get(), std::string("\xff\xff\xff\xff", 4));
+  FrameDecoder decoder;
   v1::ProcessTask got;
-  EXPECT_EQ(ReadFrame(pipe.read_end.get(), &got).code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(ReadFrame(pipe.read_end.get(), &decoder, &got).code(),
+            absl::StatusCode::kResourceExhausted);
 }
 
 TEST(Frame, UnparsablePayloadIsDataLoss) {
   TestPipe pipe;
   WriteRaw(pipe.write_end.get(), std::string("\x03\x00\x00\x00\xff\xff\xff", 7));
+  FrameDecoder decoder;
   v1::ProcessTask got;
-  EXPECT_EQ(ReadFrame(pipe.read_end.get(), &got).code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(ReadFrame(pipe.read_end.get(), &decoder, &got).code(), absl::StatusCode::kDataLoss);
 }
 
 TEST(Frame, WriteRefusesMessagesOverTheLimit) {

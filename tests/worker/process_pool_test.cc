@@ -25,6 +25,7 @@
 #include "tests/support/proc.h"
 #include "tests/worker/cgroup_probe.h"
 #include "tests/worker/value_printer.h"
+#include "worker/frame.h"
 
 namespace netpool {
 namespace {
@@ -95,6 +96,7 @@ class ProcessPoolTest : public ::testing::Test {
     options.max_tasks_per_child = max_tasks_per_child;
     options.initializer = std::move(initializer);
     options.policy = std::move(policy);
+    options.pipeline_below = pipeline_below_;
     pool_ = std::make_unique<ProcessPool>(options, results_.Callback(),
                                           [this](const absl::Status& failure) {
                                             absl::MutexLock lock(&failure_mutex_);
@@ -181,6 +183,63 @@ class ProcessPoolTest : public ::testing::Test {
     EXPECT_TRUE(testing::WaitUntilGone(tree.in_own_session, kWait)) << tree.in_own_session;
   }
 
+  // Starts a pool of one process that pipelines every job, and has it run
+  // two, so that the pool knows how long they run (and that the process
+  // starts). Returns the process's pid.
+  int64_t StartWarmPool(int max_tasks_per_child = 0) {
+    pipeline_below_ = absl::InfiniteDuration();
+    StartPool(1, max_tasks_per_child);
+    const int64_t pid = WorkerPid("warm-1");
+    EXPECT_EQ(WorkerPid("warm-2"), pid);
+    return pid;
+  }
+
+  // A test.await_queued job: it runs until the jobs given with it are all
+  // queued in its process behind it, then, if held, until released.
+  struct Holder {
+    std::string marker;
+    std::string release;
+  };
+
+  // Runs the holder `job_id` and, once it runs, `queued`; returns once they
+  // are queued in its process (or the holder gave up waiting for them).
+  Holder StartHolder(const std::string& job_id, const std::vector<v1::Assignment>& queued,
+                     bool held) {
+    Holder holder{FreshTempPath(job_id), FreshTempPath(job_id + ".release")};
+    ::unlink((holder.marker + ".started").c_str());
+    ::unlink((holder.marker + ".queued").c_str());
+    int64_t bytes = 0;
+    for (const v1::Assignment& assignment : queued) bytes += FrameBytes(assignment);
+    std::vector<Value> args = {holder.marker, bytes};
+    if (held) args.push_back(holder.release);
+    pool_->Run(Assign(job_id, "test.await_queued", args));
+    EXPECT_TRUE(Eventually([&] { return FileExists(holder.marker + ".started"); }));
+    for (const v1::Assignment& assignment : queued) pool_->Run(assignment);
+    EXPECT_TRUE(Eventually(
+        [&] { return FileExists(holder.marker + ".queued") || results_.Reports(job_id) > 0; }));
+    return holder;
+  }
+
+  static void Release(const Holder& holder) { std::ofstream(holder.release).close(); }
+
+  // The bytes that carry `assignment` to a worker process.
+  static int64_t FrameBytes(const v1::Assignment& assignment) {
+    v1::ProcessTask task;
+    *task.mutable_assignment() = assignment;
+    std::string frame;
+    EXPECT_TRUE(AppendFrame(task, &frame).ok());
+    return static_cast<int64_t>(frame.size());
+  }
+
+  // Waits for `job_id`'s result and checks that it was reported only once.
+  v1::JobResult Only(const std::string& job_id) {
+    std::optional<v1::JobResult> result = results_.Wait(job_id);
+    EXPECT_TRUE(result.has_value()) << "no result for " << job_id;
+    EXPECT_EQ(results_.Reports(job_id), 1) << job_id;
+    return result.value_or(v1::JobResult());
+  }
+
+  absl::Duration pipeline_below_ = ProcessPool::Options().pipeline_below;
   Results results_;
   absl::Mutex failure_mutex_;
   std::vector<absl::Status> failures_ ABSL_GUARDED_BY(failure_mutex_);
@@ -306,6 +365,105 @@ TEST_F(ProcessPoolTest, MaxTasksPerChildReplacesTheProcess) {
   int64_t second = WorkerPid("pid-3");
   EXPECT_NE(second, first);
   EXPECT_EQ(WorkerPid("pid-4"), second);
+}
+
+TEST_F(ProcessPoolTest, ShortJobsWaitInTheBusyProcessAndComeBackEachToItsJob) {
+  const int64_t pid = StartWarmPool();
+  std::vector<v1::Assignment> queued = {Assign("e1", "echo", {1}), Assign("p", "test.pid"),
+                                        Assign("e2", "echo", {"two"}), Assign("e3", "echo")};
+  StartHolder("holder", queued, /*held=*/false);
+  v1::JobResult holder = Only("holder");
+  ASSERT_EQ(holder.state(), v1::SUCCEEDED) << holder.error().message();
+  EXPECT_EQ(ValueOf(holder).AsInt(), FrameBytes(queued[0]) + FrameBytes(queued[1]) +
+                                         FrameBytes(queued[2]) + FrameBytes(queued[3]));
+  EXPECT_EQ(ValueOf(Only("e1")), Value(ValueList{1}));
+  EXPECT_EQ(ValueOf(Only("p")).AsInt(), pid);
+  EXPECT_EQ(ValueOf(Only("e2")), Value(ValueList{"two"}));
+  EXPECT_EQ(ValueOf(Only("e3")), Value(ValueList{}));
+}
+
+TEST_F(ProcessPoolTest, ProcessKilledWithJobsQueuedInItFailsOnlyTheRunningOne) {
+  const int64_t pid = StartWarmPool();
+  StartHolder("holder",
+              {Assign("e1", "echo", {1}), Assign("e2", "echo", {2}), Assign("p", "test.pid")},
+              /*held=*/true);
+  ASSERT_EQ(::kill(static_cast<pid_t>(pid), SIGKILL), 0);
+  v1::JobResult holder = Only("holder");
+  EXPECT_EQ(holder.state(), v1::FAILED);
+  EXPECT_EQ(holder.error().message(), "worker process died: signal 9 (SIGKILL)");
+  EXPECT_TRUE(holder.worker_failure());
+  EXPECT_EQ(ValueOf(Only("e1")), Value(ValueList{1}));
+  EXPECT_EQ(ValueOf(Only("e2")), Value(ValueList{2}));
+  EXPECT_NE(ValueOf(Only("p")).AsInt(), pid);
+}
+
+TEST_F(ProcessPoolTest, QueuedJobThatCrashesItsProcessFailsAloneAndTheRestRunElsewhere) {
+  const int64_t pid = StartWarmPool();
+  StartHolder("holder",
+              {Assign("e1", "echo", {1}), Assign("crash", "test.crash"), Assign("p", "test.pid")},
+              /*held=*/false);
+  EXPECT_EQ(Only("holder").state(), v1::SUCCEEDED);
+  EXPECT_EQ(ValueOf(Only("e1")), Value(ValueList{1}));
+  v1::JobResult crashed = Only("crash");
+  EXPECT_EQ(crashed.error().message(), "worker process died: signal 11 (SIGSEGV)");
+  EXPECT_TRUE(crashed.worker_failure());
+  EXPECT_NE(ValueOf(Only("p")).AsInt(), pid);
+}
+
+TEST_F(ProcessPoolTest, CancelOfAJobQueuedInAProcessLeavesTheOthersTheirResults) {
+  StartWarmPool();
+  Holder holder = StartHolder(
+      "holder", {Assign("e1", "echo", {1}), Assign("gone", "echo", {2}), Assign("e3", "echo", {3})},
+      /*held=*/true);
+  pool_->Cancel("gone");
+  Release(holder);
+  EXPECT_EQ(Only("holder").state(), v1::SUCCEEDED);
+  EXPECT_EQ(ValueOf(Only("e1")), Value(ValueList{1}));
+  v1::JobResult cancelled = Only("gone");
+  EXPECT_EQ(cancelled.state(), v1::CANCELLED);
+  EXPECT_FALSE(cancelled.worker_failure());
+  EXPECT_EQ(ValueOf(Only("e3")), Value(ValueList{3}));
+}
+
+TEST_F(ProcessPoolTest, DropOfAJobQueuedInAProcessReportsNothingOfIt) {
+  StartWarmPool();
+  Holder holder = StartHolder("holder", {Assign("gone", "echo", {1}), Assign("e2", "echo", {2})},
+                              /*held=*/true);
+  pool_->Drop({"gone"});
+  Release(holder);
+  EXPECT_EQ(Only("holder").state(), v1::SUCCEEDED);
+  EXPECT_EQ(ValueOf(Only("e2")), Value(ValueList{2}));
+  EXPECT_EQ(results_.Reports("gone"), 0);
+}
+
+TEST_F(ProcessPoolTest, TimeoutOfAJobQueuedInAProcessStartsWhenTheJobDoes) {
+  StartWarmPool();
+  Holder holder = StartHolder(
+      "holder", {Assign("slow", "sleep", {60}, 0.3), Assign("after", "echo", {1})}, /*held=*/true);
+  absl::SleepFor(absl::Milliseconds(600));  // twice its timeout, all spent waiting
+  EXPECT_EQ(results_.Reports("slow"), 0);
+  Release(holder);
+  EXPECT_EQ(Only("holder").state(), v1::SUCCEEDED);
+  v1::JobResult slow = Only("slow");
+  EXPECT_EQ(slow.state(), v1::FAILED);
+  EXPECT_EQ(slow.error().message(), "timed out after 0.3 s");
+  EXPECT_FALSE(slow.worker_failure());
+  EXPECT_EQ(ValueOf(Only("after")), Value(ValueList{1}));
+}
+
+TEST_F(ProcessPoolTest, PipelinedProcessServesNoMoreThanMaxTasksPerChild) {
+  const int64_t pid = StartWarmPool(/*max_tasks_per_child=*/4);
+  // Two jobs done and the holder running: only one more fits this process.
+  v1::Assignment fourth = Assign("p4", "test.pid");
+  Holder started = StartHolder("holder", {fourth}, /*held=*/true);
+  pool_->Run(Assign("p5", "test.pid"));
+  absl::SleepFor(absl::Milliseconds(100));  // time in which it must not be queued there
+  Release(started);
+  v1::JobResult holder = Only("holder");
+  ASSERT_EQ(holder.state(), v1::SUCCEEDED) << holder.error().message();
+  EXPECT_EQ(ValueOf(holder).AsInt(), FrameBytes(fourth));
+  EXPECT_EQ(ValueOf(Only("p4")).AsInt(), pid);
+  EXPECT_NE(ValueOf(Only("p5")).AsInt(), pid);
 }
 
 TEST_F(ProcessPoolTest, InitializerRunsOnceInEveryProcessBeforeItsJobs) {

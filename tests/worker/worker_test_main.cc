@@ -2,13 +2,20 @@
 // as worker processes, so the test functions are registered at namespace
 // scope and main() hands over to netpool::Init before gtest sees argv.
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <string>
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "netpool/worker.h"
+#include "tests/support/scratch_dir.h"
+#include "worker/worker_process.h"
 
 namespace {
 
@@ -69,6 +76,32 @@ absl::StatusOr<netpool::Value> FailInLatin1(const std::vector<netpool::Value>&,
   return absl::UnknownError("caf\xe9 closed");
 }
 
+// [marker, min_bytes, optional release path]: creates MARKER.started, waits
+// until the node has queued at least min_bytes of further tasks on this
+// worker process's task pipe (which it reads only between tasks), creates
+// MARKER.queued, then waits until the release file, if any, exists. Returns
+// the bytes queued; fails when they never come.
+absl::StatusOr<netpool::Value> AwaitQueued(const std::vector<netpool::Value>& args,
+                                           netpool::TaskContext&) {
+  const std::string marker = args.at(0).AsString();
+  std::ofstream(marker + ".started").close();
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  int queued = 0;
+  while (::ioctl(netpool::kTaskFd, FIONREAD, &queued) == 0 && queued < args.at(1).AsInt() &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+  if (queued < args.at(1).AsInt()) {
+    return absl::FailedPreconditionError(absl::StrCat("only ", queued, " bytes of tasks queued"));
+  }
+  std::ofstream(marker + ".queued").close();
+  while (args.size() > 2 && !netpool::testing::FileExists(args.at(2).AsString()) &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+  return static_cast<int64_t>(queued);
+}
+
 const bool kRegistered = netpool::Register("test.pid", Pid) &&
                          netpool::Register("test.crash", Crash) &&
                          netpool::Register("test.exit", Exit) &&
@@ -76,7 +109,8 @@ const bool kRegistered = netpool::Register("test.pid", Pid) &&
                          netpool::Register("test.init_state", InitState) &&
                          netpool::Register("test.fail_init", FailInit) &&
                          netpool::Register("test.deep", Deep) &&
-                         netpool::Register("test.fail_in_latin1", FailInLatin1);
+                         netpool::Register("test.fail_in_latin1", FailInLatin1) &&
+                         netpool::Register("test.await_queued", AwaitQueued);
 
 }  // namespace
 
