@@ -5,9 +5,30 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
+#include "common/packed_chunk.h"
 #include "common/value_proto.h"
 
 namespace netpool {
+namespace {
+
+// Whether `value` is, or holds, another job's result, which the scheduler
+// must substitute and so must be able to see.
+bool HoldsJobRef(const Value& value) {
+  switch (value.kind()) {
+    case Value::Kind::kJobRef:
+      return true;
+    case Value::Kind::kList:
+      return std::any_of(value.AsList().begin(), value.AsList().end(), HoldsJobRef);
+    case Value::Kind::kMap:
+      return std::any_of(value.AsMap().begin(), value.AsMap().end(),
+                         [](const auto& entry) { return HoldsJobRef(entry.second); });
+    default:
+      return false;
+  }
+}
+
+}  // namespace
 
 size_t DefaultChunkSize(size_t items, int slots) {
   const size_t jobs = 4 * static_cast<size_t>(std::max(slots, 1));
@@ -25,6 +46,13 @@ v1::JobSpec ChunkPlan::MakeJob(std::string_view function, std::vector<ValueList>
                                const Chunk& chunk) const {
   v1::JobSpec spec;
   spec.set_function(std::string(function));
+  const absl::Span<const ValueList> calls(arg_lists->data() + chunk.first, chunk.count);
+  if (chunked() && std::none_of(calls.begin(), calls.end(), [](const ValueList& args) {
+        return std::any_of(args.begin(), args.end(), HoldsJobRef);
+      })) {
+    spec.set_packed_chunk(PackChunk(calls));
+    return spec;
+  }
   for (size_t i = chunk.first; i < chunk.first + chunk.count; ++i) {
     ValueList args = std::move((*arg_lists)[i]);
     auto* out = chunked() ? spec.add_chunk()->mutable_items() : spec.mutable_args();

@@ -1,7 +1,8 @@
 // ChunkPlan is how Map and Starmap (and the CLI's map) cut a list of calls
 // into jobs: with a chunksize of 1 each call is a plain job; otherwise each
-// run of `chunksize` calls travels as one job whose JobSpec.chunk holds the
-// calls' argument lists and whose result is the list of their results.
+// run of `chunksize` calls travels as one job whose JobSpec.packed_chunk
+// holds the calls' argument lists (JobSpec.chunk when one refers to another
+// job) and whose result is the list of their results.
 //
 //   ChunkPlan plan(arg_lists.size(), DefaultChunkSize(arg_lists.size(), slots));
 //   for (const ChunkPlan::Chunk& chunk : plan.chunks())
@@ -39,7 +40,8 @@ class ChunkPlan {
   // The number of calls across all chunks.
   size_t items() const { return items_; }
 
-  // The job for `chunk`, moving its argument lists out of `arg_lists`.
+  // The job for `chunk`, moving (or, for a packed chunk, copying) its
+  // argument lists out of `arg_lists`.
   v1::JobSpec MakeJob(std::string_view function, std::vector<ValueList>* arg_lists,
                       const Chunk& chunk) const;
 

@@ -2,10 +2,22 @@
 
 #include <utility>
 
+#include "common/packed_chunk.h"
 #include "common/value_proto.h"
 
 namespace netpool {
 namespace internal {
+namespace {
+
+// A succeeded job's value, from packed_value when a packed chunk job set it.
+absl::StatusOr<Value> SucceededValue(const v1::JobResult& result) {
+  if (result.packed_value().empty()) return FromProto(result.value());
+  absl::StatusOr<v1::Value> packed = UnpackValue(result.packed_value());
+  if (!packed.ok()) return packed.status();
+  return FromProto(*packed);
+}
+
+}  // namespace
 
 void ResultState::Complete(Outcome outcome) {
   absl::MutexLock lock(&mutex_);
@@ -41,7 +53,7 @@ Outcome OutcomeFromProto(const v1::JobResult& result) {
   outcome.state = result.state();
   switch (result.state()) {
     case v1::SUCCEEDED:
-      outcome.value = FromProto(result.value());
+      outcome.value = SucceededValue(result);
       break;
     case v1::CANCELLED:
       outcome.value = absl::CancelledError(result.error().message().empty()

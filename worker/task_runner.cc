@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "common/packed_chunk.h"
 #include "common/value_proto.h"
 #include "netpool/worker.h"
 #include "worker/function_registry.h"
@@ -32,6 +33,20 @@ absl::StatusOr<Value> RunOnce(const TaskFunction& fn,
   return Call(fn, *args, context);
 }
 
+// A chunk job: the list of the entries' results, or the first error.
+absl::StatusOr<Value> RunEach(const TaskFunction& fn,
+                              const google::protobuf::RepeatedPtrField<v1::ValueList>& entries,
+                              TaskContext& context) {
+  ValueList results;
+  results.reserve(entries.size());
+  for (const v1::ValueList& entry : entries) {
+    absl::StatusOr<Value> result = RunOnce(fn, entry.items(), context);
+    if (!result.ok()) return result.status();
+    results.push_back(*std::move(result));
+  }
+  return Value(std::move(results));
+}
+
 absl::StatusOr<TaskFunction> Find(const std::string& name) {
   std::optional<TaskFunction> fn = FindFunction(name);
   if (!fn.has_value()) return absl::NotFoundError(absl::StrCat("unknown function \"", name, "\""));
@@ -44,15 +59,13 @@ absl::StatusOr<Value> Run(const v1::Assignment& assignment) {
   TaskContext context(assignment.job_id(), assignment.attempt(),
                       assignment.timeout_seconds() > 0 ? absl::Seconds(assignment.timeout_seconds())
                                                        : absl::ZeroDuration());
-  if (assignment.chunk().empty()) return RunOnce(*fn, assignment.args(), context);
-  ValueList results;
-  results.reserve(assignment.chunk_size());
-  for (const v1::ValueList& entry : assignment.chunk()) {
-    absl::StatusOr<Value> result = RunOnce(*fn, entry.items(), context);
-    if (!result.ok()) return result.status();
-    results.push_back(*std::move(result));
+  if (!assignment.packed_chunk().empty()) {
+    absl::StatusOr<v1::PackedChunk> chunk = UnpackChunk(assignment.packed_chunk());
+    if (!chunk.ok()) return chunk.status();
+    return RunEach(*fn, chunk->entries(), context);
   }
-  return Value(std::move(results));
+  if (assignment.chunk().empty()) return RunOnce(*fn, assignment.args(), context);
+  return RunEach(*fn, assignment.chunk(), context);
 }
 
 // A result that the scheduler would refuse must not leave as it is: the
@@ -102,6 +115,12 @@ v1::JobResult RunAssignment(const v1::Assignment& assignment) {
     }
   }
   MakeSendable(&result);
+  // The result of a packed chunk goes back packed, for only the client to
+  // parse.
+  if (!assignment.packed_chunk().empty() && result.state() == v1::SUCCEEDED) {
+    result.value().SerializeToString(result.mutable_packed_value());
+    result.clear_value();
+  }
   return result;
 }
 

@@ -13,7 +13,9 @@ namespace netpool {
 
 // Never fails itself: an unknown function (kNotFound), bad arguments, a
 // function error or a C++ exception thrown by the function (kInternal) all
-// become a FAILED result. A chunk job fails with its first failing entry.
+// become a FAILED result. A chunk job fails with its first failing entry; a
+// packed_chunk job's results go in packed_value, and one whose packed_chunk
+// does not parse fails with kInvalidArgument.
 // So does a value (or error detail) that the scheduler would refuse, e.g.
 // one nested deeper than kMaxValueDepth: kInvalidArgument "result not
 // sendable: value: ...", and the job is not run again elsewhere.

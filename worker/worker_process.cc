@@ -46,6 +46,7 @@ void WriteResult(const v1::JobResult& result) {
   absl::Status status = WriteFrame(kResultFd, frame);
   if (absl::IsResourceExhausted(status)) {
     frame.mutable_result()->clear_value();
+    frame.mutable_result()->clear_packed_value();
     frame.mutable_result()->set_state(v1::FAILED);
     frame.mutable_result()->mutable_error()->set_code(
         static_cast<int>(absl::StatusCode::kResourceExhausted));

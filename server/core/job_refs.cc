@@ -2,6 +2,9 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "common/packed_chunk.h"
+#include "common/value_proto.h"
 
 namespace netpool {
 namespace {
@@ -51,6 +54,17 @@ absl::Status Substitute(const ResultOf& result_of, v1::Value& value) {
 }
 
 }  // namespace
+
+absl::StatusOr<v1::Value> ResultValue(const v1::JobResult& result) {
+  if (result.packed_value().empty()) return result.value();
+  absl::StatusOr<v1::Value> value = UnpackValue(result.packed_value());
+  absl::Status usable = value.ok() ? ValidateValue(*value) : value.status();
+  if (!usable.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the result of job ", result.job_id(), " is unusable: ", usable.message()));
+  }
+  return value;
+}
 
 std::vector<std::string> CollectJobRefs(const v1::JobSpec& spec) {
   absl::flat_hash_set<std::string> seen;

@@ -16,7 +16,8 @@
 namespace netpool {
 
 // The distinct job ids referred to anywhere in the job's args or chunk
-// (nested lists and maps included), in first-seen order.
+// (nested lists and maps included), in first-seen order. A packed_chunk is
+// not read: the client packs only chunks without references.
 std::vector<std::string> CollectJobRefs(const v1::JobSpec& spec);
 
 // Replaces every reference in `assignment`'s args and chunk with the value
@@ -25,6 +26,11 @@ std::vector<std::string> CollectJobRefs(const v1::JobSpec& spec);
 absl::Status SubstituteJobRefs(
     const std::function<absl::StatusOr<v1::Value>(const std::string& job_id)>& result_of,
     v1::Assignment& assignment);
+
+// The value a succeeded job's result gives a job that refers to it: its
+// value, or its packed_value parsed. Errors: kFailedPrecondition when the
+// packed_value does not parse or ValidateValue refuses it.
+absl::StatusOr<v1::Value> ResultValue(const v1::JobResult& result);
 
 }  // namespace netpool
 

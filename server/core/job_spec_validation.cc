@@ -101,6 +101,12 @@ absl::Status ValidateJobSpec(const v1::JobSpec& spec) {
   if (spec.chunk_size() > 0 && spec.args_size() > 0) {
     return absl::InvalidArgumentError("a chunk job takes its arguments from chunk, not args");
   }
+  // The scheduler does not read a packed chunk (the worker process checks
+  // it), so all there is to check is that it is the job's only arguments.
+  if (!spec.packed_chunk().empty() && (spec.chunk_size() > 0 || spec.args_size() > 0)) {
+    return absl::InvalidArgumentError(
+        "a packed_chunk job takes its arguments from packed_chunk, not args or chunk");
+  }
   for (int i = 0; i < spec.chunk_size(); ++i) {
     if (absl::Status s = ValidateArgs(spec.chunk(i).items(), absl::StrCat("chunk[", i, "].items"));
         !s.ok()) {

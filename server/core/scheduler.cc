@@ -6,6 +6,8 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/job_id.h"
+#include "common/packed_chunk.h"
+#include "common/worker_protocol.h"
 #include "server/core/job_refs.h"
 #include "server/core/job_spec_validation.h"
 #include "server/core/retry_policy.h"
@@ -745,15 +747,22 @@ bool Scheduler::AssignOne(WorkerState& worker, std::vector<v1::Assignment>& batc
   assignment.set_function(job->spec.function());
   *assignment.mutable_args() = job->spec.args();
   *assignment.mutable_chunk() = job->spec.chunk();
+  assignment.set_packed_chunk(job->spec.packed_chunk());
   assignment.set_timeout_seconds(job->spec.timeout_seconds());
-  absl::Status substituted = SubstituteJobRefs(
+  // A node that predates packed chunks would run none of the entries.
+  absl::Status substituted =
+      assignment.packed_chunk().empty() ||
+              snapshot.info.protocol_version >= kFirstVersionWithPackedChunks
+          ? absl::OkStatus()
+          : UnpackIntoChunk(assignment);
+  if (substituted.ok()) substituted = SubstituteJobRefs(
       [this](const std::string& ref) -> absl::StatusOr<v1::Value> {
         const Job* dependency = store_->Find(ref);
         if (dependency == nullptr || dependency->state != v1::SUCCEEDED) {
           return absl::FailedPreconditionError(
               DependencyError(ref, v1::JOB_STATE_UNSPECIFIED, {}).message());
         }
-        return dependency->result.value();
+        return ResultValue(dependency->result);
       },
       assignment);
   if (!substituted.ok()) {
@@ -808,6 +817,7 @@ void Scheduler::Record(Job& job, v1::JobState state, const v1::JobResult& result
     job.result.clear_error();
   } else {
     job.result.clear_value();
+    job.result.clear_packed_value();
   }
   store_->Update(job).IgnoreError();
   listener_->OnFinished(job, store_->last_write());

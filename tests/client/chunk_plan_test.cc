@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "common/packed_chunk.h"
 #include "common/value_proto.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -52,18 +53,33 @@ TEST(ChunkPlan, ChunksizeOneMakesPlainJobs) {
   EXPECT_EQ(*FromProto(job.args(1)), Value("x"));
 }
 
-TEST(ChunkPlan, LargerChunksizeMakesChunkJobsOfArgumentLists) {
+TEST(ChunkPlan, LargerChunksizeMakesPackedChunkJobsOfArgumentLists) {
   std::vector<ValueList> calls = Calls(5);
   ChunkPlan plan(calls.size(), 2);
   v1::JobSpec job = plan.MakeJob("square", &calls, plan.chunks()[1]);
   EXPECT_EQ(job.args_size(), 0);
-  ASSERT_EQ(job.chunk_size(), 2);
-  EXPECT_EQ(*FromProto(job.chunk(0).items()), (std::vector<Value>{2, "x"}));
-  EXPECT_EQ(*FromProto(job.chunk(1).items()), (std::vector<Value>{3, "x"}));
+  EXPECT_EQ(job.chunk_size(), 0);
+  absl::StatusOr<v1::PackedChunk> chunk = UnpackChunk(job.packed_chunk());
+  ASSERT_TRUE(chunk.ok()) << chunk.status();
+  ASSERT_EQ(chunk->entries_size(), 2);
+  EXPECT_EQ(*FromProto(chunk->entries(0).items()), (std::vector<Value>{2, "x"}));
+  EXPECT_EQ(*FromProto(chunk->entries(1).items()), (std::vector<Value>{3, "x"}));
 
   // Even a last chunk of one call is a chunk, so its result is still a list.
   v1::JobSpec last = plan.MakeJob("square", &calls, plan.chunks()[2]);
-  EXPECT_EQ(last.chunk_size(), 1);
+  EXPECT_EQ(UnpackChunk(last.packed_chunk())->entries_size(), 1);
+}
+
+// The scheduler substitutes job references, so it must see them.
+TEST(ChunkPlan, AChunkThatRefersToAnotherJobIsNotPacked) {
+  std::vector<ValueList> calls = {{1}, {ValueMap{{"k", ValueList{JobRef{"j-1"}}}}}, {3}};
+  ChunkPlan plan(calls.size(), 2);
+  v1::JobSpec job = plan.MakeJob("f", &calls, plan.chunks()[0]);
+  EXPECT_TRUE(job.packed_chunk().empty());
+  ASSERT_EQ(job.chunk_size(), 2);
+  EXPECT_EQ(*FromProto(job.chunk(1).items()),
+            (std::vector<Value>{ValueMap{{"k", ValueList{JobRef{"j-1"}}}}}));
+  EXPECT_FALSE(plan.MakeJob("f", &calls, plan.chunks()[1]).packed_chunk().empty());
 }
 
 TEST(ChunkPlan, PlainJobResultIsTheItemsResult) {

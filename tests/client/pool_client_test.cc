@@ -13,6 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "client/pool_client.h"
+#include "common/packed_chunk.h"
 #include "common/value_proto.h"
 #include "common/transport.h"
 #include "gmock/gmock.h"
@@ -511,6 +512,9 @@ TEST_F(PoolClientTest, ErrorCallbackRunsOnceWhenTheJobIsCancelled) {
   EXPECT_EQ(callbacks, 0);
 }
 
+// The calls in a chunk job, which Map sends packed.
+int Entries(const v1::JobSpec& job) { return UnpackChunk(job.packed_chunk())->entries_size(); }
+
 TEST_F(PoolClientTest, MapAsyncSendsOneJobPerChunkAndFlattensTheResults) {
   int callbacks = 0;
   Value seen;
@@ -523,9 +527,9 @@ TEST_F(PoolClientTest, MapAsyncSendsOneJobPerChunkAndFlattensTheResults) {
   MapResult map = pool_->MapAsync("echo", {"a", "b", "c", "d", "e"}, options);
   std::vector<v1::JobSpec> jobs = scheduler_.WaitForJobs(3);
   ASSERT_THAT(jobs, SizeIs(3));
-  EXPECT_EQ(jobs[0].chunk_size(), 2);
-  EXPECT_EQ(jobs[1].chunk_size(), 2);
-  EXPECT_EQ(jobs[2].chunk_size(), 1);
+  EXPECT_EQ(Entries(jobs[0]), 2);
+  EXPECT_EQ(Entries(jobs[1]), 2);
+  EXPECT_EQ(Entries(jobs[2]), 1);
   scheduler_.Finish(jobs[2].job_id(), Value(ValueList{"E"}));
   scheduler_.Finish(jobs[0].job_id(), Value(ValueList{"A", "B"}));
   EXPECT_FALSE(map.Wait(absl::Milliseconds(10)));
@@ -547,7 +551,7 @@ TEST_F(PoolClientTest, DefaultChunksizeComesFromTheSlots) {
   // 4 slots: ceil(40 / 16) = 3 items per job, so 14 jobs.
   std::vector<v1::JobSpec> jobs = scheduler_.WaitForJobs(14);
   ASSERT_THAT(jobs, SizeIs(14));
-  EXPECT_EQ(jobs[0].chunk_size(), 3);
+  EXPECT_EQ(Entries(jobs[0]), 3);
   EXPECT_EQ(StatsCallsSinceConnect(), 1);
   ASSERT_TRUE(map.Cancel().ok());
 }

@@ -77,6 +77,19 @@ TEST(JobSpecValidation, ChunkJobsTakeNoPlainArgs) {
   EXPECT_EQ(ValidateJobSpec(spec).code(), absl::StatusCode::kInvalidArgument);
 }
 
+// The scheduler does not read a packed chunk, so any bytes pass; the worker
+// process fails the job when they do not parse.
+TEST(JobSpecValidation, PackedChunkJobsTakeNoOtherArguments) {
+  v1::JobSpec spec = Spec("f");
+  spec.set_packed_chunk("\xff\xff not a chunk");
+  EXPECT_TRUE(ValidateJobSpec(spec).ok());
+  spec.add_args()->set_int_value(2);
+  EXPECT_EQ(ValidateJobSpec(spec).code(), absl::StatusCode::kInvalidArgument);
+  spec.clear_args();
+  spec.add_chunk()->add_items()->set_int_value(1);
+  EXPECT_EQ(ValidateJobSpec(spec).code(), absl::StatusCode::kInvalidArgument);
+}
+
 // Expects kInvalidArgument whose message names `field`.
 void ExpectRejected(const v1::JobSpec& spec, const std::string& field) {
   absl::Status status = ValidateJobSpec(spec);

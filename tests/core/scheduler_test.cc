@@ -3,6 +3,8 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "common/packed_chunk.h"
+#include "common/worker_protocol.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/store/memory_store.h"
@@ -629,6 +631,82 @@ TEST_F(SchedulerTest, CancelledDependencyFailsItsDependent) {
   ASSERT_TRUE(scheduler_.Cancel("a").ok());
   EXPECT_EQ(JobOf("b").state, v1::FAILED);
   EXPECT_EQ(JobOf("b").result.error().message(), "dependency a was cancelled: cancelled");
+}
+
+// A node of protocol `version` with one slot for "f".
+WorkerId ConnectOfProtocol(Scheduler& scheduler, std::string name, uint32_t version) {
+  WorkerId id = scheduler.AddWorker(
+      {.name = std::move(name), .slots = 1, .functions = {"f"}, .protocol_version = version});
+  scheduler.AddCredits(id, 1);
+  return id;
+}
+
+TEST_F(SchedulerTest, APackedChunkGoesToACurrentNodeAsItCame) {
+  WorkerId w = ConnectOfProtocol(scheduler_, "new", kFirstVersionWithPackedChunks);
+  v1::JobSpec spec = Spec("f", "packed");
+  spec.set_packed_chunk(PackChunk({{1}, {2}}));
+  ASSERT_TRUE(scheduler_.Submit({spec}).ok());
+  ASSERT_THAT(listener_.AssignedIds(w), ElementsAre("packed"));
+  const v1::Assignment& assignment = listener_.assigned.back().second;
+  EXPECT_EQ(assignment.packed_chunk(), spec.packed_chunk());
+  EXPECT_EQ(assignment.chunk_size(), 0);
+}
+
+// An old node ignores packed_chunk: it would run the function once, with no
+// arguments, and report that as the chunk's result.
+TEST_F(SchedulerTest, AnOldNodeGetsAPackedChunkUnpacked) {
+  WorkerId w = ConnectOfProtocol(scheduler_, "old", kFirstVersionWithPackedChunks - 1);
+  v1::JobSpec spec = Spec("f", "packed");
+  spec.set_packed_chunk(PackChunk({{1}, {2}}));
+  ASSERT_TRUE(scheduler_.Submit({spec, Spec("f", "garbage")}).ok());
+  ASSERT_THAT(listener_.AssignedIds(w), ElementsAre("packed"));
+  const v1::Assignment& assignment = listener_.assigned.back().second;
+  EXPECT_TRUE(assignment.packed_chunk().empty());
+  ASSERT_EQ(assignment.chunk_size(), 2);
+  EXPECT_EQ(assignment.chunk(1).items(0).int_value(), 2);
+  // The job keeps its chunk packed, for a current node after a retry.
+  EXPECT_EQ(JobOf("packed").spec.packed_chunk(), spec.packed_chunk());
+}
+
+TEST_F(SchedulerTest, APackedChunkThatDoesNotParseFailsOnlyItsJobOnAnOldNode) {
+  WorkerId w = ConnectOfProtocol(scheduler_, "old", kFirstVersionWithPackedChunks - 1);
+  v1::JobSpec garbage = Spec("f", "garbage");
+  garbage.set_packed_chunk("\xff\xff\xff");
+  ASSERT_TRUE(scheduler_.Submit({garbage, Spec("f", "next")}).ok());
+  EXPECT_EQ(JobOf("garbage").state, v1::FAILED);
+  EXPECT_EQ(JobOf("garbage").result.error().code(),
+            static_cast<int>(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(listener_.AssignedIds(w), ElementsAre("next"));
+}
+
+TEST_F(SchedulerTest, ADependencyOnAPackedResultGetsTheValueItHolds) {
+  WorkerId w = ConnectOfProtocol(scheduler_, "n", kWorkerProtocolVersion);
+  v1::JobSpec chunk = Spec("f", "chunk");
+  chunk.set_packed_chunk(PackChunk({{1}}));
+  v1::JobSpec after = Spec("f", "after");
+  *after.add_args() = Ref("chunk");
+  v1::JobSpec after_garbage = Spec("f", "after-garbage");
+  *after_garbage.add_args() = Ref("garbage");
+  ASSERT_TRUE(
+      scheduler_.Submit({chunk, Spec("f", "garbage"), after, after_garbage}).ok());
+  v1::JobResult packed = Success("chunk", 0);
+  packed.clear_value();
+  packed.set_packed_value(Int(42).SerializeAsString());
+  scheduler_.ReportResult(w, packed);
+  v1::JobResult unreadable = Success("garbage", 0);
+  unreadable.clear_value();
+  unreadable.set_packed_value("\xff\xff\xff");
+  scheduler_.AddCredits(w, 1);
+  scheduler_.ReportResult(w, unreadable);
+  scheduler_.AddCredits(w, 1);
+  ASSERT_THAT(listener_.AssignedIds(w), ElementsAre("chunk", "garbage", "after"));
+  EXPECT_EQ(listener_.assigned.back().second.args(0).int_value(), 42);
+  scheduler_.ReportResult(w, Success("after", 1));
+  scheduler_.AddCredits(w, 1);
+  EXPECT_THAT(listener_.AssignedIds(w), ElementsAre("chunk", "garbage", "after"));
+  EXPECT_EQ(JobOf("after-garbage").state, v1::FAILED);
+  EXPECT_EQ(JobOf("after-garbage").result.error().code(),
+            static_cast<int>(absl::StatusCode::kFailedPrecondition));
 }
 
 TEST_F(SchedulerTest, BadJobRefsAreRejected) {

@@ -21,8 +21,11 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "common/packed_chunk.h"
 #include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "netpool/v1/netpool.grpc.pb.h"
 #include "tests/support/proc.h"
 #include "tests/support/test_cluster.h"
 
@@ -81,6 +84,23 @@ TEST_F(CliTest, SubmitPrintsTheIdAloneAndGetPrintsJson) {
   CliResult get = Run({"get", id, "--timeout", "30"});
   EXPECT_EQ(get.exit_code, 0) << get.err;
   EXPECT_EQ(get.out, "[1,[2,3],\"word\",\"quoted\",{\"k\":null}]\n");
+}
+
+// Map's chunk jobs come back as one packed value, which get unpacks.
+TEST_F(CliTest, GetPrintsAPackedChunkJobsResultList) {
+  v1::SubmitRequest submit;
+  v1::JobSpec* job = submit.add_jobs();
+  job->set_function("echo");
+  job->set_packed_chunk(PackChunk({{1, "a"}, {}, {ValueList{2}}}));
+  grpc::ClientContext context;
+  cluster_->AuthorizeAsOwner(context);
+  v1::SubmitResponse submitted;
+  grpc::Status status =
+      v1::Scheduler::NewStub(cluster_->OwnerChannel())->Submit(&context, submit, &submitted);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  CliResult get = Run({"get", submitted.job_ids(0), "--timeout", "30"});
+  EXPECT_EQ(get.exit_code, 0) << get.err;
+  EXPECT_EQ(get.out, "[[1,\"a\"],[],[[2]]]\n");
 }
 
 TEST_F(CliTest, ExecPrintsOutputAndExitsWithTheCommandsCode) {

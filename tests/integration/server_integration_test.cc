@@ -15,6 +15,8 @@
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
+#include "common/packed_chunk.h"
+#include "common/value_proto.h"
 #include "common/worker_protocol.h"
 #include "gtest/gtest.h"
 #include "netpool/v1/netpool.grpc.pb.h"
@@ -311,24 +313,26 @@ TEST_F(ServerTest, EndsAWorkerStreamThatSendsAMalformedMessage) {
 }
 
 // What a hand-driven node saw while it ran one job of "raw" and sent back a
-// result worth `value`.
+// result.
 struct RawNodeRun {
   v1::WorkerWelcome welcome;
+  v1::Assignment assignment;
   std::vector<std::string> acked_job_ids;
   grpc::Status ended;
 };
 
 class RawNodeTest : public ServerTest {
  protected:
-  RawNodeRun RunOneJob(uint32_t protocol_version, const std::string& job_id,
-                       const v1::Value& value) {
+  // Runs `job` (its function set to "raw") on a node of `protocol_version`
+  // that answers with `result` (its job_id set to the job's).
+  RawNodeRun RunJob(uint32_t protocol_version, v1::JobSpec job, v1::JobResult result) {
     RawNodeRun run;
     auto hub = v1::WorkerHub::NewStub(channel_);
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
     cluster_->AuthorizeAsOwner(context);
     auto stream = hub->Connect(&context);
-    v1::WorkerMessage hello = Hello(absl::StrCat("raw-", job_id));
+    v1::WorkerMessage hello = Hello(absl::StrCat("raw-", job.job_id()));
     hello.mutable_hello()->clear_functions();
     hello.mutable_hello()->add_functions("raw");
     hello.mutable_hello()->set_protocol_version(protocol_version);
@@ -338,20 +342,19 @@ class RawNodeTest : public ServerTest {
     run.welcome = reply.welcome();
 
     v1::SubmitRequest submit;
-    submit.add_jobs()->set_job_id(job_id);
-    submit.mutable_jobs(0)->set_function("raw");
+    job.set_function("raw");
+    *submit.add_jobs() = job;
     v1::SubmitResponse submitted;
     EXPECT_TRUE(stub_->Submit(Context().get(), submit, &submitted).ok());
     while (reply.assignments_size() == 0 && stream->Read(&reply)) {
     }
     EXPECT_EQ(reply.assignments_size(), 1);
-    v1::WorkerMessage result;
-    result.set_credits(1);
-    v1::JobResult* sent = result.add_results();
-    sent->set_job_id(job_id);
-    sent->set_state(v1::SUCCEEDED);
-    *sent->mutable_value() = value;
-    EXPECT_TRUE(stream->Write(result));
+    if (reply.assignments_size() == 1) run.assignment = reply.assignments(0);
+    v1::WorkerMessage message;
+    message.set_credits(1);
+    result.set_job_id(job.job_id());
+    *message.add_results() = std::move(result);
+    EXPECT_TRUE(stream->Write(message));
     // Until the deadline: an acknowledgement that never comes is waited out.
     while (stream->Read(&reply)) {
       run.acked_job_ids.insert(run.acked_job_ids.end(), reply.acked_job_ids().begin(),
@@ -359,6 +362,17 @@ class RawNodeTest : public ServerTest {
     }
     run.ended = stream->Finish();
     return run;
+  }
+
+  // A plain job whose node sends back a result worth `value`.
+  RawNodeRun RunOneJob(uint32_t protocol_version, const std::string& job_id,
+                       const v1::Value& value) {
+    v1::JobSpec job;
+    job.set_job_id(job_id);
+    v1::JobResult result;
+    result.set_state(v1::SUCCEEDED);
+    *result.mutable_value() = value;
+    return RunJob(protocol_version, std::move(job), std::move(result));
   }
 
   v1::JobStatus StatusOf(const std::string& job_id) {
@@ -409,6 +423,45 @@ TEST_F(RawNodeTest, AResultNestedTooDeepFailsItsJobOnceAndKeepsTheStream) {
   ASSERT_TRUE(stub_->Get(Context().get(), get, &got).ok());
   EXPECT_EQ(got.result().error().code(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
   EXPECT_THAT(got.result().error().message(), HasSubstr("nests deeper"));
+}
+
+// A node from before packed chunks would have run "raw" once with no
+// arguments and made that the chunk's result.
+TEST_F(RawNodeTest, AnOldNodeRunsAPackedChunkJobFromTheEntriesUnpacked) {
+  v1::JobSpec job;
+  job.set_job_id("old-node-chunk");
+  job.set_packed_chunk(PackChunk({{1, "a"}, {2}}));
+  v1::JobResult result;
+  result.set_state(v1::SUCCEEDED);
+  ToProto(Value(ValueList{ValueList{1, "a"}, ValueList{2}}), result.mutable_value());
+  RawNodeRun run = RunJob(kFirstVersionWithPackedChunks - 1, job, result);
+  EXPECT_TRUE(run.assignment.packed_chunk().empty());
+  ASSERT_EQ(run.assignment.chunk_size(), 2);
+  EXPECT_EQ(*FromProto(run.assignment.chunk(0).items()), (ValueList{1, "a"}));
+  EXPECT_EQ(*FromProto(run.assignment.chunk(1).items()), (ValueList{2}));
+  CliResult got = cluster_->RunCli({"get", "old-node-chunk", "--timeout", "30"});
+  EXPECT_EQ(got.exit_code, 0) << got.err;
+  EXPECT_EQ(got.out, "[[1,\"a\"],[2]]\n");
+}
+
+// The scheduler passes a packed result on unread; the client that reads it
+// fails that one job, and the node's stream and the scheduler serve on.
+TEST_F(RawNodeTest, AGarbagePackedValueFromANodeFailsOnlyItsJob) {
+  v1::JobSpec job;
+  job.set_job_id("garbage-result");
+  job.set_packed_chunk(PackChunk({{1}}));
+  v1::JobResult result;
+  result.set_state(v1::SUCCEEDED);
+  result.set_packed_value("\xff\xff\xff");
+  RawNodeRun run = RunJob(kWorkerProtocolVersion, job, result);
+  EXPECT_EQ(run.assignment.packed_chunk(), job.packed_chunk());
+  EXPECT_EQ(run.ended.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED)
+      << "the stream stayed up: " << run.ended.error_message();
+  EXPECT_THAT(run.acked_job_ids, ElementsAre("garbage-result"));
+  CliResult got = cluster_->RunCli({"get", "garbage-result", "--timeout", "30"});
+  EXPECT_EQ(got.exit_code, 1) << got.err;
+  EXPECT_THAT(got.err, HasSubstr("not a Value"));
+  ExpectStillServing();
 }
 
 TEST(ServerLifecycle, SigtermStopsTheSchedulerWithExitZero) {

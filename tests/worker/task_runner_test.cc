@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "common/packed_chunk.h"
 #include "common/value_proto.h"
 #include "gtest/gtest.h"
 #include "netpool/worker.h"
@@ -110,6 +111,31 @@ TEST_F(TaskRunnerTest, ChunkFailsWithItsFirstFailingEntry) {
   v1::JobResult result = RunAssignment(assignment);
   EXPECT_EQ(result.state(), v1::FAILED);
   EXPECT_EQ(result.error().message(), "not an int");
+}
+
+TEST_F(TaskRunnerTest, PackedChunkRunsOncePerEntryAndReturnsThePackedList) {
+  v1::Assignment assignment = Assign("test.negate");
+  assignment.set_packed_chunk(PackChunk({{1}, {2}, {3}}));
+  v1::JobResult result = RunAssignment(assignment);
+  EXPECT_EQ(result.state(), v1::SUCCEEDED);
+  EXPECT_FALSE(result.has_value());
+  absl::StatusOr<v1::Value> packed = UnpackValue(result.packed_value());
+  ASSERT_TRUE(packed.ok()) << packed.status();
+  EXPECT_EQ(*FromProto(*packed), Value(ValueList{-1, -2, -3}));
+}
+
+TEST_F(TaskRunnerTest, PackedChunkFailsWithItsFirstFailingEntryOrWhenItDoesNotParse) {
+  v1::Assignment assignment = Assign("test.negate");
+  assignment.set_packed_chunk(PackChunk({{1}, {"bad"}}));
+  v1::JobResult result = RunAssignment(assignment);
+  EXPECT_EQ(result.state(), v1::FAILED);
+  EXPECT_EQ(result.error().message(), "not an int");
+  EXPECT_TRUE(result.packed_value().empty());
+
+  assignment.set_packed_chunk("\xff\xff\xff");
+  result = RunAssignment(assignment);
+  EXPECT_EQ(result.state(), v1::FAILED);
+  EXPECT_EQ(result.error().code(), static_cast<int>(absl::StatusCode::kInvalidArgument));
 }
 
 TEST_F(TaskRunnerTest, FailureDetailTravelsInTheJobError) {

@@ -1,0 +1,41 @@
+// Packed chunks: a map chunk's argument lists serialized once by the client
+// (JobSpec.packed_chunk) and its result list serialized once by the worker
+// process (JobResult.packed_value), so that the scheduler and the node agent
+// pass a chunk of thousands of calls on as one string instead of parsing and
+// re-encoding every item.
+//
+//   spec.set_packed_chunk(PackChunk(arg_lists));            // client
+//   absl::StatusOr<v1::PackedChunk> c = UnpackChunk(bytes);  // worker process
+//   absl::StatusOr<v1::Value> v = UnpackValue(result.packed_value());  // reader
+#ifndef NETPOOL_COMMON_PACKED_CHUNK_H_
+#define NETPOOL_COMMON_PACKED_CHUNK_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "netpool/v1/netpool.pb.h"
+#include "netpool/value.h"
+
+namespace netpool {
+
+// The bytes of a PackedChunk with one entry per argument list.
+std::string PackChunk(absl::Span<const ValueList> arg_lists);
+
+// Errors: kInvalidArgument when `bytes` is not a PackedChunk.
+absl::StatusOr<v1::PackedChunk> UnpackChunk(absl::string_view bytes);
+
+// Moves the entries of `assignment`'s packed_chunk into its chunk, for a
+// node that predates packed chunks. Errors: as UnpackChunk.
+absl::Status UnpackIntoChunk(v1::Assignment& assignment);
+
+// A JobResult.packed_value as the Value it holds, parsed but not checked
+// (FromProto or ValidateValue does that). Errors: kInternal when `bytes` is
+// not a Value, which fails the job for whoever reads its result.
+absl::StatusOr<v1::Value> UnpackValue(absl::string_view bytes);
+
+}  // namespace netpool
+
+#endif  // NETPOOL_COMMON_PACKED_CHUNK_H_
