@@ -10,16 +10,21 @@
 //   D  20 tasks sleeping 2 s on 16 worker processes: makespan (ideal 4 s),
 //      and how long the 16-process node takes to start
 //   E  scheduler memory per queued job, 100,000 and 1,000,000 queued
-//   F  A with the durable store (SQLite) next to the memory store
+//   F  A with the durable store (SQLite) next to the memory store, and the
+//      fsync that each of its group commits waits for
 //   G  A with 0, 100,000 and 1,000,000 jobs queued behind a label no node has
 //   H  B's 20,000-item chunksize-1 Map on 1, 100 and 1,000 simulated nodes
 //      (SimNodes: one process speaks the worker protocol for all of them),
 //      with netpoold's CPU per job and its thread count
+//   L  A, B and C on Pool::Local(P): no daemon, this program's own processes
 //
 //   netpool_bench [--runs N] [--processes P] [--quick] [--json] [--only A,B,...]
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <string>
@@ -36,6 +41,7 @@
 #include "bench/workloads.h"
 #include "common/local_token.h"
 #include "common/process_setup.h"
+#include "netpool/worker.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_cluster.h"
 
@@ -97,6 +103,7 @@ class Bench {
     if (Wanted("F")) {
       absl::Status s = Repeat([this] { return RunWarmApply("F_sqlite", {.durable = true}); });
       if (!s.ok()) return s;
+      if (s = Repeat([this] { return MeasureFsync(); }); !s.ok()) return s;
     }
     if (Wanted("D")) {
       if (absl::Status s = Repeat([this] { return RunSleepers(); }); !s.ok()) return s;
@@ -116,6 +123,9 @@ class Bench {
         absl::Status s = Repeat([this, i] { return RunOnSimulatedNodes(i); });
         if (!s.ok()) return s;
       }
+    }
+    if (Wanted("L")) {
+      if (absl::Status s = Repeat([this] { return RunLocal(); }); !s.ok()) return s;
     }
     return absl::OkStatus();
   }
@@ -321,6 +331,56 @@ class Bench {
     return absl::OkStatus();
   }
 
+  // F's floor: one fdatasync of a small write where the durable store keeps
+  // its file, which each of its group commits waits for.
+  absl::Status MeasureFsync() {
+    Progress("F: fsync");
+    // Where TestCluster keeps a durable store's data.
+    std::string path = std::filesystem::temp_directory_path() / "netpool-fsync-XXXXXX";
+    const int fd = ::mkstemp(path.data());
+    if (fd < 0) return absl::InternalError(absl::StrCat("mkstemp ", path, ": ", std::strerror(errno)));
+    ::unlink(path.c_str());
+    const std::string block(4096, 'x');
+    std::vector<double> micros;
+    for (int i = 0; i < 100; ++i) {
+      const absl::Time start = absl::Now();
+      if (::pwrite(fd, block.data(), block.size(), 0) < 0 || ::fdatasync(fd) != 0) {
+        const int error = errno;
+        ::close(fd);
+        return absl::InternalError(absl::StrCat("fdatasync ", path, ": ", std::strerror(error)));
+      }
+      micros.push_back(absl::ToDoubleMicroseconds(absl::Now() - start));
+    }
+    ::close(fd);
+    Add("F_fsync", Percentile(micros, 50));
+    return absl::OkStatus();
+  }
+
+  // L: A, B and C on Pool::Local, a scheduler inside this program and
+  // worker processes spawned from it: no daemon, as a notebook uses it.
+  absl::Status RunLocal() {
+    Progress("A, B, C on Pool::Local");
+    absl::StatusOr<Pool> pool = Pool::Local(processes_);
+    if (!pool.ok()) return pool.status();
+    for (int i = 0; i < 100; ++i) {
+      if (absl::StatusOr<Value> v = pool->Apply("echo", {i}); !v.ok()) return v.status();
+    }
+    absl::StatusOr<double> apply = ApplyAsyncRate(*pool, sizes_.apply_small);
+    if (!apply.ok()) return apply.status();
+    Add("L_A10k", *apply);
+    absl::StatusOr<double> chunked = MapRate(*pool, sizes_.map_items, 0);
+    if (!chunked.ok()) return chunked.status();
+    Add("L_B_default", *chunked);
+    absl::StatusOr<double> single = MapRate(*pool, sizes_.map_chunk1_items, 1);
+    if (!single.ok()) return single.status();
+    Add("L_B_chunk1", *single);
+    absl::StatusOr<std::vector<double>> micros = RoundTripMicros(*pool, sizes_.round_trips);
+    if (!micros.ok()) return micros.status();
+    Add("L_C_p50", Percentile(*micros, 50));
+    Add("L_C_p99", Percentile(*micros, 99));
+    return absl::OkStatus();
+  }
+
   // A10k on a fresh one-node cluster started with `options`, as row `key`.
   absl::Status RunWarmApply(std::string_view key, TestCluster::Options options) {
     Progress(key);
@@ -464,6 +524,8 @@ class Bench {
       {"E_1M", "E", "scheduler memory per queued job, 1,000,000 queued", "bytes/job", false, 200},
       {"F_memory", "F", "A10k with --store memory (the A10k run)", "tasks/s", true, 100'000},
       {"F_sqlite", "F", "A10k with the durable store (SQLite)", "tasks/s", true, 50'000},
+      {"F_fsync", "F", "  floor of one group commit: fdatasync of 4 KiB, p50", "us", false,
+       std::nullopt},
       {"G_0", "G", "A10k with 0 jobs queued behind a label", "tasks/s", true, std::nullopt},
       {"G_100k", "G", "A10k with 100,000 jobs queued behind a label", "tasks/s", true,
        std::nullopt},
@@ -479,6 +541,11 @@ class Bench {
       {"H_1000_cpu", "H", "  CPU per job in H_1000: netpoold", "us/job", false, std::nullopt},
       {"H_1000_threads", "H", "  threads of netpoold in H_1000", "threads", false,
        std::nullopt},
+      {"L_A10k", "L", "A10k on Pool::Local (no daemon)", "tasks/s", true, std::nullopt},
+      {"L_B_default", "L", "B_default on Pool::Local", "items/s", true, std::nullopt},
+      {"L_B_chunk1", "L", "B_chunk1 on Pool::Local", "items/s", true, std::nullopt},
+      {"L_C_p50", "L", "C_p50 on Pool::Local", "us", false, std::nullopt},
+      {"L_C_p99", "L", "C_p99 on Pool::Local", "us", false, std::nullopt},
   };
   // The row keys of Sizes::sim_nodes, in order.
   static constexpr const char* kSimNodeKeys[] = {"1", "100", "1000"};
@@ -506,8 +573,8 @@ int Main(int argc, char** argv) {
 
   std::vector<std::string> workloads = absl::StrSplit(only, ',', absl::SkipEmpty());
   for (const std::string& w : workloads) {
-    if (w.size() != 1 || w[0] < 'A' || w[0] > 'H') {
-      std::fprintf(stderr, "netpool_bench: unknown workload \"%s\" (A to H)\n", w.c_str());
+    if (w.size() != 1 || absl::string_view("ABCDEFGHL").find(w[0]) == absl::string_view::npos) {
+      std::fprintf(stderr, "netpool_bench: unknown workload \"%s\" (A to H, L)\n", w.c_str());
       return 64;
     }
   }
@@ -527,4 +594,8 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace netpool::bench
 
-int main(int argc, char** argv) { return netpool::bench::Main(argc, argv); }
+int main(int argc, char** argv) {
+  // Pool::Local's worker processes are this program, started again.
+  netpool::Init(argc, argv);
+  return netpool::bench::Main(argc, argv);
+}

@@ -75,6 +75,22 @@ WORKLOADS = [
     Workload("G_0", "", "higher", False),
     Workload("G_100k", "", "higher", False),
     Workload("G_1M", "", "higher", False),
+    Workload("B_chunk1_rtt20ms", "", "higher", False),
+    Workload("B_1ms_rtt20ms", "", "higher", False),
+    Workload("H_1", "", "higher", False),
+    Workload("H_100", "", "higher", False),
+    Workload("H_1000", "", "higher", False),
+    Workload("H_1_cpu", "", "lower", False),
+    Workload("H_100_cpu", "", "lower", False),
+    Workload("H_1000_cpu", "", "lower", False),
+    Workload("H_1_threads", "", "lower", False),
+    Workload("H_1000_threads", "", "lower", False),
+    Workload("F_fsync", "", "lower", False),
+    Workload("L_A10k", "", "higher", False),
+    Workload("L_B_default", "", "higher", False),
+    Workload("L_B_chunk1", "", "higher", False),
+    Workload("L_C_p50", "", "lower", False),
+    Workload("L_C_p99", "", "lower", False),
 ]
 
 
@@ -659,6 +675,15 @@ def find_netpool_bench(explicit):
     return None
 
 
+def repo_relative(path):
+    """`path` as the repository names it (the table should not name this machine's checkout)."""
+    resolved = pathlib.Path(path).resolve()
+    try:
+        return str(resolved.relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
+
+
 def load_netpool(args, runs):
     """netpool_bench's results as {key: result}, plus where they came from."""
     if args.netpool_json:
@@ -674,7 +699,7 @@ def load_netpool(args, runs):
     if out.returncode != 0:
         log(f"netpool_bench exited with {out.returncode}; its column is '-'")
         return None, f"{path} failed"
-    return json.loads(out.stdout), str(path)
+    return json.loads(out.stdout), repo_relative(path)
 
 
 def ratio(netpool_value, peer_value, better):

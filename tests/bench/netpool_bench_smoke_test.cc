@@ -12,12 +12,14 @@ namespace {
 using ::testing::HasSubstr;
 
 constexpr const char* kKeys[] = {
-    "A10k",      "A100k",    "A10k_tls",     "A_cpu_client",   "A_cpu_netpoold",
-    "A_cpu_node", "A_cpu_processes", "B_default", "B_chunk1", "C_p50", "C_p99", "C_rpc_p50",
-    "D_makespan",
-    "D_startup", "E_100k",   "E_1M",         "F_memory",       "F_sqlite",   "G_0",
-    "G_100k",    "G_1M",     "H_1",          "H_1_cpu",        "H_1_threads", "H_100",
-    "H_100_cpu", "H_100_threads", "H_1000", "H_1000_cpu", "H_1000_threads"};
+    "A10k",        "A100k",         "A10k_tls",   "A_cpu_client",     "A_cpu_netpoold",
+    "A_cpu_node",  "A_cpu_processes", "B_default", "B_chunk1",        "B_chunk1_rtt20ms",
+    "B_1ms_rtt20ms", "C_p50",       "C_p99",      "C_rpc_p50",        "D_makespan",
+    "D_startup",   "E_100k",        "E_1M",       "F_memory",         "F_sqlite",
+    "F_fsync",     "G_0",           "G_100k",     "G_1M",             "H_1",
+    "H_1_cpu",     "H_1_threads",   "H_100",      "H_100_cpu",        "H_100_threads",
+    "H_1000",      "H_1000_cpu",    "H_1000_threads", "L_A10k",       "L_B_default",
+    "L_B_chunk1",  "L_C_p50",       "L_C_p99"};
 
 TEST(NetpoolBenchTest, QuickRunPrintsEveryWorkload) {
   testing::CliResult run =
