@@ -135,6 +135,12 @@ absl::Status ValidateWorkerUpdate(const v1::WorkerMessage& message) {
 }  // namespace
 
 absl::Status ValidateWatchRequest(const v1::WatchRequest& request) {
+  // Checked here, not left to the core: a batch the core refuses is
+  // submitted job by job, which must not let a client past the limit.
+  if (request.submit_size() > kMaxJobsPerSubmit) {
+    return FieldError("submit", absl::StrCat(request.submit_size(), " jobs; at most ",
+                                             kMaxJobsPerSubmit));
+  }
   return ValidateJobIds(request.job_ids(), "job_ids", 0);
 }
 

@@ -6,6 +6,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/core/job_spec_validation.h"
 #include "tests/support/status_matchers.h"
 
 namespace netpool {
@@ -41,6 +42,15 @@ TEST(WatchRequestValidation, RejectsTooManyIds) {
   v1::WatchRequest request;
   for (int i = 0; i <= kMaxIdsPerRequest; ++i) request.add_job_ids("j");
   ExpectRejected(ValidateWatchRequest(request), "job_ids");
+}
+
+// Past the limit the scheduler would take the jobs one by one instead.
+TEST(WatchRequestValidation, RejectsMoreJobsThanASubmitCarries) {
+  v1::WatchRequest request;
+  for (int i = 0; i <= kMaxJobsPerSubmit; ++i) request.add_submit();
+  ExpectRejected(ValidateWatchRequest(request), "submit");
+  request.mutable_submit()->RemoveLast();
+  EXPECT_TRUE(ValidateWatchRequest(request).ok());
 }
 
 TEST(GetRequestValidation, AcceptsAnyFiniteTimeout) {
