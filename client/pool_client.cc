@@ -214,7 +214,7 @@ void PoolClient::Terminate() {
     }
   }
   // The others are still on their way to the scheduler; SendBatch cancels
-  // them when their Submit returns.
+  // them once their submission is confirmed.
   if (absl::Status status = CancelIds(submitted); !status.ok()) {
     spdlog::warn("Terminate could not cancel {} jobs: {}", submitted.size(), status.ToString());
   }

@@ -97,7 +97,7 @@ class PoolClient : public std::enable_shared_from_this<PoolClient> {
     std::shared_ptr<ResultState> state;
     std::function<void(const Value&)> callback;
     std::function<void(const absl::Status&)> error_callback;
-    bool submitted = false;  // its Submit RPC has returned OK
+    bool submitted = false;  // the scheduler confirmed it
   };
 
   PoolClient(std::unique_ptr<SchedulerClient> scheduler, Reconnector::Options reconnect);
@@ -115,8 +115,9 @@ class PoolClient : public std::enable_shared_from_this<PoolClient> {
   // One Cancel RPC per batch of ids.
   absl::Status CancelIds(const std::vector<std::string>& ids);
 
-  // Runs on the submitter thread: one Submit RPC for the batch, sent again
-  // while the scheduler is unreachable (as reconnector_ says).
+  // Runs on the submitter thread: submits the batch on the Watch stream and
+  // waits until the scheduler confirmed or refused each job, sending again
+  // those it cannot take for now (as reconnector_ says).
   void SendBatch(std::vector<v1::JobSpec> batch);
   // Run on the watcher thread.
   void OnResult(v1::JobResult result);
@@ -139,8 +140,8 @@ class PoolClient : public std::enable_shared_from_this<PoolClient> {
   // callbacks have run (what Join waits for).
   size_t outstanding_ ABSL_GUARDED_BY(mutex_) = 0;
   bool closed_ ABSL_GUARDED_BY(mutex_) = false;
-  // Set by Terminate: a batch whose Submit returns afterwards is cancelled at
-  // once.
+  // Set by Terminate: jobs whose submission is confirmed afterwards are
+  // cancelled at once.
   bool terminated_ ABSL_GUARDED_BY(mutex_) = false;
 
   // Threads last, so they start after, and stop before, what they use.

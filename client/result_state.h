@@ -39,8 +39,8 @@ struct ResultState {
   // Records the outcome and wakes the waiters. Only the first call counts.
   void Complete(Outcome outcome);
 
-  // The Submit RPC that carried the job has returned: from now on the
-  // scheduler knows the job (or never will, and the job is complete).
+  // The scheduler confirmed the job's submission: from now on it knows the
+  // job (or never will, and the job is complete).
   void MarkSubmitted();
   // Waits for MarkSubmitted or Complete, so that a Cancel cannot overtake the
   // job's own submission.

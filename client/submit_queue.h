@@ -3,7 +3,7 @@
 // the send function in one batch. A lone job goes out at once; jobs pushed
 // while a batch is being sent wait for that send and then travel together.
 //
-//   SubmitQueue queue([&](std::vector<v1::JobSpec> batch) { /* one Submit RPC */ });
+//   SubmitQueue queue([&](std::vector<v1::JobSpec> batch) { /* one submission */ });
 //   queue.Push(spec);
 #ifndef NETPOOL_CLIENT_SUBMIT_QUEUE_H_
 #define NETPOOL_CLIENT_SUBMIT_QUEUE_H_

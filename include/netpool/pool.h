@@ -214,8 +214,9 @@ class Pool {
   Pool& operator=(Pool&&) noexcept;
   ~Pool();
 
-  // Submits one job without waiting. Calls made while a Submit RPC is in
-  // flight are sent together in the next one; a lone call goes out at once.
+  // Submits one job without waiting. Calls made while a submission awaits
+  // the scheduler's confirmation are sent together in the next one; a lone
+  // call goes out at once.
   AsyncResult ApplyAsync(std::string_view fn, std::vector<Value> args = {},
                          CallOptions options = {});
   // ApplyAsync + Get.
