@@ -724,7 +724,7 @@ void Scheduler::Dispatch() {
     }
     WorkerState& worker = it->second;
     std::vector<v1::Assignment> batch;
-    while (worker.snapshot.credits > 0 && !worker.snapshot.draining && AssignOne(worker, batch)) {
+    while (AssignOne(worker, batch)) {
     }
     if (worker.snapshot.credits <= 0 || worker.snapshot.draining) with_credits_.erase(id);
     if (batch.empty()) continue;
