@@ -198,12 +198,14 @@ void ProcessPool::ThreadMain() {
     // Results of earlier rounds have all gone out through on_results_; from
     // here on, nothing of a dropped job is reported.
     for (const DropRequest& drop : drops) DropJobs(drop);
+    std::vector<v1::JobResult> results;
+    for (const std::string& job_id : cancels) CancelJob(job_id, &results);
+    // After the cancels: a Drop that returned has seen every Cancel made
+    // before it.
     if (!drops.empty()) {
       absl::MutexLock lock(&mutex_);
       drops_done_ = drop_ticket;
     }
-    std::vector<v1::JobResult> results;
-    for (const std::string& job_id : cancels) CancelJob(job_id, &results);
     SpawnMissing();
     Dispatch(&results);
     PollOnce(&results);

@@ -98,7 +98,8 @@ class ProcessPool {
 
   // Drops these queued or running jobs without reporting them (running ones
   // are killed). Returns once done: no result of a dropped job is reported
-  // afterwards. Ids the pool does not hold are ignored.
+  // afterwards, and every earlier Cancel has been taken. Ids the pool does not
+  // hold are ignored.
   void Drop(std::vector<std::string> job_ids);
 
   // Drops every queued and running job, as Drop does.

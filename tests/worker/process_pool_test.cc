@@ -416,6 +416,7 @@ TEST_F(ProcessPoolTest, CancelOfAJobQueuedInAProcessLeavesTheOthersTheirResults)
       "holder", {Assign("e1", "echo", {1}), Assign("gone", "echo", {2}), Assign("e3", "echo", {3})},
       /*held=*/true);
   pool_->Cancel("gone");
+  pool_->Drop({});  // returns once the pool has taken the cancel
   Release(holder);
   EXPECT_EQ(Only("holder").state(), v1::SUCCEEDED);
   EXPECT_EQ(ValueOf(Only("e1")), Value(ValueList{1}));
