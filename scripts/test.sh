@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds netpool and runs the whole test suite (unit, integration, CLI).
 #   scripts/test.sh              Release build
-#   scripts/test.sh --sanitize   the same suite, less the fault and load tests, under ASan+UBSan
+#   scripts/test.sh --sanitize   the same suite, less the fault, load, benchmark and examples
+#                                tests, under ASan+UBSan
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,7 +14,9 @@ if [ "${1:-}" = "--sanitize" ]; then
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   # The fault and load suites test timing and scale with the real programs;
   # the release pass runs them, and under the sanitizers they would take CI
-  # past its half hour.
+  # past its half hour. The sanitized build does not build them (nor the
+  # benchmark and the examples); the selection is for a build dir configured
+  # by hand.
   selection=(-LE 'fault|load')
 fi
 scripts/build.sh "$@"
