@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/worker_protocol.h"
+#include "netpool/v1/worker.grpc.pb.h"
 
 namespace netpool::bench {
 namespace {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "netpool/v1/worker.grpc.pb.h"
 
 namespace netpool::bench {
 namespace {

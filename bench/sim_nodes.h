@@ -23,7 +23,7 @@
 #include "absl/synchronization/mutex.h"
 #include "bench/sim_node.h"
 #include "grpcpp/channel.h"
-#include "netpool/v1/netpool.grpc.pb.h"
+#include "netpool/v1/worker.grpc.pb.h"
 #include "tests/support/test_cluster.h"
 
 namespace netpool::bench {

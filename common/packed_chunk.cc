@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/value_proto.h"
+#include "netpool/v1/worker.pb.h"
 
 namespace netpool {
 

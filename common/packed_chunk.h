@@ -17,6 +17,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "netpool/v1/netpool.pb.h"
+#include "netpool/v1/worker.pb.h"
 #include "netpool/value.h"
 
 namespace netpool {

@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "netpool/v1/netpool.pb.h"
+#include "netpool/v1/worker.pb.h"
 
 namespace netpool {
 

@@ -25,6 +25,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "netpool/v1/netpool.pb.h"
+#include "netpool/v1/worker.pb.h"
 #include "server/auth/identity.h"
 #include "server/core/scheduler.h"
 

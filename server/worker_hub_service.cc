@@ -1,3 +1,4 @@
+#include "netpool/v1/worker.pb.h"
 #include "server/worker_hub_service.h"
 
 #include "common/grpc_status.h"

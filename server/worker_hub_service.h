@@ -6,7 +6,7 @@
 #ifndef NETPOOL_SERVER_WORKER_HUB_SERVICE_H_
 #define NETPOOL_SERVER_WORKER_HUB_SERVICE_H_
 
-#include "netpool/v1/netpool.grpc.pb.h"
+#include "netpool/v1/worker.grpc.pb.h"
 #include "server/auth/authenticator.h"
 #include "server/scheduler_runtime.h"
 

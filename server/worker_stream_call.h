@@ -13,6 +13,7 @@
 
 #include "grpcpp/server_context.h"
 #include "netpool/v1/netpool.pb.h"
+#include "netpool/v1/worker.pb.h"
 #include "server/auth/identity.h"
 #include "server/core/job.h"
 #include "server/outbox_bidi_reactor.h"

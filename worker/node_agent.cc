@@ -1,3 +1,4 @@
+#include "netpool/v1/worker.grpc.pb.h"
 #include "worker/node_agent.h"
 
 #include <unistd.h>

@@ -57,7 +57,7 @@
 #include "absl/time/time.h"
 #include "common/transport.h"
 #include "grpcpp/grpcpp.h"
-#include "netpool/v1/netpool.grpc.pb.h"
+#include "netpool/v1/worker.grpc.pb.h"
 #include "worker/prefetch_sizer.h"
 #include "worker/process_policy.h"
 #include "worker/process_pool.h"

@@ -1,3 +1,4 @@
+#include "netpool/v1/worker.pb.h"
 #include "worker/process_pool.h"
 
 #include <errno.h>

@@ -48,6 +48,7 @@
 #include "absl/time/time.h"
 #include "netpool/v1/netpool.pb.h"
 #include "absl/status/status.h"
+#include "netpool/v1/worker.pb.h"
 #include "worker/cgroup.h"
 #include "worker/frame.h"
 #include "worker/process_policy.h"

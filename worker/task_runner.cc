@@ -1,3 +1,4 @@
+#include "netpool/v1/worker.pb.h"
 #include "worker/task_runner.h"
 
 #include <exception>

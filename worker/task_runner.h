@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "netpool/v1/netpool.pb.h"
+#include "netpool/v1/worker.pb.h"
 #include "worker/worker_process.h"
 
 namespace netpool {

@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "netpool/v1/netpool.pb.h"
+#include "netpool/v1/worker.pb.h"
 
 namespace netpool {
 

@@ -1,3 +1,4 @@
+#include "netpool/v1/worker.pb.h"
 #include "server/core/scheduler.h"
 
 #include <algorithm>

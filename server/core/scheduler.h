@@ -26,6 +26,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "netpool/v1/worker.pb.h"
 #include "server/core/clock.h"
 #include "server/core/job.h"
 #include "server/core/job_queue.h"

@@ -12,6 +12,7 @@
 
 #include "absl/time/time.h"
 #include "netpool/v1/netpool.pb.h"
+#include "netpool/v1/store.pb.h"
 #include "server/core/job.h"
 
 namespace netpool {

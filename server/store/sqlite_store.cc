@@ -1,3 +1,4 @@
+#include "netpool/v1/store.pb.h"
 #include "server/store/sqlite_store.h"
 
 #include <fcntl.h>

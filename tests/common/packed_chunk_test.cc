@@ -6,6 +6,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "common/value_proto.h"
+#include "netpool/v1/worker.pb.h"
 #include "tests/support/status_matchers.h"
 
 namespace netpool {

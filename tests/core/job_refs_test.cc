@@ -1,3 +1,4 @@
+#include "netpool/v1/worker.pb.h"
 #include "server/core/job_refs.h"
 
 #include "gmock/gmock.h"

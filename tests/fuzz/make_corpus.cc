@@ -11,6 +11,7 @@
 
 #include "common/value_proto.h"
 #include "netpool/v1/netpool.pb.h"
+#include "netpool/v1/worker.pb.h"
 #include "netpool/value.h"
 
 namespace netpool {

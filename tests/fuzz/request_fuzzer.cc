@@ -34,6 +34,7 @@
 #include "common/value_proto.h"
 #include "google/protobuf/stubs/logging.h"
 #include "netpool/v1/netpool.pb.h"
+#include "netpool/v1/worker.pb.h"
 #include "netpool/value.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"

@@ -20,6 +20,7 @@
 #include "common/worker_protocol.h"
 #include "gtest/gtest.h"
 #include "netpool/v1/netpool.grpc.pb.h"
+#include "netpool/v1/worker.grpc.pb.h"
 #include "tests/support/test_cluster.h"
 
 namespace netpool {

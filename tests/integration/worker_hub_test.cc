@@ -14,6 +14,7 @@
 #include "grpcpp/support/client_callback.h"
 #include "gtest/gtest.h"
 #include "netpool/v1/netpool.grpc.pb.h"
+#include "netpool/v1/worker.grpc.pb.h"
 #include "tests/support/eventually.h"
 #include "tests/support/proc.h"
 #include "tests/support/test_cluster.h"

@@ -1,3 +1,4 @@
+#include "netpool/v1/worker.grpc.pb.h"
 #include "tests/worker/fake_hub.h"
 
 #include <algorithm>

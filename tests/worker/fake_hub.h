@@ -21,7 +21,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
-#include "netpool/v1/netpool.grpc.pb.h"
+#include "netpool/v1/worker.grpc.pb.h"
 
 namespace netpool::testing {
 

@@ -1,3 +1,4 @@
+#include "netpool/v1/worker.pb.h"
 #include "worker/frame.h"
 
 #include <fcntl.h>

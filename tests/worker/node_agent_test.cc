@@ -1,6 +1,7 @@
 // NodeAgent against a stand-in WorkerHub (FakeHub) served by the test on
 // 127.0.0.1:0. The agent's worker processes are this test binary (see
 // worker_test_main.cc).
+#include "netpool/v1/worker.pb.h"
 #include "worker/node_agent.h"
 
 #include <algorithm>

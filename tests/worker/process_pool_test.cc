@@ -1,6 +1,7 @@
 // These tests spawn this test binary as real worker processes (its main()
 // calls netpool::Init); the functions test.pid, test.crash and test.exit are
 // registered there.
+#include "netpool/v1/worker.pb.h"
 #include "worker/process_pool.h"
 
 #include <pwd.h>

@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "common/value_proto.h"
 #include "gtest/gtest.h"
+#include "netpool/v1/worker.pb.h"
 #include "tests/support/eventually.h"
 #include "tests/support/proc.h"
 #include "tests/support/subprocess.h"
