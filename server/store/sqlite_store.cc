@@ -510,15 +510,19 @@ absl::Status SqliteStore::Insert(std::vector<Job> jobs) {
 }
 
 Job* SqliteStore::Find(const std::string& job_id) {
+  absl::StatusOr<Job*> job = Lookup(job_id);
+  if (job.ok()) return *job;
+  if (!absl::IsNotFound(job.status())) {
+    spdlog::error("job store: cannot read job {}: {}", job_id, job.status().ToString());
+  }
+  return nullptr;
+}
+
+absl::StatusOr<Job*> SqliteStore::Lookup(const std::string& job_id) {
   if (Resident* resident = FindResident(job_id)) return resident->job.get();
   if (read_back_.job != nullptr && read_back_.job->id() == job_id) return read_back_.job.get();
   absl::StatusOr<Stored> stored = ReadBack(job_id);
-  if (!stored.ok()) {
-    if (!absl::IsNotFound(stored.status())) {
-      spdlog::error("job store: cannot read job {}: {}", job_id, stored.status().ToString());
-    }
-    return nullptr;
-  }
+  if (!stored.ok()) return stored.status();
   read_back_ = *std::move(stored);
   read_back_state_ = read_back_.job->state;
   return read_back_.job.get();
@@ -546,7 +550,7 @@ std::optional<std::string> SqliteStore::FindByIdempotencyKey(const std::string& 
 
 absl::Status SqliteStore::Update(const Job& job) {
   absl::StatusOr<Resident*> resident = Hold(job.id());
-  if (!resident.ok()) return resident.status();
+  if (!resident.ok()) return FailedWrite(job.id(), resident.status());
   // `job` is the record itself unless the caller changed a copy.
   if ((*resident)->job.get() != &job) *(*resident)->job = job;
   Write(**resident);
@@ -554,11 +558,11 @@ absl::Status SqliteStore::Update(const Job& job) {
 }
 
 absl::Status SqliteStore::MarkFetched(const std::string& job_id) {
-  const Job* job = Find(job_id);
-  if (job == nullptr) return absl::NotFoundError(absl::StrCat("no job ", job_id));
-  if (job->fetched) return absl::OkStatus();
+  absl::StatusOr<Job*> job = Lookup(job_id);
+  if (!job.ok()) return FailedWrite(job_id, job.status());
+  if ((*job)->fetched) return absl::OkStatus();
   absl::StatusOr<Resident*> resident = Hold(job_id);
-  if (!resident.ok()) return resident.status();
+  if (!resident.ok()) return FailedWrite(job_id, resident.status());
   (*resident)->job->fetched = true;
   Write(**resident);
   return absl::OkStatus();
@@ -681,8 +685,8 @@ absl::Status SqliteStore::WaitDurable(uint64_t write) {
     return absl::InvalidArgumentError(
         absl::StrCat("write ", write, " was never made (the last is ", last_write_, ")"));
   }
-  while (durable_write_ < write && commit_error_.ok()) commit_done_.Wait(&mu_);
-  return durable_write_ >= write ? absl::OkStatus() : commit_error_;
+  while (durable_write_ < write && HealthLocked().ok()) commit_done_.Wait(&mu_);
+  return durable_write_ >= write ? absl::OkStatus() : HealthLocked();
 }
 
 void SqliteStore::SetDurableListener(std::function<void(uint64_t)> listener) {
@@ -718,7 +722,7 @@ SqliteStore::Resident* SqliteStore::FindResident(const std::string& job_id) {
 
 absl::StatusOr<SqliteStore::Resident*> SqliteStore::Hold(const std::string& job_id) {
   if (Resident* resident = FindResident(job_id)) return resident;
-  if (Find(job_id) == nullptr) return absl::NotFoundError(absl::StrCat("no job ", job_id));
+  if (absl::StatusOr<Job*> job = Lookup(job_id); !job.ok()) return job.status();
   // The record moves, so a pointer Find() returned stays good.
   return &AddResident(std::exchange(read_back_, Stored()), read_back_state_);
 }
@@ -874,7 +878,23 @@ bool SqliteStore::ErasedUncommitted(absl::string_view job_id, bool fetched, int 
 
 absl::Status SqliteStore::health() const {
   absl::MutexLock lock(&mu_);
-  return commit_error_;
+  return HealthLocked();
+}
+
+absl::Status SqliteStore::HealthLocked() const {
+  return lost_write_.ok() ? commit_error_ : lost_write_;
+}
+
+absl::Status SqliteStore::FailedWrite(const std::string& job_id, const absl::Status& cause) {
+  if (absl::IsNotFound(cause)) return cause;
+  const absl::Status lost = absl::DataLossError(absl::StrCat(
+      path_, ": could not record a change to job ", job_id, " (", cause.message(),
+      "); the job store accepts no new work until netpoold is restarted"));
+  spdlog::error("job store: {}", lost.ToString());
+  absl::MutexLock lock(&mu_);
+  if (lost_write_.ok()) lost_write_ = lost;
+  commit_done_.SignalAll();
+  return lost;
 }
 
 }  // namespace netpool

@@ -19,6 +19,12 @@
 // RAM, so the server acknowledges nothing it could not store and loses no
 // change it made.
 //
+// A change the store cannot even queue (Update or MarkFetched of a finished
+// job it cannot read back) is lost for good: like LevelDB's bg_error_, the
+// first such loss is permanent. health() and WaitDurable() return it from
+// then on and Insert() refuses new jobs, until a restart reloads the store
+// from what the database holds; the store still records every other change.
+//
 // RAM holds the unfinished jobs (the live records Find() returns) and the
 // finished jobs whose last write is not committed yet; a finished job is
 // read back from the database on demand, so finished results do not pile up
@@ -185,6 +191,9 @@ class SqliteStore final : public Store {
   // Frees the finished records whose last write is committed.
   void ReleaseCommitted();
   Resident* FindResident(const std::string& job_id);
+  // Find() with the reason when there is no record: kNotFound if no job
+  // has the id, another error if its row cannot be read.
+  absl::StatusOr<Job*> Lookup(const std::string& job_id);
   // The job's record moved into RAM (read back if need be), for a write.
   absl::StatusOr<Resident*> Hold(const std::string& job_id);
   Resident& AddResident(Stored stored, v1::JobState recorded_state);
@@ -198,6 +207,11 @@ class SqliteStore final : public Store {
   // Notes that `write` recorded the resident job's current record.
   void NoteWritten(Resident& resident, uint64_t write);
   void CountFinishedState(v1::JobState state, int64_t delta);
+  // The error of a change to the job that cannot be recorded for `cause`:
+  // kNotFound as it is (no such job, nothing is lost), else the loss of the
+  // change, which becomes the store's permanent error if it is the first.
+  absl::Status FailedWrite(const std::string& job_id, const absl::Status& cause);
+  absl::Status HealthLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Reads a stored job; kNotFound when there is no row or it is erased.
   absl::StatusOr<Stored> ReadBack(const std::string& job_id);
   absl::StatusOr<bool> StoredIdTaken(const std::string& job_id);
@@ -244,6 +258,8 @@ class SqliteStore final : public Store {
   uint64_t last_write_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t durable_write_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status commit_error_ ABSL_GUARDED_BY(mu_);
+  // The first change the store could not record; never cleared.
+  absl::Status lost_write_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::function<void(uint64_t)> durable_listener_ ABSL_GUARDED_BY(mu_);
 

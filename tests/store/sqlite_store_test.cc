@@ -509,6 +509,53 @@ TEST(SqliteStore, AFailedCommitIsRetriedUntilItSucceedsAndLosesNoChange) {
   EXPECT_TRUE(store->Find("a")->fetched);
 }
 
+// A change the store cannot record used to be lost without a trace: Update()
+// and MarkFetched() returned an error their caller ignores, and the store
+// stayed healthy and took new jobs.
+TEST(SqliteStore, AChangeItCannotRecordStopsNewWorkUntilARestart) {
+  ScratchDir dir;
+  std::unique_ptr<SqliteStore> store = OpenOrDie(dir.path());
+  ASSERT_THAT(store->Insert({FinishedJob("done", 1, v1::SUCCEEDED, TestTime(1)),
+                             FinishedJob("other", 2, v1::FAILED, TestTime(2)),
+                             PendingJob("live", 3)}),
+              IsOk());
+  ASSERT_THAT(store->WaitDurable(store->last_write()), IsOk());
+  ASSERT_EQ(store->resident_jobs(), 1u);  // "done" and "other" are read back from disk
+  Job done = *store->Find("done");
+  ASSERT_NE(store->Find("other"), nullptr);  // "done" is no longer the job read back last
+  ExecRaw(DatabasePath(dir), "UPDATE jobs SET record = X'ff' WHERE id = 'done'");
+
+  done.fetched = true;
+  const absl::Status lost = store->Update(done);
+  EXPECT_THAT(lost, StatusIs(absl::StatusCode::kDataLoss, HasSubstr("job done")));
+  const absl::Status health = store->health();
+  EXPECT_THAT(health, StatusIs(absl::StatusCode::kDataLoss,
+                               ::testing::AllOf(HasSubstr(DatabasePath(dir)), HasSubstr("job done"),
+                                                HasSubstr("does not parse"),
+                                                HasSubstr("until netpoold is restarted"))));
+  EXPECT_THAT(store->MarkFetched("done"), StatusIs(absl::StatusCode::kDataLoss, HasSubstr("done")));
+  EXPECT_EQ(store->health(), health);  // the first loss stays the cause
+  EXPECT_EQ(store->MarkFetched("no-such-job").code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store->Update(PendingJob("no-such-job", 9)).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store->Insert({PendingJob("new", 4)}), health);
+
+  // Changes it can record still reach the disk; the error stays.
+  Job* live = store->Find("live");
+  live->state = v1::RUNNING;
+  ASSERT_THAT(store->Update(*live), IsOk());
+  const uint64_t last = store->last_write();
+  ASSERT_TRUE(Eventually([&] { return store->durable_write() >= last; }, absl::Seconds(10)));
+  EXPECT_THAT(store->WaitDurable(last), IsOk());
+  EXPECT_EQ(store->health(), health);
+
+  store.reset();
+  store = OpenOrDie(dir.path());
+  ASSERT_NE(store, nullptr);
+  EXPECT_THAT(store->health(), IsOk());
+  EXPECT_EQ(store->Find("live")->state, v1::RUNNING);
+  EXPECT_THAT(store->Insert({PendingJob("new", 4)}), IsOk());
+}
+
 TEST(SqliteStore, SecondOpenOfTheSameDirectoryIsRefused) {
   ScratchDir dir;
   std::unique_ptr<SqliteStore> first = OpenOrDie(dir.path());
