@@ -8,16 +8,16 @@
 //   (*store)->WaitDurable((*store)->last_write());  // now it survives kill -9 and power loss
 //
 // Writes (Insert, Update, MarkFetched) change the records in RAM at once and
-// queue a snapshot of each changed job, without its spec after the first
-// (a spec never changes, so it is written once); one commit thread takes everything
-// queued, writes it in one transaction with one fsync, then advances
-// durable_write(), calls the durable listener and wakes WaitDurable(). A
-// failed commit (a full disk, an I/O error) is a state, not an end: the
-// commit thread tries the group again with backoff, together with what was
-// queued meanwhile, until it succeeds. Until then health() and WaitDurable()
-// return the error, Insert() refuses new jobs, and the other writes wait in
-// RAM, so the server acknowledges nothing it could not store and loses no
-// change it made.
+// queue a snapshot of each changed job (its spec, which never changes, only
+// with its insert); one commit thread takes everything queued, writes it
+// in one transaction with one fsync, then advances durable_write(), calls
+// the durable listener and wakes WaitDurable(). A failed commit (a full
+// disk, an I/O error) is a state, not an end: the commit thread tries the
+// group again with backoff, together with what was queued meanwhile, until
+// it succeeds. Until then health() and WaitDurable() return the error,
+// Insert() refuses new jobs, and the other writes wait in RAM, so the
+// server acknowledges nothing it could not store and loses no change it
+// made.
 //
 // A change the store cannot even queue (Update or MarkFetched of a finished
 // job it cannot read back) is lost for good: like LevelDB's bg_error_, the
