@@ -21,8 +21,13 @@ absl::Time TimeFromUnixSecondsOrZero(double seconds) {
 }
 
 v1::StoredJob ToStoredJob(const Job& job) {
-  v1::StoredJob stored;
+  v1::StoredJob stored = ToStoredJobWithoutSpec(job);
   *stored.mutable_spec() = job.spec;
+  return stored;
+}
+
+v1::StoredJob ToStoredJobWithoutSpec(const Job& job) {
+  v1::StoredJob stored;
   stored.set_sequence(job.sequence);
   stored.set_state(job.state);
   stored.set_attempt(job.attempt);

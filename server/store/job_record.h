@@ -23,6 +23,8 @@ double UnixSecondsOrZero(absl::Time time);
 absl::Time TimeFromUnixSecondsOrZero(double seconds);
 
 v1::StoredJob ToStoredJob(const Job& job);
+// The job without its spec: the part that changes after the job is inserted.
+v1::StoredJob ToStoredJobWithoutSpec(const Job& job);
 // One attempt as the wire and the store show it (no error when it has none).
 v1::AttemptRecord ToAttemptRecord(const Attempt& attempt);
 // The returned job has worker == kNoWorker.

@@ -97,6 +97,10 @@ absl::string_view SqliteStatement::ColumnBlob(int column) const {
                            sqlite3_column_bytes(statement_, column));
 }
 
+bool SqliteStatement::ColumnIsNull(int column) const {
+  return sqlite3_column_type(statement_, column) == SQLITE_NULL;
+}
+
 void SqliteStatement::Reset() {
   sqlite3_reset(statement_);
   sqlite3_clear_bindings(statement_);

@@ -53,6 +53,7 @@ class SqliteStatement {
   double ColumnDouble(int column) const;
   absl::string_view ColumnText(int column) const;
   absl::string_view ColumnBlob(int column) const;
+  bool ColumnIsNull(int column) const;
 
   // Ends the run and clears the bindings, ready for the next.
   void Reset();

@@ -30,10 +30,28 @@ constexpr char kLockFile[] = "LOCK";
 constexpr absl::Duration kFirstRetryDelay = absl::Milliseconds(100);
 constexpr absl::Duration kMaxRetryDelay = absl::Seconds(2);
 
+// Since schema 2 each job's spec (its function and arguments, most of a
+// job's bytes) has a row of its own in job_specs, written once when the job
+// is inserted, so that a change of state writes the job's small row only. A
+// spec column in the jobs row would not do that: SQLite writes a row whole,
+// so every update would copy the spec again. Deleting a job's row deletes
+// its spec.
+const std::string& SpecTableSql() {
+  static const std::string* sql = new std::string(R"sql(
+CREATE TABLE job_specs (
+  sequence INTEGER PRIMARY KEY,
+  spec BLOB NOT NULL);
+CREATE TRIGGER jobs_delete_spec AFTER DELETE ON jobs BEGIN
+  DELETE FROM job_specs WHERE sequence = old.sequence;
+END;
+)sql");
+  return *sql;
+}
+
 // The job's sequence is the table's rowid: rows are stored in submission
 // order (ForEach is a plain scan, inserts append) and the id needs the only
 // other index. A row's columns repeat the fields that queries filter on; the
-// record is the whole job.
+// record is the job without its spec (the whole job in a row schema 1 wrote).
 const std::string& SchemaSql() {
   static const std::string* sql = new std::string(absl::StrCat(R"sql(
 CREATE TABLE meta (
@@ -50,12 +68,19 @@ CREATE TABLE jobs (
 CREATE INDEX jobs_by_idempotency_key ON jobs (idempotency_key)
   WHERE idempotency_key IS NOT NULL;
 CREATE INDEX jobs_erasable ON jobs (finished_unix) WHERE fetched = 1;
+)sql", SpecTableSql(), R"sql(
 INSERT INTO meta (key, value) VALUES ('schema_version', )sql",
                                                                kSqliteSchemaVersion, R"sql();
 INSERT INTO meta (key, value) VALUES ('max_sequence', 0);
 )sql"));
   return *sql;
 }
+
+// The columns ParseStored() reads (a job's record, then its spec, NULL in a
+// row schema 1 wrote) and the tables they come from, for a query to go on
+// with WHERE or ORDER BY on the jobs table's columns.
+constexpr char kRecordColumnsSql[] =
+    "jobs.record, job_specs.spec FROM jobs LEFT JOIN job_specs USING (sequence)";
 
 // "(3, 4, 5)": the states Job::IsFinal counts as finished.
 const std::string& FinishedStatesSql() {
@@ -110,21 +135,23 @@ absl::Status PrepareDatabase(SqliteConnection& db) {
   absl::StatusOr<int64_t> tables = db.QueryInt("SELECT count(*) FROM sqlite_schema");
   if (!tables.ok()) return tables.status();
   const bool fresh = *tables == 0;
+  int64_t version = kSqliteSchemaVersion;
   if (!fresh) {
-    absl::StatusOr<int64_t> version =
+    absl::StatusOr<int64_t> stored_version =
         db.QueryInt("SELECT value FROM meta WHERE key = 'schema_version'");
-    if (!version.ok()) {
+    if (!stored_version.ok()) {
       return absl::FailedPreconditionError(absl::StrCat(
-          "not a netpool database (no schema version: ", version.status().message(), ")"));
+          "not a netpool database (no schema version: ", stored_version.status().message(), ")"));
     }
-    if (*version > kSqliteSchemaVersion) {
+    version = *stored_version;
+    if (version > kSqliteSchemaVersion) {
       return absl::FailedPreconditionError(
-          absl::StrCat("written by a newer netpoold (schema version ", *version,
+          absl::StrCat("written by a newer netpoold (schema version ", version,
                        "; this netpoold reads up to ", kSqliteSchemaVersion, ")"));
     }
-    if (*version < 1) {
+    if (version < 1) {
       return absl::FailedPreconditionError(
-          absl::StrCat("not a netpool database (schema version ", *version, ")"));
+          absl::StrCat("not a netpool database (schema version ", version, ")"));
     }
   }
 
@@ -144,16 +171,21 @@ absl::Status PrepareDatabase(SqliteConnection& db) {
       !s.ok()) {
     return s;
   }
-  if (fresh) return db.Exec(absl::StrCat("BEGIN; ", SchemaSql(), " COMMIT;"));
-  return absl::OkStatus();
-}
-
-absl::StatusOr<std::unique_ptr<Job>> ParseRecord(absl::string_view bytes) {
-  v1::StoredJob stored;
-  if (!stored.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return absl::DataLossError("a job record does not parse");
+  std::string setup;
+  if (fresh) {
+    setup = SchemaSql();
+  } else if (version == 1) {
+    // Schema 1 kept each spec inside its job's record. Those rows stay as
+    // they are, so that opening a large database rewrites nothing: a job
+    // without a job_specs row is read with the spec from its record, and its
+    // next write gives the spec its row (Resident::spec_unwritten).
+    setup = absl::StrCat(SpecTableSql(), "UPDATE meta SET value = ", kSqliteSchemaVersion,
+                         " WHERE key = 'schema_version';");
   }
-  return std::make_unique<Job>(FromStoredJob(std::move(stored)));
+  if (setup.empty()) return absl::OkStatus();
+  absl::Status status = db.Exec(absl::StrCat("BEGIN; ", setup, " COMMIT;"));
+  if (!status.ok()) db.Exec("ROLLBACK").IgnoreError();
+  return status;
 }
 
 double FinishedUnix(const Job& job) {
@@ -239,14 +271,15 @@ SqliteStore::~SqliteStore() {
 
 absl::Status SqliteStore::PrepareStatements() {
   const std::pair<SqliteStatement*, std::string> reads[] = {
-      {&read_.find_record, "SELECT fetched, state, finished_unix, record FROM jobs WHERE id = ?1"},
+      {&read_.find_record,
+       absl::StrCat("SELECT fetched, state, finished_unix, ", kRecordColumnsSql, " WHERE id = ?1")},
       {&read_.find_by_key,
        "SELECT id, fetched, state, finished_unix FROM jobs WHERE idempotency_key = ?1 "
        "ORDER BY sequence"},
       {&read_.find_id, "SELECT fetched, state, finished_unix FROM jobs WHERE id = ?1"},
       {&read_.find_sequence, "SELECT 1 FROM jobs WHERE sequence = ?1"},
-      {&read_.all_in_order,
-       "SELECT sequence, id, fetched, state, finished_unix, record FROM jobs ORDER BY sequence"},
+      {&read_.all_in_order, absl::StrCat("SELECT sequence, id, fetched, state, finished_unix, ",
+                                         kRecordColumnsSql, " ORDER BY sequence")},
       {&read_.erasable, absl::StrCat("SELECT id, state FROM jobs WHERE fetched = 1 AND state IN ",
                                 FinishedStatesSql(),
                                 " AND finished_unix >= ?1 AND finished_unix < ?2")},
@@ -263,6 +296,7 @@ absl::Status SqliteStore::PrepareStatements() {
        "state = excluded.state, idempotency_key = excluded.idempotency_key, "
        "fetched = excluded.fetched, finished_unix = excluded.finished_unix, "
        "record = excluded.record"},
+      {&write_.put_spec, "INSERT OR REPLACE INTO job_specs (sequence, spec) VALUES (?1, ?2)"},
       {&write_.delete_row, "DELETE FROM jobs WHERE sequence = ?1"},
       {&write_.delete_erasable, absl::StrCat("DELETE FROM jobs WHERE fetched = 1 AND state IN ",
                                        FinishedStatesSql(), " AND finished_unix < ?1")},
@@ -301,17 +335,18 @@ absl::Status SqliteStore::Load() {
     CountFinishedState(static_cast<v1::JobState>(by_state->ColumnInt(0)), by_state->ColumnInt(1));
   }
 
-  absl::StatusOr<SqliteStatement> unfinished = reader_->Prepare(absl::StrCat(
-      "SELECT record FROM jobs WHERE state NOT IN ", FinishedStatesSql(), " ORDER BY sequence"));
+  absl::StatusOr<SqliteStatement> unfinished =
+      reader_->Prepare(absl::StrCat("SELECT ", kRecordColumnsSql, " WHERE state NOT IN ",
+                                    FinishedStatesSql(), " ORDER BY sequence"));
   if (!unfinished.ok()) return unfinished.status();
   while (true) {
     absl::StatusOr<bool> row = unfinished->Step();
     if (!row.ok()) return row.status();
     if (!*row) break;
-    absl::StatusOr<std::unique_ptr<Job>> job = ParseRecord(unfinished->ColumnBlob(0));
-    if (!job.ok()) return job.status();
-    const v1::JobState state = (*job)->state;
-    AddResident(*std::move(job), state);
+    absl::StatusOr<Stored> stored = ParseStored(*unfinished, 0);
+    if (!stored.ok()) return stored.status();
+    const v1::JobState state = stored->job->state;
+    AddResident(*std::move(stored), state);
   }
   return absl::OkStatus();
 }
@@ -358,7 +393,14 @@ void SqliteStore::CommitLoop() {
     commit_done_.SignalAll();
     // The group goes first in the next attempt, under any newer change of
     // the same jobs that was queued meanwhile.
-    queued_rows_.merge(rows);
+    for (auto& [sequence, row] : rows) {
+      auto newer = queued_rows_.find(sequence);
+      if (newer == queued_rows_.end()) {
+        queued_rows_.emplace(sequence, std::move(row));
+      } else {
+        Supersede(newer->second, row);
+      }
+    }
     if (erase_before_unix) {
       queued_erase_before_unix_ = std::max(queued_erase_before_unix_.value_or(*erase_before_unix),
                                            *erase_before_unix);
@@ -395,6 +437,12 @@ absl::Status SqliteStore::Commit(const absl::btree_map<uint64_t, Row>& rows,
       write_.delete_row.BindInt(1, static_cast<int64_t>(sequence));
       status = run(write_.delete_row);
       continue;
+    }
+    if (row.spec) {
+      write_.put_spec.BindInt(1, static_cast<int64_t>(sequence));
+      write_.put_spec.BindBlob(2, *row.spec);
+      status = run(write_.put_spec);
+      if (!status.ok()) break;
     }
     write_.put_row.BindInt(1, static_cast<int64_t>(sequence));
     write_.put_row.BindText(2, row.id);
@@ -450,31 +498,35 @@ absl::Status SqliteStore::Insert(std::vector<Job> jobs) {
 
   std::vector<std::pair<uint64_t, Row>> rows;
   rows.reserve(jobs.size());
-  for (const Job& job : jobs) rows.emplace_back(job.sequence, RowOf(job));
+  for (const Job& job : jobs) rows.emplace_back(job.sequence, RowOf(job, /*with_spec=*/true));
   const uint64_t write = Enqueue(std::move(rows));
   for (Job& job : jobs) {
     max_sequence_ = std::max(max_sequence_, job.sequence);
     ++size_;
-    Resident& resident =
-        AddResident(std::make_unique<Job>(std::move(job)), v1::JOB_STATE_UNSPECIFIED);
+    Resident& resident = AddResident(Stored{std::make_unique<Job>(std::move(job))},
+                                     v1::JOB_STATE_UNSPECIFIED);
     NoteWritten(resident, write);
   }
   return absl::OkStatus();
 }
 
 Job* SqliteStore::Find(const std::string& job_id) {
-  if (Resident* resident = FindResident(job_id)) return resident->job.get();
-  if (read_back_ != nullptr && read_back_->id() == job_id) return read_back_.get();
-  absl::StatusOr<std::unique_ptr<Job>> job = ReadBack(job_id);
-  if (!job.ok()) {
-    if (!absl::IsNotFound(job.status())) {
-      spdlog::error("job store: cannot read job {}: {}", job_id, job.status().ToString());
-    }
-    return nullptr;
+  absl::StatusOr<Job*> job = Lookup(job_id);
+  if (job.ok()) return *job;
+  if (!absl::IsNotFound(job.status())) {
+    spdlog::error("job store: cannot read job {}: {}", job_id, job.status().ToString());
   }
-  read_back_ = *std::move(job);
-  read_back_state_ = read_back_->state;
-  return read_back_.get();
+  return nullptr;
+}
+
+absl::StatusOr<Job*> SqliteStore::Lookup(const std::string& job_id) {
+  if (Resident* resident = FindResident(job_id)) return resident->job.get();
+  if (read_back_.job != nullptr && read_back_.job->id() == job_id) return read_back_.job.get();
+  absl::StatusOr<Stored> stored = ReadBack(job_id);
+  if (!stored.ok()) return stored.status();
+  read_back_ = *std::move(stored);
+  read_back_state_ = read_back_.job->state;
+  return read_back_.job.get();
 }
 
 std::optional<std::string> SqliteStore::FindByIdempotencyKey(const std::string& key) {
@@ -499,7 +551,7 @@ std::optional<std::string> SqliteStore::FindByIdempotencyKey(const std::string& 
 
 absl::Status SqliteStore::Update(const Job& job) {
   absl::StatusOr<Resident*> resident = Hold(job.id());
-  if (!resident.ok()) return resident.status();
+  if (!resident.ok()) return FailedWrite(job.id(), resident.status());
   // `job` is the record itself unless the caller changed a copy.
   if ((*resident)->job.get() != &job) *(*resident)->job = job;
   Write(**resident);
@@ -507,11 +559,11 @@ absl::Status SqliteStore::Update(const Job& job) {
 }
 
 absl::Status SqliteStore::MarkFetched(const std::string& job_id) {
-  const Job* job = Find(job_id);
-  if (job == nullptr) return absl::NotFoundError(absl::StrCat("no job ", job_id));
-  if (job->fetched) return absl::OkStatus();
+  absl::StatusOr<Job*> job = Lookup(job_id);
+  if (!job.ok()) return FailedWrite(job_id, job.status());
+  if ((*job)->fetched) return absl::OkStatus();
   absl::StatusOr<Resident*> resident = Hold(job_id);
-  if (!resident.ok()) return resident.status();
+  if (!resident.ok()) return FailedWrite(job_id, resident.status());
   (*resident)->job->fetched = true;
   Write(**resident);
   return absl::OkStatus();
@@ -573,7 +625,7 @@ int64_t SqliteStore::EraseFetchedBefore(absl::Time cutoff) {
   pending_erase_->cutoff_unix = erase_before_unix;
   pending_erase_->resident_ids.merge(resident_ids);
   pending_erase_->write = write;
-  read_back_.reset();
+  read_back_ = Stored();
   size_ -= static_cast<size_t>(erased);
   return erased;
 }
@@ -600,12 +652,12 @@ void SqliteStore::ForEach(const std::function<bool(const Job&)>& visit) {
                           read_.all_in_order.ColumnDouble(4))) {
       continue;
     }
-    absl::StatusOr<std::unique_ptr<Job>> job = ParseRecord(read_.all_in_order.ColumnBlob(5));
-    if (!job.ok()) {
-      spdlog::error("job store: job {}: {}", std::string(id), job.status().ToString());
+    absl::StatusOr<Stored> stored = ParseStored(read_.all_in_order, 5);
+    if (!stored.ok()) {
+      spdlog::error("job store: job {}: {}", std::string(id), stored.status().ToString());
       continue;
     }
-    if (!visit(**job)) return;
+    if (!visit(*stored->job)) return;
   }
   for (; resident != resident_by_sequence_.end(); ++resident) {
     if (!visit(*resident->second)) return;
@@ -634,8 +686,8 @@ absl::Status SqliteStore::WaitDurable(uint64_t write) {
     return absl::InvalidArgumentError(
         absl::StrCat("write ", write, " was never made (the last is ", last_write_, ")"));
   }
-  while (durable_write_ < write && commit_error_.ok()) commit_done_.Wait(&mu_);
-  return durable_write_ >= write ? absl::OkStatus() : commit_error_;
+  while (durable_write_ < write && HealthLocked().ok()) commit_done_.Wait(&mu_);
+  return durable_write_ >= write ? absl::OkStatus() : HealthLocked();
 }
 
 void SqliteStore::SetDurableListener(std::function<void(uint64_t)> listener) {
@@ -671,20 +723,20 @@ SqliteStore::Resident* SqliteStore::FindResident(const std::string& job_id) {
 
 absl::StatusOr<SqliteStore::Resident*> SqliteStore::Hold(const std::string& job_id) {
   if (Resident* resident = FindResident(job_id)) return resident;
-  if (Find(job_id) == nullptr) return absl::NotFoundError(absl::StrCat("no job ", job_id));
+  if (absl::StatusOr<Job*> job = Lookup(job_id); !job.ok()) return job.status();
   // The record moves, so a pointer Find() returned stays good.
-  return &AddResident(std::move(read_back_), read_back_state_);
+  return &AddResident(std::exchange(read_back_, Stored()), read_back_state_);
 }
 
-SqliteStore::Resident& SqliteStore::AddResident(std::unique_ptr<Job> job,
-                                                v1::JobState recorded_state) {
-  Job* record = job.get();
+SqliteStore::Resident& SqliteStore::AddResident(Stored stored, v1::JobState recorded_state) {
+  Job* record = stored.job.get();
   resident_by_sequence_[record->sequence] = record;
   if (!record->spec.idempotency_key().empty()) {
     resident_by_key_.emplace(record->spec.idempotency_key(), record->id());
   }
   Resident& resident = resident_[record->id()];
-  resident.job = std::move(job);
+  resident.job = std::move(stored.job);
+  resident.spec_unwritten = stored.spec_unwritten;
   resident.recorded_state = recorded_state;
   return resident;
 }
@@ -708,27 +760,41 @@ uint64_t SqliteStore::Enqueue(std::vector<std::pair<uint64_t, Row>> rows,
     // One critical section, so that the commit of `write` carries the erase.
     absl::MutexLock lock(&mu_);
     write = ++last_write_;
-    for (auto& [sequence, row] : rows) queued_rows_.insert_or_assign(sequence, std::move(row));
+    for (auto& [sequence, row] : rows) {
+      auto older = queued_rows_.find(sequence);
+      if (older == queued_rows_.end()) {
+        queued_rows_.emplace(sequence, std::move(row));
+      } else {
+        Supersede(row, older->second);
+        older->second = std::move(row);
+      }
+    }
     if (erase_before_unix) queued_erase_before_unix_ = *erase_before_unix;
   }
   work_queued_.Signal();
   return write;
 }
 
-SqliteStore::Row SqliteStore::RowOf(const Job& job) {
+void SqliteStore::Supersede(Row& newer, Row& older) {
+  if (!newer.spec && !newer.erase) newer.spec = std::move(older.spec);
+}
+
+SqliteStore::Row SqliteStore::RowOf(const Job& job, bool with_spec) {
   Row row;
   row.id = job.id();
   row.state = job.state;
   row.idempotency_key = job.spec.idempotency_key();
   row.fetched = job.fetched;
   row.finished_unix = FinishedUnix(job);
-  row.record = ToStoredJob(job).SerializeAsString();
+  row.record = ToStoredJobWithoutSpec(job).SerializeAsString();
+  if (with_spec) row.spec = job.spec.SerializeAsString();
   return row;
 }
 
 void SqliteStore::Write(Resident& resident) {
   std::vector<std::pair<uint64_t, Row>> rows;
-  rows.emplace_back(resident.job->sequence, RowOf(*resident.job));
+  rows.emplace_back(resident.job->sequence, RowOf(*resident.job, resident.spec_unwritten));
+  resident.spec_unwritten = false;
   NoteWritten(resident, Enqueue(std::move(rows)));
 }
 
@@ -757,7 +823,25 @@ void SqliteStore::CountFinishedState(v1::JobState state, int64_t delta) {
   }
 }
 
-absl::StatusOr<std::unique_ptr<Job>> SqliteStore::ReadBack(const std::string& job_id) {
+absl::StatusOr<SqliteStore::Stored> SqliteStore::ParseStored(const SqliteStatement& row,
+                                                             int record_column) {
+  const absl::string_view record = row.ColumnBlob(record_column);
+  v1::StoredJob stored;
+  if (!stored.ParseFromArray(record.data(), static_cast<int>(record.size()))) {
+    return absl::DataLossError("a job record does not parse");
+  }
+  const int spec_column = record_column + 1;
+  const bool spec_unwritten = row.ColumnIsNull(spec_column);
+  if (!spec_unwritten) {
+    const absl::string_view spec = row.ColumnBlob(spec_column);
+    if (!stored.mutable_spec()->ParseFromArray(spec.data(), static_cast<int>(spec.size()))) {
+      return absl::DataLossError("a job spec does not parse");
+    }
+  }
+  return Stored{std::make_unique<Job>(FromStoredJob(std::move(stored))), spec_unwritten};
+}
+
+absl::StatusOr<SqliteStore::Stored> SqliteStore::ReadBack(const std::string& job_id) {
   absl::Cleanup reset = [this] { read_.find_record.Reset(); };
   read_.find_record.BindText(1, job_id);
   absl::StatusOr<bool> row = read_.find_record.Step();
@@ -767,7 +851,7 @@ absl::StatusOr<std::unique_ptr<Job>> SqliteStore::ReadBack(const std::string& jo
                                  read_.find_record.ColumnDouble(2))) {
     return absl::NotFoundError(absl::StrCat("no job ", job_id));
   }
-  return ParseRecord(read_.find_record.ColumnBlob(3));
+  return ParseStored(read_.find_record, 3);
 }
 
 absl::StatusOr<bool> SqliteStore::StoredIdTaken(const std::string& job_id) {
@@ -795,7 +879,23 @@ bool SqliteStore::ErasedUncommitted(absl::string_view job_id, bool fetched, int 
 
 absl::Status SqliteStore::health() const {
   absl::MutexLock lock(&mu_);
-  return commit_error_;
+  return HealthLocked();
+}
+
+absl::Status SqliteStore::HealthLocked() const {
+  return lost_write_.ok() ? commit_error_ : lost_write_;
+}
+
+absl::Status SqliteStore::FailedWrite(const std::string& job_id, const absl::Status& cause) {
+  if (absl::IsNotFound(cause)) return cause;
+  const absl::Status lost = absl::DataLossError(absl::StrCat(
+      path_, ": could not record a change to job ", job_id, " (", cause.message(),
+      "); the job store accepts no new work until netpoold is restarted"));
+  spdlog::error("job store: {}", lost.ToString());
+  absl::MutexLock lock(&mu_);
+  if (lost_write_.ok()) lost_write_ = lost;
+  commit_done_.SignalAll();
+  return lost;
 }
 
 }  // namespace netpool

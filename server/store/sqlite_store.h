@@ -8,15 +8,22 @@
 //   (*store)->WaitDurable((*store)->last_write());  // now it survives kill -9 and power loss
 //
 // Writes (Insert, Update, MarkFetched) change the records in RAM at once and
-// queue a snapshot of each changed job; one commit thread takes everything
-// queued, writes it in one transaction with one fsync, then advances
-// durable_write(), calls the durable listener and wakes WaitDurable(). A
-// failed commit (a full disk, an I/O error) is a state, not an end: the
-// commit thread tries the group again with backoff, together with what was
-// queued meanwhile, until it succeeds. Until then health() and WaitDurable()
-// return the error, Insert() refuses new jobs, and the other writes wait in
-// RAM, so the server acknowledges nothing it could not store and loses no
-// change it made.
+// queue a snapshot of each changed job (its spec, which never changes, only
+// with its insert); one commit thread takes everything queued, writes it
+// in one transaction with one fsync, then advances durable_write(), calls
+// the durable listener and wakes WaitDurable(). A failed commit (a full
+// disk, an I/O error) is a state, not an end: the commit thread tries the
+// group again with backoff, together with what was queued meanwhile, until
+// it succeeds. Until then health() and WaitDurable() return the error,
+// Insert() refuses new jobs, and the other writes wait in RAM, so the
+// server acknowledges nothing it could not store and loses no change it
+// made.
+//
+// A change the store cannot even queue (Update or MarkFetched of a finished
+// job it cannot read back) is lost for good: like LevelDB's bg_error_, the
+// first such loss is permanent. health() and WaitDurable() return it from
+// then on and Insert() refuses new jobs, until a restart reloads the store
+// from what the database holds; the store still records every other change.
 //
 // RAM holds the unfinished jobs (the live records Find() returns) and the
 // finished jobs whose last write is not committed yet; a finished job is
@@ -49,7 +56,9 @@
 namespace netpool {
 
 // The schema this build writes and the newest it can read.
-inline constexpr int kSqliteSchemaVersion = 1;
+// 2: each job's spec in a row of its own (job_specs), written once. It opens
+// a schema 1 database and upgrades it at once.
+inline constexpr int kSqliteSchemaVersion = 2;
 
 // Record lifetimes (what store.h leaves to the implementation):
 // - An unfinished job's record is live until the job is erased.
@@ -103,7 +112,9 @@ class SqliteStore final : public Store {
 
  private:
   // A change to one job's row, as the commit thread writes it: the indexed
-  // columns and the serialized StoredJob, or the row's deletion.
+  // columns and the serialized StoredJob without its spec, or the row's
+  // deletion. The serialized spec goes only with the job's first write
+  // (its insert, or the first write of a row schema 1 wrote).
   struct Row {
     bool erase = false;
     std::string id;
@@ -112,6 +123,14 @@ class SqliteStore final : public Store {
     bool fetched = false;
     double finished_unix = 0;
     std::string record;
+    std::optional<std::string> spec;
+  };
+
+  // A job as read from the database.
+  struct Stored {
+    std::unique_ptr<Job> job;
+    // Its spec is still inside its record, as schema 1 kept it.
+    bool spec_unwritten = false;
   };
 
   // A job held in RAM, with the state the store last recorded for it (the
@@ -120,6 +139,8 @@ class SqliteStore final : public Store {
     std::unique_ptr<Job> job;
     v1::JobState recorded_state = v1::JOB_STATE_UNSPECIFIED;
     uint64_t last_write = 0;
+    // The spec has no job_specs row yet: the job's next write gives it one.
+    bool spec_unwritten = false;
   };
 
   // EraseFetchedBefore calls whose deletes are not committed yet: until
@@ -142,12 +163,20 @@ class SqliteStore final : public Store {
   // Prepared once on the writer connection.
   struct WriteStatements {
     SqliteStatement put_row;
+    SqliteStatement put_spec;
     SqliteStatement delete_row;
     SqliteStatement delete_erasable;
     SqliteStatement raise_max_sequence;
   };
 
-  static Row RowOf(const Job& job);
+  static Row RowOf(const Job& job, bool with_spec);
+  // `newer` replaces `older` as a job's queued change. A spec goes with the
+  // first of its job's writes that commits, so a change that replaces one
+  // not committed yet takes over that one's spec.
+  static void Supersede(Row& newer, Row& older);
+  // The job in the current row of `row`, whose columns `record_column` and
+  // the next are the ones kRecordColumnsSql names.
+  static absl::StatusOr<Stored> ParseStored(const SqliteStatement& row, int record_column);
 
   SqliteStore(std::string path, int lock_fd, std::unique_ptr<SqliteConnection> writer,
               std::unique_ptr<SqliteConnection> reader);
@@ -162,9 +191,12 @@ class SqliteStore final : public Store {
   // Frees the finished records whose last write is committed.
   void ReleaseCommitted();
   Resident* FindResident(const std::string& job_id);
+  // Find() with the reason when there is no record: kNotFound if no job
+  // has the id, another error if its row cannot be read.
+  absl::StatusOr<Job*> Lookup(const std::string& job_id);
   // The job's record moved into RAM (read back if need be), for a write.
   absl::StatusOr<Resident*> Hold(const std::string& job_id);
-  Resident& AddResident(std::unique_ptr<Job> job, v1::JobState recorded_state);
+  Resident& AddResident(Stored stored, v1::JobState recorded_state);
   void DropResident(const std::string& job_id);
   // Queues rows (and, if given, the erase of the fetched rows finished
   // before that time) as one write; returns its number.
@@ -175,8 +207,13 @@ class SqliteStore final : public Store {
   // Notes that `write` recorded the resident job's current record.
   void NoteWritten(Resident& resident, uint64_t write);
   void CountFinishedState(v1::JobState state, int64_t delta);
+  // The error of a change to the job that cannot be recorded for `cause`:
+  // kNotFound as it is (no such job, nothing is lost), else the loss of the
+  // change, which becomes the store's permanent error if it is the first.
+  absl::Status FailedWrite(const std::string& job_id, const absl::Status& cause);
+  absl::Status HealthLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Reads a stored job; kNotFound when there is no row or it is erased.
-  absl::StatusOr<std::unique_ptr<Job>> ReadBack(const std::string& job_id);
+  absl::StatusOr<Stored> ReadBack(const std::string& job_id);
   absl::StatusOr<bool> StoredIdTaken(const std::string& job_id);
   absl::StatusOr<bool> StoredSequenceTaken(uint64_t sequence);
   // Whether a stored row was erased by an EraseFetchedBefore not committed yet.
@@ -200,7 +237,7 @@ class SqliteStore final : public Store {
   // write order: each leaves RAM once that write is committed.
   std::deque<std::pair<uint64_t, std::string>> releasable_;
   // The finished job Find() read back last, and its state then.
-  std::unique_ptr<Job> read_back_;
+  Stored read_back_;
   v1::JobState read_back_state_ = v1::JOB_STATE_UNSPECIFIED;
   std::optional<PendingErase> pending_erase_;
   FinishedCounts finished_counts_;
@@ -221,6 +258,8 @@ class SqliteStore final : public Store {
   uint64_t last_write_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t durable_write_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status commit_error_ ABSL_GUARDED_BY(mu_);
+  // The first change the store could not record; never cleared.
+  absl::Status lost_write_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::function<void(uint64_t)> durable_listener_ ABSL_GUARDED_BY(mu_);
 

@@ -15,9 +15,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -71,6 +73,28 @@ void ExecRaw(const std::string& path, const std::string& sql) {
 }
 
 std::string Serialized(const Job& job) { return ToStoredJob(job).SerializeAsString(); }
+
+// Bytes this process has passed to write() and its kind so far: what the
+// store's commits write, in a test that prints nothing meanwhile.
+int64_t BytesWritten() {
+  std::ifstream io("/proc/self/io");
+  std::string field;
+  int64_t value = 0;
+  while (io >> field >> value) {
+    if (field == "wchar:") return value;
+  }
+  ADD_FAILURE() << "no wchar in /proc/self/io";
+  return 0;
+}
+
+// A pending job whose spec carries `bytes` bytes of argument.
+Job BigJob(const std::string& id, uint64_t sequence, size_t bytes) {
+  Job job = PendingJob(id, sequence);
+  std::string argument(bytes, '\0');
+  for (size_t i = 0; i < bytes; ++i) argument[i] = static_cast<char>((i * 7919 + i / 251) % 256);
+  job.spec.add_args()->set_bytes_value(std::move(argument));
+  return job;
+}
 
 // A durable listener that can hold the commit thread inside it, so that the
 // writes made meanwhile stay queued. Declare it before the store: the
@@ -317,6 +341,97 @@ TEST(SqliteStore, QueuedWritesAreVisibleBeforeTheyCommit) {
   EXPECT_EQ(store->Find("live")->state, v1::FAILED);
 }
 
+// Issue #12: each change of a job used to write the whole job again, its
+// arguments too.
+TEST(SqliteStore, AChangeAfterTheInsertWritesNoSpecBytes) {
+  ScratchDir dir;
+  std::unique_ptr<SqliteStore> store = OpenOrDie(dir.path());
+  constexpr size_t kSpecBytes = 1 << 20;
+  ASSERT_THAT(store->Insert({BigJob("big", 1, kSpecBytes)}), IsOk());
+  ASSERT_THAT(store->WaitDurable(store->last_write()), IsOk());
+
+  const int64_t before = BytesWritten();
+  Job* job = store->Find("big");
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    job->state = v1::RUNNING;
+    job->attempt = attempt;
+    job->attempts.push_back({attempt, "node-a", TestTime(attempt), absl::InfinitePast(), {}});
+    ASSERT_THAT(store->Update(*job), IsOk());
+    ASSERT_THAT(store->WaitDurable(store->last_write()), IsOk());
+  }
+  FinishJob(*job, v1::SUCCEEDED, TestTime(10));
+  ASSERT_THAT(store->Update(*job), IsOk());
+  ASSERT_THAT(store->MarkFetched("big"), IsOk());
+  ASSERT_THAT(store->WaitDurable(store->last_write()), IsOk());
+  // Five commits of a few pages each; one copy of the spec is more.
+  EXPECT_LT(BytesWritten() - before, static_cast<int64_t>(kSpecBytes / 4));
+
+  const Job want = *store->Find("big");
+  store.reset();
+  store = OpenOrDie(dir.path());
+  ASSERT_NE(store->Find("big"), nullptr);
+  EXPECT_EQ(Serialized(*store->Find("big")), Serialized(want));
+  EXPECT_EQ(store->Find("big")->spec.args(1).bytes_value().size(), kSpecBytes);
+}
+
+// The spec goes with the job's first write that commits: a change queued
+// behind an insert not yet committed, or behind one whose commit failed,
+// must carry it.
+TEST(SqliteStore, AChangeQueuedBeforeItsInsertCommitsKeepsTheSpec) {
+  ScratchDir dir;
+  CommitGate gate;
+  std::unique_ptr<SqliteStore> store = OpenOrDie(dir.path());
+  gate.Install(*store);
+  ASSERT_THAT(store->Insert({PendingJob("a", 1)}), IsOk());
+  ASSERT_THAT(store->WaitDurable(store->last_write()), IsOk());
+
+  // Coalesced in the queue: "b" inserted and changed while a commit runs.
+  gate.Close();
+  ASSERT_THAT(store->Update(*store->Find("a")), IsOk());
+  gate.AwaitHeld();
+  ASSERT_THAT(store->Insert({BigJob("b", 2, 1000)}), IsOk());
+  Job* b = store->Find("b");
+  b->state = v1::RUNNING;
+  ASSERT_THAT(store->Update(*b), IsOk());
+  gate.Open();
+  ASSERT_THAT(store->WaitDurable(store->last_write()), IsOk());
+
+  // Merged back after a failed commit: "c" changes while the commit of its
+  // insert waits for a lock another connection holds, then fails.
+  sqlite3* locker = nullptr;
+  ASSERT_EQ(sqlite3_open(DatabasePath(dir).c_str(), &locker), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(locker,
+                         "BEGIN IMMEDIATE; CREATE TRIGGER fail BEFORE INSERT ON jobs "
+                         "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  ASSERT_THAT(store->Insert({BigJob("c", 3, 1000)}), IsOk());
+  // Time for the commit thread to take the insert and wait for the lock;
+  // were it slower, the change below would replace the insert in the queue,
+  // which the test covers as well.
+  absl::SleepFor(absl::Milliseconds(200));
+  Job* c = store->Find("c");
+  c->state = v1::RUNNING;
+  ASSERT_THAT(store->Update(*c), IsOk());
+  ASSERT_EQ(sqlite3_exec(locker, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(locker);
+  ASSERT_THAT(store->WaitDurable(store->last_write()), ::testing::Not(IsOk()));
+  ExecRaw(DatabasePath(dir), "DROP TRIGGER fail");
+  ASSERT_TRUE(Eventually([&] { return store->health().ok(); }, absl::Seconds(10)));
+  ASSERT_THAT(store->WaitDurable(store->last_write()), IsOk());
+  const Job want_b = *store->Find("b");
+  const Job want_c = *store->Find("c");
+
+  store.reset();
+  store = OpenOrDie(dir.path());
+  ASSERT_NE(store->Find("b"), nullptr);
+  EXPECT_EQ(Serialized(*store->Find("b")), Serialized(want_b));
+  ASSERT_NE(store->Find("c"), nullptr);
+  EXPECT_EQ(Serialized(*store->Find("c")), Serialized(want_c));
+  EXPECT_EQ(store->Find("c")->state, v1::RUNNING);
+  EXPECT_EQ(store->Find("c")->spec.args_size(), 2);
+}
+
 TEST(SqliteStore, FinishedJobsLeaveRamOnceCommitted) {
   ScratchDir dir;
   std::unique_ptr<SqliteStore> store = OpenOrDie(dir.path());
@@ -394,6 +509,53 @@ TEST(SqliteStore, AFailedCommitIsRetriedUntilItSucceedsAndLosesNoChange) {
   EXPECT_TRUE(store->Find("a")->fetched);
 }
 
+// A change the store cannot record used to be lost without a trace: Update()
+// and MarkFetched() returned an error their caller ignores, and the store
+// stayed healthy and took new jobs.
+TEST(SqliteStore, AChangeItCannotRecordStopsNewWorkUntilARestart) {
+  ScratchDir dir;
+  std::unique_ptr<SqliteStore> store = OpenOrDie(dir.path());
+  ASSERT_THAT(store->Insert({FinishedJob("done", 1, v1::SUCCEEDED, TestTime(1)),
+                             FinishedJob("other", 2, v1::FAILED, TestTime(2)),
+                             PendingJob("live", 3)}),
+              IsOk());
+  ASSERT_THAT(store->WaitDurable(store->last_write()), IsOk());
+  ASSERT_EQ(store->resident_jobs(), 1u);  // "done" and "other" are read back from disk
+  Job done = *store->Find("done");
+  ASSERT_NE(store->Find("other"), nullptr);  // "done" is no longer the job read back last
+  ExecRaw(DatabasePath(dir), "UPDATE jobs SET record = X'ff' WHERE id = 'done'");
+
+  done.fetched = true;
+  const absl::Status lost = store->Update(done);
+  EXPECT_THAT(lost, StatusIs(absl::StatusCode::kDataLoss, HasSubstr("job done")));
+  const absl::Status health = store->health();
+  EXPECT_THAT(health, StatusIs(absl::StatusCode::kDataLoss,
+                               ::testing::AllOf(HasSubstr(DatabasePath(dir)), HasSubstr("job done"),
+                                                HasSubstr("does not parse"),
+                                                HasSubstr("until netpoold is restarted"))));
+  EXPECT_THAT(store->MarkFetched("done"), StatusIs(absl::StatusCode::kDataLoss, HasSubstr("done")));
+  EXPECT_EQ(store->health(), health);  // the first loss stays the cause
+  EXPECT_EQ(store->MarkFetched("no-such-job").code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store->Update(PendingJob("no-such-job", 9)).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store->Insert({PendingJob("new", 4)}), health);
+
+  // Changes it can record still reach the disk; the error stays.
+  Job* live = store->Find("live");
+  live->state = v1::RUNNING;
+  ASSERT_THAT(store->Update(*live), IsOk());
+  const uint64_t last = store->last_write();
+  ASSERT_TRUE(Eventually([&] { return store->durable_write() >= last; }, absl::Seconds(10)));
+  EXPECT_THAT(store->WaitDurable(last), IsOk());
+  EXPECT_EQ(store->health(), health);
+
+  store.reset();
+  store = OpenOrDie(dir.path());
+  ASSERT_NE(store, nullptr);
+  EXPECT_THAT(store->health(), IsOk());
+  EXPECT_EQ(store->Find("live")->state, v1::RUNNING);
+  EXPECT_THAT(store->Insert({PendingJob("new", 4)}), IsOk());
+}
+
 TEST(SqliteStore, SecondOpenOfTheSameDirectoryIsRefused) {
   ScratchDir dir;
   std::unique_ptr<SqliteStore> first = OpenOrDie(dir.path());
@@ -404,6 +566,83 @@ TEST(SqliteStore, SecondOpenOfTheSameDirectoryIsRefused) {
   EXPECT_THAT(std::string(second.status().message()), HasSubstr("in use"));
   first.reset();
   EXPECT_TRUE(SqliteStore::Open(dir.path()).ok());
+}
+
+// The schema netpoold 1 wrote: each job's spec inside its record.
+TEST(SqliteStore, SchemaOneDatabaseOpensWithEveryJobAndTheirChangesStick) {
+  ScratchDir dir;
+  Job pending = BigJob("pending", 1, 5000);
+  pending.spec.set_idempotency_key("key-pending");
+  Job done = FinishedJob("done", 2, v1::SUCCEEDED, TestTime(2));
+  Job erasable = FinishedJob("erasable", 3, v1::FAILED, TestTime(1));
+  erasable.fetched = true;
+  std::string sql = R"sql(
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    CREATE TABLE jobs (
+      sequence INTEGER PRIMARY KEY,
+      id TEXT NOT NULL UNIQUE,
+      state INTEGER NOT NULL,
+      idempotency_key TEXT,
+      fetched INTEGER NOT NULL,
+      finished_unix REAL NOT NULL,
+      record BLOB NOT NULL);
+    CREATE INDEX jobs_by_idempotency_key ON jobs (idempotency_key)
+      WHERE idempotency_key IS NOT NULL;
+    CREATE INDEX jobs_erasable ON jobs (finished_unix) WHERE fetched = 1;
+    INSERT INTO meta (key, value) VALUES ('schema_version', 1);
+    INSERT INTO meta (key, value) VALUES ('max_sequence', 7);
+  )sql";
+  for (const Job& job : {pending, done, erasable}) {
+    absl::StrAppend(&sql, "INSERT INTO jobs VALUES (", job.sequence, ", '", job.id(), "', ",
+                    job.state, ", ",
+                    job.spec.idempotency_key().empty()
+                        ? std::string("NULL")
+                        : absl::StrCat("'", job.spec.idempotency_key(), "'"),
+                    ", ", job.fetched ? 1 : 0, ", ",
+                    absl::StrFormat("%.17g", UnixSecondsOrZero(job.finished)),
+                    ", X'", absl::BytesToHexString(Serialized(job)), "');");
+  }
+  ExecRaw(DatabasePath(dir), sql);
+
+  std::unique_ptr<SqliteStore> store = OpenOrDie(dir.path());
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->size(), 3u);
+  EXPECT_EQ(store->MaxSequence(), 7u);
+  EXPECT_EQ(store->FindByIdempotencyKey("key-pending"), "pending");
+  for (const Job& want : {pending, done, erasable}) {
+    ASSERT_NE(store->Find(want.id()), nullptr) << want.id();
+    EXPECT_EQ(Serialized(*store->Find(want.id())), Serialized(want)) << want.id();
+  }
+  Job* changed = store->Find("pending");
+  FinishJob(*changed, v1::CANCELLED, TestTime(4));
+  ASSERT_THAT(store->Update(*changed), IsOk());
+  pending = *changed;
+  ASSERT_THAT(store->MarkFetched("done"), IsOk());
+  done.fetched = true;
+  EXPECT_EQ(store->EraseFetchedBefore(TestTime(2)), 1);  // "done" finished at 2
+  ASSERT_THAT(store->WaitDurable(store->last_write()), IsOk());
+
+  store.reset();
+  store = OpenOrDie(dir.path());
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->size(), 2u);
+  EXPECT_EQ(store->Find("erasable"), nullptr);
+  for (const Job& want : {pending, done}) {
+    ASSERT_NE(store->Find(want.id()), nullptr) << want.id();
+    EXPECT_EQ(Serialized(*store->Find(want.id())), Serialized(want)) << want.id();
+  }
+  store.reset();
+  // Upgraded in place: a netpoold that reads schema 1 only refuses it now.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(DatabasePath(dir).c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* version = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema_version'", -1,
+                               &version, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(version), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(version, 0), 2);
+  sqlite3_finalize(version);
+  sqlite3_close(db);
 }
 
 TEST(SqliteStore, NewerSchemaIsRefusedAndLeftAlone) {
