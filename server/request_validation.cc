@@ -1,4 +1,3 @@
-#include "netpool/v1/worker.pb.h"
 #include "server/request_validation.h"
 
 #include <algorithm>
@@ -11,6 +10,7 @@
 #include "absl/strings/string_view.h"
 #include "common/job_id.h"
 #include "common/value_proto.h"
+#include "netpool/v1/worker.pb.h"
 #include "server/core/job_spec_validation.h"
 
 namespace netpool {

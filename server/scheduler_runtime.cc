@@ -1,10 +1,10 @@
-#include "netpool/v1/worker.pb.h"
 #include "server/scheduler_runtime.h"
 
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "common/worker_protocol.h"
+#include "netpool/v1/worker.pb.h"
 #include "server/store/job_record.h"
 #include "spdlog/spdlog.h"
 

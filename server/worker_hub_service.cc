@@ -1,7 +1,7 @@
-#include "netpool/v1/worker.pb.h"
 #include "server/worker_hub_service.h"
 
 #include "common/grpc_status.h"
+#include "netpool/v1/worker.pb.h"
 #include "server/outbox_bidi_reactor.h"
 #include "server/worker_stream_call.h"
 

@@ -1,9 +1,9 @@
-#include "netpool/v1/worker.pb.h"
 #include "server/worker_stream_call.h"
 
 #include <cstdint>
 #include <utility>
 
+#include "netpool/v1/worker.pb.h"
 #include "server/request_validation.h"
 #include "spdlog/spdlog.h"
 

@@ -1,4 +1,3 @@
-#include "netpool/v1/worker.grpc.pb.h"
 #include "worker/node_agent.h"
 
 #include <unistd.h>
@@ -13,6 +12,7 @@
 #include "common/local_token.h"
 #include "common/monotonic_clock.h"
 #include "common/worker_protocol.h"
+#include "netpool/v1/worker.grpc.pb.h"
 #include "netpool/worker.h"
 #include "spdlog/spdlog.h"
 #include "worker/builtins.h"

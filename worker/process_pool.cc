@@ -1,4 +1,3 @@
-#include "netpool/v1/worker.pb.h"
 #include "worker/process_pool.h"
 
 #include <errno.h>
@@ -17,6 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "common/monotonic_clock.h"
 #include "common/value_proto.h"
+#include "netpool/v1/worker.pb.h"
 #include "spdlog/spdlog.h"
 #include "worker/poll_timeout.h"
 #include "worker/process_launcher.h"

@@ -1,4 +1,3 @@
-#include "netpool/v1/worker.pb.h"
 #include "worker/task_runner.h"
 
 #include <exception>
@@ -7,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/packed_chunk.h"
 #include "common/value_proto.h"
+#include "netpool/v1/worker.pb.h"
 #include "netpool/worker.h"
 #include "worker/function_registry.h"
 #include "worker/task_failure.h"

@@ -1,4 +1,3 @@
-#include "netpool/v1/worker.pb.h"
 #include "worker/worker_process.h"
 
 #include <fcntl.h>
@@ -17,6 +16,7 @@
 #include "common/logging.h"
 #include "common/value_proto.h"
 #include "netpool/v1/netpool.pb.h"
+#include "netpool/v1/worker.pb.h"
 #include "spdlog/spdlog.h"
 #include "worker/frame.h"
 #include "worker/function_registry.h"

@@ -1,4 +1,3 @@
-#include "netpool/v1/worker.pb.h"
 #include "server/core/job_refs.h"
 
 #include "absl/container/flat_hash_set.h"
@@ -6,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/packed_chunk.h"
 #include "common/value_proto.h"
+#include "netpool/v1/worker.pb.h"
 
 namespace netpool {
 namespace {

@@ -1,4 +1,3 @@
-#include "netpool/v1/worker.pb.h"
 #include "server/core/scheduler.h"
 
 #include <algorithm>
@@ -9,6 +8,7 @@
 #include "common/job_id.h"
 #include "common/packed_chunk.h"
 #include "common/worker_protocol.h"
+#include "netpool/v1/worker.pb.h"
 #include "server/core/job_refs.h"
 #include "server/core/job_spec_validation.h"
 #include "server/core/retry_policy.h"

@@ -1,8 +1,9 @@
-#include "netpool/v1/store.pb.h"
 #include "server/store/job_record.h"
 
 #include <cmath>
 #include <utility>
+
+#include "netpool/v1/store.pb.h"
 
 namespace netpool {
 

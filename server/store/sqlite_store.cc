@@ -1,4 +1,3 @@
-#include "netpool/v1/store.pb.h"
 #include "server/store/sqlite_store.h"
 
 #include <fcntl.h>
@@ -15,6 +14,7 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
+#include "netpool/v1/store.pb.h"
 #include "server/store/job_record.h"
 #include "spdlog/spdlog.h"
 

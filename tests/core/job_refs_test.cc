@@ -1,8 +1,8 @@
-#include "netpool/v1/worker.pb.h"
 #include "server/core/job_refs.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "netpool/v1/worker.pb.h"
 
 namespace netpool {
 namespace {

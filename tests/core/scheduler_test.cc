@@ -1,4 +1,3 @@
-#include "netpool/v1/worker.pb.h"
 #include "server/core/scheduler.h"
 
 #include <memory>
@@ -8,6 +7,7 @@
 #include "common/worker_protocol.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "netpool/v1/worker.pb.h"
 #include "server/store/memory_store.h"
 #include "tests/support/status_matchers.h"
 

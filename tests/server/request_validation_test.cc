@@ -1,4 +1,3 @@
-#include "netpool/v1/worker.pb.h"
 #include "server/request_validation.h"
 
 #include <cmath>
@@ -7,6 +6,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "netpool/v1/worker.pb.h"
 #include "server/core/job_spec_validation.h"
 #include "tests/support/status_matchers.h"
 

@@ -1,4 +1,3 @@
-#include "netpool/v1/worker.grpc.pb.h"
 #include "tests/worker/fake_hub.h"
 
 #include <algorithm>
@@ -6,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/transport.h"
+#include "netpool/v1/worker.grpc.pb.h"
 
 namespace netpool::testing {
 

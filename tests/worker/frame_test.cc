@@ -1,4 +1,3 @@
-#include "netpool/v1/worker.pb.h"
 #include "worker/frame.h"
 
 #include <fcntl.h>
@@ -10,6 +9,7 @@
 
 #include "gtest/gtest.h"
 #include "netpool/v1/netpool.pb.h"
+#include "netpool/v1/worker.pb.h"
 #include "worker/unique_fd.h"
 
 namespace netpool {

@@ -1,7 +1,6 @@
 // NodeAgent against a stand-in WorkerHub (FakeHub) served by the test on
 // 127.0.0.1:0. The agent's worker processes are this test binary (see
 // worker_test_main.cc).
-#include "netpool/v1/worker.pb.h"
 #include "worker/node_agent.h"
 
 #include <algorithm>
@@ -14,6 +13,7 @@
 #include "common/worker_protocol.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "netpool/v1/worker.pb.h"
 #include "netpool/worker.h"
 #include "tests/support/eventually.h"
 #include "tests/support/proc.h"

@@ -1,7 +1,6 @@
 // These tests spawn this test binary as real worker processes (its main()
 // calls netpool::Init); the functions test.pid, test.crash and test.exit are
 // registered there.
-#include "netpool/v1/worker.pb.h"
 #include "worker/process_pool.h"
 
 #include <pwd.h>
@@ -21,6 +20,7 @@
 #include "absl/time/clock.h"
 #include "common/value_proto.h"
 #include "gtest/gtest.h"
+#include "netpool/v1/worker.pb.h"
 #include "tests/support/scratch_dir.h"
 #include "tests/support/eventually.h"
 #include "tests/support/proc.h"

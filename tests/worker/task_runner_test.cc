@@ -1,4 +1,3 @@
-#include "netpool/v1/worker.pb.h"
 #include "worker/task_runner.h"
 
 #include <stdexcept>
@@ -6,6 +5,7 @@
 #include "common/packed_chunk.h"
 #include "common/value_proto.h"
 #include "gtest/gtest.h"
+#include "netpool/v1/worker.pb.h"
 #include "netpool/worker.h"
 #include "tests/worker/value_printer.h"
 #include "worker/builtins.h"
