@@ -27,6 +27,7 @@
 #include "netpool/v1/netpool.pb.h"
 #include "server/auth/identity.h"
 #include "server/core/scheduler.h"
+#include "server/job_events.h"
 
 namespace netpool {
 
@@ -69,6 +70,9 @@ class SchedulerRuntime final : private SchedulerListener {
   struct Options {
     SchedulerOptions scheduler;
     absl::Duration heartbeat_interval = absl::Seconds(5);
+    // Hears every submission and finished job (nullptr: nothing does).
+    // REQUIRES: outlives the runtime.
+    JobEvents* events = nullptr;
   };
 
   SchedulerRuntime(const Clock* clock, std::unique_ptr<Store> store, Options options);
