@@ -51,11 +51,18 @@ bool Admitted(const Authenticator& authenticator, const httplib::Request& reques
 
 HttpEndpoint::HttpEndpoint(std::unique_ptr<httplib::Server> server, int port)
     : server_(std::move(server)), port_(port) {
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  thread_ = std::thread([this] {
+    server_->listen_after_bind();
+    stopped_.Notify();
+  });
 }
 
 HttpEndpoint::~HttpEndpoint() {
-  server_->stop();
+  // stop() does nothing until the server runs, which it may not do yet
+  // when netpoold stops right after it started.
+  do {
+    server_->stop();
+  } while (!stopped_.WaitForNotificationWithTimeout(absl::Milliseconds(20)));
   thread_.join();
 }
 

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
 #include "common/transport.h"
 
 namespace httplib {
@@ -55,6 +56,7 @@ class HttpEndpoint {
 
   std::unique_ptr<httplib::Server> server_;
   int port_;
+  absl::Notification stopped_;  // the server's loop returned
   std::thread thread_;
 };
 
