@@ -5,6 +5,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "common/job_id.h"
 #include "common/packed_chunk.h"
 #include "common/worker_protocol.h"
@@ -42,12 +43,6 @@ v1::JobError DependencyError(const std::string& ref, v1::JobState state,
 // A job as the store holds it, for telling a resent Submit from a clash.
 bool SameJob(const v1::JobSpec& a, const v1::JobSpec& b) {
   return a.SerializeAsString() == b.SerializeAsString();
-}
-
-// Where `job` waits in the queue while it is pending.
-JobQueue::Entry QueueEntry(const Job& job) {
-  return {job.spec.function(), job.spec.priority(), job.sequence, job.id(),
-          JobQueue::Labels(job.spec.labels().begin(), job.spec.labels().end())};
 }
 
 // Whether an attempt of `job` ran on the node called `name`.
@@ -209,14 +204,15 @@ absl::StatusOr<std::vector<std::string>> Scheduler::Submit(std::vector<v1::JobSp
     job.owner = owner;
     jobs.push_back(std::move(job));
   }
-  std::vector<std::string> fresh_ids;
-  fresh_ids.reserve(jobs.size());
-  for (const Job& job : jobs) fresh_ids.push_back(job.id());
   if (absl::Status s = store_->Insert(std::move(jobs)); !s.ok()) return s;
-  CountState(v1::PENDING, static_cast<int>(fresh_ids.size()));
-  if (!fresh_ids.empty()) unfinished_by_owner_[owner] += static_cast<int64_t>(fresh_ids.size());
-  for (size_t i = 0; i < fresh_ids.size(); ++i) {
-    if (Job* job = store_->Find(fresh_ids[i]); job != nullptr) Admit(*job, waiting[i]);
+  CountState(v1::PENDING, static_cast<int>(fresh_index.size()));
+  if (!fresh_index.empty()) {
+    unfinished_by_owner_[owner] += static_cast<int64_t>(fresh_index.size());
+  }
+  // The store takes the jobs by value: one lookup per job finds the live
+  // record that the queue will point to.
+  for (size_t i = 0; i < fresh_index.size(); ++i) {
+    if (Job* job = store_->Find(ids[fresh_index[i]]); job != nullptr) Admit(*job, waiting[i]);
   }
   Dispatch();
   return ids;
@@ -226,7 +222,7 @@ absl::Status Scheduler::CheckJobRefs(const std::vector<v1::JobSpec>& specs,
                                      const std::string& owner,
                                      std::vector<std::vector<std::string>>& waiting) {
   waiting.assign(specs.size(), {});
-  absl::flat_hash_set<std::string> earlier_in_batch;
+  absl::flat_hash_set<absl::string_view> earlier_in_batch;
   for (size_t i = 0; i < specs.size(); ++i) {
     for (const std::string& ref : CollectJobRefs(specs[i])) {
       if (!IsValidJobId(ref)) {
@@ -286,10 +282,10 @@ void Scheduler::Enqueue(Job& job) {
   // itself is measured on the monotonic one.
   const absl::Duration wait = job.not_before - clock_->Now();
   if (wait > absl::ZeroDuration()) {
-    delayed_.emplace(clock_->Monotonic() + wait, job.id());
+    delayed_.emplace(clock_->Monotonic() + wait, &job);
     return;
   }
-  queue_.Push(QueueEntry(job));
+  queue_.Push(&job);
 }
 
 absl::StatusOr<v1::JobState> Scheduler::Cancel(const std::string& job_id) {
@@ -297,9 +293,9 @@ absl::StatusOr<v1::JobState> Scheduler::Cancel(const std::string& job_id) {
   if (job == nullptr) return absl::NotFoundError(absl::StrCat("no job ", job_id));
   switch (job->state) {
     case v1::PENDING:
-      if (!queue_.Remove(QueueEntry(*job))) {
+      if (!queue_.Remove(*job)) {
         auto delayed = std::find_if(delayed_.begin(), delayed_.end(),
-                                    [&](const auto& entry) { return entry.second == job_id; });
+                                    [&](const auto& entry) { return entry.second == job; });
         if (delayed != delayed_.end()) delayed_.erase(delayed);
       }
       break;
@@ -368,7 +364,7 @@ WorkerId Scheduler::AddWorker(WorkerInfo info, std::vector<std::string>* drop_jo
                (RanOn(*job, worker.snapshot.info.name) ||
                 CouldRun(*job, worker.snapshot.info)) &&
                !unfinished_dependencies_.contains(job_id) &&
-               queue_.Remove(QueueEntry(*job))) {
+               queue_.Remove(*job)) {
       // Requeued when the node was lost, not handed to anyone since.
       adopt = true;
       CountState(v1::PENDING, -1);
@@ -608,11 +604,8 @@ void Scheduler::Tick() {
   }
 
   while (!delayed_.empty() && delayed_.begin()->first <= now) {
-    const std::string id = delayed_.begin()->second;
+    queue_.Push(delayed_.begin()->second);
     delayed_.erase(delayed_.begin());
-    Job* job = store_->Find(id);
-    if (job == nullptr || job->state != v1::PENDING) continue;
-    queue_.Push(QueueEntry(*job));
   }
   // Requeued orphans and retries whose backoff ended wait in the queue.
   if (!queue_.empty()) Dispatch();
@@ -736,11 +729,8 @@ void Scheduler::Dispatch() {
 bool Scheduler::AssignOne(WorkerState& worker, std::vector<v1::Assignment>& batch) {
   WorkerSnapshot& snapshot = worker.snapshot;
   if (snapshot.credits <= 0 || snapshot.draining) return false;
-  std::optional<JobQueue::Entry> entry =
-      queue_.PopFor(snapshot.info.functions, snapshot.info.labels);
-  if (!entry) return false;
-  Job* job = store_->Find(entry->job_id);
-  if (job == nullptr || job->state != v1::PENDING) return true;  // queue and store disagree; skip
+  Job* job = queue_.PopFor(snapshot.info.functions, snapshot.info.labels);
+  if (job == nullptr) return false;
 
   v1::Assignment assignment;
   assignment.set_job_id(job->id());

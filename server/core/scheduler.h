@@ -278,10 +278,13 @@ class Scheduler {
   SchedulerListener* const listener_;
   const SchedulerOptions options_;
 
+  // The queue and delayed_ hold the store's live records of pending jobs,
+  // which stay valid until the jobs finish: a job leaves both before it
+  // runs or is cancelled, the only ways out of PENDING for a job in them.
   JobQueue queue_;
   // Pending jobs waiting out a retry backoff, by when they may run.
   // These and every other time kept below are on Clock::Monotonic().
-  std::multimap<absl::Time, std::string> delayed_;
+  std::multimap<absl::Time, Job*> delayed_;
   // Running jobs whose node has not come back since a restart, by when they
   // are given up on.
   std::multimap<absl::Time, std::string> orphaned_;
