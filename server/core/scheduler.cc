@@ -12,6 +12,7 @@
 #include "server/core/job_refs.h"
 #include "server/core/job_spec_validation.h"
 #include "server/core/retry_policy.h"
+#include "spdlog/spdlog.h"
 
 namespace netpool {
 namespace {
@@ -391,7 +392,9 @@ WorkerId Scheduler::AddWorker(WorkerInfo info, std::vector<std::string>* drop_jo
     job->worker = id;
     job->worker_name = worker.snapshot.info.name;
     worker.running.insert(job_id);
-    store_->Update(*job).IgnoreError();
+    // Kept even if the store missed it: the node runs the job already, and
+    // after a restart it comes back holding it like any node.
+    Stored(store_->Update(*job), job->id(), "adoption by its node");
   }
   worker.snapshot.running = static_cast<int>(worker.running.size());
   return id;
@@ -536,7 +539,10 @@ void Scheduler::RetryOrFail(Job& job, const v1::JobError& error, absl::Duration 
   job.not_before = clock_->Now() + delay;
   CountState(v1::RUNNING, -1);
   CountState(v1::PENDING, +1);
-  store_->Update(job).IgnoreError();
+  // Queued even if the store missed it: nothing is dispatched while the
+  // store cannot write, and a restart finds the job running and requeues it
+  // after a lease, so it runs again either way.
+  Stored(store_->Update(job), job.id(), "requeue");
   Enqueue(job);
 }
 
@@ -651,7 +657,8 @@ absl::Time Scheduler::LeaseEnd(absl::Time last_seen) const {
 }
 
 void Scheduler::MarkFetched(const std::string& job_id) {
-  store_->MarkFetched(job_id).IgnoreError();
+  // A result the store does not know was fetched is only kept longer.
+  Stored(store_->MarkFetched(job_id), job_id, "fetch");
 }
 
 std::vector<std::string> Scheduler::WaitingFor(const Job& job) const {
@@ -703,7 +710,9 @@ void Scheduler::Dispatch() {
   // kept by iterator: assigning can settle dependents, which dispatches
   // too.
   WorkerId previous = dispatch_cursor_;
-  for (size_t n = with_credits_.size(); n > 0 && !queue_.empty(); --n) {
+  // A pass also ends when a write fails in it (AssignOne) and the store
+  // turns unhealthy.
+  for (size_t n = with_credits_.size(); n > 0 && !queue_.empty() && store_->health().ok(); --n) {
     auto next = with_credits_.upper_bound(previous);
     if (next == with_credits_.end()) next = with_credits_.begin();
     if (next == with_credits_.end()) break;
@@ -761,6 +770,9 @@ bool Scheduler::AssignOne(WorkerState& worker, std::vector<v1::Assignment>& batc
     return true;
   }
 
+  std::string previous_worker_name = std::move(job->worker_name);
+  const absl::Time previous_started = job->started;
+  const absl::Time previous_not_before = job->not_before;
   job->state = v1::RUNNING;
   ++job->attempt;
   job->worker = snapshot.id;
@@ -771,12 +783,25 @@ bool Scheduler::AssignOne(WorkerState& worker, std::vector<v1::Assignment>& batc
   attempt.number = job->attempt;
   attempt.worker = snapshot.info.name;
   attempt.started = job->started;
+  if (!Stored(store_->Update(*job), job->id(), "start")) {
+    // Not sent: a start the store missed would run the job again after a
+    // restart, and its result could not be recorded either. It waits in
+    // the queue, in its place, until the store writes again.
+    job->state = v1::PENDING;
+    --job->attempt;
+    job->worker = kNoWorker;
+    job->worker_name = std::move(previous_worker_name);
+    job->started = previous_started;
+    job->not_before = previous_not_before;
+    job->attempts.pop_back();
+    queue_.Push(job);
+    return false;
+  }
   CountState(v1::PENDING, -1);
   CountState(v1::RUNNING, +1);
   --snapshot.credits;
   worker.running.insert(job->id());
   snapshot.running = static_cast<int>(worker.running.size());
-  store_->Update(*job).IgnoreError();
   assignment.set_attempt(job->attempt);
   batch.push_back(std::move(assignment));
   return true;
@@ -809,8 +834,28 @@ void Scheduler::Record(Job& job, v1::JobState state, const v1::JobResult& result
     job.result.clear_value();
     job.result.clear_packed_value();
   }
-  store_->Update(job).IgnoreError();
-  listener_->OnFinished(job, store_->last_write());
+  // A finish the store missed is not announced: OnFinished would hand the
+  // result to clients as kept, while a restart runs the job again. The job
+  // stays finished here, so that this process does not run it twice.
+  if (Stored(store_->Update(job), job.id(), "finish")) {
+    listener_->OnFinished(job, store_->last_write());
+  }
+}
+
+bool Scheduler::Stored(const absl::Status& written, const std::string& job_id,
+                       const char* change) {
+  if (written.ok()) {
+    write_failed_ = false;
+    return true;
+  }
+  // The store's health() tells of the failures that follow; one line is
+  // enough until a write succeeds again.
+  if (!write_failed_) {
+    spdlog::error("scheduler: the job store could not record the {} of job {}: {}", change,
+                  job_id, written.ToString());
+  }
+  write_failed_ = true;
+  return false;
 }
 
 void Scheduler::SettleDependents(const std::string& job_id, v1::JobState state,
