@@ -31,6 +31,8 @@
 #include "grpcpp/server_builder.h"
 #include "server/auth/authenticator.h"
 #include "server/core/clock.h"
+#include "server/http/http_endpoint.h"
+#include "server/http/scheduler_metrics.h"
 #include "server/scheduler_runtime.h"
 #include "server/scheduler_service.h"
 #include "server/server_setup.h"
@@ -49,7 +51,8 @@ struct Flags {
   std::string listen = "127.0.0.1:7340";
   std::string store = "sqlite";
   std::string data_dir = "./netpool-data";
-  std::string http;
+  std::string http = "127.0.0.1:7341";
+  bool http_given = false;  // --http was on the command line
   ServerTls tls;
   std::string token_file;
   bool insecure = false;
@@ -143,7 +146,9 @@ int Serve(const Flags& flags, const std::string& host, int port, bool loopback,
   }
 
   RealClock clock;
+  SchedulerMetrics metrics;
   SchedulerRuntime::Options options;
+  options.events = &metrics;
   options.scheduler.default_max_attempts = flags.default_max_attempts;
   options.scheduler.lease_timeout = absl::Seconds(flags.lease_timeout_seconds);
   options.scheduler.result_ttl = absl::Seconds(flags.result_ttl_seconds);
@@ -176,9 +181,31 @@ int Serve(const Flags& flags, const std::string& host, int port, bool loopback,
     }
   }
   std::printf("listening on %s:%d\n", host.c_str(), bound_port);
-  std::fflush(stdout);
   spdlog::info("netpoold listening on {}:{} ({}, {} tokens)", host, bound_port,
                flags.tls.enabled() ? "TLS" : "plaintext", (*authenticator)->token_count());
+  std::unique_ptr<HttpEndpoint> http;
+  if (flags.http != "off") {
+    HttpEndpoint::Options http_options;
+    SplitHostPort(flags.http, &http_options.host, &http_options.port);  // checked in Run
+    http_options.tls = flags.tls;
+    absl::StatusOr<std::unique_ptr<HttpEndpoint>> started =
+        HttpEndpoint::Start(http_options, &runtime, &metrics, authenticator->get());
+    if (started.ok()) {
+      http = *std::move(started);
+      std::printf("http on %s:%d\n", http_options.host.c_str(), http->port());
+    } else if (flags.http_given) {
+      std::fprintf(stderr, "netpoold: %s\n", std::string(started.status().message()).c_str());
+      if (loopback) RemoveLocalToken(bound_port, *owner_token);
+      server->Shutdown();
+      return absl::IsUnavailable(started.status()) ? kExitUnavailable : kExitUsage;
+    } else {
+      // The default address is taken (another netpoold on this machine):
+      // this one runs without metrics rather than not at all.
+      spdlog::warn("{}; serving without HTTP (give --http HOST:PORT or --http off)",
+                   std::string(started.status().message()));
+    }
+  }
+  std::fflush(stdout);
 
   int signal = shutdown.Wait();
   for (; signal == SIGHUP; signal = shutdown.Wait()) {
@@ -224,9 +251,28 @@ int Run(const Flags& flags, ShutdownSignal& shutdown) {
                      ? "a token file (only the admin token in the data directory admits callers)"
                      : "TLS: anyone on the network can read and alter what is sent, tokens too");
   }
-  if (!flags.http.empty()) {
-    std::fprintf(stderr, "netpoold: --http (metrics and dashboard) is not in this version yet\n");
-    return kExitUsage;
+  if (flags.http != "off") {
+    std::string http_host;
+    int http_port = 0;
+    if (!SplitHostPort(flags.http, &http_host, &http_port)) {
+      std::fprintf(stderr, "netpoold: --http must be HOST:PORT or off, got \"%s\"\n",
+                   flags.http.c_str());
+      return kExitUsage;
+    }
+    if (!IsLoopbackHost(http_host) && !(flags.tls.enabled() && !flags.token_file.empty()) &&
+        !flags.insecure) {
+      std::fprintf(stderr,
+                   "netpoold: refusing to serve HTTP on %s, which is not loopback, without both "
+                   "TLS (--tls-cert, --tls-key) and a token file (--token-file). Pass --insecure "
+                   "to do it anyway\n",
+                   http_host.c_str());
+      return kExitUsage;
+    }
+    if (!IsLoopbackHost(http_host) && !flags.tls.enabled()) {
+      spdlog::warn("--insecure: serving HTTP on {}, which is not loopback, without TLS: anyone "
+                   "on the network can read the tokens sent to it",
+                   http_host);
+    }
   }
   if (!ValidSeconds(flags)) return kExitUsage;
   if (flags.store == "sqlite" && flags.data_dir.empty()) {
@@ -265,7 +311,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--data", flags.data_dir, "directory of the durable store")
       ->capture_default_str();
-  app.add_option("--http", flags.http, "HOST:PORT for metrics and dashboard (not in this version)");
+  app.add_option("--http", flags.http,
+                 "HOST:PORT for /healthz, /readyz and /metrics (port 0 picks one), or off; "
+                 "HTTPS with --tls-cert; if the default is taken, netpoold runs without it")
+      ->capture_default_str();
   app.add_option("--tls-cert", flags.tls.cert_file, "PEM certificate to serve TLS with");
   app.add_option("--tls-key", flags.tls.key_file, "PEM private key of --tls-cert (mode 0600)");
   app.add_option("--tls-client-ca", flags.tls.client_ca_file,
@@ -324,6 +373,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "netpoold: %s\n", e.what());
     return netpool::kExitUsage;
   }
+  flags.http_given = app.count("--http") > 0;
   netpool::SetUpProcess(flags.log_level);
   return netpool::Run(flags, shutdown);
 }

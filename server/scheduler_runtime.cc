@@ -131,12 +131,24 @@ absl::StatusOr<std::vector<std::string>> SchedulerRuntime::SubmitLocked(
   if (shutting_down_) return absl::UnavailableError("the scheduler is shutting down");
   const size_t count = specs.size();
   const std::string function = count > 0 ? specs[0].function() : "";
+  // What the events hear: the batch's functions, each with its count, in
+  // runs (a map's batch is one run).
+  std::vector<std::pair<std::string, int>> functions;
+  if (options_.events != nullptr) {
+    for (const v1::JobSpec& spec : specs) {
+      if (functions.empty() || functions.back().first != spec.function()) {
+        functions.emplace_back(spec.function(), 0);
+      }
+      ++functions.back().second;
+    }
+  }
   absl::StatusOr<std::vector<std::string>> ids = scheduler_.Submit(std::move(specs), caller.name);
   if (!ids.ok()) {
     spdlog::info("audit: {} submit of {} jobs refused: {}", caller.name, count,
                  std::string(ids.status().message()));
     return ids;
   }
+  for (const auto& [name, jobs] : functions) options_.events->OnSubmitted(name, jobs);
   spdlog::info("audit: {} submitted {} {} jobs, first {}", caller.name, count, function,
                ids->empty() ? "" : ids->front());
   return ids;
@@ -430,6 +442,7 @@ void SchedulerRuntime::OnWorkerLost(WorkerId worker) {
 }
 
 void SchedulerRuntime::OnFinished(const Job& job, uint64_t write) {
+  if (options_.events != nullptr) options_.events->OnFinished(job);
   if (write <= store_->durable_write()) {
     Deliver(job.result);
     return;

@@ -28,6 +28,7 @@
 #include "netpool/v1/worker.pb.h"
 #include "server/auth/identity.h"
 #include "server/core/scheduler.h"
+#include "server/job_events.h"
 
 namespace netpool {
 
@@ -70,6 +71,9 @@ class SchedulerRuntime final : private SchedulerListener {
   struct Options {
     SchedulerOptions scheduler;
     absl::Duration heartbeat_interval = absl::Seconds(5);
+    // Hears every submission and finished job (nullptr: nothing does).
+    // REQUIRES: outlives the runtime.
+    JobEvents* events = nullptr;
   };
 
   SchedulerRuntime(const Clock* clock, std::unique_ptr<Store> store, Options options);

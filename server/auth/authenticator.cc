@@ -13,11 +13,15 @@
 namespace netpool {
 namespace {
 
-absl::Status Refuse(const grpc::ServerContextBase& context, absl::string_view method,
-                    absl::Status status) {
-  spdlog::warn("audit: refused {} from {}: {}", std::string(method), context.peer(),
+absl::Status Refuse(absl::string_view peer, absl::string_view method, absl::Status status) {
+  spdlog::warn("audit: refused {} from {}: {}", std::string(method), std::string(peer),
                std::string(status.message()));
   return status;
+}
+
+absl::Status Refuse(const grpc::ServerContextBase& context, absl::string_view method,
+                    absl::Status status) {
+  return Refuse(context.peer(), method, std::move(status));
 }
 
 std::string RoleList(std::initializer_list<Role> roles) {
@@ -89,28 +93,35 @@ absl::StatusOr<Identity> Authenticator::Authenticate(const grpc::ServerContextBa
                                                      std::initializer_list<Role> roles) const {
   const auto& metadata = context.client_metadata();
   auto it = metadata.find(kAuthorizationKey);
-  if (it == metadata.end()) {
+  std::optional<absl::string_view> authorization;
+  if (it != metadata.end()) authorization = absl::string_view(it->second.data(), it->second.size());
+  return AuthenticateHeader(authorization, context.peer(), method, roles);
+}
+
+absl::StatusOr<Identity> Authenticator::AuthenticateHeader(
+    std::optional<absl::string_view> authorization, absl::string_view peer,
+    absl::string_view what, std::initializer_list<Role> roles) const {
+  if (!authorization.has_value()) {
     return Refuse(
-        context, method,
+        peer, what,
         absl::UnauthenticatedError("no token: give one with --token-file or NETPOOL_TOKEN (on the "
                                    "scheduler's machine, its own user needs none)"));
   }
-  absl::StatusOr<absl::string_view> token =
-      BearerToken(absl::string_view(it->second.data(), it->second.size()));
-  if (!token.ok()) return Refuse(context, method, token.status());
+  absl::StatusOr<absl::string_view> token = BearerToken(*authorization);
+  if (!token.ok()) return Refuse(peer, what, token.status());
   std::optional<Identity> identity;
   {
     absl::ReaderMutexLock lock(&mu_);
     identity = tokens_.Find(*token);
   }
   if (!identity.has_value()) {
-    return Refuse(context, method,
+    return Refuse(peer, what,
                   absl::UnauthenticatedError("the token is not valid for this scheduler"));
   }
   if (std::find(roles.begin(), roles.end(), identity->role) == roles.end()) {
-    return Refuse(context, method,
+    return Refuse(peer, what,
                   absl::PermissionDeniedError(absl::StrCat(identity->name, " has role ",
-                                                           RoleName(identity->role), "; ", method,
+                                                           RoleName(identity->role), "; ", what,
                                                            " needs role ", RoleList(roles))));
   }
   return *std::move(identity);

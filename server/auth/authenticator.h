@@ -11,6 +11,7 @@
 
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -51,6 +52,15 @@ class Authenticator {
   absl::StatusOr<Identity> Authenticate(const grpc::ServerContextBase& context,
                                         absl::string_view method,
                                         std::initializer_list<Role> roles) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // As Authenticate, for a request that is not a gRPC call (netpoold's HTTP
+  // side): `authorization` is its Authorization header (nullopt: it has
+  // none), `what` names what it asks for and `peer` who asks, in the audit
+  // line of a refusal.
+  absl::StatusOr<Identity> AuthenticateHeader(std::optional<absl::string_view> authorization,
+                                              absl::string_view peer, absl::string_view what,
+                                              std::initializer_list<Role> roles) const
       ABSL_LOCKS_EXCLUDED(mu_);
 
   // As Authenticate for the WorkerHub stream (roles worker and admin), plus

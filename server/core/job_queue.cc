@@ -1,7 +1,5 @@
 #include "server/core/job_queue.h"
 
-#include <utility>
-
 namespace netpool {
 namespace {
 
@@ -14,20 +12,24 @@ bool HasAllLabels(const JobQueue::Labels& node_labels, const JobQueue::Labels& j
   return true;
 }
 
-}  // namespace
-
-void JobQueue::Push(Entry entry) {
-  OrderedJobs& jobs = queues_[entry.function][std::move(entry.labels)];
-  auto [it, inserted] = jobs.emplace(Key{entry.priority, entry.sequence}, std::move(entry.job_id));
-  if (inserted) ++size_;
+JobQueue::Labels LabelsOf(const Job& job) {
+  return JobQueue::Labels(job.spec.labels().begin(), job.spec.labels().end());
 }
 
-bool JobQueue::Remove(const Entry& entry) {
-  auto function = queues_.find(entry.function);
+}  // namespace
+
+void JobQueue::Push(Job* job) {
+  OrderedJobs& jobs = queues_[job->spec.function()][LabelsOf(*job)];
+  if (jobs.insert({job->spec.priority(), job->sequence, job}).second) ++size_;
+}
+
+bool JobQueue::Remove(const Job& job) {
+  auto function = queues_.find(job.spec.function());
   if (function == queues_.end()) return false;
-  auto jobs = function->second.find(entry.labels);
+  auto jobs = function->second.find(LabelsOf(job));
   if (jobs == function->second.end()) return false;
-  if (jobs->second.erase(Key{entry.priority, entry.sequence}) == 0) return false;
+  // The order alone finds the job: sequences are unique.
+  if (jobs->second.erase({job.spec.priority(), job.sequence, nullptr}) == 0) return false;
   --size_;
   if (jobs->second.empty()) {
     function->second.erase(jobs);
@@ -36,8 +38,7 @@ bool JobQueue::Remove(const Entry& entry) {
   return true;
 }
 
-std::optional<JobQueue::Entry> JobQueue::PopFor(const std::vector<std::string>& functions,
-                                                const Labels& labels) {
+Job* JobQueue::PopFor(const std::vector<std::string>& functions, const Labels& labels) {
   auto best_function = queues_.end();
   LabelQueues::iterator best_jobs;
   for (const std::string& fn : functions) {
@@ -46,23 +47,22 @@ std::optional<JobQueue::Entry> JobQueue::PopFor(const std::vector<std::string>& 
     for (auto jobs = function->second.begin(); jobs != function->second.end(); ++jobs) {
       if (!HasAllLabels(labels, jobs->first)) continue;
       if (best_function == queues_.end() ||
-          jobs->second.begin()->first < best_jobs->second.begin()->first) {
+          RunsFirst()(*jobs->second.begin(), *best_jobs->second.begin())) {
         best_function = function;
         best_jobs = jobs;
       }
     }
   }
-  if (best_function == queues_.end()) return std::nullopt;
+  if (best_function == queues_.end()) return nullptr;
   auto head = best_jobs->second.begin();
-  Entry entry{best_function->first, head->first.priority, head->first.sequence,
-              std::move(head->second), best_jobs->first};
+  Job* job = head->job;
   best_jobs->second.erase(head);
   --size_;
   if (best_jobs->second.empty()) {
     best_function->second.erase(best_jobs);
     if (best_function->second.empty()) queues_.erase(best_function);
   }
-  return entry;
+  return job;
 }
 
 bool JobQueue::HasWorkFor(const std::vector<std::string>& functions, const Labels& labels) const {

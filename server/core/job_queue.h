@@ -1,19 +1,24 @@
-// JobQueue holds the ids of pending jobs, one ordered queue per (function,
-// label set), so that a worker node is offered the best job it may run in
-// O(queues of its functions * log n): highest priority first, then
-// submission order. A node may run a job when it has the job's function and
-// every one of the job's labels with the same value; a job without labels
-// runs on any node that has its function.
+// JobQueue holds the pending jobs that may be handed out now, one ordered
+// queue per (function, label set), so that a worker node is offered the best
+// job it may run in O(queues of its functions * log n): highest priority
+// first, then submission order. A node may run a job when it has the job's
+// function and every one of the job's labels with the same value; a job
+// without labels runs on any node that has its function.
+//
+// It holds pointers to the store's live records (see Store::Find), not
+// copies of ids or labels: a queued job costs its queue one small btree slot
+// and no allocation of its own.
 #ifndef NETPOOL_SERVER_CORE_JOB_QUEUE_H_
 #define NETPOOL_SERVER_CORE_JOB_QUEUE_H_
 
 #include <cstdint>
 #include <map>
-#include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
+#include "server/core/job.h"
 
 namespace netpool {
 
@@ -22,20 +27,16 @@ class JobQueue {
   // A job's placement labels, or the labels a worker node announces.
   using Labels = std::map<std::string, std::string>;
 
-  struct Entry {
-    std::string function;
-    int priority = 0;
-    uint64_t sequence = 0;  // unique per job
-    std::string job_id;
-    Labels labels;  // the node must have all of them
-  };
-
-  void Push(Entry entry);
-  // Removes the queued job `entry` describes (found by function, labels,
-  // priority and sequence); false if it was not queued.
-  bool Remove(const Entry& entry);
-  // Takes the best job that a node with `functions` and `labels` may run.
-  std::optional<Entry> PopFor(const std::vector<std::string>& functions, const Labels& labels);
+  // REQUIRES: `job` is not queued, and it stays valid and keeps its
+  // function, labels, priority and sequence until it leaves the queue (a
+  // live record of an unfinished job does, as long as the caller takes it
+  // out before finishing it).
+  void Push(Job* job);
+  // Takes `job` out of the queue; false if it was not queued.
+  bool Remove(const Job& job);
+  // Takes the best job that a node with `functions` and `labels` may run;
+  // nullptr if there is none.
+  Job* PopFor(const std::vector<std::string>& functions, const Labels& labels);
   // Whether any job waits that a node with `functions` and `labels` may run.
   bool HasWorkFor(const std::vector<std::string>& functions, const Labels& labels) const;
 
@@ -43,16 +44,20 @@ class JobQueue {
   bool empty() const { return size_ == 0; }
 
  private:
-  // Sorted so that begin() is the job to run next.
-  struct Key {
+  // The order is kept beside the pointer so that sorting reads no job.
+  struct Queued {
     int priority;
-    uint64_t sequence;
-    bool operator<(const Key& o) const {
-      if (priority != o.priority) return priority > o.priority;
-      return sequence < o.sequence;
+    uint64_t sequence;  // unique per job
+    Job* job;
+  };
+  // begin() is the job to run next.
+  struct RunsFirst {
+    bool operator()(const Queued& a, const Queued& b) const {
+      if (a.priority != b.priority) return a.priority > b.priority;
+      return a.sequence < b.sequence;
     }
   };
-  using OrderedJobs = std::map<Key, std::string>;
+  using OrderedJobs = absl::btree_set<Queued, RunsFirst>;
   // A function's jobs by their label set. Jobs of one function carry few
   // distinct label sets, so a node looks at each of them.
   using LabelQueues = std::map<Labels, OrderedJobs>;

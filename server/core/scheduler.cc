@@ -5,6 +5,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "common/job_id.h"
 #include "common/packed_chunk.h"
 #include "common/worker_protocol.h"
@@ -12,6 +13,7 @@
 #include "server/core/job_refs.h"
 #include "server/core/job_spec_validation.h"
 #include "server/core/retry_policy.h"
+#include "spdlog/spdlog.h"
 
 namespace netpool {
 namespace {
@@ -43,12 +45,6 @@ v1::JobError DependencyError(const std::string& ref, v1::JobState state,
 // A job as the store holds it, for telling a resent Submit from a clash.
 bool SameJob(const v1::JobSpec& a, const v1::JobSpec& b) {
   return a.SerializeAsString() == b.SerializeAsString();
-}
-
-// Where `job` waits in the queue while it is pending.
-JobQueue::Entry QueueEntry(const Job& job) {
-  return {job.spec.function(), job.spec.priority(), job.sequence, job.id(),
-          JobQueue::Labels(job.spec.labels().begin(), job.spec.labels().end())};
 }
 
 // Whether an attempt of `job` ran on the node called `name`.
@@ -210,14 +206,15 @@ absl::StatusOr<std::vector<std::string>> Scheduler::Submit(std::vector<v1::JobSp
     job.owner = owner;
     jobs.push_back(std::move(job));
   }
-  std::vector<std::string> fresh_ids;
-  fresh_ids.reserve(jobs.size());
-  for (const Job& job : jobs) fresh_ids.push_back(job.id());
   if (absl::Status s = store_->Insert(std::move(jobs)); !s.ok()) return s;
-  CountState(v1::PENDING, static_cast<int>(fresh_ids.size()));
-  if (!fresh_ids.empty()) unfinished_by_owner_[owner] += static_cast<int64_t>(fresh_ids.size());
-  for (size_t i = 0; i < fresh_ids.size(); ++i) {
-    if (Job* job = store_->Find(fresh_ids[i]); job != nullptr) Admit(*job, waiting[i]);
+  CountState(v1::PENDING, static_cast<int>(fresh_index.size()));
+  if (!fresh_index.empty()) {
+    unfinished_by_owner_[owner] += static_cast<int64_t>(fresh_index.size());
+  }
+  // The store takes the jobs by value: one lookup per job finds the live
+  // record that the queue will point to.
+  for (size_t i = 0; i < fresh_index.size(); ++i) {
+    if (Job* job = store_->Find(ids[fresh_index[i]]); job != nullptr) Admit(*job, waiting[i]);
   }
   Dispatch();
   return ids;
@@ -227,7 +224,7 @@ absl::Status Scheduler::CheckJobRefs(const std::vector<v1::JobSpec>& specs,
                                      const std::string& owner,
                                      std::vector<std::vector<std::string>>& waiting) {
   waiting.assign(specs.size(), {});
-  absl::flat_hash_set<std::string> earlier_in_batch;
+  absl::flat_hash_set<absl::string_view> earlier_in_batch;
   for (size_t i = 0; i < specs.size(); ++i) {
     for (const std::string& ref : CollectJobRefs(specs[i])) {
       if (!IsValidJobId(ref)) {
@@ -287,10 +284,10 @@ void Scheduler::Enqueue(Job& job) {
   // itself is measured on the monotonic one.
   const absl::Duration wait = job.not_before - clock_->Now();
   if (wait > absl::ZeroDuration()) {
-    delayed_.emplace(clock_->Monotonic() + wait, job.id());
+    delayed_.emplace(clock_->Monotonic() + wait, &job);
     return;
   }
-  queue_.Push(QueueEntry(job));
+  queue_.Push(&job);
 }
 
 absl::StatusOr<v1::JobState> Scheduler::Cancel(const std::string& job_id) {
@@ -298,9 +295,9 @@ absl::StatusOr<v1::JobState> Scheduler::Cancel(const std::string& job_id) {
   if (job == nullptr) return absl::NotFoundError(absl::StrCat("no job ", job_id));
   switch (job->state) {
     case v1::PENDING:
-      if (!queue_.Remove(QueueEntry(*job))) {
+      if (!queue_.Remove(*job)) {
         auto delayed = std::find_if(delayed_.begin(), delayed_.end(),
-                                    [&](const auto& entry) { return entry.second == job_id; });
+                                    [&](const auto& entry) { return entry.second == job; });
         if (delayed != delayed_.end()) delayed_.erase(delayed);
       }
       break;
@@ -369,7 +366,7 @@ WorkerId Scheduler::AddWorker(WorkerInfo info, std::vector<std::string>* drop_jo
                (RanOn(*job, worker.snapshot.info.name) ||
                 CouldRun(*job, worker.snapshot.info)) &&
                !unfinished_dependencies_.contains(job_id) &&
-               queue_.Remove(QueueEntry(*job))) {
+               queue_.Remove(*job)) {
       // Requeued when the node was lost, not handed to anyone since.
       adopt = true;
       CountState(v1::PENDING, -1);
@@ -396,7 +393,9 @@ WorkerId Scheduler::AddWorker(WorkerInfo info, std::vector<std::string>* drop_jo
     job->worker = id;
     job->worker_name = worker.snapshot.info.name;
     worker.running.insert(job_id);
-    store_->Update(*job).IgnoreError();
+    // Kept even if the store missed it: the node runs the job already, and
+    // after a restart it comes back holding it like any node.
+    Stored(store_->Update(*job), job->id(), "adoption by its node");
   }
   worker.snapshot.running = static_cast<int>(worker.running.size());
   return id;
@@ -541,7 +540,10 @@ void Scheduler::RetryOrFail(Job& job, const v1::JobError& error, absl::Duration 
   job.not_before = clock_->Now() + delay;
   CountState(v1::RUNNING, -1);
   CountState(v1::PENDING, +1);
-  store_->Update(job).IgnoreError();
+  // Queued even if the store missed it: nothing is dispatched while the
+  // store cannot write, and a restart finds the job running and requeues it
+  // after a lease, so it runs again either way.
+  Stored(store_->Update(job), job.id(), "requeue");
   Enqueue(job);
 }
 
@@ -609,11 +611,8 @@ void Scheduler::Tick() {
   }
 
   while (!delayed_.empty() && delayed_.begin()->first <= now) {
-    const std::string id = delayed_.begin()->second;
+    queue_.Push(delayed_.begin()->second);
     delayed_.erase(delayed_.begin());
-    Job* job = store_->Find(id);
-    if (job == nullptr || job->state != v1::PENDING) continue;
-    queue_.Push(QueueEntry(*job));
   }
   // Requeued orphans and retries whose backoff ended wait in the queue.
   if (!queue_.empty()) Dispatch();
@@ -659,7 +658,8 @@ absl::Time Scheduler::LeaseEnd(absl::Time last_seen) const {
 }
 
 void Scheduler::MarkFetched(const std::string& job_id) {
-  store_->MarkFetched(job_id).IgnoreError();
+  // A result the store does not know was fetched is only kept longer.
+  Stored(store_->MarkFetched(job_id), job_id, "fetch");
 }
 
 std::vector<std::string> Scheduler::WaitingFor(const Job& job) const {
@@ -711,7 +711,9 @@ void Scheduler::Dispatch() {
   // kept by iterator: assigning can settle dependents, which dispatches
   // too.
   WorkerId previous = dispatch_cursor_;
-  for (size_t n = with_credits_.size(); n > 0 && !queue_.empty(); --n) {
+  // A pass also ends when a write fails in it (AssignOne) and the store
+  // turns unhealthy.
+  for (size_t n = with_credits_.size(); n > 0 && !queue_.empty() && store_->health().ok(); --n) {
     auto next = with_credits_.upper_bound(previous);
     if (next == with_credits_.end()) next = with_credits_.begin();
     if (next == with_credits_.end()) break;
@@ -737,11 +739,8 @@ void Scheduler::Dispatch() {
 bool Scheduler::AssignOne(WorkerState& worker, std::vector<v1::Assignment>& batch) {
   WorkerSnapshot& snapshot = worker.snapshot;
   if (snapshot.credits <= 0 || snapshot.draining) return false;
-  std::optional<JobQueue::Entry> entry =
-      queue_.PopFor(snapshot.info.functions, snapshot.info.labels);
-  if (!entry) return false;
-  Job* job = store_->Find(entry->job_id);
-  if (job == nullptr || job->state != v1::PENDING) return true;  // queue and store disagree; skip
+  Job* job = queue_.PopFor(snapshot.info.functions, snapshot.info.labels);
+  if (job == nullptr) return false;
 
   v1::Assignment assignment;
   assignment.set_job_id(job->id());
@@ -772,6 +771,9 @@ bool Scheduler::AssignOne(WorkerState& worker, std::vector<v1::Assignment>& batc
     return true;
   }
 
+  std::string previous_worker_name = std::move(job->worker_name);
+  const absl::Time previous_started = job->started;
+  const absl::Time previous_not_before = job->not_before;
   job->state = v1::RUNNING;
   ++job->attempt;
   job->worker = snapshot.id;
@@ -782,12 +784,25 @@ bool Scheduler::AssignOne(WorkerState& worker, std::vector<v1::Assignment>& batc
   attempt.number = job->attempt;
   attempt.worker = snapshot.info.name;
   attempt.started = job->started;
+  if (!Stored(store_->Update(*job), job->id(), "start")) {
+    // Not sent: a start the store missed would run the job again after a
+    // restart, and its result could not be recorded either. It waits in
+    // the queue, in its place, until the store writes again.
+    job->state = v1::PENDING;
+    --job->attempt;
+    job->worker = kNoWorker;
+    job->worker_name = std::move(previous_worker_name);
+    job->started = previous_started;
+    job->not_before = previous_not_before;
+    job->attempts.pop_back();
+    queue_.Push(job);
+    return false;
+  }
   CountState(v1::PENDING, -1);
   CountState(v1::RUNNING, +1);
   --snapshot.credits;
   worker.running.insert(job->id());
   snapshot.running = static_cast<int>(worker.running.size());
-  store_->Update(*job).IgnoreError();
   assignment.set_attempt(job->attempt);
   batch.push_back(std::move(assignment));
   return true;
@@ -820,8 +835,28 @@ void Scheduler::Record(Job& job, v1::JobState state, const v1::JobResult& result
     job.result.clear_value();
     job.result.clear_packed_value();
   }
-  store_->Update(job).IgnoreError();
-  listener_->OnFinished(job, store_->last_write());
+  // A finish the store missed is not announced: OnFinished would hand the
+  // result to clients as kept, while a restart runs the job again. The job
+  // stays finished here, so that this process does not run it twice.
+  if (Stored(store_->Update(job), job.id(), "finish")) {
+    listener_->OnFinished(job, store_->last_write());
+  }
+}
+
+bool Scheduler::Stored(const absl::Status& written, const std::string& job_id,
+                       const char* change) {
+  if (written.ok()) {
+    write_failed_ = false;
+    return true;
+  }
+  // The store's health() tells of the failures that follow; one line is
+  // enough until a write succeeds again.
+  if (!write_failed_) {
+    spdlog::error("scheduler: the job store could not record the {} of job {}: {}", change,
+                  job_id, written.ToString());
+  }
+  write_failed_ = true;
+  return false;
 }
 
 void Scheduler::SettleDependents(const std::string& job_id, v1::JobState state,

@@ -43,7 +43,8 @@ class SchedulerListener {
   // `worker` should kill the process running `job_id` (it was cancelled).
   virtual void OnCancelRunning(WorkerId worker, const std::string& job_id) = 0;
   // `job` reached SUCCEEDED, FAILED or CANCELLED; job.result is set. The
-  // store's write that records it is number `write` (see Store).
+  // store's write that records it is number `write` (see Store). Not called
+  // when the store refused that write: the result was not kept.
   virtual void OnFinished(const Job& job, uint64_t write) = 0;
   // `worker` stopped answering and was removed: end its stream.
   virtual void OnWorkerLost(WorkerId worker) = 0;
@@ -258,6 +259,9 @@ class Scheduler {
   void Finish(Job& job, v1::JobState state, const v1::JobResult& result);
   // Finishes the job alone: state, result, store, OnFinished.
   void Record(Job& job, v1::JobState state, const v1::JobResult& result);
+  // Whether the store took the write of `change` to the job; if not, logs
+  // it at error level, once until a write succeeds again.
+  bool Stored(const absl::Status& written, const std::string& job_id, const char* change);
   // Releases or fails the jobs waiting for `job_id`, which just finished.
   void SettleDependents(const std::string& job_id, v1::JobState state, const v1::JobError& error);
   void DropRunning(Job& job);
@@ -279,10 +283,13 @@ class Scheduler {
   SchedulerListener* const listener_;
   const SchedulerOptions options_;
 
+  // The queue and delayed_ hold the store's live records of pending jobs,
+  // which stay valid until the jobs finish: a job leaves both before it
+  // runs or is cancelled, the only ways out of PENDING for a job in them.
   JobQueue queue_;
   // Pending jobs waiting out a retry backoff, by when they may run.
   // These and every other time kept below are on Clock::Monotonic().
-  std::multimap<absl::Time, std::string> delayed_;
+  std::multimap<absl::Time, Job*> delayed_;
   // Running jobs whose node has not come back since a restart, by when they
   // are given up on.
   std::multimap<absl::Time, std::string> orphaned_;
@@ -315,6 +322,8 @@ class Scheduler {
   absl::Time next_erase_ = absl::InfinitePast();
   SchedulerStats stats_;
   SchedulerWork work_;
+  // The last store write failed (and was logged).
+  bool write_failed_ = false;
   // Unfinished (pending or running) jobs per owner, for
   // max_unfinished_per_owner; owners with none are not kept.
   absl::flat_hash_map<std::string, int64_t> unfinished_by_owner_;

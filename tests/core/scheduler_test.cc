@@ -90,6 +90,59 @@ v1::JobResult Success(const std::string& id, int64_t value) {
   return result;
 }
 
+// A MemoryStore whose writes fail once told to, as on a full disk. The first
+// failure turns health() non-OK until Heal(), as the durable store's does.
+class FailableStore final : public Store {
+ public:
+  void FailWrites() { failing_ = true; }
+  void Heal() {
+    failing_ = false;
+    health_ = absl::OkStatus();
+  }
+
+  absl::Status Insert(std::vector<Job> jobs) override {
+    if (failing_) return Fail();
+    return store_.Insert(std::move(jobs));
+  }
+  Job* Find(const std::string& job_id) override { return store_.Find(job_id); }
+  std::optional<std::string> FindByIdempotencyKey(const std::string& key) override {
+    return store_.FindByIdempotencyKey(key);
+  }
+  absl::Status Update(const Job& job) override {
+    if (failing_) return Fail();
+    return store_.Update(job);
+  }
+  absl::Status MarkFetched(const std::string& job_id) override {
+    if (failing_) return Fail();
+    return store_.MarkFetched(job_id);
+  }
+  int64_t EraseFetchedBefore(absl::Time cutoff) override {
+    return store_.EraseFetchedBefore(cutoff);
+  }
+  void ForEach(const std::function<bool(const Job&)>& visit) override { store_.ForEach(visit); }
+  void ForEachUnfinished(const std::function<void(Job&)>& visit) override {
+    store_.ForEachUnfinished(visit);
+  }
+  FinishedCounts CountFinished() override { return store_.CountFinished(); }
+  uint64_t MaxSequence() override { return store_.MaxSequence(); }
+  size_t size() const override { return store_.size(); }
+  uint64_t last_write() const override { return store_.last_write(); }
+  uint64_t durable_write() const override { return store_.durable_write(); }
+  absl::Status health() const override { return health_; }
+  absl::Status WaitDurable(uint64_t write) override { return health_; }
+  void SetDurableListener(std::function<void(uint64_t)> listener) override {}
+
+ private:
+  absl::Status Fail() {
+    health_ = absl::ResourceExhaustedError("disk full");
+    return health_;
+  }
+
+  MemoryStore store_;
+  bool failing_ = false;
+  absl::Status health_;
+};
+
 class SchedulerTest : public ::testing::Test {
  protected:
   WorkerId Connect(std::string name, int slots, std::vector<std::string> functions = {"f"},
@@ -104,7 +157,7 @@ class SchedulerTest : public ::testing::Test {
   const Job& JobOf(const std::string& id) { return *scheduler_.FindJob(id); }
 
   FakeClock clock_;
-  MemoryStore store_;
+  FailableStore store_;
   RecordingListener listener_;
   SchedulerOptions options_{.default_max_attempts = 2,
                             .default_retry_backoff = absl::Seconds(1),
@@ -1233,6 +1286,37 @@ TEST_F(SchedulerRunOnceTest, AHeldJobTheNodeCouldNotHaveRunIsDropped) {
       &drop);
   EXPECT_THAT(drop, ElementsAre("other-function", "gpu"));
   EXPECT_EQ(JobOf("gpu").state, v1::PENDING);
+}
+
+TEST_F(SchedulerTest, AStartTheStoreCouldNotRecordIsNotSent) {
+  ASSERT_TRUE(scheduler_.Submit({Spec("f", "a"), Spec("f", "b")}).ok());
+  store_.FailWrites();
+  WorkerId w = Connect("node1", 2);
+  EXPECT_THAT(listener_.assigned, IsEmpty());
+  EXPECT_EQ(JobOf("a").state, v1::PENDING);
+  EXPECT_EQ(JobOf("a").attempt, 0);
+  EXPECT_THAT(JobOf("a").attempts, IsEmpty());
+  EXPECT_EQ(scheduler_.Stats().pending, 2);
+  EXPECT_EQ(scheduler_.Stats().running, 0);
+
+  // Both wait in their places for the store, and for no credit spent.
+  store_.Heal();
+  scheduler_.Tick();
+  EXPECT_THAT(listener_.AssignedIds(w), ElementsAre("a", "b"));
+  EXPECT_EQ(JobOf("a").attempt, 1);
+}
+
+TEST_F(SchedulerTest, AFinishTheStoreCouldNotRecordIsNotAnnounced) {
+  WorkerId w = Connect("node1", 1);
+  ASSERT_TRUE(scheduler_.Submit({Spec("f", "a")}).ok());
+  store_.FailWrites();
+  scheduler_.ReportResult(w, Success("a", 7));
+  EXPECT_THAT(listener_.finished, IsEmpty());
+  // Finished here all the same: this process does not run it again.
+  EXPECT_EQ(JobOf("a").state, v1::SUCCEEDED);
+  store_.Heal();
+  scheduler_.AddCredits(w, 1);
+  EXPECT_THAT(listener_.AssignedIds(w), ElementsAre("a"));
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -85,6 +86,12 @@ absl::StatusOr<std::unique_ptr<TestCluster>> TestCluster::Start(Options options)
   }
   if (options.secure) {
     if (absl::Status s = cluster->MakeCredentials(); !s.ok()) return s;
+  }
+  // Tests run side by side, and each would try netpoold's one default HTTP
+  // port: only the tests of HTTP serve it, on a port of their own.
+  if (std::find(options.scheduler_args.begin(), options.scheduler_args.end(), "--http") ==
+      options.scheduler_args.end()) {
+    cluster->scheduler_argv_.insert(cluster->scheduler_argv_.end(), {"--http", "off"});
   }
   cluster->scheduler_argv_.insert(cluster->scheduler_argv_.end(),
                                   options.scheduler_args.begin(), options.scheduler_args.end());

@@ -66,6 +66,7 @@ class TestCluster {
     // one (e.g. a small filesystem the test mounted); left in place.
     std::string data_dir;
     // More netpoold flags, e.g. {"--lease-timeout", "2"}; kept for restarts.
+    // Without an --http among them, netpoold runs with --http off.
     std::vector<std::string> scheduler_args;
     // TLS and a token file, as across hosts: netpoold serves a certificate
     // from deploy/make-certs.sh and knows a client and a worker token; nodes

@@ -1,0 +1,65 @@
+// HttpEndpoint is netpoold's HTTP side (--http): the probes /healthz (the
+// process answers) and /readyz (it accepts jobs and dispatches), and
+// /metrics in the Prometheus text format. It follows the gRPC port's rules:
+// beyond loopback it serves only HTTPS with the same certificate (main.cc
+// checks), and everything but the two probes needs a token, given as a
+// gRPC call gives it: "Authorization: Bearer TOKEN".
+//
+// It serves from a small fixed pool of threads (cpp-httplib), with short
+// read and write timeouts, so that slow or idle HTTP clients cannot hold
+// the scheduler's threads or grow them.
+#ifndef NETPOOL_SERVER_HTTP_HTTP_ENDPOINT_H_
+#define NETPOOL_SERVER_HTTP_HTTP_ENDPOINT_H_
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
+#include "common/transport.h"
+
+namespace httplib {
+class Server;
+}  // namespace httplib
+
+namespace netpool {
+
+class Authenticator;
+class SchedulerMetrics;
+class SchedulerRuntime;
+
+class HttpEndpoint {
+ public:
+  struct Options {
+    std::string host;
+    int port = 0;  // 0: the system picks one (see port())
+    ServerTls tls;  // HTTPS when enabled
+  };
+
+  // Binds and starts serving. kUnavailable when the address cannot be bound;
+  // kInvalidArgument for a certificate or key HTTPS cannot use.
+  // REQUIRES: the pointers outlive the endpoint.
+  static absl::StatusOr<std::unique_ptr<HttpEndpoint>> Start(const Options& options,
+                                                             SchedulerRuntime* runtime,
+                                                             const SchedulerMetrics* metrics,
+                                                             const Authenticator* authenticator);
+  // Stops serving; requests in progress finish first.
+  ~HttpEndpoint();
+  HttpEndpoint(const HttpEndpoint&) = delete;
+  HttpEndpoint& operator=(const HttpEndpoint&) = delete;
+
+  int port() const { return port_; }
+
+ private:
+  HttpEndpoint(std::unique_ptr<httplib::Server> server, int port);
+
+  std::unique_ptr<httplib::Server> server_;
+  int port_;
+  absl::Notification stopped_;  // the server's loop returned
+  std::thread thread_;
+};
+
+}  // namespace netpool
+
+#endif  // NETPOOL_SERVER_HTTP_HTTP_ENDPOINT_H_

@@ -1,0 +1,72 @@
+// SchedulerMetrics is what netpoold's /metrics shows, in the Prometheus text
+// format (prometheus-cpp): the job and worker counts of the moment, read at
+// scrape time, plus what can only be counted as it happens (jobs finished by
+// function and state, their queue wait and run time).
+//
+// Recording is a few atomic adds and, per call, one hash lookup of the
+// function, under the caller's lock (SchedulerRuntime's): it never waits for
+// a scrape, and a scrape never holds that lock while it formats.
+#ifndef NETPOOL_SERVER_HTTP_SCHEDULER_METRICS_H_
+#define NETPOOL_SERVER_HTTP_SCHEDULER_METRICS_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "netpool/v1/netpool.pb.h"
+#include "server/job_events.h"
+
+namespace prometheus {
+class Counter;
+class Histogram;
+class Registry;
+template <typename T>
+class Family;
+}  // namespace prometheus
+
+namespace netpool {
+
+class SchedulerMetrics final : public JobEvents {
+ public:
+  // Beyond this many function names, jobs are counted under function="other":
+  // a client may name any function while no node is connected, and each name
+  // would otherwise be a time series kept forever.
+  static constexpr int kMaxFunctions = 200;
+
+  SchedulerMetrics();
+  ~SchedulerMetrics() override;
+  SchedulerMetrics(const SchedulerMetrics&) = delete;
+  SchedulerMetrics& operator=(const SchedulerMetrics&) = delete;
+
+  void OnSubmitted(const std::string& function, int count) override;
+  // Counts the job by its final state and, if it ever started, observes its
+  // queue wait (submission to its last start) and its last attempt's run time.
+  void OnFinished(const Job& job) override;
+
+  // The whole exposition: the recorded metrics and `stats` and `workers`,
+  // the scheduler's state now.
+  std::string Render(const v1::GetStatsResponse& stats,
+                     const std::vector<v1::WorkerStatus>& workers) const;
+
+ private:
+  struct FunctionMetrics;
+  FunctionMetrics& For(const std::string& function) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  std::unique_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>* submitted_;
+  prometheus::Family<prometheus::Counter>* finished_;
+  prometheus::Family<prometheus::Histogram>* queue_wait_;
+  prometheus::Family<prometheus::Histogram>* run_time_;
+
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::unique_ptr<FunctionMetrics>> functions_
+      ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace netpool
+
+#endif  // NETPOOL_SERVER_HTTP_SCHEDULER_METRICS_H_
