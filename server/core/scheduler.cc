@@ -119,9 +119,10 @@ void Scheduler::Recover() {
 absl::StatusOr<std::vector<std::string>> Scheduler::Submit(std::vector<v1::JobSpec> specs,
                                                            const std::string& owner) {
   if (absl::Status health = store_->health(); !health.ok()) {
-    return absl::UnavailableError(
-        absl::StrCat("not accepting jobs while the job store cannot write (", health.message(),
-                     "); it keeps retrying and accepts jobs again once it can"));
+    return absl::UnavailableError(absl::StrCat(
+        "not accepting jobs while the job store cannot write (", health.message(), ")",
+        absl::IsDataLoss(health) ? ""
+                                 : "; it keeps retrying and accepts jobs again once it can"));
   }
   if (specs.size() > static_cast<size_t>(kMaxJobsPerSubmit)) {
     return absl::InvalidArgumentError(absl::StrCat("a Submit carries at most ", kMaxJobsPerSubmit,

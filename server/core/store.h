@@ -69,6 +69,8 @@ class Store {
   // Thread-safe: OK, or why writes are not reaching the disk now (e.g. it
   // is full). A store in that state refuses Insert() and keeps every other
   // write queued, retrying until it succeeds, when it turns OK by itself.
+  // kDataLoss is for good: a change the store could not even queue was
+  // lost, and only a restart (which reloads what the disk holds) ends it.
   virtual absl::Status health() const = 0;
   // Thread-safe; call without the scheduler's lock. Blocks until write
   // `write` is durable, or returns health()'s error while it is not OK.

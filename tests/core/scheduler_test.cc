@@ -94,7 +94,11 @@ v1::JobResult Success(const std::string& id, int64_t value) {
 // failure turns health() non-OK until Heal(), as the durable store's does.
 class FailableStore final : public Store {
  public:
-  void FailWrites() { failing_ = true; }
+  // Writes fail from now on with `error`, which health() then returns.
+  void FailWrites(absl::Status error = absl::ResourceExhaustedError("disk full")) {
+    failing_ = true;
+    error_ = std::move(error);
+  }
   void Heal() {
     failing_ = false;
     health_ = absl::OkStatus();
@@ -134,12 +138,13 @@ class FailableStore final : public Store {
 
  private:
   absl::Status Fail() {
-    health_ = absl::ResourceExhaustedError("disk full");
+    health_ = error_;
     return health_;
   }
 
   MemoryStore store_;
   bool failing_ = false;
+  absl::Status error_;
   absl::Status health_;
 };
 
@@ -1304,6 +1309,26 @@ TEST_F(SchedulerTest, AStartTheStoreCouldNotRecordIsNotSent) {
   scheduler_.Tick();
   EXPECT_THAT(listener_.AssignedIds(w), ElementsAre("a", "b"));
   EXPECT_EQ(JobOf("a").attempt, 1);
+}
+
+TEST_F(SchedulerTest, ASubmitWhileTheStoreCannotWriteIsRefusedSayingWhetherThatPasses) {
+  Connect("node1", 1);
+  store_.FailWrites();
+  ASSERT_THAT(scheduler_.Submit({Spec("f", "a")}),
+              StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("disk full")));
+  EXPECT_THAT(scheduler_.Submit({Spec("f", "b")}),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       ::testing::AllOf(HasSubstr("disk full"),
+                                        HasSubstr("accepts jobs again once it can"))));
+
+  store_.Heal();
+  store_.FailWrites(absl::DataLossError("job x: lost; restart netpoold"));
+  ASSERT_THAT(scheduler_.Submit({Spec("f", "c")}),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("lost")));
+  EXPECT_THAT(scheduler_.Submit({Spec("f", "d")}),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       ::testing::AllOf(HasSubstr("restart netpoold"),
+                                        ::testing::Not(HasSubstr("again")))));
 }
 
 TEST_F(SchedulerTest, AFinishTheStoreCouldNotRecordIsNotAnnounced) {
