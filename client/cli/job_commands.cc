@@ -47,7 +47,14 @@ struct SubmitOptions {
 int RunSubmit(const Context& context, const SubmitOptions& options) {
   v1::JobSpec spec;
   spec.set_function(options.function);
-  for (const std::string& word : options.args) ToProto(ParseWord(word), spec.add_args());
+  for (size_t i = 0; i < options.args.size(); ++i) {
+    absl::StatusOr<Value> arg = ParseWord(options.args[i]);
+    if (!arg.ok()) {
+      context.Error(absl::StrCat("argument ", i + 1, ": ", arg.status().message()));
+      return kExitUsage;
+    }
+    ToProto(*arg, spec.add_args());
+  }
   SchedulerClient scheduler(context.scheduler, context.ClientOptions());
   absl::StatusOr<std::string> id = scheduler.SubmitOne(std::move(spec));
   if (!id.ok()) return context.RpcFailed(id.status());
@@ -258,7 +265,8 @@ void AddJobCommands(CLI::App& app, Command* run) {
       ->required();
   KeepWordsWhole(submit->add_option(
       "ARG", submit_options->args,
-      "Arguments: each a JSON value; a word that is not JSON is a string"));
+      "Arguments: each a JSON value; a word that is not JSON, and does not start with { [ or \", "
+      "is a string"));
   submit->callback([run, submit_options] {
     *run = [submit_options](const Context& context) {
       return RunSubmit(context, *submit_options);

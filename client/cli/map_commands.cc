@@ -72,8 +72,15 @@ std::string ItemError(size_t item, const absl::Status& status) {
 // Where the items come from, once the command line has been checked.
 class Input {
  public:
-  // Items given as words on the command line.
-  static Input Words(std::vector<std::string> words, ItemFormat format) {
+  // Items given as words on the command line. They are all read first, so
+  // that a word that is bad JSON is refused before any job is submitted.
+  static absl::StatusOr<Input> Words(std::vector<std::string> words, ItemFormat format) {
+    ItemReader check = ItemReader::FromWords(words, format);
+    for (;;) {
+      absl::StatusOr<std::optional<ValueList>> item = check.Next();
+      if (!item.ok()) return item.status();
+      if (!item->has_value()) break;
+    }
     const size_t count = words.size();
     return Input(ItemReader::FromWords(std::move(words), format), count, "");
   }

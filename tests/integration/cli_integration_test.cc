@@ -10,10 +10,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <regex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -640,6 +642,43 @@ TEST(CliRestart, OnATerminalOneLineSaysItIsReconnecting) {
   EXPECT_EQ(piped.exit_code, kExitUnavailable);
   EXPECT_THAT(WithoutProgressLine(piped.terminal),
               MatchesRegex("netpool: scheduler unreachable for 1s, giving up: [^\n]*\n"));
+}
+
+// ---------------------------------------------------------------- what a new user meets
+
+// How many jobs the scheduler has, in any state.
+int64_t JobCount(TestCluster& cluster) {
+  CliResult stats = cluster.RunCli({"stats"});
+  EXPECT_EQ(stats.exit_code, 0) << stats.err;
+  int64_t total = 0;
+  for (const std::string& line : Lines(stats.out)) {
+    for (const char* state : {"pending ", "running ", "succeeded ", "failed ", "cancelled "}) {
+      if (absl::StartsWith(line, state)) total += std::stoll(line.substr(std::strlen(state)));
+    }
+  }
+  return total;
+}
+
+TEST_F(CliTest, AWordThatStartsLikeJsonButIsNotIsBadJsonAndNothingIsSubmitted) {
+  const int64_t jobs_before = JobCount(*cluster_);
+  for (const std::string word : {"{bad", "[1,", "\"unterminated"}) {
+    CliResult submit = Run({"submit", "echo", "1", word});
+    EXPECT_EQ(submit.exit_code, kExitUsage) << word << ": " << submit.err;
+    EXPECT_EQ(submit.out, "") << word;
+    EXPECT_EQ(Lines(submit.err).size(), 1u) << submit.err;
+    EXPECT_THAT(submit.err, HasSubstr("argument 2")) << word;
+    EXPECT_THAT(submit.err, HasSubstr(word));
+
+    CliResult map = Run({"map", "echo", ":::", "1", word});
+    EXPECT_EQ(map.exit_code, kExitUsage) << word << ": " << map.err;
+    EXPECT_EQ(map.out, "") << word;
+    EXPECT_EQ(Lines(map.err).size(), 1u) << map.err;
+    EXPECT_THAT(map.err, HasSubstr(word));
+  }
+  EXPECT_EQ(JobCount(*cluster_), jobs_before);
+  // Other words that are not JSON are still strings.
+  const std::string id = Submit({"echo", "plain", "a{b", "1,2]"});
+  EXPECT_EQ(Run({"get", id, "--timeout", "30"}).out, "[\"plain\",\"a{b\",\"1,2]\"]\n");
 }
 
 }  // namespace
