@@ -681,5 +681,21 @@ TEST_F(CliTest, AWordThatStartsLikeJsonButIsNotIsBadJsonAndNothingIsSubmitted) {
   EXPECT_EQ(Run({"get", id, "--timeout", "30"}).out, "[\"plain\",\"a{b\",\"1,2]\"]\n");
 }
 
+TEST_F(CliTest, ExecWithoutDashDashSaysToPutItBeforeTheCommand) {
+  CliResult r = Run({"exec", "sh", "-c", "echo hi"});
+  EXPECT_EQ(r.exit_code, kExitUsage) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(Lines(r.err).size(), 1u) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("put -- before the command: netpool exec [OPTIONS] -- sh -c"));
+  // After "--", a word that looks like an option before it is a misspelt one.
+  CliResult misspelt = Run({"exec", "--detatch", "--", "true"});
+  EXPECT_EQ(misspelt.exit_code, kExitUsage);
+  EXPECT_THAT(misspelt.err, HasSubstr("exec has no option --detatch"));
+  // A command without options needs no "--".
+  CliResult plain = Run({"exec", "echo", "hi"});
+  EXPECT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_EQ(plain.out, "hi\n");
+}
+
 }  // namespace
 }  // namespace netpool
