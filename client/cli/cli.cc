@@ -1,9 +1,11 @@
 #include "client/cli/cli.h"
 
 #include <exception>
+#include <limits>
 #include <utility>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "client/cli/arguments.h"
@@ -30,6 +32,19 @@ CLI::Option* KeepWordsWhole(CLI::Option* option) {
         return word;
       },
       "", "");
+}
+
+CLI::Validator NumberIn(double min, double max) {
+  const std::string range = max == std::numeric_limits<double>::max()
+                                ? absl::StrCat(min, " or more")
+                                : absl::StrCat("from ", min, " to ", max);
+  return CLI::Validator(
+      [min, max, range](std::string& word) -> std::string {
+        double number = 0;
+        if (absl::SimpleAtod(word, &number) && number >= min && number <= max) return "";
+        return absl::StrCat("must be ", range, ", got ", word);
+      },
+      range);
 }
 
 void Context::Error(std::string_view message) const {

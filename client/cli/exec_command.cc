@@ -98,7 +98,7 @@ void AddExecCommand(CLI::App& app, Command* run) {
       "Runs a command on a worker: prints its output and exits with its exit code");
   exec->add_flag("--detach", options->detach, "Print the job id instead of waiting");
   exec->add_option("--timeout", options->timeout, "Seconds the command may run (default: no limit)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(NumberIn(0));
   KeepWordsWhole(
       exec->add_option("CMD", options->argv, "The command and its arguments (after --)"))
       ->required();

@@ -278,7 +278,7 @@ void AddJobCommands(CLI::App& app, Command* run) {
       "get", "Waits for a job and prints its result as JSON (exit 1 if it failed, 2 on timeout)");
   KeepWordsWhole(get->add_option("ID", get_options->id, "Job id"))->required();
   get->add_option("--timeout", get_options->timeout, "Seconds to wait (default: no limit)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(NumberIn(0));
   AddRetryFor(get, &get_options->retry_for);
   get->callback([run, get_options] {
     *run = [get_options](const Context& context) { return RunGet(context, *get_options); };
@@ -290,7 +290,7 @@ void AddJobCommands(CLI::App& app, Command* run) {
   KeepWordsWhole(wait->add_option("ID", wait_options->ids, "Job ids"))->required();
   wait->add_option("--timeout", wait_options->timeout,
                    "Seconds to wait for all of them (default: no limit)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(NumberIn(0));
   AddRetryFor(wait, &wait_options->retry_for);
   wait->callback([run, wait_options] {
     *run = [wait_options](const Context& context) { return RunWait(context, *wait_options); };

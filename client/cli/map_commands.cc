@@ -346,7 +346,7 @@ int RunStarmap(const Context& context, const StarmapCliOptions& options) {
 
 void AddRunOptions(CLI::App* command, RunOptions* options) {
   command->add_option("--chunksize", options->chunksize, "Items per job (default 1)")
-      ->check(CLI::PositiveNumber);
+      ->check(NumberIn(1));
   command->add_flag("--unordered", options->unordered,
                     "Print results as they finish instead of in input order");
   command->add_option("--jobs-file", options->jobs_file,
@@ -355,7 +355,7 @@ void AddRunOptions(CLI::App* command, RunOptions* options) {
                     "Run here, in worker processes of this program: no scheduler needed");
   command->add_option("-j,--jobs", options->processes,
                       "With --local: worker processes (default: one per core)")
-      ->check(CLI::Range(1, 4096));
+      ->check(NumberIn(1, 4096));
   AddRetryFor(command, &options->retry_for);
 }
 

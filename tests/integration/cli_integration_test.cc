@@ -697,5 +697,23 @@ TEST_F(CliTest, ExecWithoutDashDashSaysToPutItBeforeTheCommand) {
   EXPECT_EQ(plain.out, "hi\n");
 }
 
+TEST_F(CliTest, AnOutOfRangeNumberSaysWhatTheFlagTakes) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"jobs", "--limit", "-1"}, "--limit: must be 0 or more, got -1"},
+      {{"get", "j-1", "--timeout", "-2"}, "--timeout: must be 0 or more, got -2"},
+      {{"wait", "j-1", "--timeout", "-2"}, "--timeout: must be 0 or more, got -2"},
+      {{"exec", "--timeout", "-2", "--", "true"}, "--timeout: must be 0 or more, got -2"},
+      {{"map", "--chunksize", "0", "echo", ":::", "1"}, "--chunksize: must be 1 or more, got 0"},
+      {{"map", "--local", "-j", "0", "echo", ":::", "1"}, "--jobs: must be from 1 to 4096, got 0"},
+  };
+  for (const auto& [args, message] : cases) {
+    CliResult r = Run(args);
+    EXPECT_EQ(r.exit_code, kExitUsage) << args[0] << ": " << r.err;
+    EXPECT_EQ(Lines(r.err).size(), 1u) << r.err;
+    EXPECT_THAT(r.err, HasSubstr(message));
+    EXPECT_LT(r.err.size(), 160u) << r.err;
+  }
+}
+
 }  // namespace
 }  // namespace netpool
