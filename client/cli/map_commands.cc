@@ -371,7 +371,8 @@ void AddMapCommands(CLI::App& app, Command* run) {
       ->required();
   KeepWordsWhole(map->add_option(
       "ARGS", map_options->rest,
-      "ARG... or ::: ITEM...: items are JSON values (a word that is not JSON is a string), or "
+      "ARG... or ::: ITEM...: items are JSON values (a word that is not JSON, and does not "
+      "start with { [ or \", is a string), or "
       "JSON lines on stdin (or --jobs-file) when none are given; after -- CMD: the rest of the "
       "command, then ::: and the items, or none to read one item per line; {} in the command "
       "is replaced by each item (which is appended when there is no {})"));
