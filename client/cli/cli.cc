@@ -11,6 +11,7 @@
 #include "client/cli/arguments.h"
 #include "client/cli/command.h"
 #include "common/process_setup.h"
+#include "common/version.h"
 
 namespace netpool {
 namespace cli {
@@ -130,6 +131,7 @@ int RunCli(const std::vector<std::string>& args, std::istream& in, std::ostream&
 
   CLI::App app("Runs jobs on a netpool cluster.", "netpool");
   app.require_subcommand(1);
+  app.set_version_flag("--version", VersionLine("netpool"));
   app.add_option("--scheduler", context.scheduler, "Scheduler address HOST:PORT")
       ->envname("NETPOOL_SCHEDULER")
       ->capture_default_str();

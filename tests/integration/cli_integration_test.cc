@@ -715,5 +715,20 @@ TEST_F(CliTest, AnOutOfRangeNumberSaysWhatTheFlagTakes) {
   }
 }
 
+TEST(CliVersion, EveryProgramPrintsItsNameAndTheSameVersion) {
+  const std::vector<std::pair<std::string, std::string>> programs = {
+      {netpool::testing::CliPath(), "netpool"},
+      {netpool::testing::NetpooldPath(), "netpoold"},
+      {netpool::testing::WorkerPath(), "netpool-worker"}};
+  std::vector<std::string> versions;
+  for (const auto& [path, name] : programs) {
+    CliResult r = netpool::testing::RunProgram({path, "--version"});
+    EXPECT_EQ(r.exit_code, 0) << name << ": " << r.err;
+    EXPECT_THAT(r.out, MatchesRegex(name + " [0-9]+\\.[0-9]+\\.[0-9]+\n"));
+    versions.push_back(std::string(absl::StripPrefix(r.out, name)));
+  }
+  EXPECT_THAT(versions, ::testing::Each(versions[0]));
+}
+
 }  // namespace
 }  // namespace netpool
