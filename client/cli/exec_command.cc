@@ -97,7 +97,9 @@ void AddExecCommand(CLI::App& app, Command* run) {
       "exec",
       "Runs a command on a worker: prints its output and exits with its exit code");
   exec->add_flag("--detach", options->detach, "Print the job id instead of waiting");
-  exec->add_option("--timeout", options->timeout, "Seconds the command may run (default: no limit)")
+  exec->add_option("--timeout", options->timeout,
+                   "Seconds the command may run (default: no limit); past them, exit 124 as "
+                   "timeout(1) does")
       ->check(NumberIn(0));
   KeepWordsWhole(
       exec->add_option("CMD", options->argv, "The command and its arguments (after --)"))

@@ -730,5 +730,11 @@ TEST(CliVersion, EveryProgramPrintsItsNameAndTheSameVersion) {
   EXPECT_THAT(versions, ::testing::Each(versions[0]));
 }
 
+TEST_F(CliTest, ExecOfACommandThatTimesOutExits124LikeTimeout) {
+  CliResult r = Run({"exec", "--timeout", "0.5", "--", "sleep", "30"});
+  EXPECT_EQ(r.exit_code, 124) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("timed out"));
+}
+
 }  // namespace
 }  // namespace netpool
