@@ -84,7 +84,7 @@ int RunExec(const Context& context, const ExecOptions& options) {
     WarnOfTruncation(context, outcome, *report);
   }
   if (NeedsErrorMessage(outcome, report)) {
-    context.Error(absl::StrCat("job ", id, " failed: ", outcome.value.status().ToString()));
+    context.Error(absl::StrCat("job ", id, " failed: ", outcome.value.status().message()));
   }
   return ExitStatusOf(outcome, report);
 }

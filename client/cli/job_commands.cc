@@ -80,7 +80,7 @@ int PrintResult(const Context& context, const v1::JobResult& result) {
   context.Error(result.state() == v1::CANCELLED
                     ? absl::StrCat("job ", result.job_id(), " was cancelled")
                     : absl::StrCat("job ", result.job_id(), " failed: ",
-                                   outcome.value.status().ToString()));
+                                   outcome.value.status().message()));
   if (!outcome.error_detail.is_null()) *context.err << outcome.error_detail.ToJson() << '\n';
   return kExitFailed;
 }
@@ -172,7 +172,7 @@ void PrintDetails(const Context& context, const v1::JobStatus& job) {
       *context.out << " running";
     }
     if (attempt.has_error()) {
-      *context.out << " error: " << JobErrorToStatus(attempt.error()).ToString();
+      *context.out << " error: " << JobErrorToStatus(attempt.error()).message();
     }
     *context.out << '\n';
   }

@@ -736,5 +736,18 @@ TEST_F(CliTest, ExecOfACommandThatTimesOutExits124LikeTimeout) {
   EXPECT_THAT(r.err, HasSubstr("timed out"));
 }
 
+TEST_F(CliTest, ErrorsShowNoGrpcStatusNames) {
+  CliResult exec = Run({"exec", "--", "sh", "-c", "kill -TERM $$"});
+  EXPECT_NE(exec.exit_code, 0);
+  EXPECT_THAT(exec.err, HasSubstr("command killed by"));
+  const std::string id = Submit({"sleep", "not-a-number"});
+  CliResult get = Run({"get", id, "--timeout", "30"});
+  EXPECT_EQ(get.exit_code, 1);
+  for (const std::string& err : {exec.err, get.err}) {
+    EXPECT_THAT(err, Not(ContainsRegex("(UNKNOWN|INVALID_ARGUMENT|DEADLINE_EXCEEDED|INTERNAL): ")))
+        << err;
+  }
+}
+
 }  // namespace
 }  // namespace netpool
