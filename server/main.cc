@@ -26,6 +26,7 @@
 #include "common/process_setup.h"
 #include "common/shutdown_signal.h"
 #include "common/transport.h"
+#include "common/version.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/server_builder.h"
@@ -363,11 +364,14 @@ int main(int argc, char** argv) {
                  "seconds between the heartbeats worker nodes are asked to send")
       ->capture_default_str();
   app.add_option("--log-level", flags.log_level, "trace|debug|info|warn|error|off (env NETPOOL_LOG)");
+  app.set_version_flag("--version", netpool::VersionLine("netpoold"));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "netpoold: %s\n", e.what());

@@ -16,6 +16,7 @@
 #include "CLI/CLI.hpp"
 #include "common/process_setup.h"
 #include "common/shutdown_signal.h"
+#include "common/version.h"
 #include "netpool/worker.h"
 #include "spdlog/spdlog.h"
 #include "worker/builtins.h"
@@ -150,10 +151,14 @@ int WorkerApp::Main(int argc, char** argv) {
       ->needs(init);
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  app.set_version_flag("--version", VersionLine("netpool-worker"));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     std::cout << app.help();
+    return 0;
+  } catch (const CLI::CallForVersion& e) {
+    std::cout << e.what() << "\n";
     return 0;
   } catch (const CLI::ParseError& e) {
     std::cerr << "netpool-worker: " << e.what() << "\n";

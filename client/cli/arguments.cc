@@ -24,9 +24,14 @@ absl::Status LineError(size_t number, absl::string_view message) {
 
 }  // namespace
 
-Value ParseWord(const std::string& word) {
+absl::StatusOr<Value> ParseWord(const std::string& word) {
   absl::StatusOr<Value> json = Value::FromJson(word);
-  return json.ok() ? *std::move(json) : Value(word);
+  if (json.ok()) return json;
+  if (!word.empty() && (word.front() == '{' || word.front() == '[' || word.front() == '"')) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", word, "' starts like JSON but is not: ", json.status().message()));
+  }
+  return Value(word);
 }
 
 ItemReader::ItemReader(ItemFormat format, std::vector<std::string> words, std::istream* in)
@@ -45,7 +50,12 @@ absl::StatusOr<std::optional<ValueList>> ItemReader::Next() {
     if (next_word_ == words_.size()) return std::nullopt;
     std::string& word = words_[next_word_++];
     if (format_ == ItemFormat::kText) return ValueList{Value(std::move(word))};
-    return ValueList{ParseWord(word)};
+    absl::StatusOr<Value> value = ParseWord(word);
+    if (!value.ok()) {
+      next_word_ = words_.size();
+      return value.status();
+    }
+    return ValueList{*std::move(value)};
   }
   std::string line;
   while (std::getline(*in_, line)) {

@@ -20,8 +20,10 @@ namespace netpool {
 namespace cli {
 
 // A word from the command line as a job argument: its JSON value when it is
-// JSON, otherwise the word itself as a string (`hello` -> "hello").
-Value ParseWord(const std::string& word);
+// JSON, otherwise the word itself as a string (`hello` -> "hello"). A word
+// that starts as JSON does ({, [ or ") was meant as JSON: when it is not,
+// error kInvalidArgument naming it, rather than a string the job never meant.
+absl::StatusOr<Value> ParseWord(const std::string& word);
 
 // How one item of map or starmap becomes a call's argument list.
 enum class ItemFormat {
@@ -32,7 +34,7 @@ enum class ItemFormat {
 
 // ItemReader hands out the items of map and starmap one at a time, from the
 // command line's words or from the lines of a stream, so that an input of
-// any length is never all in memory. A word that is not JSON is a string;
+// any length is never all in memory. A word is read as ParseWord reads it;
 // a line must be JSON (except kText, where it is the item). Blank lines are
 // skipped; "\r\n" line ends are accepted.
 //
@@ -45,8 +47,8 @@ class ItemReader {
   static ItemReader FromLines(std::istream* in, ItemFormat format);
 
   // The next item's argument list; nullopt at the end of the input. Error
-  // kInvalidArgument naming the (1-based) line that does not parse, after
-  // which the reader is at its end.
+  // kInvalidArgument naming the (1-based) line or the word that does not
+  // parse, after which the reader is at its end.
   absl::StatusOr<std::optional<ValueList>> Next();
 
  private:

@@ -1,14 +1,17 @@
 #include "client/cli/cli.h"
 
 #include <exception>
+#include <limits>
 #include <utility>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "client/cli/arguments.h"
 #include "client/cli/command.h"
 #include "common/process_setup.h"
+#include "common/version.h"
 
 namespace netpool {
 namespace cli {
@@ -30,6 +33,19 @@ CLI::Option* KeepWordsWhole(CLI::Option* option) {
         return word;
       },
       "", "");
+}
+
+CLI::Validator NumberIn(double min, double max) {
+  const std::string range = max == std::numeric_limits<double>::max()
+                                ? absl::StrCat(min, " or more")
+                                : absl::StrCat("from ", min, " to ", max);
+  return CLI::Validator(
+      [min, max, range](std::string& word) -> std::string {
+        double number = 0;
+        if (absl::SimpleAtod(word, &number) && number >= min && number <= max) return "";
+        return absl::StrCat("must be ", range, ", got ", word);
+      },
+      range);
 }
 
 void Context::Error(std::string_view message) const {
@@ -115,6 +131,7 @@ int RunCli(const std::vector<std::string>& args, std::istream& in, std::ostream&
 
   CLI::App app("Runs jobs on a netpool cluster.", "netpool");
   app.require_subcommand(1);
+  app.set_version_flag("--version", VersionLine("netpool"));
   app.add_option("--scheduler", context.scheduler, "Scheduler address HOST:PORT")
       ->envname("NETPOOL_SCHEDULER")
       ->capture_default_str();

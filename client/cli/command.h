@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <istream>
+#include <limits>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -80,6 +81,11 @@ void AddRetryFor(CLI::App* command, absl::Duration* retry_for);
 // shields every such word before parsing; positional options that take free
 // words must be passed through KeepWordsWhole, which removes the shield.
 CLI::Option* KeepWordsWhole(CLI::Option* option);
+
+// The check of a numeric option: a number from `min` to `max`. Its error
+// reads "--limit: must be 0 or more, got -1" rather than CLI11's own, which
+// spells out the largest double in full.
+CLI::Validator NumberIn(double min, double max = std::numeric_limits<double>::max());
 
 // A parsed subcommand, ready to run.
 using Command = std::function<int(const Context& context)>;

@@ -1,4 +1,5 @@
 // netpool exec: runs one command on a worker as if it ran here.
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <utility>
@@ -18,7 +19,23 @@ struct ExecOptions {
   bool detach = false;
   double timeout = 0;
   std::vector<std::string> argv;
+  // Words that look like options but are not exec's: the command's own,
+  // given without "--" before it.
+  std::vector<std::string> stray_options;
 };
+
+// The error for words that look like options but are not exec's: without
+// "--", they are the command's own (`netpool exec sh -c ...`), so it says
+// what to type instead; after "--" they can only be misspelt exec options.
+void StrayOptionsError(const Context& context, const ExecOptions& options) {
+  const bool dashes = std::find(context.args.begin(), context.args.end(), "--") !=
+                      context.args.end();
+  context.Error(dashes || options.argv.empty()
+                    ? absl::StrCat("exec has no option ", options.stray_options[0],
+                                   " (see --help)")
+                    : absl::StrCat("put -- before the command: netpool exec [OPTIONS] -- ",
+                                   options.argv[0], " ", options.stray_options[0], " ..."));
+}
 
 // The worker node keeps only so much of each stream (netpool-worker
 // --max-output) and says so in the report: a cut output must not pass for
@@ -39,6 +56,10 @@ void WarnOfTruncation(const Context& context, const internal::Outcome& outcome,
 }
 
 int RunExec(const Context& context, const ExecOptions& options) {
+  if (!options.stray_options.empty()) {
+    StrayOptionsError(context, options);
+    return kExitUsage;
+  }
   SchedulerClient scheduler(context.scheduler, context.ClientOptions());
   absl::StatusOr<std::string> submitted =
       scheduler.SubmitOne(ExecJob(options.argv, absl::Seconds(options.timeout)));
@@ -63,7 +84,7 @@ int RunExec(const Context& context, const ExecOptions& options) {
     WarnOfTruncation(context, outcome, *report);
   }
   if (NeedsErrorMessage(outcome, report)) {
-    context.Error(absl::StrCat("job ", id, " failed: ", outcome.value.status().ToString()));
+    context.Error(absl::StrCat("job ", id, " failed: ", outcome.value.status().message()));
   }
   return ExitStatusOf(outcome, report);
 }
@@ -76,13 +97,22 @@ void AddExecCommand(CLI::App& app, Command* run) {
       "exec",
       "Runs a command on a worker: prints its output and exits with its exit code");
   exec->add_flag("--detach", options->detach, "Print the job id instead of waiting");
-  exec->add_option("--timeout", options->timeout, "Seconds the command may run (default: no limit)")
-      ->check(CLI::NonNegativeNumber);
+  exec->add_option("--timeout", options->timeout,
+                   "Seconds the command may run (default: no limit); past them, exit 124 as "
+                   "timeout(1) does")
+      ->check(NumberIn(0));
   KeepWordsWhole(
       exec->add_option("CMD", options->argv, "The command and its arguments (after --)"))
       ->required();
   exec->footer("Example: netpool exec --timeout 60 -- gzip -9 /data/sub-01.nii");
-  exec->callback([run, options] {
+  // Taken rather than refused, so that the error can say what to do.
+  exec->allow_extras();
+  exec->callback([run, options, exec] {
+    // CLI11 keeps the "--" it has seen among the words it did not take.
+    options->stray_options = exec->remaining();
+    options->stray_options.erase(
+        std::remove(options->stray_options.begin(), options->stray_options.end(), "--"),
+        options->stray_options.end());
     *run = [options](const Context& context) { return RunExec(context, *options); };
   });
 }

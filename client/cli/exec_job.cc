@@ -1,10 +1,14 @@
 #include "client/cli/exec_job.h"
 
+#include "absl/status/status.h"
 #include "common/value_proto.h"
 
 namespace netpool {
 namespace cli {
 namespace {
+
+// timeout(1)'s exit status when the command ran out of time.
+constexpr int kExitCommandTimedOut = 124;
 
 // exec hands back output that is not UTF-8 as bytes.
 std::optional<std::string> Output(const ValueMap& report, const std::string& key) {
@@ -44,6 +48,7 @@ std::optional<CommandReport> ReportOf(const internal::Outcome& outcome) {
 
 int ExitStatusOf(const internal::Outcome& outcome, const std::optional<CommandReport>& report) {
   if (outcome.value.ok()) return 0;
+  if (absl::IsDeadlineExceeded(outcome.value.status())) return kExitCommandTimedOut;
   if (report.has_value() && report->exit_code > 0 && report->exit_code < 256) {
     return report->exit_code;
   }

@@ -35,8 +35,9 @@ struct CommandReport {
 // worker process died, or the function is unknown).
 std::optional<CommandReport> ReportOf(const internal::Outcome& outcome);
 
-// The exit status to end with, as if the command had run here: its own, or 1
-// when the job failed without a report (or with a report claiming success).
+// The exit status to end with, as if the command had run here: its own; 124
+// when it ran out of time, as timeout(1) ends; or 1 when the job failed
+// without a report (or with a report claiming success).
 int ExitStatusOf(const internal::Outcome& outcome, const std::optional<CommandReport>& report);
 
 // Whether a failed job needs a message beyond the command's own output: yes,

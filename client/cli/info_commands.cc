@@ -81,7 +81,7 @@ void AddInfoCommands(CLI::App& app, Command* run) {
   jobs->add_option("--state", jobs_options->state,
                    "Only jobs in this state (PENDING RUNNING SUCCEEDED FAILED CANCELLED)");
   jobs->add_option("--limit", jobs_options->limit, "At most this many (default: the scheduler's)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(NumberIn(0));
   jobs->callback([run, jobs_options] {
     *run = [jobs_options](const Context& context) { return RunJobs(context, *jobs_options); };
   });

@@ -47,7 +47,14 @@ struct SubmitOptions {
 int RunSubmit(const Context& context, const SubmitOptions& options) {
   v1::JobSpec spec;
   spec.set_function(options.function);
-  for (const std::string& word : options.args) ToProto(ParseWord(word), spec.add_args());
+  for (size_t i = 0; i < options.args.size(); ++i) {
+    absl::StatusOr<Value> arg = ParseWord(options.args[i]);
+    if (!arg.ok()) {
+      context.Error(absl::StrCat("argument ", i + 1, ": ", arg.status().message()));
+      return kExitUsage;
+    }
+    ToProto(*arg, spec.add_args());
+  }
   SchedulerClient scheduler(context.scheduler, context.ClientOptions());
   absl::StatusOr<std::string> id = scheduler.SubmitOne(std::move(spec));
   if (!id.ok()) return context.RpcFailed(id.status());
@@ -73,7 +80,7 @@ int PrintResult(const Context& context, const v1::JobResult& result) {
   context.Error(result.state() == v1::CANCELLED
                     ? absl::StrCat("job ", result.job_id(), " was cancelled")
                     : absl::StrCat("job ", result.job_id(), " failed: ",
-                                   outcome.value.status().ToString()));
+                                   outcome.value.status().message()));
   if (!outcome.error_detail.is_null()) *context.err << outcome.error_detail.ToJson() << '\n';
   return kExitFailed;
 }
@@ -165,7 +172,7 @@ void PrintDetails(const Context& context, const v1::JobStatus& job) {
       *context.out << " running";
     }
     if (attempt.has_error()) {
-      *context.out << " error: " << JobErrorToStatus(attempt.error()).ToString();
+      *context.out << " error: " << JobErrorToStatus(attempt.error()).message();
     }
     *context.out << '\n';
   }
@@ -258,7 +265,8 @@ void AddJobCommands(CLI::App& app, Command* run) {
       ->required();
   KeepWordsWhole(submit->add_option(
       "ARG", submit_options->args,
-      "Arguments: each a JSON value; a word that is not JSON is a string"));
+      "Arguments: each a JSON value; a word that is not JSON, and does not start with { [ or \", "
+      "is a string"));
   submit->callback([run, submit_options] {
     *run = [submit_options](const Context& context) {
       return RunSubmit(context, *submit_options);
@@ -270,7 +278,7 @@ void AddJobCommands(CLI::App& app, Command* run) {
       "get", "Waits for a job and prints its result as JSON (exit 1 if it failed, 2 on timeout)");
   KeepWordsWhole(get->add_option("ID", get_options->id, "Job id"))->required();
   get->add_option("--timeout", get_options->timeout, "Seconds to wait (default: no limit)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(NumberIn(0));
   AddRetryFor(get, &get_options->retry_for);
   get->callback([run, get_options] {
     *run = [get_options](const Context& context) { return RunGet(context, *get_options); };
@@ -282,7 +290,7 @@ void AddJobCommands(CLI::App& app, Command* run) {
   KeepWordsWhole(wait->add_option("ID", wait_options->ids, "Job ids"))->required();
   wait->add_option("--timeout", wait_options->timeout,
                    "Seconds to wait for all of them (default: no limit)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(NumberIn(0));
   AddRetryFor(wait, &wait_options->retry_for);
   wait->callback([run, wait_options] {
     *run = [wait_options](const Context& context) { return RunWait(context, *wait_options); };

@@ -72,8 +72,15 @@ std::string ItemError(size_t item, const absl::Status& status) {
 // Where the items come from, once the command line has been checked.
 class Input {
  public:
-  // Items given as words on the command line.
-  static Input Words(std::vector<std::string> words, ItemFormat format) {
+  // Items given as words on the command line. They are all read first, so
+  // that a word that is bad JSON is refused before any job is submitted.
+  static absl::StatusOr<Input> Words(std::vector<std::string> words, ItemFormat format) {
+    ItemReader check = ItemReader::FromWords(words, format);
+    for (;;) {
+      absl::StatusOr<std::optional<ValueList>> item = check.Next();
+      if (!item.ok()) return item.status();
+      if (!item->has_value()) break;
+    }
     const size_t count = words.size();
     return Input(ItemReader::FromWords(std::move(words), format), count, "");
   }
@@ -339,7 +346,7 @@ int RunStarmap(const Context& context, const StarmapCliOptions& options) {
 
 void AddRunOptions(CLI::App* command, RunOptions* options) {
   command->add_option("--chunksize", options->chunksize, "Items per job (default 1)")
-      ->check(CLI::PositiveNumber);
+      ->check(NumberIn(1));
   command->add_flag("--unordered", options->unordered,
                     "Print results as they finish instead of in input order");
   command->add_option("--jobs-file", options->jobs_file,
@@ -348,7 +355,7 @@ void AddRunOptions(CLI::App* command, RunOptions* options) {
                     "Run here, in worker processes of this program: no scheduler needed");
   command->add_option("-j,--jobs", options->processes,
                       "With --local: worker processes (default: one per core)")
-      ->check(CLI::Range(1, 4096));
+      ->check(NumberIn(1, 4096));
   AddRetryFor(command, &options->retry_for);
 }
 
@@ -364,7 +371,8 @@ void AddMapCommands(CLI::App& app, Command* run) {
       ->required();
   KeepWordsWhole(map->add_option(
       "ARGS", map_options->rest,
-      "ARG... or ::: ITEM...: items are JSON values (a word that is not JSON is a string), or "
+      "ARG... or ::: ITEM...: items are JSON values (a word that is not JSON, and does not "
+      "start with { [ or \", is a string), or "
       "JSON lines on stdin (or --jobs-file) when none are given; after -- CMD: the rest of the "
       "command, then ::: and the items, or none to read one item per line; {} in the command "
       "is replaced by each item (which is appended when there is no {})"));

@@ -18,20 +18,28 @@ using ::testing::HasSubstr;
 using Words = std::vector<std::string>;
 
 TEST(ParseWord, JsonWordsAreTheirValue) {
-  EXPECT_EQ(ParseWord("1"), Value(1));
-  EXPECT_EQ(ParseWord("2.5"), Value(2.5));
-  EXPECT_EQ(ParseWord("true"), Value(true));
-  EXPECT_EQ(ParseWord("null"), Value());
-  EXPECT_EQ(ParseWord("\"7\""), Value("7"));
-  EXPECT_EQ(ParseWord("[1,\"a\"]"), Value(ValueList{1, "a"}));
-  EXPECT_EQ(ParseWord("{\"k\":1}"), Value(ValueMap{{"k", 1}}));
+  EXPECT_EQ(*ParseWord("1"), Value(1));
+  EXPECT_EQ(*ParseWord("2.5"), Value(2.5));
+  EXPECT_EQ(*ParseWord("true"), Value(true));
+  EXPECT_EQ(*ParseWord("null"), Value());
+  EXPECT_EQ(*ParseWord("\"7\""), Value("7"));
+  EXPECT_EQ(*ParseWord("[1,\"a\"]"), Value(ValueList{1, "a"}));
+  EXPECT_EQ(*ParseWord("{\"k\":1}"), Value(ValueMap{{"k", 1}}));
 }
 
 TEST(ParseWord, OtherWordsAreStrings) {
-  EXPECT_EQ(ParseWord("hello"), Value("hello"));
-  EXPECT_EQ(ParseWord("sub-01.nii"), Value("sub-01.nii"));
-  EXPECT_EQ(ParseWord("[1,2"), Value("[1,2"));
-  EXPECT_EQ(ParseWord(""), Value(""));
+  EXPECT_EQ(*ParseWord("hello"), Value("hello"));
+  EXPECT_EQ(*ParseWord("sub-01.nii"), Value("sub-01.nii"));
+  EXPECT_EQ(*ParseWord("1,2]"), Value("1,2]"));
+  EXPECT_EQ(*ParseWord(""), Value(""));
+}
+
+TEST(ParseWord, AWordThatStartsLikeJsonButIsNotIsAnError) {
+  for (const char* word : {"[1,2", "{bad", "\"unterminated"}) {
+    absl::StatusOr<Value> value = ParseWord(word);
+    EXPECT_EQ(value.status().code(), absl::StatusCode::kInvalidArgument) << word;
+    EXPECT_THAT(value.status().message(), HasSubstr(word));
+  }
 }
 
 // Every item `reader` gives until its end or its first error.
@@ -102,6 +110,11 @@ TEST(ItemReader, WordsAreJsonOrStringsOrTakenAsTheyAre) {
               ElementsAre(ValueList{1}, ValueList{"x"}, ValueList{ValueList{2}}));
   EXPECT_THAT(Drain(ItemReader::FromWords({"1", "x"}, ItemFormat::kText)).items,
               ElementsAre(ValueList{"1"}, ValueList{"x"}));
+  ReadAll bad = Drain(ItemReader::FromWords({"1", "[2", "3"}, ItemFormat::kValue));
+  EXPECT_THAT(bad.items, ElementsAre(ValueList{1}));
+  EXPECT_THAT(bad.error.message(), HasSubstr("[2"));
+  EXPECT_THAT(Drain(ItemReader::FromWords({"[2"}, ItemFormat::kText)).items,
+              ElementsAre(ValueList{"[2"}));
 }
 
 TEST(CountItemLines, CountsLinesThatAreNotBlank) {

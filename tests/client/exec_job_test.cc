@@ -60,9 +60,17 @@ TEST(ReportOf, OutputThatIsNotTextArrivesAsBytes) {
   EXPECT_EQ(report->stdout_data, std::string("\xff\x00", 2));
 }
 
-TEST(ReportOf, TimeoutOrSignalKeepsTheShellStatusAndExplains) {
+TEST(ReportOf, TimeoutExits124AsTimeoutDoesAndExplains) {
   internal::Outcome outcome = Failed(absl::DeadlineExceededError("command timed out after 1 s"),
                                      Report(137, "partial", ""));
+  std::optional<CommandReport> report = ReportOf(outcome);
+  EXPECT_EQ(ExitStatusOf(outcome, report), 124);
+  EXPECT_TRUE(NeedsErrorMessage(outcome, report));
+}
+
+TEST(ReportOf, SignalKeepsTheShellStatusAndExplains) {
+  internal::Outcome outcome =
+      Failed(absl::UnknownError("command killed by signal 9 (SIGKILL)"), Report(137, "", ""));
   std::optional<CommandReport> report = ReportOf(outcome);
   EXPECT_EQ(ExitStatusOf(outcome, report), 137);
   EXPECT_TRUE(NeedsErrorMessage(outcome, report));

@@ -10,10 +10,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <regex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -640,6 +642,111 @@ TEST(CliRestart, OnATerminalOneLineSaysItIsReconnecting) {
   EXPECT_EQ(piped.exit_code, kExitUnavailable);
   EXPECT_THAT(WithoutProgressLine(piped.terminal),
               MatchesRegex("netpool: scheduler unreachable for 1s, giving up: [^\n]*\n"));
+}
+
+// ---------------------------------------------------------------- what a new user meets
+
+// How many jobs the scheduler has, in any state.
+int64_t JobCount(TestCluster& cluster) {
+  CliResult stats = cluster.RunCli({"stats"});
+  EXPECT_EQ(stats.exit_code, 0) << stats.err;
+  int64_t total = 0;
+  for (const std::string& line : Lines(stats.out)) {
+    for (const char* state : {"pending ", "running ", "succeeded ", "failed ", "cancelled "}) {
+      if (absl::StartsWith(line, state)) total += std::stoll(line.substr(std::strlen(state)));
+    }
+  }
+  return total;
+}
+
+TEST_F(CliTest, AWordThatStartsLikeJsonButIsNotIsBadJsonAndNothingIsSubmitted) {
+  const int64_t jobs_before = JobCount(*cluster_);
+  for (const std::string word : {"{bad", "[1,", "\"unterminated"}) {
+    CliResult submit = Run({"submit", "echo", "1", word});
+    EXPECT_EQ(submit.exit_code, kExitUsage) << word << ": " << submit.err;
+    EXPECT_EQ(submit.out, "") << word;
+    EXPECT_EQ(Lines(submit.err).size(), 1u) << submit.err;
+    EXPECT_THAT(submit.err, HasSubstr("argument 2")) << word;
+    EXPECT_THAT(submit.err, HasSubstr(word));
+
+    CliResult map = Run({"map", "echo", ":::", "1", word});
+    EXPECT_EQ(map.exit_code, kExitUsage) << word << ": " << map.err;
+    EXPECT_EQ(map.out, "") << word;
+    EXPECT_EQ(Lines(map.err).size(), 1u) << map.err;
+    EXPECT_THAT(map.err, HasSubstr(word));
+  }
+  EXPECT_EQ(JobCount(*cluster_), jobs_before);
+  // Other words that are not JSON are still strings.
+  const std::string id = Submit({"echo", "plain", "a{b", "1,2]"});
+  EXPECT_EQ(Run({"get", id, "--timeout", "30"}).out, "[\"plain\",\"a{b\",\"1,2]\"]\n");
+}
+
+TEST_F(CliTest, ExecWithoutDashDashSaysToPutItBeforeTheCommand) {
+  CliResult r = Run({"exec", "sh", "-c", "echo hi"});
+  EXPECT_EQ(r.exit_code, kExitUsage) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(Lines(r.err).size(), 1u) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("put -- before the command: netpool exec [OPTIONS] -- sh -c"));
+  // After "--", a word that looks like an option before it is a misspelt one.
+  CliResult misspelt = Run({"exec", "--detatch", "--", "true"});
+  EXPECT_EQ(misspelt.exit_code, kExitUsage);
+  EXPECT_THAT(misspelt.err, HasSubstr("exec has no option --detatch"));
+  // A command without options needs no "--".
+  CliResult plain = Run({"exec", "echo", "hi"});
+  EXPECT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_EQ(plain.out, "hi\n");
+}
+
+TEST_F(CliTest, AnOutOfRangeNumberSaysWhatTheFlagTakes) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"jobs", "--limit", "-1"}, "--limit: must be 0 or more, got -1"},
+      {{"get", "j-1", "--timeout", "-2"}, "--timeout: must be 0 or more, got -2"},
+      {{"wait", "j-1", "--timeout", "-2"}, "--timeout: must be 0 or more, got -2"},
+      {{"exec", "--timeout", "-2", "--", "true"}, "--timeout: must be 0 or more, got -2"},
+      {{"map", "--chunksize", "0", "echo", ":::", "1"}, "--chunksize: must be 1 or more, got 0"},
+      {{"map", "--local", "-j", "0", "echo", ":::", "1"}, "--jobs: must be from 1 to 4096, got 0"},
+  };
+  for (const auto& [args, message] : cases) {
+    CliResult r = Run(args);
+    EXPECT_EQ(r.exit_code, kExitUsage) << args[0] << ": " << r.err;
+    EXPECT_EQ(Lines(r.err).size(), 1u) << r.err;
+    EXPECT_THAT(r.err, HasSubstr(message));
+    EXPECT_LT(r.err.size(), 160u) << r.err;
+  }
+}
+
+TEST(CliVersion, EveryProgramPrintsItsNameAndTheSameVersion) {
+  const std::vector<std::pair<std::string, std::string>> programs = {
+      {netpool::testing::CliPath(), "netpool"},
+      {netpool::testing::NetpooldPath(), "netpoold"},
+      {netpool::testing::WorkerPath(), "netpool-worker"}};
+  std::vector<std::string> versions;
+  for (const auto& [path, name] : programs) {
+    CliResult r = netpool::testing::RunProgram({path, "--version"});
+    EXPECT_EQ(r.exit_code, 0) << name << ": " << r.err;
+    EXPECT_THAT(r.out, MatchesRegex(name + " [0-9]+\\.[0-9]+\\.[0-9]+\n"));
+    versions.push_back(std::string(absl::StripPrefix(r.out, name)));
+  }
+  EXPECT_THAT(versions, ::testing::Each(versions[0]));
+}
+
+TEST_F(CliTest, ExecOfACommandThatTimesOutExits124LikeTimeout) {
+  CliResult r = Run({"exec", "--timeout", "0.5", "--", "sleep", "30"});
+  EXPECT_EQ(r.exit_code, 124) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("timed out"));
+}
+
+TEST_F(CliTest, ErrorsShowNoGrpcStatusNames) {
+  CliResult exec = Run({"exec", "--", "sh", "-c", "kill -TERM $$"});
+  EXPECT_NE(exec.exit_code, 0);
+  EXPECT_THAT(exec.err, HasSubstr("command killed by"));
+  const std::string id = Submit({"sleep", "not-a-number"});
+  CliResult get = Run({"get", id, "--timeout", "30"});
+  EXPECT_EQ(get.exit_code, 1);
+  for (const std::string& err : {exec.err, get.err}) {
+    EXPECT_THAT(err, Not(ContainsRegex("(UNKNOWN|INVALID_ARGUMENT|DEADLINE_EXCEEDED|INTERNAL): ")))
+        << err;
+  }
 }
 
 }  // namespace

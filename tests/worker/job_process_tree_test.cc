@@ -103,7 +103,7 @@ TEST(JobProcessTree, ResultNestedTooDeepFailsItsJobOnceWithoutCostingTheNode) {
 
   CliResult get = cluster->RunCli({"get", id, "--timeout", "60"});
   EXPECT_EQ(get.exit_code, 1);
-  EXPECT_THAT(get.err, HasSubstr("INVALID_ARGUMENT: result not sendable: value: value nests "
+  EXPECT_THAT(get.err, HasSubstr("failed: result not sendable: value: value nests "
                                  "deeper than 32 levels"));
   CliResult status = cluster->RunCli({"status", "-v", id});
   EXPECT_THAT(status.out, MatchesRegex("[^\n]*\tFAILED\n(  [^\n]*\n)*  attempt 1 on node0 [^\n]*"
