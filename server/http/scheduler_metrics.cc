@@ -4,6 +4,7 @@
 #include <iterator>
 #include <utility>
 
+#include "absl/time/time.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
