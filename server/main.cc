@@ -86,6 +86,22 @@ bool ValidSeconds(const Flags& flags) {
   return true;
 }
 
+// The rule of both ports: one that is not on loopback needs TLS and a token
+// file, or --insecure. Otherwise prints why `host` is refused ("refusing to
+// `verb` HOST..., `risk`") and returns false.
+bool MayServe(const Flags& flags, const std::string& host, const char* verb, const char* risk) {
+  if (IsLoopbackHost(host) || (flags.tls.enabled() && !flags.token_file.empty()) ||
+      flags.insecure) {
+    return true;
+  }
+  std::fprintf(stderr,
+               "netpoold: refusing to %s %s, which is not loopback, without both TLS "
+               "(--tls-cert, --tls-key) and a token file (--token-file)%s. Pass --insecure to "
+               "do it anyway\n",
+               verb, host.c_str(), risk);
+  return false;
+}
+
 absl::StatusOr<std::unique_ptr<Store>> OpenStore(const Flags& flags) {
   if (flags.store == "memory") return std::make_unique<MemoryStore>();
   absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(flags.data_dir);
@@ -236,16 +252,11 @@ int Run(const Flags& flags, ShutdownSignal& shutdown) {
     return kExitUsage;
   }
   const bool loopback = IsLoopbackHost(host);
+  if (!MayServe(flags, host, "listen on",
+                ": anyone who reaches it could run commands as the workers' users")) {
+    return kExitUsage;
+  }
   if (!loopback && !(flags.tls.enabled() && !flags.token_file.empty())) {
-    if (!flags.insecure) {
-      std::fprintf(stderr,
-                   "netpoold: refusing to listen on %s, which is not loopback, without both TLS "
-                   "(--tls-cert, --tls-key) and a token file (--token-file): anyone who reaches "
-                   "it could run commands as the workers' users. Pass --insecure to do it "
-                   "anyway\n",
-                   host.c_str());
-      return kExitUsage;
-    }
     // Every start, so that it cannot go unnoticed in the log.
     spdlog::warn("--insecure: listening on {}, which is not loopback, without {}", host,
                  flags.tls.enabled()
@@ -260,15 +271,7 @@ int Run(const Flags& flags, ShutdownSignal& shutdown) {
                    flags.http.c_str());
       return kExitUsage;
     }
-    if (!IsLoopbackHost(http_host) && !(flags.tls.enabled() && !flags.token_file.empty()) &&
-        !flags.insecure) {
-      std::fprintf(stderr,
-                   "netpoold: refusing to serve HTTP on %s, which is not loopback, without both "
-                   "TLS (--tls-cert, --tls-key) and a token file (--token-file). Pass --insecure "
-                   "to do it anyway\n",
-                   http_host.c_str());
-      return kExitUsage;
-    }
+    if (!MayServe(flags, http_host, "serve HTTP on", "")) return kExitUsage;
     if (!IsLoopbackHost(http_host) && !flags.tls.enabled()) {
       spdlog::warn("--insecure: serving HTTP on {}, which is not loopback, without TLS: anyone "
                    "on the network can read the tokens sent to it",
