@@ -11,8 +11,12 @@
 
 namespace netpool {
 
-// InitLogging(log_level), and no deadlock detection for absl::Mutex.
-void SetUpProcess(std::string_view log_level = {});
+// InitLogging(log_level, log_format), and no deadlock detection for
+// absl::Mutex. The logging choices are left in the environment
+// (NETPOOL_LOG, NETPOOL_LOG_FORMAT) for the processes this one starts, so a
+// node's worker processes log as the node does. Call it first thing in
+// main(), before any thread that may read the environment.
+void SetUpProcess(std::string_view log_level = {}, std::string_view log_format = {});
 
 }  // namespace netpool
 

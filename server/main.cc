@@ -23,10 +23,9 @@
 #include "common/host_address.h"
 #include "common/local_token.h"
 #include "common/private_file.h"
-#include "common/process_setup.h"
+#include "common/program_flags.h"
 #include "common/shutdown_signal.h"
 #include "common/transport.h"
-#include "common/version.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/server_builder.h"
@@ -59,7 +58,7 @@ struct Flags {
   bool insecure = false;
   int64_t max_pending_per_client = 0;
   ClientLimits client_limits;
-  std::string log_level;
+  netpool::ProgramFlags program;
   int default_max_attempts = 3;
   double lease_timeout_seconds = 15;
   double result_ttl_seconds = 86400;
@@ -366,8 +365,7 @@ int main(int argc, char** argv) {
   app.add_option("--heartbeat-interval", flags.heartbeat_interval_seconds,
                  "seconds between the heartbeats worker nodes are asked to send")
       ->capture_default_str();
-  app.add_option("--log-level", flags.log_level, "trace|debug|info|warn|error|off (env NETPOOL_LOG)");
-  app.set_version_flag("--version", netpool::VersionLine("netpoold"));
+  netpool::AddProgramFlags(app, "netpoold", &flags.program);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -377,10 +375,10 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "netpoold: %s\n", e.what());
+    std::fprintf(stderr, "netpoold: %s\n", netpool::UsageErrorText(e).c_str());
     return netpool::kExitUsage;
   }
   flags.http_given = app.count("--http") > 0;
-  netpool::SetUpProcess(flags.log_level);
+  netpool::SetUpProgram(flags.program);
   return netpool::Run(flags, shutdown);
 }

@@ -14,9 +14,8 @@
 #include <tuple>
 
 #include "CLI/CLI.hpp"
-#include "common/process_setup.h"
+#include "common/program_flags.h"
 #include "common/shutdown_signal.h"
-#include "common/version.h"
 #include "netpool/worker.h"
 #include "spdlog/spdlog.h"
 #include "worker/builtins.h"
@@ -87,7 +86,7 @@ int WorkerApp::Main(int argc, char** argv) {
   NodeAgent::Options options;
   options.scheduler = DefaultScheduler();
   std::vector<std::string> labels;
-  std::string log_level;
+  ProgramFlags program;
   double grace_seconds = 30;
   std::string init_args = "[]";
   std::string max_memory;
@@ -149,9 +148,7 @@ int WorkerApp::Main(int argc, char** argv) {
       "registered function that each worker process runs once before its first job");
   app.add_option("--init-args", init_args, "the --init function's arguments, a JSON list")
       ->needs(init);
-  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
-  app.set_version_flag("--version", VersionLine("netpool-worker"));
+  AddProgramFlags(app, "netpool-worker", &program);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -161,7 +158,7 @@ int WorkerApp::Main(int argc, char** argv) {
     std::cout << e.what() << "\n";
     return 0;
   } catch (const CLI::ParseError& e) {
-    std::cerr << "netpool-worker: " << e.what() << "\n";
+    std::cerr << "netpool-worker: " << UsageErrorText(e) << "\n";
     return kUsageExitCode;
   }
   for (const std::string& label : labels) {
@@ -202,6 +199,7 @@ int WorkerApp::Main(int argc, char** argv) {
     std::cerr << "netpool-worker: " << s.message() << "\n";
     return kUsageExitCode;
   }
+  SetUpProgram(program);
   // A bad token or key file is a usage error now, not a retry loop later.
   if (absl::StatusOr<ClientTransport> transport =
           ClientTransport::Create(options.scheduler, options.security);
@@ -209,7 +207,6 @@ int WorkerApp::Main(int argc, char** argv) {
     std::cerr << "netpool-worker: " << transport.status().message() << "\n";
     return kUsageExitCode;
   }
-  SetUpProcess(log_level);
 
   NodeAgent agent(options);
   agent.Start();

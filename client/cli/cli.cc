@@ -10,8 +10,6 @@
 #include "absl/strings/str_replace.h"
 #include "client/cli/arguments.h"
 #include "client/cli/command.h"
-#include "common/process_setup.h"
-#include "common/version.h"
 
 namespace netpool {
 namespace cli {
@@ -131,7 +129,7 @@ int RunCli(const std::vector<std::string>& args, std::istream& in, std::ostream&
 
   CLI::App app("Runs jobs on a netpool cluster.", "netpool");
   app.require_subcommand(1);
-  app.set_version_flag("--version", VersionLine("netpool"));
+  AddProgramFlags(app, "netpool", &context.program);
   app.add_option("--scheduler", context.scheduler, "Scheduler address HOST:PORT")
       ->envname("NETPOOL_SCHEDULER")
       ->capture_default_str();
@@ -140,10 +138,6 @@ int RunCli(const std::vector<std::string>& args, std::istream& in, std::ostream&
   app.add_option("--token-file", context.security.token_file,
                  "file holding the token (mode 0600; else env NETPOOL_TOKEN, or on loopback the "
                  "token netpoold left for its own user)");
-  app.add_option("--log-level", context.log_level,
-                 "trace, debug, info, warn, error or off (default: $NETPOOL_LOG, else warn)")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"},
-                            CLI::ignore_case));
   Command run;
   AddJobCommands(app, &run);
   AddExecCommand(app, &run);
@@ -158,11 +152,11 @@ int RunCli(const std::vector<std::string>& args, std::istream& in, std::ostream&
     app.parse(reversed);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e, out, err);  // --help
-    context.Error(absl::StrReplaceAll(e.what(), {{"\n", " "}}) + " (see --help)");
+    context.Error(absl::StrReplaceAll(UsageErrorText(e), {{"\n", " "}}) + " (see --help)");
     return kExitUsage;
   }
 
-  SetUpProcess(context.log_level);
+  SetUpProgram(context.program);
   try {
     return run(context);
   } catch (const std::exception& e) {

@@ -18,6 +18,7 @@
 #include "absl/time/time.h"
 #include "client/pool_client.h"
 #include "client/reconnector.h"
+#include "common/program_flags.h"
 
 namespace netpool {
 namespace cli {
@@ -43,7 +44,7 @@ inline constexpr char kDefaultScheduler[] = "127.0.0.1:7340";
 struct Context {
   std::string scheduler = kDefaultScheduler;
   ClientSecurity security;  // --tls-ca, --token-file
-  std::string log_level;
+  ProgramFlags program;  // --config, --log-level, --log-format
   // The whole command line, without the program name.
   std::vector<std::string> args;
   std::istream* in = nullptr;

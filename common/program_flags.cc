@@ -1,0 +1,40 @@
+#include "common/program_flags.h"
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/process_setup.h"
+#include "common/version.h"
+
+namespace netpool {
+
+void AddProgramFlags(CLI::App& app, const std::string& program, ProgramFlags* flags) {
+  app.set_version_flag("--version", VersionLine(program));
+  app.set_config("--config", "",
+                 "read flags from this TOML file (name = value per line, long flag names "
+                 "without --); flags given here win")
+      ->type_name("FILE")
+      ->check(CLI::ExistingFile);
+  app.allow_config_extras(CLI::config_extras_mode::error);
+  app.add_option("--log-level", flags->log_level,
+                 "trace, debug, info, warn, error or off (default: $NETPOOL_LOG, else warn)")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"},
+                            CLI::ignore_case));
+  app.add_option("--log-format", flags->log_format,
+                 "text, or json: one JSON object per line with time, level, program, pid and "
+                 "message (default: $NETPOOL_LOG_FORMAT, else text)")
+      ->check(CLI::IsMember({"text", "json"}));
+}
+
+std::string UsageErrorText(const CLI::ParseError& error) {
+  constexpr absl::string_view kUnknownKey = "INI was not able to parse ";
+  absl::string_view text = error.what();
+  if (absl::ConsumePrefix(&text, kUnknownKey)) {
+    return absl::StrCat("--config: \"", text, "\" is not a flag of this program");
+  }
+  return std::string(text);
+}
+
+void SetUpProgram(const ProgramFlags& flags) { SetUpProcess(flags.log_level, flags.log_format); }
+
+}  // namespace netpool
