@@ -13,8 +13,7 @@ void AddProgramFlags(CLI::App& app, const std::string& program, ProgramFlags* fl
   app.set_config("--config", "",
                  "read flags from this TOML file (name = value per line, long flag names "
                  "without --); flags given here win")
-      ->type_name("FILE")
-      ->check(CLI::ExistingFile);
+      ->type_name("FILE");
   app.allow_config_extras(CLI::config_extras_mode::error);
   app.add_option("--log-level", flags->log_level,
                  "trace, debug, info, warn, error or off (default: $NETPOOL_LOG, else warn)")
@@ -27,10 +26,14 @@ void AddProgramFlags(CLI::App& app, const std::string& program, ProgramFlags* fl
 }
 
 std::string UsageErrorText(const CLI::ParseError& error) {
-  constexpr absl::string_view kUnknownKey = "INI was not able to parse ";
+  // CLI11 reports --config's problems without naming the flag, and calls
+  // every config file "INI".
   absl::string_view text = error.what();
-  if (absl::ConsumePrefix(&text, kUnknownKey)) {
+  if (error.get_name() == "ConfigError" && absl::ConsumePrefix(&text, "INI was not able to parse ")) {
     return absl::StrCat("--config: \"", text, "\" is not a flag of this program");
+  }
+  if (error.get_name() == "ConfigError" || error.get_name() == "FileError") {
+    return absl::StrCat("--config: ", text);
   }
   return std::string(text);
 }

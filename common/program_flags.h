@@ -26,8 +26,7 @@ struct ProgramFlags {
 void AddProgramFlags(CLI::App& app, const std::string& program, ProgramFlags* flags);
 
 // What to tell the user about a command line or --config file that did not
-// parse: CLI11's text, except that a key in the file that is no flag is
-// named as such (CLI11 calls every config file "INI").
+// parse: CLI11's text, naming --config for the file's problems.
 std::string UsageErrorText(const CLI::ParseError& error);
 
 // SetUpProcess with the flags' logging choices.
