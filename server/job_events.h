@@ -17,6 +17,8 @@ class JobEvents {
   virtual void OnSubmitted(const std::string& function, int count) = 0;
   // `job` reached SUCCEEDED, FAILED or CANCELLED.
   virtual void OnFinished(const Job& job) = 0;
+  // `job`'s attempt ended without finishing it, and it will run again.
+  virtual void OnRetried(const Job& job) = 0;
 };
 
 }  // namespace netpool

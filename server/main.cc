@@ -181,7 +181,7 @@ int Serve(const Flags& flags, const std::string& host, int port, bool loopback,
   grpc::ServerBuilder builder;
   int bound_port = 0;
   builder.AddListeningPort(flags.listen, *credentials, &bound_port);
-  ConfigureSchedulerServer(builder, &scheduler_service, &worker_hub_service);
+  ConfigureSchedulerServer(builder, &scheduler_service, &worker_hub_service, &metrics);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || bound_port == 0) {
     std::fprintf(stderr, "netpoold: cannot listen on %s\n", flags.listen.c_str());

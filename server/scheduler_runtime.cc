@@ -283,6 +283,11 @@ v1::GetStatsResponse SchedulerRuntime::Stats() {
   return out;
 }
 
+std::vector<QueueDepth> SchedulerRuntime::QueueDepths() {
+  absl::MutexLock lock(&mu_);
+  return scheduler_.QueueDepths();
+}
+
 absl::StatusOr<std::optional<v1::JobResult>> SchedulerRuntime::WaitForResult(
     const std::string& job_id, const Identity& caller,
     const std::shared_ptr<ResultSubscription>& waiter) {
@@ -439,6 +444,10 @@ void SchedulerRuntime::OnWorkerLost(WorkerId worker) {
   if (it == worker_streams_.end()) return;
   it->second.connection->End();
   worker_streams_.erase(it);
+}
+
+void SchedulerRuntime::OnRetry(const Job& job) {
+  if (options_.events != nullptr) options_.events->OnRetried(job);
 }
 
 void SchedulerRuntime::OnFinished(const Job& job, uint64_t write) {

@@ -92,6 +92,7 @@ class SchedulerRuntime final : private SchedulerListener {
   std::vector<v1::JobStatus> ListJobs(v1::JobState state, size_t limit, const Identity& caller);
   std::vector<v1::WorkerStatus> ListWorkers();
   v1::GetStatsResponse Stats();
+  std::vector<QueueDepth> QueueDepths();
 
   // The job's result if it is finished. Otherwise nullopt, and when
   // `waiter` is given the result goes to it once the job finishes (until
@@ -161,6 +162,7 @@ class SchedulerRuntime final : private SchedulerListener {
   void OnCancelRunning(WorkerId worker, const std::string& job_id) override;
   void OnFinished(const Job& job, uint64_t write) override;
   void OnWorkerLost(WorkerId worker) override;
+  void OnRetry(const Job& job) override;
 
   // Submit's admission: the audit line, and the core's answer.
   absl::StatusOr<std::vector<std::string>> SubmitLocked(std::vector<v1::JobSpec> specs,

@@ -1,12 +1,16 @@
 #include "server/server_setup.h"
 
+#include <memory>
+#include <utility>
+#include <vector>
+
 #include "grpcpp/resource_quota.h"
 #include "server/request_validation.h"
 
 namespace netpool {
 
 void ConfigureSchedulerServer(grpc::ServerBuilder& builder, SchedulerService* scheduler,
-                              WorkerHubService* worker_hub) {
+                              WorkerHubService* worker_hub, RpcEvents* rpc_events) {
   builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
   // Synchronous calls (the unary calls that answer at once) hold a thread
   // each: past this, new ones get RESOURCE_EXHAUSTED. Worker node streams,
@@ -23,6 +27,11 @@ void ConfigureSchedulerServer(grpc::ServerBuilder& builder, SchedulerService* sc
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
   builder.RegisterService(scheduler);
   builder.RegisterService(worker_hub);
+  if (rpc_events != nullptr) {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> counters;
+    counters.push_back(MakeRpcCounter(rpc_events));
+    builder.experimental().SetInterceptorCreators(std::move(counters));
+  }
 }
 
 }  // namespace netpool

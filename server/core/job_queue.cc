@@ -76,4 +76,12 @@ bool JobQueue::HasWorkFor(const std::vector<std::string>& functions, const Label
   return false;
 }
 
+void JobQueue::ForEachQueue(const std::function<void(const std::string& function,
+                                                     const Labels& labels, size_t jobs)>& visit)
+    const {
+  for (const auto& [function, label_queues] : queues_) {
+    for (const auto& [labels, jobs] : label_queues) visit(function, labels, jobs.size());
+  }
+}
+
 }  // namespace netpool

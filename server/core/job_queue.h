@@ -12,6 +12,7 @@
 #define NETPOOL_SERVER_CORE_JOB_QUEUE_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -39,6 +40,11 @@ class JobQueue {
   Job* PopFor(const std::vector<std::string>& functions, const Labels& labels);
   // Whether any job waits that a node with `functions` and `labels` may run.
   bool HasWorkFor(const std::vector<std::string>& functions, const Labels& labels) const;
+
+  // Calls `visit` for each (function, label set) with jobs queued, and how
+  // many: as many calls as there are such queues, whatever the jobs.
+  void ForEachQueue(const std::function<void(const std::string& function, const Labels& labels,
+                                             size_t jobs)>& visit) const;
 
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }

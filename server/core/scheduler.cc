@@ -546,6 +546,7 @@ void Scheduler::RetryOrFail(Job& job, const v1::JobError& error, absl::Duration 
   // after a lease, so it runs again either way.
   Stored(store_->Update(job), job.id(), "requeue");
   Enqueue(job);
+  listener_->OnRetry(job);
 }
 
 void Scheduler::EndAttempt(Job& job, const v1::JobError* error) {
@@ -695,6 +696,15 @@ std::vector<WorkerSnapshot> Scheduler::ListWorkers() const {
 }
 
 SchedulerStats Scheduler::Stats() const { return stats_; }
+
+std::vector<QueueDepth> Scheduler::QueueDepths() const {
+  std::vector<QueueDepth> depths;
+  queue_.ForEachQueue([&](const std::string& function, const JobQueue::Labels& labels,
+                          size_t jobs) {
+    depths.push_back({function, labels, static_cast<int64_t>(jobs)});
+  });
+  return depths;
+}
 
 void Scheduler::Dispatch() {
   // A job started now could not have its result recorded: it would run

@@ -48,6 +48,9 @@ class SchedulerListener {
   virtual void OnFinished(const Job& job, uint64_t write) = 0;
   // `worker` stopped answering and was removed: end its stream.
   virtual void OnWorkerLost(WorkerId worker) = 0;
+  // `job`'s attempt failed (or its node or process was lost) and it was
+  // queued to run again. Only counted, so a listener may ignore it.
+  virtual void OnRetry(const Job& job) {}
 };
 
 struct SchedulerOptions {
@@ -117,6 +120,14 @@ struct SchedulerWork {
   int64_t dispatch_visits = 0;
   // Nodes whose lease Tick looked at.
   int64_t lease_checks = 0;
+};
+
+// Jobs ready to run now of one function and label set (not those waiting out
+// a retry backoff, their dependencies or a restart's grace).
+struct QueueDepth {
+  std::string function;
+  JobQueue::Labels labels;
+  int64_t jobs = 0;
 };
 
 struct SchedulerStats {
@@ -224,6 +235,7 @@ class Scheduler {
                             const std::string* owner = nullptr) const;
   std::vector<WorkerSnapshot> ListWorkers() const;
   SchedulerStats Stats() const;
+  std::vector<QueueDepth> QueueDepths() const;
   const SchedulerWork& work() const { return work_; }
   bool HasWorker(WorkerId worker) const { return workers_.contains(worker); }
   // When Tick last found that the scheduler had stalled (InfinitePast if

@@ -111,7 +111,8 @@ absl::StatusOr<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(
     if (!Admitted(*authenticator, request, response, "GET /metrics")) return;
     const v1::GetStatsResponse stats = runtime->Stats();
     const std::vector<v1::WorkerStatus> workers = runtime->ListWorkers();
-    response.set_content(metrics->Render(stats, workers), "text/plain; version=0.0.4");
+    response.set_content(metrics->Render(stats, workers, runtime->QueueDepths()),
+                         "text/plain; version=0.0.4");
   });
 
   int port = options.port;

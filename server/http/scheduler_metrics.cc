@@ -4,6 +4,8 @@
 #include <iterator>
 #include <utility>
 
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
@@ -29,6 +31,7 @@ struct SchedulerMetrics::FunctionMetrics {
   prometheus::Counter* succeeded;
   prometheus::Counter* failed;
   prometheus::Counter* cancelled;
+  prometheus::Counter* retried;
   prometheus::Histogram* queue_wait;
   prometheus::Histogram* run_time;
 };
@@ -42,6 +45,15 @@ SchedulerMetrics::SchedulerMetrics() : registry_(std::make_unique<prometheus::Re
                    .Name("netpool_jobs_finished_total")
                    .Help("Jobs finished, by function and final state.")
                    .Register(*registry_);
+  retried_ = &prometheus::BuildCounter()
+                  .Name("netpool_jobs_retried_total")
+                  .Help("Attempts that failed, or whose node or process was lost, after which "
+                        "the job was queued to run again, by function.")
+                  .Register(*registry_);
+  rpcs_ = &prometheus::BuildCounter()
+               .Name("netpool_rpcs_total")
+               .Help("gRPC calls answered, by method and status code.")
+               .Register(*registry_);
   queue_wait_ = &prometheus::BuildHistogram()
                      .Name("netpool_job_queue_wait_seconds")
                      .Help("Time from a job's submission to the start of its last attempt.")
@@ -67,6 +79,7 @@ SchedulerMetrics::FunctionMetrics& SchedulerMetrics::For(const std::string& func
   metrics->succeeded = finished("succeeded");
   metrics->failed = finished("failed");
   metrics->cancelled = finished("cancelled");
+  metrics->retried = &retried_->Add(labels);
   metrics->queue_wait = &queue_wait_->Add(labels, DurationBuckets());
   metrics->run_time = &run_time_->Add(labels, DurationBuckets());
   return *functions_.emplace(function, std::move(metrics)).first->second;
@@ -97,8 +110,29 @@ void SchedulerMetrics::OnFinished(const Job& job) {
   metrics.run_time->Observe(std::max(0.0, absl::ToDoubleSeconds(job.finished - job.started)));
 }
 
+void SchedulerMetrics::OnRetried(const Job& job) {
+  absl::MutexLock lock(&mu_);
+  For(job.spec.function()).retried->Increment();
+}
+
+void SchedulerMetrics::OnRpcDone(absl::string_view method, grpc::StatusCode code) {
+  absl::MutexLock lock(&mu_);
+  auto it = rpc_counts_.find(method);
+  if (it == rpc_counts_.end()) {
+    // gRPC answers unknown methods too, so their names are the client's.
+    if (rpc_counts_.size() >= kMaxMethods && method != "other") return OnRpcDone("other", code);
+    it = rpc_counts_.try_emplace(method).first;
+  }
+  prometheus::Counter*& counter = it->second[static_cast<int>(code)];
+  if (counter == nullptr) {
+    counter = &rpcs_->Add({{"method", std::string(method)}, {"code", absl::StatusCodeToString(static_cast<absl::StatusCode>(code))}});
+  }
+  counter->Increment();
+}
+
 std::string SchedulerMetrics::Render(const v1::GetStatsResponse& stats,
-                                     const std::vector<v1::WorkerStatus>& workers) const {
+                                     const std::vector<v1::WorkerStatus>& workers,
+                                     const std::vector<QueueDepth>& queues) const {
   // The state of the moment, in a registry of its own made for this scrape.
   prometheus::Registry now;
   auto& jobs = prometheus::BuildGauge()
@@ -112,6 +146,32 @@ std::string SchedulerMetrics::Render(const v1::GetStatsResponse& stats,
   };
   for (const auto& [state, count] : by_state) {
     jobs.Add({{"state", state}}).Set(static_cast<double>(count));
+  }
+  auto& queue_depth = prometheus::BuildGauge()
+                          .Name("netpool_queue_depth")
+                          .Help("Jobs ready to run now, by function and label set (k=v,... in "
+                                "key order); beyond the largest 200 queues, under "
+                                "function=\"other\".")
+                          .Register(now);
+  std::vector<const QueueDepth*> largest;
+  for (const QueueDepth& queue : queues) largest.push_back(&queue);
+  std::sort(largest.begin(), largest.end(),
+            [](const QueueDepth* a, const QueueDepth* b) { return a->jobs > b->jobs; });
+  int64_t others = 0;
+  for (size_t i = 0; i < largest.size(); ++i) {
+    if (i >= kMaxQueues) {
+      others += largest[i]->jobs;
+      continue;
+    }
+    std::string labels;
+    for (const auto& [key, value] : largest[i]->labels) {
+      absl::StrAppend(&labels, labels.empty() ? "" : ",", key, "=", value);
+    }
+    queue_depth.Add({{"function", largest[i]->function}, {"labels", labels}})
+        .Set(static_cast<double>(largest[i]->jobs));
+  }
+  if (others > 0) {
+    queue_depth.Add({{"function", "other"}, {"labels", ""}}).Set(static_cast<double>(others));
   }
   prometheus::BuildGauge()
       .Name("netpool_workers")

@@ -1,7 +1,8 @@
 // SchedulerMetrics is what netpoold's /metrics shows, in the Prometheus text
-// format (prometheus-cpp): the job and worker counts of the moment, read at
-// scrape time, plus what can only be counted as it happens (jobs finished by
-// function and state, their queue wait and run time).
+// format (prometheus-cpp): the job, queue and worker counts of the moment,
+// read at scrape time, plus what can only be counted as it happens (jobs
+// submitted, retried and finished by function, their queue wait and run
+// time, RPCs by method and status code).
 //
 // Recording is a few atomic adds and, per call, one hash lookup of the
 // function, under the caller's lock (SchedulerRuntime's): it never waits for
@@ -15,9 +16,12 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "netpool/v1/netpool.pb.h"
+#include "server/core/scheduler.h"
 #include "server/job_events.h"
+#include "server/rpc_counting.h"
 
 namespace prometheus {
 class Counter;
@@ -29,12 +33,15 @@ class Family;
 
 namespace netpool {
 
-class SchedulerMetrics final : public JobEvents {
+class SchedulerMetrics final : public JobEvents, public RpcEvents {
  public:
   // Beyond this many function names, jobs are counted under function="other":
   // a client may name any function while no node is connected, and each name
   // would otherwise be a time series kept forever.
   static constexpr int kMaxFunctions = 200;
+  // The same bound for queues (function and label set) and RPC methods.
+  static constexpr int kMaxQueues = 200;
+  static constexpr int kMaxMethods = 100;
 
   SchedulerMetrics();
   ~SchedulerMetrics() override;
@@ -45,11 +52,14 @@ class SchedulerMetrics final : public JobEvents {
   // Counts the job by its final state and, if it ever started, observes its
   // queue wait (submission to its last start) and its last attempt's run time.
   void OnFinished(const Job& job) override;
+  void OnRetried(const Job& job) override;
+  void OnRpcDone(absl::string_view method, grpc::StatusCode code) override;
 
-  // The whole exposition: the recorded metrics and `stats` and `workers`,
-  // the scheduler's state now.
+  // The whole exposition: the recorded metrics and `stats`, `workers` and
+  // `queues`, the scheduler's state now.
   std::string Render(const v1::GetStatsResponse& stats,
-                     const std::vector<v1::WorkerStatus>& workers) const;
+                     const std::vector<v1::WorkerStatus>& workers,
+                     const std::vector<QueueDepth>& queues) const;
 
  private:
   struct FunctionMetrics;
@@ -58,11 +68,16 @@ class SchedulerMetrics final : public JobEvents {
   std::unique_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>* submitted_;
   prometheus::Family<prometheus::Counter>* finished_;
+  prometheus::Family<prometheus::Counter>* retried_;
+  prometheus::Family<prometheus::Counter>* rpcs_;
   prometheus::Family<prometheus::Histogram>* queue_wait_;
   prometheus::Family<prometheus::Histogram>* run_time_;
 
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<FunctionMetrics>> functions_
+      ABSL_GUARDED_BY(mu_);
+  // By method, then status code.
+  absl::flat_hash_map<std::string, absl::flat_hash_map<int, prometheus::Counter*>> rpc_counts_
       ABSL_GUARDED_BY(mu_);
 };
 
