@@ -30,7 +30,7 @@ void AddJobOptions(CLI::App* command, JobOptions* options, const std::string& ti
           "Run only on a worker node started with this label (netpool-worker --label); "
           "repeat for several")
       ->type_name("KEY=VALUE")
-      ->expected(1)  // per --label, so that it never takes the words after it
+      ->allow_extra_args(false)  // one word per --label: the words after it are not its
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   command
       ->add_option_function<std::string>(

@@ -1,5 +1,8 @@
 #include "client/cli/records.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include "common/value_proto.h"
 
 namespace netpool {
@@ -77,7 +80,8 @@ Value JobValue(const v1::JobStatus& job, absl::Time now) {
       {"submitted", TimeValue(job.submitted_unix())},
       {"started", TimeValue(job.started_unix())},
       {"finished", TimeValue(job.finished_unix())},
-      {"duration_s", duration.has_value() ? Value(*duration) : Value()},
+      // Milliseconds, as the times: more digits would be noise.
+      {"duration_s", duration.has_value() ? Value(std::round(*duration * 1000) / 1000) : Value()},
       {"worker", OrNull(job.worker())},
       {"owner", OrNull(job.owner())},
       {"waiting_for", StringList(job.waiting_for())},
