@@ -41,9 +41,13 @@ std::string DurationColumn(const v1::JobStatus& job, absl::Time now) {
   return seconds.has_value() ? absl::StrFormat("%.1fs", *seconds) : "";
 }
 
+// Local time to the second, as one word (2026-01-02T03:04:05) so that a
+// script splitting the table on blanks still finds the columns after it.
 std::string SubmittedColumn(const v1::JobStatus& job) {
-  // Milliseconds are noise in a table; status -v and -o json keep them.
-  return job.submitted_unix() > 0 ? LocalTime(job.submitted_unix()).substr(0, 19) : "";
+  if (job.submitted_unix() <= 0) return "";
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%S",
+                          absl::UnixEpoch() + absl::Seconds(job.submitted_unix()),
+                          absl::LocalTimeZone());
 }
 
 int RunJobs(const Context& context, const JobsOptions& options) {

@@ -11,6 +11,9 @@ namespace {
 
 absl::Time FromUnix(double unix_seconds) { return absl::UnixEpoch() + absl::Seconds(unix_seconds); }
 
+// Seconds to the millisecond, as the times: more digits would be noise.
+double Milliseconds(double seconds) { return std::round(seconds * 1000) / 1000; }
+
 // An empty string from the scheduler means "none": null in a record.
 Value OrNull(const std::string& text) { return text.empty() ? Value() : Value(text); }
 
@@ -80,8 +83,7 @@ Value JobValue(const v1::JobStatus& job, absl::Time now) {
       {"submitted", TimeValue(job.submitted_unix())},
       {"started", TimeValue(job.started_unix())},
       {"finished", TimeValue(job.finished_unix())},
-      // Milliseconds, as the times: more digits would be noise.
-      {"duration_s", duration.has_value() ? Value(std::round(*duration * 1000) / 1000) : Value()},
+      {"duration_s", duration.has_value() ? Value(Milliseconds(*duration)) : Value()},
       {"worker", OrNull(job.worker())},
       {"owner", OrNull(job.owner())},
       {"waiting_for", StringList(job.waiting_for())},
@@ -116,7 +118,7 @@ Value StatsValue(const v1::GetStatsResponse& stats) {
       {"cancelled", static_cast<long long>(stats.cancelled())},
       {"workers", stats.workers()},
       {"slots", stats.slots()},
-      {"uptime_s", stats.uptime_seconds()},
+      {"uptime_s", Milliseconds(stats.uptime_seconds())},
       {"ready", stats.ready()},
       {"not_ready_reason", OrNull(stats.not_ready_reason())},
   };

@@ -133,6 +133,9 @@ TEST(Cli, SubmittingCommandsCheckTheirSchedulingOptions) {
       options.insert(options.end(), command.begin() + 1, command.end());
       return Cli(options);
     };
+    // --label takes one word: the command's words after it are not labels.
+    CliRun one_word = with({"--label", "gpu=a100"});
+    EXPECT_EQ(one_word.exit_code, 69) << command[0] << ": " << one_word.err;
     CliRun label = with({"--label", "gpu"});
     EXPECT_EQ(label.exit_code, 64) << command[0];
     EXPECT_THAT(label.err, HasSubstr("--label: \"gpu\" is not KEY=VALUE")) << command[0];

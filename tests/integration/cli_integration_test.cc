@@ -864,7 +864,8 @@ TEST_F(CliTest, JobsTableShowsAttemptsSubmittedDurationAndError) {
   for (const std::string& line : lines) {
     if (absl::StartsWith(line, id + " ")) row = line;
   }
-  EXPECT_THAT(row, ContainsRegex(" FAILED +sleep +1/3 +node0 +[0-9]{4}-[0-9]{2}-[0-9]{2} "
+  // SUBMITTED is one word, so that a script splitting on blanks finds the columns after it.
+  EXPECT_THAT(row, ContainsRegex(" FAILED +sleep +1/3 +node0 +[0-9]{4}-[0-9]{2}-[0-9]{2}T"
                                  "[0-9:]{8} +[0-9]+\\.[0-9]s +owner +"))
       << table.out;
   EXPECT_THAT(row, HasSubstr(message.substr(0, 20))) << table.out;
