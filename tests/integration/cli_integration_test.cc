@@ -796,7 +796,9 @@ TEST_F(CliTest, StatusAsJsonIsOneDocumentWithTheDocumentedFields) {
   CliResult lines = Run({"status", "-o", "jsonl", id, id});
   EXPECT_EQ(lines.exit_code, 0) << lines.err;
   ASSERT_EQ(Lines(lines.out).size(), 2u) << lines.out;
-  for (const std::string& line : Lines(lines.out)) EXPECT_EQ(Field(ParseJson(line), "id").AsString(), id);
+  for (const std::string& line : Lines(lines.out)) {
+    EXPECT_EQ(Field(ParseJson(line), "id").AsString(), id);
+  }
 }
 
 TEST_F(CliTest, JobsWorkersAndStatsAsJson) {
@@ -872,7 +874,8 @@ TEST_F(CliTest, JobsTableShowsAttemptsSubmittedDurationAndError) {
 }
 
 TEST_F(CliTest, MapAsJsonLinesIsOneRecordPerItemInOrder) {
-  CliResult lines = Run({"map", "-o", "jsonl", "--chunksize", "2", "echo", ":::", "a", "1", "[true]"});
+  CliResult lines =
+      Run({"map", "-o", "jsonl", "--chunksize", "2", "echo", ":::", "a", "1", "[true]"});
   EXPECT_EQ(lines.exit_code, 0) << lines.err;
   EXPECT_THAT(Lines(lines.out),
               ElementsAre("{\"index\":0,\"item\":\"a\",\"value\":[\"a\"]}",
