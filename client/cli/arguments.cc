@@ -159,6 +159,15 @@ absl::StatusOr<absl::Duration> ParseDurationWord(const std::string& word) {
   return duration;
 }
 
+absl::StatusOr<std::pair<std::string, std::string>> ParseLabel(const std::string& word) {
+  const size_t equals = word.find('=');
+  if (equals == std::string::npos || equals == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", word, "\" is not KEY=VALUE (e.g. gpu=a100)"));
+  }
+  return std::make_pair(word.substr(0, equals), word.substr(equals + 1));
+}
+
 absl::StatusOr<v1::JobState> ParseJobState(const std::string& name) {
   v1::JobState state;
   if (!v1::JobState_Parse(absl::AsciiStrToUpper(name), &state) ||

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -100,6 +101,10 @@ std::vector<std::string> BuildCommand(const std::vector<std::string>& command,
 // number of seconds ("0", "2.5"). Error kInvalidArgument for anything else,
 // and for a negative one.
 absl::StatusOr<absl::Duration> ParseDurationWord(const std::string& word);
+
+// A --label word KEY=VALUE as its key and value (the value may be empty and
+// may hold '='). Error kInvalidArgument without '=' or with an empty key.
+absl::StatusOr<std::pair<std::string, std::string>> ParseLabel(const std::string& word);
 
 // A job state from its name (PENDING, running, ...). Error kInvalidArgument.
 absl::StatusOr<v1::JobState> ParseJobState(const std::string& name);

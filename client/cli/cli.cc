@@ -7,6 +7,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "client/cli/arguments.h"
 #include "client/cli/command.h"
@@ -22,6 +23,9 @@ bool LooksLikeCli11Array(const std::string& word) {
   return word.size() >= 2 && word.front() == '[' && word.back() == ']';
 }
 
+// A bound as people write it: 1000000, not 1e+06.
+std::string BoundText(double bound) { return absl::StrFormat("%.15g", bound); }
+
 }  // namespace
 
 CLI::Option* KeepWordsWhole(CLI::Option* option) {
@@ -35,8 +39,8 @@ CLI::Option* KeepWordsWhole(CLI::Option* option) {
 
 CLI::Validator NumberIn(double min, double max) {
   const std::string range = max == std::numeric_limits<double>::max()
-                                ? absl::StrCat(min, " or more")
-                                : absl::StrCat("from ", min, " to ", max);
+                                ? absl::StrCat(BoundText(min), " or more")
+                                : absl::StrCat("from ", BoundText(min), " to ", BoundText(max));
   return CLI::Validator(
       [min, max, range](std::string& word) -> std::string {
         double number = 0;

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/cli/command.h"
 #include "client/cli/exec_job.h"
+#include "client/cli/job_options.h"
 #include "client/result_state.h"
 #include "client/scheduler_client.h"
 
@@ -17,7 +18,7 @@ namespace {
 
 struct ExecOptions {
   bool detach = false;
-  double timeout = 0;
+  JobOptions job;
   std::vector<std::string> argv;
   // Words that look like options but are not exec's: the command's own,
   // given without "--" before it.
@@ -61,8 +62,9 @@ int RunExec(const Context& context, const ExecOptions& options) {
     return kExitUsage;
   }
   SchedulerClient scheduler(context.scheduler, context.ClientOptions());
-  absl::StatusOr<std::string> submitted =
-      scheduler.SubmitOne(ExecJob(options.argv, absl::Seconds(options.timeout)));
+  v1::JobSpec spec = ExecJob(options.argv, options.job.timeout);
+  ApplyJobOptions(options.job, &spec);
+  absl::StatusOr<std::string> submitted = scheduler.SubmitOne(std::move(spec));
   if (!submitted.ok()) return context.RpcFailed(submitted.status());
   const std::string& id = *submitted;
   if (options.detach) {
@@ -97,10 +99,9 @@ void AddExecCommand(CLI::App& app, Command* run) {
       "exec",
       "Runs a command on a worker: prints its output and exits with its exit code");
   exec->add_flag("--detach", options->detach, "Print the job id instead of waiting");
-  exec->add_option("--timeout", options->timeout,
-                   "Seconds the command may run (default: no limit); past them, exit 124 as "
-                   "timeout(1) does")
-      ->check(NumberIn(0));
+  AddJobOptions(exec, &options->job,
+                "How long the command may run (e.g. 90s, 5m; a bare number is seconds; default: "
+                "no limit); past it, exit 124 as timeout(1) does");
   KeepWordsWhole(
       exec->add_option("CMD", options->argv, "The command and its arguments (after --)"))
       ->required();

@@ -1,12 +1,16 @@
-// netpool jobs / workers / stats: what the scheduler knows, as plain text.
+// netpool jobs / workers / stats: what the scheduler knows, as plain text or
+// as JSON records.
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "client/cli/arguments.h"
 #include "client/cli/command.h"
+#include "client/cli/output_format.h"
+#include "client/cli/records.h"
 #include "client/cli/table.h"
 #include "client/scheduler_client.h"
 
@@ -14,10 +18,37 @@ namespace netpool {
 namespace cli {
 namespace {
 
+// The longest error message a row of `jobs` shows, so that one long error
+// does not push every line past the terminal's width; -o json has it whole.
+constexpr size_t kErrorColumnWidth = 60;
+
 struct JobsOptions {
   std::string state;  // empty: all
   int limit = 0;      // 0: the scheduler's default
+  OutputFormat format = OutputFormat::kText;
 };
+
+std::string ErrorColumn(const v1::JobStatus& job) {
+  const absl::Status error = JobError(job);
+  if (error.ok()) return "";
+  std::string text(error.message());
+  if (text.size() > kErrorColumnWidth) text = text.substr(0, kErrorColumnWidth - 3) + "...";
+  return text;
+}
+
+std::string DurationColumn(const v1::JobStatus& job, absl::Time now) {
+  const std::optional<double> seconds = DurationSeconds(job, now);
+  return seconds.has_value() ? absl::StrFormat("%.1fs", *seconds) : "";
+}
+
+// Local time to the second, as one word (2026-01-02T03:04:05) so that a
+// script splitting the table on blanks still finds the columns after it.
+std::string SubmittedColumn(const v1::JobStatus& job) {
+  if (job.submitted_unix() <= 0) return "";
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%S",
+                          absl::UnixEpoch() + absl::Seconds(job.submitted_unix()),
+                          absl::LocalTimeZone());
+}
 
 int RunJobs(const Context& context, const JobsOptions& options) {
   v1::ListJobsRequest request;
@@ -33,20 +64,37 @@ int RunJobs(const Context& context, const JobsOptions& options) {
   SchedulerClient scheduler(context.scheduler, context.ClientOptions());
   absl::StatusOr<v1::ListJobsResponse> response = scheduler.ListJobs(request);
   if (!response.ok()) return context.RpcFailed(response.status());
-  std::vector<std::vector<std::string>> rows = {
-      {"ID", "STATE", "FUNCTION", "ATTEMPT", "WORKER", "OWNER"}};
+  const absl::Time now = absl::Now();
+  if (options.format != OutputFormat::kText) {
+    ValueList records;
+    for (const v1::JobStatus& job : response->jobs()) records.push_back(JobValue(job, now));
+    PrintRecords(*context.out, options.format, records);
+    return kExitOk;
+  }
+  std::vector<std::vector<std::string>> rows = {{"ID", "STATE", "FUNCTION", "ATTEMPTS", "WORKER",
+                                                 "SUBMITTED", "DURATION", "OWNER", "ERROR"}};
   for (const v1::JobStatus& job : response->jobs()) {
     rows.push_back({job.job_id(), v1::JobState_Name(job.state()), job.function(),
-                    absl::StrCat(job.attempt()), job.worker(), job.owner()});
+                    absl::StrCat(job.attempt(), "/", job.max_attempts()), job.worker(),
+                    SubmittedColumn(job), DurationColumn(job, now), job.owner(),
+                    ErrorColumn(job)});
   }
   *context.out << FormatTable(rows);
   return kExitOk;
 }
 
-int RunWorkers(const Context& context) {
+int RunWorkers(const Context& context, OutputFormat format) {
   SchedulerClient scheduler(context.scheduler, context.ClientOptions());
   absl::StatusOr<v1::ListWorkersResponse> response = scheduler.ListWorkers();
   if (!response.ok()) return context.RpcFailed(response.status());
+  if (format != OutputFormat::kText) {
+    ValueList records;
+    for (const v1::WorkerStatus& worker : response->workers()) {
+      records.push_back(WorkerValue(worker));
+    }
+    PrintRecords(*context.out, format, records);
+    return kExitOk;
+  }
   std::vector<std::vector<std::string>> rows = {{"NAME", "ID", "SLOTS", "RUNNING", "FUNCTIONS"}};
   for (const v1::WorkerStatus& worker : response->workers()) {
     rows.push_back({worker.name(), worker.worker_id(), absl::StrCat(worker.slots()),
@@ -56,10 +104,14 @@ int RunWorkers(const Context& context) {
   return kExitOk;
 }
 
-int RunStats(const Context& context) {
+int RunStats(const Context& context, OutputFormat format) {
   SchedulerClient scheduler(context.scheduler, context.ClientOptions());
   absl::StatusOr<v1::GetStatsResponse> stats = scheduler.GetStats();
   if (!stats.ok()) return context.RpcFailed(stats.status());
+  if (format != OutputFormat::kText) {
+    PrintRecord(*context.out, StatsValue(*stats));
+    return kExitOk;
+  }
   *context.out << "pending " << stats->pending() << '\n'
                << "running " << stats->running() << '\n'
                << "succeeded " << stats->succeeded() << '\n'
@@ -77,21 +129,33 @@ int RunStats(const Context& context) {
 
 void AddInfoCommands(CLI::App& app, Command* run) {
   auto jobs_options = std::make_shared<JobsOptions>();
-  CLI::App* jobs = app.add_subcommand("jobs", "Lists jobs: ID STATE FUNCTION ATTEMPT WORKER");
+  CLI::App* jobs = app.add_subcommand(
+      "jobs", "Lists jobs: ID STATE FUNCTION ATTEMPTS WORKER SUBMITTED DURATION OWNER ERROR");
   jobs->add_option("--state", jobs_options->state,
                    "Only jobs in this state (PENDING RUNNING SUCCEEDED FAILED CANCELLED)");
   jobs->add_option("--limit", jobs_options->limit, "At most this many (default: the scheduler's)")
       ->check(NumberIn(0));
+  AddOutputOption(jobs, &jobs_options->format);
   jobs->callback([run, jobs_options] {
     *run = [jobs_options](const Context& context) { return RunJobs(context, *jobs_options); };
   });
 
+  auto workers_format = std::make_shared<OutputFormat>(OutputFormat::kText);
   CLI::App* workers =
       app.add_subcommand("workers", "Lists worker nodes: NAME ID SLOTS RUNNING FUNCTIONS");
-  workers->callback([run] { *run = RunWorkers; });
+  AddOutputOption(workers, workers_format.get());
+  workers->callback([run, workers_format] {
+    *run = [workers_format](const Context& context) {
+      return RunWorkers(context, *workers_format);
+    };
+  });
 
+  auto stats_format = std::make_shared<OutputFormat>(OutputFormat::kText);
   CLI::App* stats = app.add_subcommand("stats", "Prints the scheduler's counters, one per line");
-  stats->callback([run] { *run = RunStats; });
+  AddOutputOption(stats, stats_format.get());
+  stats->callback([run, stats_format] {
+    *run = [stats_format](const Context& context) { return RunStats(context, *stats_format); };
+  });
 }
 
 }  // namespace cli

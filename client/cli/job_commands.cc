@@ -10,6 +10,9 @@
 #include "absl/time/time.h"
 #include "client/cli/arguments.h"
 #include "client/cli/command.h"
+#include "client/cli/job_options.h"
+#include "client/cli/output_format.h"
+#include "client/cli/records.h"
 #include "client/reconnector.h"
 #include "client/result_state.h"
 #include "client/scheduler_client.h"
@@ -42,11 +45,14 @@ absl::Time DeadlineAfter(double timeout_seconds) {
 struct SubmitOptions {
   std::string function;
   std::vector<std::string> args;
+  JobOptions job;
 };
 
 int RunSubmit(const Context& context, const SubmitOptions& options) {
   v1::JobSpec spec;
   spec.set_function(options.function);
+  ApplyJobOptions(options.job, &spec);
+  spec.set_timeout_seconds(absl::ToDoubleSeconds(options.job.timeout));
   for (size_t i = 0; i < options.args.size(); ++i) {
     absl::StatusOr<Value> arg = ParseWord(options.args[i]);
     if (!arg.ok()) {
@@ -67,14 +73,28 @@ int RunSubmit(const Context& context, const SubmitOptions& options) {
 struct GetOptions {
   std::string id;
   double timeout = -1;
+  OutputFormat format = OutputFormat::kText;
   absl::Duration retry_for = internal::PoolClient::kDefaultRetryFor;
 };
 
-// Prints a finished job's result (stdout) or its error (stderr).
-int PrintResult(const Context& context, const v1::JobResult& result) {
-  internal::Outcome outcome = internal::OutcomeFromProto(result);
+// {id, state, value} or {id, state, error}: get's record for scripts.
+Value ResultValue(const v1::JobResult& result, const internal::Outcome& outcome) {
+  ValueMap record = {{"id", result.job_id()}, {"state", v1::JobState_Name(result.state())}};
   if (outcome.value.ok()) {
-    *context.out << outcome.value->ToJson() << '\n';
+    record.emplace("value", *outcome.value);
+  } else {
+    record.emplace("error", ErrorValue(outcome.value.status(), outcome.error_detail));
+  }
+  return record;
+}
+
+// Prints a finished job's result (stdout) or its error (stderr); with -o
+// json or jsonl, its record on stdout whether it succeeded or not.
+int PrintResult(const Context& context, const v1::JobResult& result, OutputFormat format) {
+  internal::Outcome outcome = internal::OutcomeFromProto(result);
+  if (format != OutputFormat::kText) PrintRecord(*context.out, ResultValue(result, outcome));
+  if (outcome.value.ok()) {
+    if (format == OutputFormat::kText) *context.out << outcome.value->ToJson() << '\n';
     return kExitOk;
   }
   context.Error(result.state() == v1::CANCELLED
@@ -109,7 +129,7 @@ int RunGet(const Context& context, const GetOptions& options) {
                                " seconds"));
     return kExitTimeout;
   }
-  return PrintResult(context, response->result());
+  return PrintResult(context, response->result(), options.format);
 }
 
 struct WaitOptions {
@@ -148,13 +168,6 @@ int RunWait(const Context& context, const WaitOptions& options) {
 using StatusRpc =
     std::function<absl::StatusOr<std::vector<v1::JobStatus>>(const std::vector<std::string>&)>;
 
-// A time from the scheduler as the local clock shows it.
-std::string FormatUnixTime(double unix_seconds) {
-  return absl::FormatTime("%Y-%m-%d %H:%M:%E3S",
-                          absl::UnixEpoch() + absl::Seconds(unix_seconds),
-                          absl::LocalTimeZone());
-}
-
 // The lines `status -v` adds under ID<TAB>STATE: who submitted it, the
 // retry limit, the jobs it waits for, and one line per attempt, oldest first.
 void PrintDetails(const Context& context, const v1::JobStatus& job) {
@@ -165,9 +178,9 @@ void PrintDetails(const Context& context, const v1::JobStatus& job) {
   }
   for (const v1::AttemptRecord& attempt : job.attempts()) {
     *context.out << "  attempt " << attempt.attempt() << " on " << attempt.worker()
-                 << " started " << FormatUnixTime(attempt.started_unix());
+                 << " started " << LocalTime(attempt.started_unix());
     if (attempt.finished_unix() > 0) {
-      *context.out << " finished " << FormatUnixTime(attempt.finished_unix());
+      *context.out << " finished " << LocalTime(attempt.finished_unix());
     } else {
       *context.out << " running";
     }
@@ -179,11 +192,12 @@ void PrintDetails(const Context& context, const v1::JobStatus& job) {
 }
 
 // Runs an id-taking RPC and prints `ID<TAB>STATE` per id (with `verbose`,
-// followed by the job's details), NOT_FOUND for an unknown one (exit 1). The
-// scheduler fails the whole call when any id is unknown, so then each id is
-// asked on its own.
+// followed by the job's details), NOT_FOUND for an unknown one (exit 1); or,
+// with -o json or jsonl, each job's record. The scheduler fails the whole
+// call when any id is unknown, so then each id is asked on its own.
 int PrintStates(const Context& context, const std::vector<std::string>& ids,
-                const StatusRpc& rpc, bool verbose = false) {
+                const StatusRpc& rpc, bool verbose = false,
+                OutputFormat format = OutputFormat::kText) {
   std::vector<std::string> valid;
   for (const std::string& id : ids) {
     if (IsValidJobId(id)) valid.push_back(id);
@@ -211,16 +225,23 @@ int PrintStates(const Context& context, const std::vector<std::string>& ids,
   }
 
   int exit_code = kExitOk;
+  ValueList records;
   for (const std::string& id : ids) {
     auto it = jobs.find(id);
-    if (it == jobs.end() || it->second.state() == v1::JOB_STATE_UNSPECIFIED) {
+    const bool found = it != jobs.end() && it->second.state() != v1::JOB_STATE_UNSPECIFIED;
+    if (!found) exit_code = kExitFailed;
+    if (format != OutputFormat::kText) {
+      records.push_back(found ? JobValue(it->second) : NotFoundValue(id));
+      continue;
+    }
+    if (!found) {
       *context.out << id << '\t' << kNotFound << '\n';
-      exit_code = kExitFailed;
       continue;
     }
     *context.out << id << '\t' << v1::JobState_Name(it->second.state()) << '\n';
     if (verbose) PrintDetails(context, it->second);
   }
+  if (format != OutputFormat::kText) PrintRecords(*context.out, format, records);
   return exit_code;
 }
 
@@ -233,6 +254,7 @@ absl::StatusOr<std::vector<v1::JobStatus>> JobsOf(absl::StatusOr<Response> respo
 struct StatusOptions {
   std::vector<std::string> ids;
   bool verbose = false;
+  OutputFormat format = OutputFormat::kText;
 };
 
 int RunStatus(const Context& context, const StatusOptions& options) {
@@ -244,7 +266,7 @@ int RunStatus(const Context& context, const StatusOptions& options) {
         request.mutable_job_ids()->Add(batch.begin(), batch.end());
         return JobsOf(scheduler.GetStatus(request));
       },
-      options.verbose);
+      options.verbose, options.format);
 }
 
 int RunCancel(const Context& context, const std::vector<std::string>& ids) {
@@ -267,6 +289,9 @@ void AddJobCommands(CLI::App& app, Command* run) {
       "ARG", submit_options->args,
       "Arguments: each a JSON value; a word that is not JSON, and does not start with { [ or \", "
       "is a string"));
+  AddJobOptions(submit, &submit_options->job,
+                "The job fails with DEADLINE_EXCEEDED past this run time (e.g. 30s, 5m; "
+                "default: no limit)");
   submit->callback([run, submit_options] {
     *run = [submit_options](const Context& context) {
       return RunSubmit(context, *submit_options);
@@ -280,6 +305,7 @@ void AddJobCommands(CLI::App& app, Command* run) {
   get->add_option("--timeout", get_options->timeout, "Seconds to wait (default: no limit)")
       ->check(NumberIn(0));
   AddRetryFor(get, &get_options->retry_for);
+  AddOutputOption(get, &get_options->format);
   get->callback([run, get_options] {
     *run = [get_options](const Context& context) { return RunGet(context, *get_options); };
   });
@@ -303,6 +329,7 @@ void AddJobCommands(CLI::App& app, Command* run) {
   status->add_flag("-v,--verbose", status_options->verbose,
                    "Also print each job's attempts (worker, start, end, error), its attempt "
                    "limit and the jobs it waits for");
+  AddOutputOption(status, &status_options->format);
   status->callback([run, status_options] {
     *run = [status_options](const Context& context) {
       return RunStatus(context, *status_options);

@@ -18,8 +18,11 @@
 #include "client/cli/arguments.h"
 #include "client/cli/command.h"
 #include "client/cli/exec_job.h"
+#include "client/cli/job_options.h"
 #include "client/cli/job_window.h"
 #include "client/cli/map_output.h"
+#include "client/cli/output_format.h"
+#include "client/cli/records.h"
 #include "client/cli/stop_on_signal.h"
 #include "client/local_pool.h"
 #include "client/pool_client.h"
@@ -40,6 +43,8 @@ struct RunOptions {
   int processes = 0;  // -j: local worker processes; 0 = one per core
   std::string jobs_file;
   absl::Duration retry_for = internal::PoolClient::kDefaultRetryFor;
+  JobOptions job;
+  OutputFormat format = OutputFormat::kText;
 };
 
 struct MapCliOptions {
@@ -82,14 +87,15 @@ class Input {
       if (!item->has_value()) break;
     }
     const size_t count = words.size();
-    return Input(ItemReader::FromWords(std::move(words), format), count, "");
+    return Input(ItemReader::FromWords(std::move(words), format), format, count, "");
   }
   // Items as lines of --jobs-file, or of stdin when `jobs_file` is empty.
   // Counts the file's items first when `count_items` (for the progress line).
   static absl::StatusOr<Input> Lines(const Context& context, const std::string& jobs_file,
                                      ItemFormat format, bool count_items) {
     if (jobs_file.empty()) {
-      return Input(ItemReader::FromLines(context.in, format), std::nullopt, "standard input");
+      return Input(ItemReader::FromLines(context.in, format), format, std::nullopt,
+                   "standard input");
     }
     auto file = std::make_unique<std::ifstream>(jobs_file);
     if (!*file) return absl::InvalidArgumentError(absl::StrCat("cannot read ", jobs_file));
@@ -98,23 +104,29 @@ class Input {
       absl::StatusOr<size_t> counted = CountItemLines(jobs_file);
       if (counted.ok()) count = *counted;
     }
-    Input input(ItemReader::FromLines(file.get(), format), count, jobs_file);
+    Input input(ItemReader::FromLines(file.get(), format), format, count, jobs_file);
     input.file_ = std::move(file);
     return input;
   }
 
   ItemReader& reader() { return reader_; }
+  // The item as a record of -o json shows it: for starmap, its argument
+  // list; otherwise its one argument.
+  Value ItemValue(const ValueList& arguments) const {
+    return format_ == ItemFormat::kArgumentList ? Value(arguments) : arguments.front();
+  }
   // The number of items, when known before reading them.
   std::optional<size_t> count() const { return count_; }
   // How an error in a line names where it is ("standard input line 3: ...").
   const std::string& name() const { return name_; }
 
  private:
-  Input(ItemReader reader, std::optional<size_t> count, std::string name)
-      : reader_(std::move(reader)), count_(count), name_(std::move(name)) {}
+  Input(ItemReader reader, ItemFormat format, std::optional<size_t> count, std::string name)
+      : reader_(std::move(reader)), format_(format), count_(count), name_(std::move(name)) {}
 
   std::unique_ptr<std::ifstream> file_;  // declared first: the reader reads it
   ItemReader reader_;
+  ItemFormat format_;
   std::optional<size_t> count_;
   std::string name_;
 };
@@ -124,6 +136,9 @@ struct MapRun {
   const Context& context;
   const RunOptions& options;
   MapOutput output;
+  // With -o json or jsonl, each item's record: {index, item, value|error}.
+  RecordFramer records{options.format == OutputFormat::kText ? OutputFormat::kJsonLines
+                                                             : options.format};
   int exit_code = kExitOk;
   // Why a job was given up on because the scheduler stayed unreachable:
   // told once, at the end, and nothing is printed after it.
@@ -134,6 +149,28 @@ struct MapRun {
   // next tick to write above the progress line.
   absl::Mutex notice_mutex;
   std::string notice ABSL_GUARDED_BY(notice_mutex);
+
+  bool json() const { return options.format != OutputFormat::kText; }
+
+  // Prints item `index`'s record; `outcome` is its "value" or its "error".
+  void Record(size_t index, Value item, const char* outcome, Value value) {
+    output.Result(records.Next(
+        ValueMap{{"index", index}, {"item", std::move(item)}, {outcome, std::move(value)}}));
+  }
+
+  // The id a job of this run is submitted under: with --idempotency-key KEY,
+  // job N's key is KEY/N, so that the same map submitted again is the same
+  // jobs.
+  std::string IdempotencyKey(size_t job) const {
+    if (options.job.idempotency_key.empty()) return "";
+    return absl::StrCat(options.job.idempotency_key, "/", job);
+  }
+
+  // A job of this run with the scheduling options applied.
+  void Schedule(size_t job, v1::JobSpec* spec) const {
+    ApplyJobOptions(options.job, spec);
+    spec->set_idempotency_key(IdempotencyKey(job));
+  }
 
   // True when the run has given up on the scheduler, `outcome` being the
   // first job that tells so or one that finished after it: it prints nothing.
@@ -161,6 +198,18 @@ absl::StatusOr<std::shared_ptr<internal::PoolClient>> ConnectLocal(
   return internal::ConnectLocalPool(std::move(local));
 }
 
+// PoolClient::Submit takes the scheduling fields from the call's options,
+// not from the spec: the spec's are copied over.
+CallOptions WithSchedulingOf(const v1::JobSpec& spec, CallOptions options) {
+  options.priority = spec.priority();
+  options.labels.insert(spec.labels().begin(), spec.labels().end());
+  options.timeout = absl::Seconds(spec.timeout_seconds());
+  options.max_attempts = spec.max_attempts();
+  options.retry_on_error = spec.retry_on_error();
+  options.idempotency_key = spec.idempotency_key();
+  return options;
+}
+
 // Submits the jobs `source` reads through a window and hands them to their
 // `done`; returns the exit code.
 int RunWindow(MapRun& run, Input& input, JobWindow::Source source) {
@@ -179,7 +228,8 @@ int RunWindow(MapRun& run, Input& input, JobWindow::Source source) {
 
   JobWindow window(kWindowJobs, run.options.unordered,
                    [client = *client](v1::JobSpec spec, const CallOptions& options) {
-                     return client->Submit(std::move(spec), options);
+                     CallOptions scheduled = WithSchedulingOf(spec, options);
+                     return client->Submit(std::move(spec), scheduled);
                    });
   absl::Status input_status =
       window.Run(std::move(source), [&run, &input](std::optional<size_t> total_items) {
@@ -194,6 +244,7 @@ int RunWindow(MapRun& run, Input& input, JobWindow::Source source) {
         if (!notice.empty()) run.output.Message(notice);
         run.output.Tick();
       });
+  if (run.json()) run.output.Result(run.records.End());
   run.output.Finish();
   if (!run.unreachable.ok()) return run.context.RpcFailed(run.unreachable);
   if (!input_status.ok()) {
@@ -207,6 +258,7 @@ int RunWindow(MapRun& run, Input& input, JobWindow::Source source) {
 int MapFunction(MapRun& run, const std::string& function, Input& input) {
   const size_t chunksize = static_cast<size_t>(run.options.chunksize);
   size_t next_item = 0;
+  size_t next_job = 0;
   std::optional<absl::Status> held_error;  // after the chunk read before it
   JobWindow::Source source = [&]() -> absl::StatusOr<std::optional<JobWindow::Job>> {
     if (run.stop_reading) return std::nullopt;
@@ -225,25 +277,42 @@ int MapFunction(MapRun& run, const std::string& function, Input& input) {
       if (held_error.has_value()) return *held_error;
       return std::nullopt;
     }
+    ValueList items;  // for the records of -o json
+    if (run.json()) {
+      for (const ValueList& arguments : arg_lists) items.push_back(input.ItemValue(arguments));
+    }
     const ChunkPlan plan(arg_lists.size(), chunksize);
     const ChunkPlan::Chunk chunk = plan.chunks().front();
     JobWindow::Job job;
     job.spec = plan.MakeJob(function, &arg_lists, chunk);
+    job.spec.set_timeout_seconds(absl::ToDoubleSeconds(run.options.job.timeout));
+    run.Schedule(next_job++, &job.spec);
     job.items = chunk.count;
     const size_t first_item = next_item;
     next_item += chunk.count;
-    job.done = [&run, plan, chunk, first_item](const internal::Outcome& outcome) {
+    job.done = [&run, plan, chunk, first_item,
+                items = std::move(items)](const internal::Outcome& outcome) {
       if (run.GaveUp(outcome)) return;
       absl::StatusOr<std::vector<Value>> results = plan.ItemResults(outcome.value, chunk);
       if (results.ok()) {
         std::string lines;
-        for (const Value& result : *results) absl::StrAppend(&lines, result.ToJson(), "\n");
+        for (size_t i = 0; i < results->size(); ++i) {
+          if (run.json()) {
+            run.Record(first_item + i, items[i], "value", (*results)[i]);
+          } else {
+            absl::StrAppend(&lines, (*results)[i].ToJson(), "\n");
+          }
+        }
         run.output.Result(lines);
         run.output.ItemsDone(chunk.count, 0);
         return;
       }
       for (size_t i = 0; i < chunk.count; ++i) {
         run.output.Message(ItemError(first_item + i, results.status()));
+        if (run.json()) {
+          run.Record(first_item + i, items[i], "error",
+                     ErrorValue(results.status(), outcome.error_detail));
+        }
       }
       run.output.ItemsDone(chunk.count, chunk.count);
       run.exit_code = std::max(run.exit_code, FailureExitCode(outcome));
@@ -261,13 +330,22 @@ int MapCommand(MapRun& run, const std::vector<std::string>& command, Input& inpu
     absl::StatusOr<std::optional<ValueList>> item = input.reader().Next();
     if (!item.ok()) return item.status();
     if (!item->has_value()) return std::nullopt;
+    const std::string& text = (**item).front().AsString();
     JobWindow::Job job;
-    job.spec = ExecJob(BuildCommand(command, (**item).front().AsString()));
+    job.spec = ExecJob(BuildCommand(command, text), run.options.job.timeout);
     const size_t index = next_item++;
-    job.done = [&run, index](const internal::Outcome& outcome) {
+    run.Schedule(index, &job.spec);
+    job.done = [&run, index, text](const internal::Outcome& outcome) {
       if (run.GaveUp(outcome)) return;
       const std::optional<CommandReport> report = ReportOf(outcome);
-      if (report.has_value()) {
+      if (run.json()) {
+        if (outcome.value.ok()) {
+          run.Record(index, text, "value", *outcome.value);
+        } else {
+          run.Record(index, text, "error",
+                     ErrorValue(outcome.value.status(), outcome.error_detail));
+        }
+      } else if (report.has_value()) {
         run.output.Result(report->stdout_data);
         run.output.Message(report->stderr_data);
       }
@@ -287,6 +365,11 @@ int MapCommand(MapRun& run, const std::vector<std::string>& command, Input& inpu
 bool CheckRunOptions(const Context& context, const RunOptions& options) {
   if (options.processes != 0 && !options.local) {
     context.Error("-j sets the number of local worker processes: it needs --local");
+    return false;
+  }
+  if (options.local && !options.job.labels.empty()) {
+    // No local worker has labels: the jobs would wait forever.
+    context.Error("--label picks worker nodes of a cluster: it cannot go with --local");
     return false;
   }
   return true;
@@ -357,6 +440,10 @@ void AddRunOptions(CLI::App* command, RunOptions* options) {
                       "With --local: worker processes (default: one per core)")
       ->check(NumberIn(1, 4096));
   AddRetryFor(command, &options->retry_for);
+  AddJobOptions(command, &options->job,
+                "How long each job may run (e.g. 30s, 5m; default: no limit); past it, the "
+                "item fails (map -- CMD: as timeout(1), with exit code 124)");
+  AddOutputOption(command, &options->format);
 }
 
 }  // namespace

@@ -213,6 +213,20 @@ TEST(ParseDurationWord, RejectsWhatIsNoDurationAndNegativeOnes) {
   }
 }
 
+TEST(ParseLabel, SplitsAtTheFirstEquals) {
+  EXPECT_EQ(*ParseLabel("gpu=a100"), std::make_pair(std::string("gpu"), std::string("a100")));
+  EXPECT_EQ(*ParseLabel("k=a=b"), std::make_pair(std::string("k"), std::string("a=b")));
+  EXPECT_EQ(*ParseLabel("k="), std::make_pair(std::string("k"), std::string()));
+}
+
+TEST(ParseLabel, RejectsAWordWithoutKeyOrEquals) {
+  for (const std::string word : {"gpu", "=a100", ""}) {
+    absl::StatusOr<std::pair<std::string, std::string>> label = ParseLabel(word);
+    EXPECT_EQ(label.status().code(), absl::StatusCode::kInvalidArgument) << word;
+    EXPECT_THAT(std::string(label.status().message()), HasSubstr("KEY=VALUE")) << word;
+  }
+}
+
 TEST(ParseJobState, AcceptsNamesInAnyCase) {
   EXPECT_EQ(*ParseJobState("RUNNING"), v1::RUNNING);
   EXPECT_EQ(*ParseJobState("failed"), v1::FAILED);

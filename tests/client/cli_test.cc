@@ -111,6 +111,59 @@ TEST(Cli, BadOptionValuesAreUsageErrors) {
   EXPECT_THAT(run.err, HasSubstr("done"));
 }
 
+TEST(Cli, AnOutputFormatOtherThanTableJsonOrJsonlIsAUsageErrorNamingThem) {
+  for (std::vector<std::string> args :
+       std::vector<std::vector<std::string>>{{"status", "j-1"}, {"jobs"}, {"workers"}, {"stats"},
+                                             {"get", "j-1"}, {"map", "echo", "1"}}) {
+    args.insert(args.begin() + 1, {"-o", "yaml"});
+    CliRun run = Cli(args);
+    EXPECT_EQ(run.exit_code, 64) << args[0];
+    EXPECT_THAT(run.err, HasSubstr("--output: must be table, json or jsonl, got \"yaml\""))
+        << args[0];
+    EXPECT_EQ(LineCount(run.err), 1) << run.err;
+  }
+}
+
+TEST(Cli, SubmittingCommandsCheckTheirSchedulingOptions) {
+  const std::string address = DeadAddress();
+  for (const std::vector<std::string>& command : std::vector<std::vector<std::string>>{
+           {"submit", "echo"}, {"exec", "--", "true"}, {"map", "echo", "1"}}) {
+    auto with = [&](std::vector<std::string> options) {
+      options.insert(options.begin(), {"--scheduler", address, command[0]});
+      options.insert(options.end(), command.begin() + 1, command.end());
+      return Cli(options);
+    };
+    // --label takes one word: the command's words after it are not labels.
+    CliRun one_word = with({"--label", "gpu=a100"});
+    EXPECT_EQ(one_word.exit_code, 69) << command[0] << ": " << one_word.err;
+    CliRun label = with({"--label", "gpu"});
+    EXPECT_EQ(label.exit_code, 64) << command[0];
+    EXPECT_THAT(label.err, HasSubstr("--label: \"gpu\" is not KEY=VALUE")) << command[0];
+    CliRun attempts = with({"--max-attempts", "0"});
+    EXPECT_EQ(attempts.exit_code, 64) << command[0];
+    EXPECT_THAT(attempts.err, HasSubstr("--max-attempts: must be from 1 to 100, got 0"));
+    CliRun priority = with({"--priority", "2000000"});
+    EXPECT_EQ(priority.exit_code, 64) << command[0];
+    EXPECT_THAT(priority.err, HasSubstr("from -1000000 to 1000000"));
+    EXPECT_EQ(with({"--timeout", "soon"}).exit_code, 64) << command[0];
+    EXPECT_EQ(with({"--timeout", "-1s"}).exit_code, 64) << command[0];
+    // Well-formed options get as far as the (unreachable) scheduler.
+    std::vector<std::string> good = {"--label",       "gpu=a100",  "--label",   "zone=b",
+                                     "--priority",    "-3",        "--timeout", "1m30s",
+                                     "--max-attempts", "5",        "--retry-on-error",
+                                     "--idempotency-key", "nightly"};
+    if (command[0] == "map") good.insert(good.end(), {"--retry-for", "0"});
+    CliRun well_formed = with(good);
+    EXPECT_EQ(well_formed.exit_code, 69) << command[0] << ": " << well_formed.err;
+  }
+}
+
+TEST(Cli, LabelsCannotGoWithLocal) {
+  CliRun run = Cli({"map", "--local", "--label", "gpu=a100", "echo", "1"});
+  EXPECT_EQ(run.exit_code, 64);
+  EXPECT_THAT(run.err, HasSubstr("--label"));
+}
+
 TEST(Cli, MalformedMapCommandLinesAreUsageErrors) {
   EXPECT_EQ(Cli({"map", "--", ":::", "a"}).exit_code, 64);  // no command
   EXPECT_EQ(Cli({"map", "square", "x", ":::", "1"}).exit_code, 64);

@@ -28,6 +28,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "netpool/v1/netpool.grpc.pb.h"
+#include "netpool/value.h"
 #include "tests/support/proc.h"
 #include "tests/support/test_cluster.h"
 
@@ -702,7 +703,8 @@ TEST_F(CliTest, AnOutOfRangeNumberSaysWhatTheFlagTakes) {
       {{"jobs", "--limit", "-1"}, "--limit: must be 0 or more, got -1"},
       {{"get", "j-1", "--timeout", "-2"}, "--timeout: must be 0 or more, got -2"},
       {{"wait", "j-1", "--timeout", "-2"}, "--timeout: must be 0 or more, got -2"},
-      {{"exec", "--timeout", "-2", "--", "true"}, "--timeout: must be 0 or more, got -2"},
+      {{"exec", "--timeout", "-2", "--", "true"}, "--timeout: \"-2\" is negative"},  // a duration
+      {{"submit", "--max-attempts", "0", "echo"}, "--max-attempts: must be from 1 to 100, got 0"},
       {{"map", "--chunksize", "0", "echo", ":::", "1"}, "--chunksize: must be 1 or more, got 0"},
       {{"map", "--local", "-j", "0", "echo", ":::", "1"}, "--jobs: must be from 1 to 4096, got 0"},
   };
@@ -747,6 +749,247 @@ TEST_F(CliTest, ErrorsShowNoGrpcStatusNames) {
     EXPECT_THAT(err, Not(ContainsRegex("(UNKNOWN|INVALID_ARGUMENT|DEADLINE_EXCEEDED|INTERNAL): ")))
         << err;
   }
+}
+
+// ---------------------------------------------------------------- -o json, -o jsonl
+// Parsed as a script would, against the README's schema.
+
+Value ParseJson(const std::string& text) {
+  absl::StatusOr<Value> value = Value::FromJson(text);
+  EXPECT_TRUE(value.ok()) << value.status() << "\n" << text;
+  return value.ok() ? *std::move(value) : Value();
+}
+
+// A record's field; null (and a test failure) when it is missing.
+Value Field(const Value& record, const std::string& name) {
+  auto it = record.AsMap().find(name);
+  EXPECT_TRUE(it != record.AsMap().end()) << name << " missing from " << record.ToJson();
+  return it == record.AsMap().end() ? Value() : it->second;
+}
+
+constexpr char kRfc3339Utc[] = "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z";
+
+TEST_F(CliTest, StatusAsJsonIsOneDocumentWithTheDocumentedFields) {
+  const std::string id = Submit({"echo", "1"});
+  ASSERT_EQ(Run({"wait", id, "--timeout", "30"}).exit_code, 0);
+  CliResult json = Run({"status", "-o", "json", id, "j-doesnotexist"});
+  EXPECT_EQ(json.exit_code, 1) << json.err;  // an unknown id, as without -o
+  const Value document = ParseJson(json.out);
+  ASSERT_TRUE(document.is_list()) << json.out;
+  ASSERT_EQ(document.AsList().size(), 2u) << json.out;
+  const Value& job = document.AsList()[0];
+  EXPECT_EQ(Field(job, "id").AsString(), id);
+  EXPECT_EQ(Field(job, "state").AsString(), "SUCCEEDED");
+  EXPECT_EQ(Field(job, "function").AsString(), "echo");
+  EXPECT_EQ(Field(job, "attempts").AsInt(), 1);
+  EXPECT_EQ(Field(job, "max_attempts").AsInt(), 3);
+  EXPECT_EQ(Field(job, "worker").AsString(), "node0");
+  EXPECT_EQ(Field(job, "owner").AsString(), "owner");
+  for (const char* time : {"submitted", "started", "finished"}) {
+    EXPECT_THAT(Field(job, time).AsString(), MatchesRegex(kRfc3339Utc)) << time;
+  }
+  EXPECT_TRUE(Field(job, "duration_s").is_number());
+  EXPECT_TRUE(Field(job, "error").is_null());
+  EXPECT_EQ(Field(job, "history").AsList().size(), 1u);
+  EXPECT_EQ(document.AsList()[1].ToJson(), "{\"id\":\"j-doesnotexist\",\"state\":\"NOT_FOUND\"}");
+
+  CliResult lines = Run({"status", "-o", "jsonl", id, id});
+  EXPECT_EQ(lines.exit_code, 0) << lines.err;
+  ASSERT_EQ(Lines(lines.out).size(), 2u) << lines.out;
+  for (const std::string& line : Lines(lines.out)) {
+    EXPECT_EQ(Field(ParseJson(line), "id").AsString(), id);
+  }
+}
+
+TEST_F(CliTest, JobsWorkersAndStatsAsJson) {
+  const std::string id = Submit({"echo", "listed"});
+  ASSERT_EQ(Run({"wait", id, "--timeout", "30"}).exit_code, 0);
+  CliResult jobs = Run({"jobs", "-o", "json"});
+  ASSERT_EQ(jobs.exit_code, 0) << jobs.err;
+  bool listed = false;
+  const Value listing = ParseJson(jobs.out);
+  for (const Value& job : listing.AsList()) {
+    if (Field(job, "id").AsString() == id) listed = Field(job, "state").AsString() == "SUCCEEDED";
+  }
+  EXPECT_TRUE(listed) << jobs.out;
+
+  CliResult workers = Run({"workers", "-o", "jsonl"});
+  ASSERT_EQ(workers.exit_code, 0) << workers.err;
+  ASSERT_EQ(Lines(workers.out).size(), 1u) << workers.out;
+  const Value worker = ParseJson(workers.out);
+  EXPECT_EQ(Field(worker, "name").AsString(), "node0");
+  EXPECT_EQ(Field(worker, "slots").AsInt(), 2);
+  EXPECT_THAT(Field(worker, "connected").AsString(), MatchesRegex(kRfc3339Utc));
+  EXPECT_TRUE(Field(worker, "labels").is_map());
+
+  for (const char* format : {"json", "jsonl"}) {
+    CliResult stats = Run({"stats", "-o", format});
+    ASSERT_EQ(stats.exit_code, 0) << stats.err;
+    EXPECT_EQ(Lines(stats.out).size(), 1u) << stats.out;
+    const Value counters = ParseJson(stats.out);
+    EXPECT_TRUE(Field(counters, "ready").AsBool());
+    EXPECT_EQ(Field(counters, "slots").AsInt(), 2);
+    EXPECT_GE(Field(counters, "succeeded").AsInt(), 1);
+    EXPECT_TRUE(Field(counters, "not_ready_reason").is_null());
+  }
+}
+
+TEST_F(CliTest, GetAsJsonIsTheResultOrTheErrorRecord) {
+  const std::string ok = Submit({"echo", "1"});
+  CliResult got = Run({"get", "-o", "json", ok, "--timeout", "30"});
+  EXPECT_EQ(got.exit_code, 0) << got.err;
+  EXPECT_EQ(got.out, "{\"id\":\"" + ok + "\",\"state\":\"SUCCEEDED\",\"value\":[1]}\n");
+
+  const std::string failing = Submit({"sleep", "not-a-number"});
+  CliResult failed = Run({"get", "-o", "jsonl", failing, "--timeout", "30"});
+  EXPECT_EQ(failed.exit_code, 1);
+  const Value record = ParseJson(failed.out);
+  EXPECT_EQ(Field(record, "state").AsString(), "FAILED");
+  const Value error = Field(record, "error");
+  EXPECT_THAT(Field(error, "code").AsString(), MatchesRegex("[A-Z_]+"));
+  EXPECT_THAT(failed.err, HasSubstr(Field(error, "message").AsString()));
+}
+
+TEST_F(CliTest, JobsTableShowsAttemptsSubmittedDurationAndError) {
+  const std::string id = Submit({"sleep", "not-a-number"});
+  ASSERT_EQ(Run({"wait", id, "--timeout", "30"}).exit_code, 0);
+  const Value job = ParseJson(Run({"status", "-o", "jsonl", id}).out);
+  const std::string message = Field(Field(job, "error"), "message").AsString();
+  ASSERT_FALSE(message.empty());
+
+  CliResult table = Run({"jobs", "--state", "FAILED"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  const std::vector<std::string> lines = Lines(table.out);
+  EXPECT_THAT(lines[0], MatchesRegex("ID +STATE +FUNCTION +ATTEMPTS +WORKER +SUBMITTED +DURATION "
+                                     "+OWNER +ERROR"));
+  std::string row;
+  for (const std::string& line : lines) {
+    if (absl::StartsWith(line, id + " ")) row = line;
+  }
+  // SUBMITTED is one word, so that a script splitting on blanks finds the columns after it.
+  EXPECT_THAT(row, ContainsRegex(" FAILED +sleep +1/3 +node0 +[0-9]{4}-[0-9]{2}-[0-9]{2}T"
+                                 "[0-9:]{8} +[0-9]+\\.[0-9]s +owner +"))
+      << table.out;
+  EXPECT_THAT(row, HasSubstr(message.substr(0, 20))) << table.out;
+}
+
+TEST_F(CliTest, MapAsJsonLinesIsOneRecordPerItemInOrder) {
+  CliResult lines =
+      Run({"map", "-o", "jsonl", "--chunksize", "2", "echo", ":::", "a", "1", "[true]"});
+  EXPECT_EQ(lines.exit_code, 0) << lines.err;
+  EXPECT_THAT(Lines(lines.out),
+              ElementsAre("{\"index\":0,\"item\":\"a\",\"value\":[\"a\"]}",
+                          "{\"index\":1,\"item\":1,\"value\":[1]}",
+                          "{\"index\":2,\"item\":[true],\"value\":[[true]]}"));
+
+  CliResult starmap = Run({"starmap", "-o", "jsonl", "echo"}, "[1,2]\n");
+  EXPECT_EQ(starmap.out, "{\"index\":0,\"item\":[1,2],\"value\":[1,2]}\n");
+
+  CliResult command = Run({"map", "-o", "json", "--", "echo", "got", ":::", "x"});
+  EXPECT_EQ(command.exit_code, 0) << command.err;
+  const Value records = ParseJson(command.out);
+  ASSERT_EQ(records.AsList().size(), 1u) << command.out;
+  EXPECT_EQ(Field(records.AsList()[0], "item").AsString(), "x");
+  EXPECT_EQ(Field(Field(records.AsList()[0], "value"), "stdout").AsString(), "got x\n");
+}
+
+TEST_F(CliTest, AFailedMapItemIsNamedByItsIndexAndHasAnErrorRecord) {
+  CliResult r = Run({"map", "-o", "json", "sleep", ":::", "0", "oops", "0"});
+  EXPECT_EQ(r.exit_code, 1);
+  const Value records = ParseJson(r.out);
+  ASSERT_EQ(records.AsList().size(), 3u) << r.out;
+  const Value& failed = records.AsList()[1];
+  EXPECT_EQ(Field(failed, "index").AsInt(), 1);
+  EXPECT_EQ(Field(failed, "item").AsString(), "oops");
+  const std::string message = Field(Field(failed, "error"), "message").AsString();
+  ASSERT_FALSE(message.empty());
+  // As map --help promises: "item N: MESSAGE", N counting from 0.
+  EXPECT_EQ(r.err, "item 1: " + message + "\n");
+  EXPECT_TRUE(Field(records.AsList()[0], "value").is_null());
+}
+
+// ---------------------------------------------------------------- scheduling flags
+
+// The job's record, once it has finished.
+Value FinishedJob(TestCluster& cluster, const std::string& id) {
+  EXPECT_EQ(cluster.RunCli({"wait", id, "--timeout", "60"}).exit_code, 0);
+  return ParseJson(cluster.RunCli({"status", "-o", "jsonl", id}).out);
+}
+
+TEST_F(CliTest, MaxAttemptsAndRetryOnErrorShowInTheAttempts) {
+  const Value retried = FinishedJob(
+      *cluster_, Submit({"--max-attempts", "2", "--retry-on-error", "sleep", "not-a-number"}));
+  EXPECT_EQ(Field(retried, "state").AsString(), "FAILED");
+  EXPECT_EQ(Field(retried, "attempts").AsInt(), 2);
+  EXPECT_EQ(Field(retried, "max_attempts").AsInt(), 2);
+  EXPECT_EQ(Field(retried, "history").AsList().size(), 2u);
+
+  // Without --retry-on-error a task's own error is not retried.
+  const Value once = FinishedJob(*cluster_, Submit({"--max-attempts", "2", "sleep", "nan"}));
+  EXPECT_EQ(Field(once, "attempts").AsInt(), 1);
+  EXPECT_EQ(Field(once, "max_attempts").AsInt(), 2);
+}
+
+TEST_F(CliTest, SubmitTimeoutFailsTheJobAndExecTakesADuration) {
+  const Value job = FinishedJob(*cluster_, Submit({"--timeout", "500ms", "sleep", "30"}));
+  EXPECT_EQ(Field(job, "state").AsString(), "FAILED");
+  EXPECT_EQ(Field(Field(job, "error"), "code").AsString(), "DEADLINE_EXCEEDED");
+  CliResult exec = Run({"exec", "--timeout", "500ms", "--", "sleep", "30"});
+  EXPECT_EQ(exec.exit_code, 124) << exec.err;
+}
+
+TEST_F(CliTest, AnIdempotencyKeySubmittedTwiceIsOneJob) {
+  const std::string key = absl::StrCat("cli-", absl::ToUnixNanos(absl::Now()));
+  const int64_t before = JobCount(*cluster_);
+  const std::string first = Submit({"--idempotency-key", key, "echo", "1"});
+  EXPECT_EQ(Submit({"--idempotency-key", key, "echo", "1"}), first);
+  CliResult exec = Run({"exec", "--detach", "--idempotency-key", key + "-exec", "--", "true"});
+  CliResult again = Run({"exec", "--detach", "--idempotency-key", key + "-exec", "--", "true"});
+  EXPECT_EQ(exec.out, again.out);
+  for (int run = 0; run < 2; ++run) {
+    CliResult map = Run({"map", "--idempotency-key", key + "-map", "echo", ":::", "1", "2"});
+    EXPECT_EQ(map.exit_code, 0) << map.err;
+    EXPECT_THAT(Lines(map.out), ElementsAre("[1]", "[2]"));
+  }
+  EXPECT_EQ(JobCount(*cluster_), before + 1 + 1 + 2);
+}
+
+// One slot, so that the order in which jobs start is the scheduler's.
+TEST(CliScheduling, PriorityOrdersJobsAndLabelsPickTheNode) {
+  absl::StatusOr<std::unique_ptr<TestCluster>> started =
+      TestCluster::Start({.workers = 1, .processes = 1});
+  ASSERT_TRUE(started.ok()) << started.status();
+  TestCluster& cluster = **started;
+  auto submit = [&](const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {"submit"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    CliResult r = cluster.RunCli(argv);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return std::string(absl::StripSuffix(r.out, "\n"));
+  };
+  const std::string blocker = submit({"sleep", "1"});
+  const std::string low = submit({"--priority", "-5", "echo", "low"});
+  const std::string high = submit({"--priority", "5", "echo", "high"});
+  FinishedJob(cluster, blocker);
+  const std::string low_started = Field(FinishedJob(cluster, low), "started").AsString();
+  const std::string high_started = Field(FinishedJob(cluster, high), "started").AsString();
+  EXPECT_LT(high_started, low_started);  // RFC 3339 UTC strings sort as times
+
+  absl::StatusOr<int> labelled = cluster.AddWorker(1, {"--label", "gpu=yes"});
+  ASSERT_TRUE(labelled.ok()) << labelled.status();
+  const std::string node = absl::StrCat("node", *labelled);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(Field(FinishedJob(cluster, submit({"--label", "gpu=yes", "echo", "1"})), "worker")
+                  .AsString(),
+              node);
+  }
+  CliResult exec = cluster.RunCli({"exec", "--label", "gpu=yes", "--", "true"});
+  EXPECT_EQ(exec.exit_code, 0) << exec.err;
+  // No node has gpu=no: the job waits.
+  const std::string waiting = submit({"--label", "gpu=no", "echo", "1"});
+  absl::SleepFor(absl::Seconds(1));
+  EXPECT_EQ(cluster.RunCli({"status", waiting}).out, waiting + "\tPENDING\n");
+  EXPECT_EQ(cluster.RunCli({"cancel", waiting}).exit_code, 0);
 }
 
 }  // namespace

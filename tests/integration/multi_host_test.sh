@@ -213,7 +213,7 @@ count_workers() {
 worker_listed() { [ "$(count_workers "$1" "$2")" -ge 1 ]; }
 worker_id() { workers_on "$1"; awk -v n="$2" 'NR > 1 && $1 == n { print $2 }' <<<"$out"; }
 # job_rows FUNCTION: "ID WORKER" for every row of the `netpool jobs` table in $out that ran
-# FUNCTION (columns found by their header: ID STATE FUNCTION ATTEMPT WORKER ...).
+# FUNCTION (columns found by their header: ID STATE FUNCTION ATTEMPTS WORKER ...).
 job_rows() {
   awk -v fn="$1" 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
     $col["FUNCTION"] == fn { print $col["ID"], $col["WORKER"] }' <<<"$out"

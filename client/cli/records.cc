@@ -1,0 +1,128 @@
+#include "client/cli/records.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/value_proto.h"
+
+namespace netpool {
+namespace cli {
+namespace {
+
+absl::Time FromUnix(double unix_seconds) { return absl::UnixEpoch() + absl::Seconds(unix_seconds); }
+
+// Seconds to the millisecond, as the times: more digits would be noise.
+double Milliseconds(double seconds) { return std::round(seconds * 1000) / 1000; }
+
+// An empty string from the scheduler means "none": null in a record.
+Value OrNull(const std::string& text) { return text.empty() ? Value() : Value(text); }
+
+Value StringList(const google::protobuf::RepeatedPtrField<std::string>& strings) {
+  ValueList list(strings.begin(), strings.end());
+  return list;
+}
+
+Value StringMap(const google::protobuf::Map<std::string, std::string>& strings) {
+  ValueMap map;
+  for (const auto& [key, value] : strings) map.emplace(key, value);
+  return map;
+}
+
+}  // namespace
+
+Value TimeValue(double unix_seconds) {
+  if (unix_seconds <= 0) return Value();
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", FromUnix(unix_seconds), absl::UTCTimeZone());
+}
+
+std::string LocalTime(double unix_seconds) {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%E3S", FromUnix(unix_seconds), absl::LocalTimeZone());
+}
+
+std::optional<double> DurationSeconds(const v1::JobStatus& job, absl::Time now) {
+  if (job.started_unix() <= 0) return std::nullopt;
+  const absl::Time end = job.finished_unix() > 0 ? FromUnix(job.finished_unix()) : now;
+  return std::max(0.0, absl::ToDoubleSeconds(end - FromUnix(job.started_unix())));
+}
+
+absl::Status JobError(const v1::JobStatus& job) {
+  if (job.state() != v1::FAILED && job.state() != v1::CANCELLED) return absl::OkStatus();
+  for (auto attempt = job.attempts().rbegin(); attempt != job.attempts().rend(); ++attempt) {
+    if (attempt->has_error()) return JobErrorToStatus(attempt->error());
+  }
+  if (job.state() == v1::CANCELLED) return absl::CancelledError("cancelled");
+  return absl::OkStatus();
+}
+
+Value ErrorValue(const absl::Status& status, const Value& detail) {
+  ValueMap error = {{"code", absl::StatusCodeToString(status.code())},
+                    {"message", std::string(status.message())}};
+  if (!detail.is_null()) error.emplace("detail", detail);
+  return error;
+}
+
+Value JobValue(const v1::JobStatus& job, absl::Time now) {
+  ValueList history;
+  for (const v1::AttemptRecord& attempt : job.attempts()) {
+    history.push_back(ValueMap{
+        {"attempt", attempt.attempt()},
+        {"worker", OrNull(attempt.worker())},
+        {"started", TimeValue(attempt.started_unix())},
+        {"finished", TimeValue(attempt.finished_unix())},
+        {"error", attempt.has_error() ? ErrorValue(JobErrorToStatus(attempt.error())) : Value()},
+    });
+  }
+  const std::optional<double> duration = DurationSeconds(job, now);
+  const absl::Status error = JobError(job);
+  return ValueMap{
+      {"id", job.job_id()},
+      {"state", v1::JobState_Name(job.state())},
+      {"function", job.function()},
+      {"attempts", job.attempt()},
+      {"max_attempts", job.max_attempts()},
+      {"submitted", TimeValue(job.submitted_unix())},
+      {"started", TimeValue(job.started_unix())},
+      {"finished", TimeValue(job.finished_unix())},
+      {"duration_s", duration.has_value() ? Value(Milliseconds(*duration)) : Value()},
+      {"worker", OrNull(job.worker())},
+      {"owner", OrNull(job.owner())},
+      {"waiting_for", StringList(job.waiting_for())},
+      {"history", std::move(history)},
+      {"error", error.ok() ? Value() : ErrorValue(error)},
+  };
+}
+
+Value NotFoundValue(const std::string& id) {
+  return ValueMap{{"id", id}, {"state", "NOT_FOUND"}};
+}
+
+Value WorkerValue(const v1::WorkerStatus& worker) {
+  return ValueMap{
+      {"name", worker.name()},
+      {"id", worker.worker_id()},
+      {"slots", worker.slots()},
+      {"running", worker.running()},
+      {"functions", StringList(worker.functions())},
+      {"labels", StringMap(worker.labels())},
+      {"connected", TimeValue(worker.connected_unix())},
+      {"jobs_done", static_cast<long long>(worker.jobs_done())},
+  };
+}
+
+Value StatsValue(const v1::GetStatsResponse& stats) {
+  return ValueMap{
+      {"pending", static_cast<long long>(stats.pending())},
+      {"running", static_cast<long long>(stats.running())},
+      {"succeeded", static_cast<long long>(stats.succeeded())},
+      {"failed", static_cast<long long>(stats.failed())},
+      {"cancelled", static_cast<long long>(stats.cancelled())},
+      {"workers", stats.workers()},
+      {"slots", stats.slots()},
+      {"uptime_s", Milliseconds(stats.uptime_seconds())},
+      {"ready", stats.ready()},
+      {"not_ready_reason", OrNull(stats.not_ready_reason())},
+  };
+}
+
+}  // namespace cli
+}  // namespace netpool

@@ -1,0 +1,110 @@
+// The JSON records of `netpool ... -o json`: their fields are a documented
+// schema (README, "Output for scripts"), which scripts rely on.
+#include "client/cli/records.h"
+
+#include <sstream>
+
+#include "client/cli/output_format.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace netpool {
+namespace cli {
+namespace {
+
+// 2026-01-02T03:04:05.250Z
+constexpr double kSubmitted = 1767323045.25;
+
+v1::JobStatus FailedJob() {
+  v1::JobStatus job;
+  job.set_job_id("j-1");
+  job.set_state(v1::FAILED);
+  job.set_function("sleep");
+  job.set_attempt(2);
+  job.set_max_attempts(2);
+  job.set_worker("node0");
+  job.set_submitted_unix(kSubmitted);
+  job.set_started_unix(kSubmitted + 1);
+  job.set_finished_unix(kSubmitted + 3.5);
+  job.set_owner("owner");
+  for (int i = 1; i <= 2; ++i) {
+    v1::AttemptRecord* attempt = job.add_attempts();
+    attempt->set_attempt(i);
+    attempt->set_worker("node0");
+    attempt->set_started_unix(kSubmitted + i);
+    attempt->set_finished_unix(kSubmitted + i + 0.5);
+    attempt->mutable_error()->set_code(static_cast<int>(absl::StatusCode::kInvalidArgument));
+    attempt->mutable_error()->set_message(i == 1 ? "first" : "bad seconds");
+  }
+  return job;
+}
+
+TEST(JobValue, HasEveryDocumentedField) {
+  const Value job = JobValue(FailedJob());
+  EXPECT_EQ(job.ToJson(),
+            "{\"attempts\":2,\"duration_s\":2.5,"
+            "\"error\":{\"code\":\"INVALID_ARGUMENT\",\"message\":\"bad seconds\"},"
+            "\"finished\":\"2026-01-02T03:04:08.750Z\",\"function\":\"sleep\","
+            "\"history\":["
+            "{\"attempt\":1,\"error\":{\"code\":\"INVALID_ARGUMENT\",\"message\":\"first\"},"
+            "\"finished\":\"2026-01-02T03:04:06.750Z\",\"started\":\"2026-01-02T03:04:06.250Z\","
+            "\"worker\":\"node0\"},"
+            "{\"attempt\":2,\"error\":{\"code\":\"INVALID_ARGUMENT\",\"message\":\"bad seconds\"},"
+            "\"finished\":\"2026-01-02T03:04:07.750Z\",\"started\":\"2026-01-02T03:04:07.250Z\","
+            "\"worker\":\"node0\"}],"
+            "\"id\":\"j-1\",\"max_attempts\":2,\"owner\":\"owner\","
+            "\"started\":\"2026-01-02T03:04:06.250Z\",\"state\":\"FAILED\","
+            "\"submitted\":\"2026-01-02T03:04:05.250Z\",\"waiting_for\":[],\"worker\":\"node0\"}");
+}
+
+TEST(JobValue, APendingJobHasNullTimesDurationWorkerAndError) {
+  v1::JobStatus pending;
+  pending.set_job_id("j-2");
+  pending.set_state(v1::PENDING);
+  pending.set_function("echo");
+  pending.set_submitted_unix(kSubmitted);
+  pending.add_waiting_for("j-1");
+  const ValueMap job = JobValue(pending).AsMap();
+  for (const char* field : {"started", "finished", "duration_s", "worker", "owner", "error"}) {
+    EXPECT_TRUE(job.at(field).is_null()) << field;
+  }
+  EXPECT_EQ(job.at("waiting_for").ToJson(), "[\"j-1\"]");
+  EXPECT_EQ(job.at("attempts").ToJson(), "0");
+}
+
+TEST(JobValue, ARunningJobsDurationRunsToNow) {
+  v1::JobStatus running;
+  running.set_state(v1::RUNNING);
+  running.set_started_unix(kSubmitted);
+  const absl::Time now = absl::UnixEpoch() + absl::Seconds(kSubmitted + 4);
+  EXPECT_EQ(JobValue(running, now).AsMap().at("duration_s").ToJson(), "4.0");
+}
+
+TEST(JobError, ACancelledJobThatNeverRanIsCancelled) {
+  v1::JobStatus cancelled;
+  cancelled.set_state(v1::CANCELLED);
+  EXPECT_EQ(JobError(cancelled).code(), absl::StatusCode::kCancelled);
+  v1::JobStatus succeeded = FailedJob();
+  succeeded.set_state(v1::SUCCEEDED);
+  EXPECT_TRUE(JobError(succeeded).ok());
+}
+
+TEST(RecordFramer, JsonIsOneArrayAndJsonLinesOneObjectPerLine) {
+  const ValueList records = {ValueMap{{"a", 1}}, ValueMap{{"b", "x"}}};
+  std::ostringstream json;
+  PrintRecords(json, OutputFormat::kJson, records);
+  EXPECT_EQ(json.str(), "[{\"a\":1},\n{\"b\":\"x\"}]\n");
+  std::ostringstream lines;
+  PrintRecords(lines, OutputFormat::kJsonLines, records);
+  EXPECT_EQ(lines.str(), "{\"a\":1}\n{\"b\":\"x\"}\n");
+  std::ostringstream none;
+  PrintRecords(none, OutputFormat::kJson, {});
+  EXPECT_EQ(none.str(), "[]\n");
+  std::ostringstream no_lines;
+  PrintRecords(no_lines, OutputFormat::kJsonLines, {});
+  EXPECT_EQ(no_lines.str(), "");
+}
+
+}  // namespace
+}  // namespace cli
+}  // namespace netpool
