@@ -48,17 +48,12 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "server/core/store.h"
-#include "server/store/sqlite_connection.h"
+#include "server/store/sqlite_backend.h"
+#include "server/store/storage_backend.h"
 
 namespace netpool {
-
-// The schema this build writes and the newest it can read.
-// 2: each job's spec in a row of its own (job_specs), written once. It opens
-// a schema 1 database and upgrades it at once.
-inline constexpr int kSqliteSchemaVersion = 2;
 
 // Record lifetimes (what store.h leaves to the implementation):
 // - An unfinished job's record is live until the job is erased.
@@ -111,25 +106,10 @@ class SqliteStore final : public Store {
   const std::string& path() const { return path_; }
 
  private:
-  // A change to one job's row, as the commit thread writes it: the indexed
-  // columns and the serialized StoredJob without its spec, or the row's
-  // deletion. The serialized spec goes only with the job's first write
-  // (its insert, or the first write of a row schema 1 wrote).
-  struct Row {
-    bool erase = false;
-    std::string id;
-    int state = 0;
-    std::string idempotency_key;
-    bool fetched = false;
-    double finished_unix = 0;
-    std::string record;
-    std::optional<std::string> spec;
-  };
-
-  // A job as read from the database.
+  // A job as read from the backend.
   struct Stored {
     std::unique_ptr<Job> job;
-    // Its spec is still inside its record, as schema 1 kept it.
+    // Its spec is still inside its record (StoredRow::spec was empty).
     bool spec_unwritten = false;
   };
 
@@ -139,7 +119,7 @@ class SqliteStore final : public Store {
     std::unique_ptr<Job> job;
     v1::JobState recorded_state = v1::JOB_STATE_UNSPECIFIED;
     uint64_t last_write = 0;
-    // The spec has no job_specs row yet: the job's next write gives it one.
+    // The spec is not stored apart yet: the job's next write stores it.
     bool spec_unwritten = false;
   };
 
@@ -151,42 +131,19 @@ class SqliteStore final : public Store {
     uint64_t write = 0;
   };
 
-  // Prepared once on the reader connection.
-  struct ReadStatements {
-    SqliteStatement find_record;
-    SqliteStatement find_by_key;
-    SqliteStatement find_id;
-    SqliteStatement find_sequence;
-    SqliteStatement all_in_order;
-    SqliteStatement erasable;
-  };
-  // Prepared once on the writer connection.
-  struct WriteStatements {
-    SqliteStatement put_row;
-    SqliteStatement put_spec;
-    SqliteStatement delete_row;
-    SqliteStatement delete_erasable;
-    SqliteStatement raise_max_sequence;
-  };
-
-  static Row RowOf(const Job& job, bool with_spec);
+  // The row of `job`; its spec goes with the job's first write only.
+  static StoredRow RowOf(const Job& job, bool with_spec);
   // `newer` replaces `older` as a job's queued change. A spec goes with the
   // first of its job's writes that commits, so a change that replaces one
   // not committed yet takes over that one's spec.
-  static void Supersede(Row& newer, Row& older);
-  // The job in the current row of `row`, whose columns `record_column` and
-  // the next are the ones kRecordColumnsSql names.
-  static absl::StatusOr<Stored> ParseStored(const SqliteStatement& row, int record_column);
+  static void Supersede(std::optional<StoredRow>& newer, std::optional<StoredRow>& older);
+  static absl::StatusOr<Stored> ParseStored(const StoredRow& row);
 
-  SqliteStore(std::string path, int lock_fd, std::unique_ptr<SqliteConnection> writer,
-              std::unique_ptr<SqliteConnection> reader);
-  absl::Status PrepareStatements();
+  SqliteStore(std::string path, std::unique_ptr<StorageBackend> backend);
   absl::Status Load();
 
   // The commit thread.
   void CommitLoop();
-  absl::Status Commit(const absl::btree_map<uint64_t, Row>& rows,
-                      std::optional<double> erase_before_unix);
 
   // Frees the finished records whose last write is committed.
   void ReleaseCommitted();
@@ -200,7 +157,7 @@ class SqliteStore final : public Store {
   void DropResident(const std::string& job_id);
   // Queues rows (and, if given, the erase of the fetched rows finished
   // before that time) as one write; returns its number.
-  uint64_t Enqueue(std::vector<std::pair<uint64_t, Row>> rows,
+  uint64_t Enqueue(std::vector<std::pair<uint64_t, std::optional<StoredRow>>> rows,
                    std::optional<double> erase_before_unix = std::nullopt);
   // Queues the resident job's current record as one write.
   void Write(Resident& resident);
@@ -215,21 +172,16 @@ class SqliteStore final : public Store {
   // Reads a stored job; kNotFound when there is no row or it is erased.
   absl::StatusOr<Stored> ReadBack(const std::string& job_id);
   absl::StatusOr<bool> StoredIdTaken(const std::string& job_id);
-  absl::StatusOr<bool> StoredSequenceTaken(uint64_t sequence);
   // Whether a stored row was erased by an EraseFetchedBefore not committed yet.
-  bool ErasedUncommitted(absl::string_view job_id, bool fetched, int state,
-                         double finished_unix) const;
+  bool ErasedUncommitted(const RowColumns& row) const;
 
   // Constant after construction.
   const std::string path_;
-  const int lock_fd_;
+  // Read by the store's caller and written by the commit thread, as
+  // StorageBackend allows.
+  const std::unique_ptr<StorageBackend> backend_;
 
-  // Used only by the store's caller (one thread at a time, as store.h
-  // says). Reads go through a connection of their own: in WAL mode it reads
-  // the last commit while the commit thread writes the next, so neither
-  // waits for the other and neither needs a lock around SQLite.
-  std::unique_ptr<SqliteConnection> reader_;
-  ReadStatements read_;
+  // Used only by the store's caller (one thread at a time, as store.h says).
   absl::flat_hash_map<std::string, Resident> resident_;
   absl::btree_map<uint64_t, Job*> resident_by_sequence_;
   absl::flat_hash_map<std::string, std::string> resident_by_key_;
@@ -244,16 +196,12 @@ class SqliteStore final : public Store {
   size_t size_ = 0;
   uint64_t max_sequence_ = 0;
 
-  // Used only by the commit thread once it runs.
-  std::unique_ptr<SqliteConnection> writer_;
-  WriteStatements write_;
-
   mutable absl::Mutex mu_;
   absl::CondVar work_queued_;
   absl::CondVar commit_done_;
   // The newest change of each job (by sequence) since the commit thread
   // last took the queue, and the cutoff of the erases queued with it.
-  absl::btree_map<uint64_t, Row> queued_rows_ ABSL_GUARDED_BY(mu_);
+  RowChanges queued_rows_ ABSL_GUARDED_BY(mu_);
   std::optional<double> queued_erase_before_unix_ ABSL_GUARDED_BY(mu_);
   uint64_t last_write_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t durable_write_ ABSL_GUARDED_BY(mu_) = 0;
