@@ -4,7 +4,6 @@
 #include <limits>
 #include <utility>
 
-#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "netpool/v1/store.pb.h"
 #include "server/store/job_record.h"
