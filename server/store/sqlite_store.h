@@ -1,77 +1,26 @@
 // SqliteStore is the durable job store of netpoold (the default; `--data
-// DIR`): one SQLite database, DIR/netpool.db, in WAL mode, written with
-// group commit.
+// DIR`): DurableStore over one SQLite database, DIR/netpool.db, in WAL mode
+// (SqliteBackend).
 //
 //   absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open("/var/lib/netpool");
 //   if (!store.ok()) ...;  // newer schema, not a netpool database, corrupt, in use
 //   (*store)->Insert(jobs);
 //   (*store)->WaitDurable((*store)->last_write());  // now it survives kill -9 and power loss
-//
-// Writes (Insert, Update, MarkFetched) change the records in RAM at once and
-// queue a snapshot of each changed job (its spec, which never changes, only
-// with its insert); one commit thread takes everything queued, writes it
-// in one transaction with one fsync, then advances durable_write(), calls
-// the durable listener and wakes WaitDurable(). A failed commit (a full
-// disk, an I/O error) is a state, not an end: the commit thread tries the
-// group again with backoff, together with what was queued meanwhile, until
-// it succeeds. Until then health() and WaitDurable() return the error,
-// Insert() refuses new jobs, and the other writes wait in RAM, so the
-// server acknowledges nothing it could not store and loses no change it
-// made.
-//
-// A change the store cannot even queue (Update or MarkFetched of a finished
-// job it cannot read back) is lost for good: like LevelDB's bg_error_, the
-// first such loss is permanent. health() and WaitDurable() return it from
-// then on and Insert() refuses new jobs, until a restart reloads the store
-// from what the database holds; the store still records every other change.
-//
-// RAM holds the unfinished jobs (the live records Find() returns) and the
-// finished jobs whose last write is not committed yet; a finished job is
-// read back from the database on demand, so finished results do not pile up
-// in memory.
 #ifndef NETPOOL_SERVER_STORE_SQLITE_STORE_H_
 #define NETPOOL_SERVER_STORE_SQLITE_STORE_H_
 
-#include <cstdint>
-#include <deque>
-#include <functional>
 #include <memory>
-#include <optional>
 #include <string>
-#include <thread>
-#include <utility>
-#include <vector>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/container/btree_map.h"
-#include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
-#include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
-#include "server/core/store.h"
-#include "server/store/sqlite_connection.h"
+#include "server/store/durable_store.h"
+#include "server/store/sqlite_backend.h"
 
 namespace netpool {
 
-// The schema this build writes and the newest it can read.
-// 2: each job's spec in a row of its own (job_specs), written once. It opens
-// a schema 1 database and upgrades it at once.
-inline constexpr int kSqliteSchemaVersion = 2;
-
-// Record lifetimes (what store.h leaves to the implementation):
-// - An unfinished job's record is live until the job is erased.
-// - A record that Update() or MarkFetched() made finished, or a finished
-//   job's record Find() returned, stays valid at least until the next
-//   Insert() or EraseFetchedBefore(): committed finished records are released
-//   only there, where the scheduler holds no record, so a scheduler operation
-//   may keep using a job it has just finished.
-// - The job ForEach() passes to `visit` is valid only during that call.
-// No method but the destructor waits for a commit: the scheduler calls the
-// store under its lock, and the durable listener may need that lock.
-// Not thread-safe except where store.h says so.
-class SqliteStore final : public Store {
+// Only opens: what it does is DurableStore's, how rows are stored
+// SqliteBackend's.
+class SqliteStore final : public DurableStore {
  public:
   // Opens or creates DIR/netpool.db (creating DIR), and holds DIR/LOCK so
   // that no other process or store opens it too. Errors, each message
@@ -81,189 +30,11 @@ class SqliteStore final : public Store {
   // it rejects is left as it is.
   static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(const std::string& dir);
 
-  SqliteStore(const SqliteStore&) = delete;
-  SqliteStore& operator=(const SqliteStore&) = delete;
-  // Commits everything queued, then closes the database.
-  ~SqliteStore() override;
-
-  absl::Status Insert(std::vector<Job> jobs) override;
-  Job* Find(const std::string& job_id) override;
-  std::optional<std::string> FindByIdempotencyKey(const std::string& key) override;
-  absl::Status Update(const Job& job) override;
-  absl::Status MarkFetched(const std::string& job_id) override;
-  int64_t EraseFetchedBefore(absl::Time cutoff) override;
-  void ForEach(const std::function<bool(const Job&)>& visit) override;
-  void ForEachUnfinished(const std::function<void(Job&)>& visit) override;
-  FinishedCounts CountFinished() override { return finished_counts_; }
-  uint64_t MaxSequence() override { return max_sequence_; }
-  size_t size() const override { return size_; }
-
-  uint64_t last_write() const override;
-  uint64_t durable_write() const override;
-  absl::Status WaitDurable(uint64_t write) override;
-  absl::Status health() const override;
-  void SetDurableListener(std::function<void(uint64_t)> listener) override;
-
-  // How many job records are in RAM, after releasing the committed finished
-  // ones (as Insert does). For tests of the memory bound.
-  size_t resident_jobs();
-
-  const std::string& path() const { return path_; }
+  // DIR/netpool.db.
+  const std::string& path() const { return name(); }
 
  private:
-  // A change to one job's row, as the commit thread writes it: the indexed
-  // columns and the serialized StoredJob without its spec, or the row's
-  // deletion. The serialized spec goes only with the job's first write
-  // (its insert, or the first write of a row schema 1 wrote).
-  struct Row {
-    bool erase = false;
-    std::string id;
-    int state = 0;
-    std::string idempotency_key;
-    bool fetched = false;
-    double finished_unix = 0;
-    std::string record;
-    std::optional<std::string> spec;
-  };
-
-  // A job as read from the database.
-  struct Stored {
-    std::unique_ptr<Job> job;
-    // Its spec is still inside its record, as schema 1 kept it.
-    bool spec_unwritten = false;
-  };
-
-  // A job held in RAM, with the state the store last recorded for it (the
-  // caller changes the record itself before it calls Update).
-  struct Resident {
-    std::unique_ptr<Job> job;
-    v1::JobState recorded_state = v1::JOB_STATE_UNSPECIFIED;
-    uint64_t last_write = 0;
-    // The spec has no job_specs row yet: the job's next write gives it one.
-    bool spec_unwritten = false;
-  };
-
-  // EraseFetchedBefore calls whose deletes are not committed yet: until
-  // then the rows they erased must read as gone.
-  struct PendingErase {
-    double cutoff_unix = 0;  // rows fetched and finished before it are gone
-    absl::flat_hash_set<std::string> resident_ids;  // erased from RAM
-    uint64_t write = 0;
-  };
-
-  // Prepared once on the reader connection.
-  struct ReadStatements {
-    SqliteStatement find_record;
-    SqliteStatement find_by_key;
-    SqliteStatement find_id;
-    SqliteStatement find_sequence;
-    SqliteStatement all_in_order;
-    SqliteStatement erasable;
-  };
-  // Prepared once on the writer connection.
-  struct WriteStatements {
-    SqliteStatement put_row;
-    SqliteStatement put_spec;
-    SqliteStatement delete_row;
-    SqliteStatement delete_erasable;
-    SqliteStatement raise_max_sequence;
-  };
-
-  static Row RowOf(const Job& job, bool with_spec);
-  // `newer` replaces `older` as a job's queued change. A spec goes with the
-  // first of its job's writes that commits, so a change that replaces one
-  // not committed yet takes over that one's spec.
-  static void Supersede(Row& newer, Row& older);
-  // The job in the current row of `row`, whose columns `record_column` and
-  // the next are the ones kRecordColumnsSql names.
-  static absl::StatusOr<Stored> ParseStored(const SqliteStatement& row, int record_column);
-
-  SqliteStore(std::string path, int lock_fd, std::unique_ptr<SqliteConnection> writer,
-              std::unique_ptr<SqliteConnection> reader);
-  absl::Status PrepareStatements();
-  absl::Status Load();
-
-  // The commit thread.
-  void CommitLoop();
-  absl::Status Commit(const absl::btree_map<uint64_t, Row>& rows,
-                      std::optional<double> erase_before_unix);
-
-  // Frees the finished records whose last write is committed.
-  void ReleaseCommitted();
-  Resident* FindResident(const std::string& job_id);
-  // Find() with the reason when there is no record: kNotFound if no job
-  // has the id, another error if its row cannot be read.
-  absl::StatusOr<Job*> Lookup(const std::string& job_id);
-  // The job's record moved into RAM (read back if need be), for a write.
-  absl::StatusOr<Resident*> Hold(const std::string& job_id);
-  Resident& AddResident(Stored stored, v1::JobState recorded_state);
-  void DropResident(const std::string& job_id);
-  // Queues rows (and, if given, the erase of the fetched rows finished
-  // before that time) as one write; returns its number.
-  uint64_t Enqueue(std::vector<std::pair<uint64_t, Row>> rows,
-                   std::optional<double> erase_before_unix = std::nullopt);
-  // Queues the resident job's current record as one write.
-  void Write(Resident& resident);
-  // Notes that `write` recorded the resident job's current record.
-  void NoteWritten(Resident& resident, uint64_t write);
-  void CountFinishedState(v1::JobState state, int64_t delta);
-  // The error of a change to the job that cannot be recorded for `cause`:
-  // kNotFound as it is (no such job, nothing is lost), else the loss of the
-  // change, which becomes the store's permanent error if it is the first.
-  absl::Status FailedWrite(const std::string& job_id, const absl::Status& cause);
-  absl::Status HealthLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Reads a stored job; kNotFound when there is no row or it is erased.
-  absl::StatusOr<Stored> ReadBack(const std::string& job_id);
-  absl::StatusOr<bool> StoredIdTaken(const std::string& job_id);
-  absl::StatusOr<bool> StoredSequenceTaken(uint64_t sequence);
-  // Whether a stored row was erased by an EraseFetchedBefore not committed yet.
-  bool ErasedUncommitted(absl::string_view job_id, bool fetched, int state,
-                         double finished_unix) const;
-
-  // Constant after construction.
-  const std::string path_;
-  const int lock_fd_;
-
-  // Used only by the store's caller (one thread at a time, as store.h
-  // says). Reads go through a connection of their own: in WAL mode it reads
-  // the last commit while the commit thread writes the next, so neither
-  // waits for the other and neither needs a lock around SQLite.
-  std::unique_ptr<SqliteConnection> reader_;
-  ReadStatements read_;
-  absl::flat_hash_map<std::string, Resident> resident_;
-  absl::btree_map<uint64_t, Job*> resident_by_sequence_;
-  absl::flat_hash_map<std::string, std::string> resident_by_key_;
-  // Finished jobs with the write that finished or last changed them, in
-  // write order: each leaves RAM once that write is committed.
-  std::deque<std::pair<uint64_t, std::string>> releasable_;
-  // The finished job Find() read back last, and its state then.
-  Stored read_back_;
-  v1::JobState read_back_state_ = v1::JOB_STATE_UNSPECIFIED;
-  std::optional<PendingErase> pending_erase_;
-  FinishedCounts finished_counts_;
-  size_t size_ = 0;
-  uint64_t max_sequence_ = 0;
-
-  // Used only by the commit thread once it runs.
-  std::unique_ptr<SqliteConnection> writer_;
-  WriteStatements write_;
-
-  mutable absl::Mutex mu_;
-  absl::CondVar work_queued_;
-  absl::CondVar commit_done_;
-  // The newest change of each job (by sequence) since the commit thread
-  // last took the queue, and the cutoff of the erases queued with it.
-  absl::btree_map<uint64_t, Row> queued_rows_ ABSL_GUARDED_BY(mu_);
-  std::optional<double> queued_erase_before_unix_ ABSL_GUARDED_BY(mu_);
-  uint64_t last_write_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t durable_write_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::Status commit_error_ ABSL_GUARDED_BY(mu_);
-  // The first change the store could not record; never cleared.
-  absl::Status lost_write_ ABSL_GUARDED_BY(mu_);
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::function<void(uint64_t)> durable_listener_ ABSL_GUARDED_BY(mu_);
-
-  std::thread committer_;
+  using DurableStore::DurableStore;
 };
 
 }  // namespace netpool
