@@ -9,6 +9,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/host_address.h"
@@ -137,6 +138,38 @@ TEST_F(HttpTest, MetricsCountAMapAndPassPromtool) {
   EXPECT_EQ(Sample(text, "netpool_workers"), 1);
   EXPECT_EQ(Sample(text, "netpool_worker_slots{state=\"free\"}"), 2);
   EXPECT_EQ(Sample(text, "netpool_ready"), 1);
+
+  CliResult check = RunProgram({NETPOOL_TEST_PROMTOOL, "check", "metrics"}, text);
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+}
+
+TEST_F(HttpTest, MetricsShowQueuesRetriesAndRpcs) {
+  // Two jobs wait for a node labelled zone=mars, which never comes; one job
+  // fails once, is retried, and fails for good.
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(cluster_->RunCli({"submit", "--label", "zone=mars", "echo", "1"}).exit_code, 0);
+  }
+  CliResult failing = cluster_->RunCli(
+      {"submit", "--max-attempts", "2", "--retry-on-error", "sleep", "not-a-number"});
+  ASSERT_EQ(failing.exit_code, 0) << failing.err;
+  std::string job_id(absl::StripAsciiWhitespace(failing.out));
+  EXPECT_EQ(cluster_->RunCli({"wait", job_id}).exit_code, 0);
+  EXPECT_EQ(cluster_->RunCli({"get", "no-such-job"}).exit_code, 1);
+
+  httplib::Result metrics = Get("/metrics", token_);
+  ASSERT_TRUE(metrics);
+  ASSERT_EQ(metrics->status, 200);
+  const std::string& text = metrics->body;
+  EXPECT_EQ(Sample(text, "netpool_queue_depth{function=\"echo\",labels=\"zone=mars\"}"), 2)
+      << text;
+  EXPECT_EQ(Sample(text, "netpool_jobs_retried_total{function=\"sleep\"}"), 1);
+  EXPECT_EQ(Sample(text, "netpool_jobs_finished_total{function=\"sleep\",state=\"failed\"}"), 1);
+  EXPECT_GE(Sample(text, "netpool_rpcs_total{code=\"OK\",method=\"/netpool.v1.Scheduler/Submit\"}")
+                .value_or(0),
+            3);
+  EXPECT_EQ(
+      Sample(text, "netpool_rpcs_total{code=\"NOT_FOUND\",method=\"/netpool.v1.Scheduler/Get\"}"),
+      1);
 
   CliResult check = RunProgram({NETPOOL_TEST_PROMTOOL, "check", "metrics"}, text);
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
