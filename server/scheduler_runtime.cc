@@ -520,6 +520,17 @@ v1::JobStatus SchedulerRuntime::ToJobStatus(const Job& job) const {
   status.set_finished_unix(UnixSecondsOrZero(job.finished));
   status.set_max_attempts(scheduler_.MaxAttempts(job));
   status.set_owner(job.owner);
+  status.set_priority(job.spec.priority());
+  status.mutable_labels()->insert(job.spec.labels().begin(), job.spec.labels().end());
+  // Listing many jobs must not copy megabytes of arguments.
+  constexpr size_t kMaxListedArgsBytes = 4096;
+  size_t args_bytes = 0;
+  for (const v1::Value& arg : job.spec.args()) args_bytes += arg.ByteSizeLong();
+  if (args_bytes <= kMaxListedArgsBytes) {
+    *status.mutable_args() = job.spec.args();
+  } else {
+    status.set_args_omitted(true);
+  }
   for (const Attempt& attempt : job.attempts) *status.add_attempts() = ToAttemptRecord(attempt);
   for (std::string& id : scheduler_.WaitingFor(job)) status.add_waiting_for(std::move(id));
   return status;

@@ -72,12 +72,13 @@ int RunJobs(const Context& context, const JobsOptions& options) {
     return kExitOk;
   }
   std::vector<std::vector<std::string>> rows = {{"ID", "STATE", "FUNCTION", "ATTEMPTS", "WORKER",
-                                                 "SUBMITTED", "DURATION", "OWNER", "ERROR"}};
+                                                 "SUBMITTED", "DURATION", "OWNER", "ERROR",
+                                                 "COMMAND"}};
   for (const v1::JobStatus& job : response->jobs()) {
     rows.push_back({job.job_id(), v1::JobState_Name(job.state()), job.function(),
                     absl::StrCat(job.attempt(), "/", job.max_attempts()), job.worker(),
                     SubmittedColumn(job), DurationColumn(job, now), job.owner(),
-                    ErrorColumn(job)});
+                    ErrorColumn(job), CommandLine(job).value_or("")});
   }
   *context.out << FormatTable(rows);
   return kExitOk;
@@ -130,7 +131,7 @@ int RunStats(const Context& context, OutputFormat format) {
 void AddInfoCommands(CLI::App& app, Command* run) {
   auto jobs_options = std::make_shared<JobsOptions>();
   CLI::App* jobs = app.add_subcommand(
-      "jobs", "Lists jobs: ID STATE FUNCTION ATTEMPTS WORKER SUBMITTED DURATION OWNER ERROR");
+      "jobs", "Lists jobs: ID STATE FUNCTION ATTEMPTS WORKER SUBMITTED DURATION OWNER ERROR COMMAND (exec)");
   jobs->add_option("--state", jobs_options->state,
                    "Only jobs in this state (PENDING RUNNING SUCCEEDED FAILED CANCELLED)");
   jobs->add_option("--limit", jobs_options->limit, "At most this many (default: the scheduler's)")

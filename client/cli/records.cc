@@ -2,7 +2,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
+#include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/string_view.h"
+#include "client/cli/exec_job.h"
 #include "common/value_proto.h"
 
 namespace netpool {
@@ -61,6 +69,23 @@ Value ErrorValue(const absl::Status& status, const Value& detail) {
   return error;
 }
 
+std::optional<std::string> CommandLine(const v1::JobStatus& job) {
+  if (job.function() != kExecFunction || job.args_size() == 0) return std::nullopt;
+  absl::StatusOr<Value> argv = FromProto(job.args(0));
+  if (!argv.ok() || !argv->is_list()) return std::nullopt;
+  std::vector<std::string> words;
+  for (const Value& word : argv->AsList()) {
+    if (!word.is_string()) return std::nullopt;
+    const std::string& text = word.AsString();
+    const bool plain = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+      return absl::ascii_isalnum(c) || absl::string_view("@%+=:,./_-{}").find(c) !=
+                                          absl::string_view::npos;
+    });
+    words.push_back(plain ? text : absl::StrCat("'", absl::StrReplaceAll(text, {{"'", "'\\''"}}), "'"));
+  }
+  return absl::StrJoin(words, " ");
+}
+
 Value JobValue(const v1::JobStatus& job, absl::Time now) {
   ValueList history;
   for (const v1::AttemptRecord& attempt : job.attempts()) {
@@ -74,6 +99,14 @@ Value JobValue(const v1::JobStatus& job, absl::Time now) {
   }
   const std::optional<double> duration = DurationSeconds(job, now);
   const absl::Status error = JobError(job);
+  ValueMap labels;
+  for (const auto& [key, value] : job.labels()) labels.emplace(key, value);
+  Value args;
+  if (!job.args_omitted()) {
+    absl::StatusOr<std::vector<Value>> values = FromProto(job.args());
+    if (values.ok()) args = ValueList(std::move(*values));
+  }
+  const std::optional<std::string> command = CommandLine(job);
   return ValueMap{
       {"id", job.job_id()},
       {"state", v1::JobState_Name(job.state())},
@@ -86,6 +119,10 @@ Value JobValue(const v1::JobStatus& job, absl::Time now) {
       {"duration_s", duration.has_value() ? Value(Milliseconds(*duration)) : Value()},
       {"worker", OrNull(job.worker())},
       {"owner", OrNull(job.owner())},
+      {"priority", job.priority()},
+      {"labels", std::move(labels)},
+      {"args", std::move(args)},
+      {"command", command.has_value() ? Value(*command) : Value()},
       {"waiting_for", StringList(job.waiting_for())},
       {"history", std::move(history)},
       {"error", error.ok() ? Value() : ErrorValue(error)},

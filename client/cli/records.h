@@ -34,8 +34,14 @@ absl::Status JobError(const v1::JobStatus& job);
 // the message; plus `detail` when it is not null.
 Value ErrorValue(const absl::Status& status, const Value& detail = Value());
 
+// An exec job's command line, each word quoted as a shell would need it;
+// nullopt for other jobs, and when the scheduler left the arguments out.
+std::optional<std::string> CommandLine(const v1::JobStatus& job);
+
 // A job: {id, state, function, attempts, max_attempts, submitted, started,
-// finished, duration_s, worker, owner, waiting_for, history, error}.
+// finished, duration_s, worker, owner, priority, labels, args, command,
+// waiting_for, history, error}; args is null when the scheduler left them
+// out (over 4 KiB), command null unless it is an exec job.
 Value JobValue(const v1::JobStatus& job, absl::Time now = absl::Now());
 
 // An id the scheduler does not know: {id, state: "NOT_FOUND"}.

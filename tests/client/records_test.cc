@@ -2,6 +2,8 @@
 // schema (README, "Output for scripts"), which scripts rely on.
 #include "client/cli/records.h"
 
+#include "common/value_proto.h"
+
 #include <sstream>
 
 #include "client/cli/output_format.h"
@@ -27,6 +29,9 @@ v1::JobStatus FailedJob() {
   job.set_started_unix(kSubmitted + 1);
   job.set_finished_unix(kSubmitted + 3.5);
   job.set_owner("owner");
+  job.set_priority(-3);
+  (*job.mutable_labels())["zone"] = "b";
+  *job.add_args() = ToProto(Value("12"));
   for (int i = 1; i <= 2; ++i) {
     v1::AttemptRecord* attempt = job.add_attempts();
     attempt->set_attempt(i);
@@ -42,7 +47,7 @@ v1::JobStatus FailedJob() {
 TEST(JobValue, HasEveryDocumentedField) {
   const Value job = JobValue(FailedJob());
   EXPECT_EQ(job.ToJson(),
-            "{\"attempts\":2,\"duration_s\":2.5,"
+            "{\"args\":[\"12\"],\"attempts\":2,\"command\":null,\"duration_s\":2.5,"
             "\"error\":{\"code\":\"INVALID_ARGUMENT\",\"message\":\"bad seconds\"},"
             "\"finished\":\"2026-01-02T03:04:08.750Z\",\"function\":\"sleep\","
             "\"history\":["
@@ -52,9 +57,23 @@ TEST(JobValue, HasEveryDocumentedField) {
             "{\"attempt\":2,\"error\":{\"code\":\"INVALID_ARGUMENT\",\"message\":\"bad seconds\"},"
             "\"finished\":\"2026-01-02T03:04:07.750Z\",\"started\":\"2026-01-02T03:04:07.250Z\","
             "\"worker\":\"node0\"}],"
-            "\"id\":\"j-1\",\"max_attempts\":2,\"owner\":\"owner\","
-            "\"started\":\"2026-01-02T03:04:06.250Z\",\"state\":\"FAILED\","
+            "\"id\":\"j-1\",\"labels\":{\"zone\":\"b\"},\"max_attempts\":2,"
+            "\"owner\":\"owner\",\"priority\":-3,\"started\":\"2026-01-02T03:04:06.250Z\",\"state\":\"FAILED\","
             "\"submitted\":\"2026-01-02T03:04:05.250Z\",\"waiting_for\":[],\"worker\":\"node0\"}");
+}
+
+TEST(JobValue, AnExecJobHasItsCommandLineQuotedAsAShellNeedsIt) {
+  v1::JobStatus exec;
+  exec.set_function("exec");
+  *exec.add_args() = ToProto(Value(ValueList{"sh", "-c", "echo it's done", "a.nii"}));
+  EXPECT_EQ(CommandLine(exec), "sh -c 'echo it'\\''s done' a.nii");
+  EXPECT_EQ(JobValue(exec).AsMap().at("command").AsString(), *CommandLine(exec));
+
+  v1::JobStatus omitted = exec;
+  omitted.clear_args();
+  omitted.set_args_omitted(true);
+  EXPECT_EQ(CommandLine(omitted), std::nullopt);
+  EXPECT_TRUE(JobValue(omitted).AsMap().at("args").is_null());
 }
 
 TEST(JobValue, APendingJobHasNullTimesDurationWorkerAndError) {

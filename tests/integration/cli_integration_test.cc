@@ -861,7 +861,7 @@ TEST_F(CliTest, JobsTableShowsAttemptsSubmittedDurationAndError) {
   ASSERT_EQ(table.exit_code, 0) << table.err;
   const std::vector<std::string> lines = Lines(table.out);
   EXPECT_THAT(lines[0], MatchesRegex("ID +STATE +FUNCTION +ATTEMPTS +WORKER +SUBMITTED +DURATION "
-                                     "+OWNER +ERROR"));
+                                     "+OWNER +ERROR +COMMAND"));
   std::string row;
   for (const std::string& line : lines) {
     if (absl::StartsWith(line, id + " ")) row = line;
@@ -871,6 +871,16 @@ TEST_F(CliTest, JobsTableShowsAttemptsSubmittedDurationAndError) {
                                  "[0-9:]{8} +[0-9]+\\.[0-9]s +owner +"))
       << table.out;
   EXPECT_THAT(row, HasSubstr(message.substr(0, 20))) << table.out;
+}
+
+TEST_F(CliTest, JobsShowsAnExecJobsCommandLine) {
+  ASSERT_EQ(Run({"exec", "--", "sh", "-c", "exit 0", "it's"}).exit_code, 0);
+  CliResult table = Run({"jobs", "--state", "SUCCEEDED"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_THAT(Lines(table.out)[0], HasSubstr(" COMMAND"));
+  EXPECT_THAT(table.out, HasSubstr("sh -c 'exit 0' 'it'\\''s'")) << table.out;
+  CliResult json = Run({"jobs", "--state", "SUCCEEDED", "-o", "jsonl"});
+  EXPECT_THAT(json.out, HasSubstr("\"command\":\"sh -c 'exit 0' 'it'\\\\''s'\"")) << json.out;
 }
 
 TEST_F(CliTest, MapAsJsonLinesIsOneRecordPerItemInOrder) {
@@ -974,6 +984,9 @@ TEST(CliScheduling, PriorityOrdersJobsAndLabelsPickTheNode) {
   const std::string low_started = Field(FinishedJob(cluster, low), "started").AsString();
   const std::string high_started = Field(FinishedJob(cluster, high), "started").AsString();
   EXPECT_LT(high_started, low_started);  // RFC 3339 UTC strings sort as times
+  const Value high_job = ParseJson(cluster.RunCli({"status", "-o", "jsonl", high}).out);
+  EXPECT_EQ(Field(high_job, "priority").ToJson(), "5");
+  EXPECT_EQ(Field(high_job, "args").ToJson(), "[\"high\"]");
 
   absl::StatusOr<int> labelled = cluster.AddWorker(1, {"--label", "gpu=yes"});
   ASSERT_TRUE(labelled.ok()) << labelled.status();
@@ -989,6 +1002,9 @@ TEST(CliScheduling, PriorityOrdersJobsAndLabelsPickTheNode) {
   const std::string waiting = submit({"--label", "gpu=no", "echo", "1"});
   absl::SleepFor(absl::Seconds(1));
   EXPECT_EQ(cluster.RunCli({"status", waiting}).out, waiting + "\tPENDING\n");
+  EXPECT_EQ(Field(ParseJson(cluster.RunCli({"status", "-o", "jsonl", waiting}).out), "labels")
+                .ToJson(),
+            "{\"gpu\":\"no\"}");
   EXPECT_EQ(cluster.RunCli({"cancel", waiting}).exit_code, 0);
 }
 
