@@ -62,10 +62,10 @@ v1::JobSpec ChunkPlan::MakeJob(std::string_view function, std::vector<ValueList>
   return spec;
 }
 
-absl::StatusOr<std::vector<Value>> ChunkPlan::ItemResults(
-    const absl::StatusOr<Value>& job_result, const Chunk& chunk) const {
+absl::StatusOr<std::vector<Value>> ChunkPlan::ItemResults(absl::StatusOr<Value> job_result,
+                                                          const Chunk& chunk) const {
   if (!job_result.ok()) return job_result.status();
-  if (!chunked()) return std::vector<Value>{*job_result};
+  if (!chunked()) return std::vector<Value>{*std::move(job_result)};
   if (!job_result->is_list()) {
     return absl::InternalError(absl::StrCat("a chunk of ", chunk.count, " calls returned a ",
                                             std::string(KindName(job_result->kind())),
@@ -75,7 +75,7 @@ absl::StatusOr<std::vector<Value>> ChunkPlan::ItemResults(
     return absl::InternalError(absl::StrCat("a chunk of ", chunk.count, " calls returned ",
                                             job_result->AsList().size(), " results"));
   }
-  return job_result->AsList();
+  return std::move(job_result->MutableList());
 }
 
 }  // namespace netpool

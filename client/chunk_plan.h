@@ -45,10 +45,10 @@ class ChunkPlan {
   v1::JobSpec MakeJob(std::string_view function, std::vector<ValueList>* arg_lists,
                       const Chunk& chunk) const;
 
-  // The chunk's per-call results from its job's outcome: the job's error for
-  // a failed job, kInternal when a chunk's result is not a list of one
-  // result per call.
-  absl::StatusOr<std::vector<Value>> ItemResults(const absl::StatusOr<Value>& job_result,
+  // The chunk's per-call results, moved out of its job's outcome: the job's
+  // error for a failed job, kInternal when a chunk's result is not a list of
+  // one result per call.
+  absl::StatusOr<std::vector<Value>> ItemResults(absl::StatusOr<Value> job_result,
                                                  const Chunk& chunk) const;
 
  private:
