@@ -10,6 +10,7 @@
 #ifndef NETPOOL_COMMON_PACKED_CHUNK_H_
 #define NETPOOL_COMMON_PACKED_CHUNK_H_
 
+#include <functional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -27,6 +28,9 @@ std::string PackChunk(absl::Span<const ValueList> arg_lists);
 
 // Errors: kInvalidArgument when `bytes` is not a PackedChunk.
 absl::StatusOr<v1::PackedChunk> UnpackChunk(absl::string_view bytes);
+// The same into `chunk`, which may live on an arena (a chunk of thousands
+// of calls is as many messages, each its own allocation otherwise).
+absl::Status UnpackChunk(absl::string_view bytes, v1::PackedChunk* chunk);
 
 // Moves the entries of `assignment`'s packed_chunk into its chunk, for a
 // node that predates packed chunks. Errors: as UnpackChunk.
@@ -36,6 +40,14 @@ absl::Status UnpackIntoChunk(v1::Assignment& assignment);
 // (FromProto or ValidateValue does that). Errors: kInternal when `bytes` is
 // not a Value, which fails the job for whoever reads its result.
 absl::StatusOr<v1::Value> UnpackValue(absl::string_view bytes);
+// A JobResult.packed_value as a checked Value (FromProto), parsed on an
+// arena. Errors: as UnpackValue, and as FromProto.
+absl::StatusOr<Value> UnpackToValue(absl::string_view bytes);
+// The bytes of `value` as a v1::Value, built on an arena. `check` (e.g.
+// ValidateValue) sees the message before it is serialized; its error is
+// returned instead of bytes.
+absl::StatusOr<std::string> PackValue(
+    const Value& value, const std::function<absl::Status(const v1::Value&)>& check);
 
 }  // namespace netpool
 

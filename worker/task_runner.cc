@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/arena.h"
 #include "common/packed_chunk.h"
 #include "common/value_proto.h"
 #include "netpool/v1/worker.pb.h"
@@ -61,18 +62,29 @@ absl::StatusOr<Value> Run(const v1::Assignment& assignment) {
                       assignment.timeout_seconds() > 0 ? absl::Seconds(assignment.timeout_seconds())
                                                        : absl::ZeroDuration());
   if (!assignment.packed_chunk().empty()) {
-    absl::StatusOr<v1::PackedChunk> chunk = UnpackChunk(assignment.packed_chunk());
-    if (!chunk.ok()) return chunk.status();
+    google::protobuf::Arena arena;
+    auto* chunk = google::protobuf::Arena::CreateMessage<v1::PackedChunk>(&arena);
+    if (absl::Status parsed = UnpackChunk(assignment.packed_chunk(), chunk); !parsed.ok()) {
+      return parsed;
+    }
     return RunEach(*fn, chunk->entries(), context);
   }
   if (assignment.chunk().empty()) return RunOnce(*fn, assignment.args(), context);
   return RunEach(*fn, assignment.chunk(), context);
 }
 
+// Why a result's `part` cannot leave: `problem`, the scheduler's own check's
+// (ValidateValue) answer. `earlier` tells the job's own failure, if any.
+absl::Status NotSendable(absl::string_view part, const absl::Status& problem,
+                         absl::string_view earlier) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("result not sendable: ", part, ": ", problem.message(), earlier));
+}
+
 // A result that the scheduler would refuse must not leave as it is: the
 // scheduler would drop the node's whole stream and run the job again, and
 // again. It fails this one job instead (as CPython's MaybeEncodingError
-// does), with the scheduler's own check (ValidateValue) saying why.
+// does).
 void MakeSendable(v1::JobResult* result) {
   absl::Status problem = ValidateValue(result->value());
   absl::string_view part = "value";
@@ -87,9 +99,7 @@ void MakeSendable(v1::JobResult* result) {
           : "";
   result->clear_value();
   result->set_state(v1::FAILED);
-  StatusToJobError(absl::InvalidArgumentError(absl::StrCat("result not sendable: ", part, ": ",
-                                                           problem.message(), earlier)),
-                   result->mutable_error());
+  StatusToJobError(NotSendable(part, problem, earlier), result->mutable_error());
 }
 
 }  // namespace
@@ -105,6 +115,17 @@ v1::JobResult RunAssignment(const v1::Assignment& assignment) {
   v1::JobResult result;
   result.set_job_id(assignment.job_id());
   absl::StatusOr<Value> value = Run(assignment);
+  if (value.ok() && !assignment.packed_chunk().empty()) {
+    // The result of a packed chunk goes back packed, for only the client to
+    // parse, and is built on an arena: it is thousands of messages.
+    absl::StatusOr<std::string> packed = PackValue(*value, ValidateValue);
+    if (packed.ok()) {
+      result.set_state(v1::SUCCEEDED);
+      *result.mutable_packed_value() = *std::move(packed);
+      return result;
+    }
+    value = NotSendable("value", packed.status(), "");
+  }
   if (value.ok()) {
     result.set_state(v1::SUCCEEDED);
     ToProto(*value, result.mutable_value());
@@ -116,12 +137,6 @@ v1::JobResult RunAssignment(const v1::Assignment& assignment) {
     }
   }
   MakeSendable(&result);
-  // The result of a packed chunk goes back packed, for only the client to
-  // parse.
-  if (!assignment.packed_chunk().empty() && result.state() == v1::SUCCEEDED) {
-    result.value().SerializeToString(result.mutable_packed_value());
-    result.clear_value();
-  }
   return result;
 }
 
