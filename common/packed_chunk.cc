@@ -1,10 +1,12 @@
 #include "common/packed_chunk.h"
 
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/arena.h"
 #include "common/value_proto.h"
+#include "common/value_wire.h"
 #include "netpool/v1/worker.pb.h"
 
 namespace netpool {
@@ -23,6 +25,7 @@ absl::Status NotAValue(absl::string_view bytes) {
 }  // namespace
 
 std::string PackChunk(absl::Span<const ValueList> arg_lists) {
+  if (std::optional<std::string> bytes = EncodeChunk(arg_lists)) return *std::move(bytes);
   google::protobuf::Arena arena;
   auto* chunk = google::protobuf::Arena::CreateMessage<v1::PackedChunk>(&arena);
   chunk->mutable_entries()->Reserve(static_cast<int>(arg_lists.size()));
@@ -61,18 +64,20 @@ absl::StatusOr<v1::Value> UnpackValue(absl::string_view bytes) {
 }
 
 absl::StatusOr<Value> UnpackToValue(absl::string_view bytes) {
+  if (std::optional<Value> value = DecodeValue(bytes)) return *std::move(value);
   google::protobuf::Arena arena;
   auto* value = google::protobuf::Arena::CreateMessage<v1::Value>(&arena);
   if (!Parse(bytes, value)) return NotAValue(bytes);
   return FromProto(*value);
 }
 
-absl::StatusOr<std::string> PackValue(
-    const Value& value, const std::function<absl::Status(const v1::Value&)>& check) {
+absl::StatusOr<std::string> PackValue(const Value& value) {
+  // EncodeValue takes only values that ValidateValue accepts.
+  if (std::optional<std::string> bytes = EncodeValue(value)) return *std::move(bytes);
   google::protobuf::Arena arena;
   auto* proto = google::protobuf::Arena::CreateMessage<v1::Value>(&arena);
   ToProto(value, proto);
-  if (absl::Status checked = check(*proto); !checked.ok()) return checked;
+  if (absl::Status valid = ValidateValue(*proto); !valid.ok()) return valid;
   return proto->SerializeAsString();
 }
 

@@ -2,7 +2,8 @@
 // (JobSpec.packed_chunk) and its result list serialized once by the worker
 // process (JobResult.packed_value), so that the scheduler and the node agent
 // pass a chunk of thousands of calls on as one string instead of parsing and
-// re-encoding every item.
+// re-encoding every item. Both ends take value_wire's direct path where it
+// applies, and build protobuf messages (on an arena) only where it does not.
 //
 //   spec.set_packed_chunk(PackChunk(arg_lists));            // client
 //   absl::StatusOr<v1::PackedChunk> c = UnpackChunk(bytes);  // worker process
@@ -10,7 +11,6 @@
 #ifndef NETPOOL_COMMON_PACKED_CHUNK_H_
 #define NETPOOL_COMMON_PACKED_CHUNK_H_
 
-#include <functional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -40,14 +40,12 @@ absl::Status UnpackIntoChunk(v1::Assignment& assignment);
 // (FromProto or ValidateValue does that). Errors: kInternal when `bytes` is
 // not a Value, which fails the job for whoever reads its result.
 absl::StatusOr<v1::Value> UnpackValue(absl::string_view bytes);
-// A JobResult.packed_value as a checked Value (FromProto), parsed on an
-// arena. Errors: as UnpackValue, and as FromProto.
+// A JobResult.packed_value as a checked Value (FromProto). Errors: as
+// UnpackValue, and as FromProto.
 absl::StatusOr<Value> UnpackToValue(absl::string_view bytes);
-// The bytes of `value` as a v1::Value, built on an arena. `check` (e.g.
-// ValidateValue) sees the message before it is serialized; its error is
-// returned instead of bytes.
-absl::StatusOr<std::string> PackValue(
-    const Value& value, const std::function<absl::Status(const v1::Value&)>& check);
+// The bytes of `value` as a v1::Value (ToProto's). Errors: ValidateValue's,
+// for a value the scheduler would refuse.
+absl::StatusOr<std::string> PackValue(const Value& value);
 
 }  // namespace netpool
 

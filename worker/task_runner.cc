@@ -1,12 +1,14 @@
 #include "worker/task_runner.h"
 
 #include <exception>
+#include <functional>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/arena.h"
 #include "common/packed_chunk.h"
 #include "common/value_proto.h"
+#include "common/value_wire.h"
 #include "netpool/v1/worker.pb.h"
 #include "netpool/worker.h"
 #include "worker/function_registry.h"
@@ -35,18 +37,47 @@ absl::StatusOr<Value> RunOnce(const TaskFunction& fn,
   return Call(fn, *args, context);
 }
 
-// A chunk job: the list of the entries' results, or the first error.
-absl::StatusOr<Value> RunEach(const TaskFunction& fn,
-                              const google::protobuf::RepeatedPtrField<v1::ValueList>& entries,
-                              TaskContext& context) {
+// A chunk job of `count` calls, the arguments of call i being args_of(i):
+// the list of the calls' results, or the first error (a call's arguments
+// are converted only when its turn comes, so that error is the first in
+// order too).
+absl::StatusOr<Value> RunEach(
+    const TaskFunction& fn, size_t count,
+    const std::function<absl::StatusOr<std::vector<Value>>(size_t)>& args_of,
+    TaskContext& context) {
   ValueList results;
-  results.reserve(entries.size());
-  for (const v1::ValueList& entry : entries) {
-    absl::StatusOr<Value> result = RunOnce(fn, entry.items(), context);
+  results.reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    absl::StatusOr<std::vector<Value>> args = args_of(i);
+    if (!args.ok()) return args.status();
+    absl::StatusOr<Value> result = Call(fn, *args, context);
     if (!result.ok()) return result.status();
     results.push_back(*std::move(result));
   }
   return Value(std::move(results));
+}
+
+absl::StatusOr<Value> RunEach(const TaskFunction& fn,
+                              const google::protobuf::RepeatedPtrField<v1::ValueList>& entries,
+                              TaskContext& context) {
+  return RunEach(
+      fn, entries.size(),
+      [&](size_t i) { return FromProto(entries[static_cast<int>(i)].items()); }, context);
+}
+
+// A packed chunk, read straight into Values where value_wire can.
+absl::StatusOr<Value> RunPacked(const TaskFunction& fn, absl::string_view packed,
+                                TaskContext& context) {
+  if (std::optional<std::vector<ValueList>> calls = DecodeChunk(packed)) {
+    return RunEach(
+        fn, calls->size(),
+        [&](size_t i) -> absl::StatusOr<std::vector<Value>> { return std::move((*calls)[i]); },
+        context);
+  }
+  google::protobuf::Arena arena;
+  auto* chunk = google::protobuf::Arena::CreateMessage<v1::PackedChunk>(&arena);
+  if (absl::Status parsed = UnpackChunk(packed, chunk); !parsed.ok()) return parsed;
+  return RunEach(fn, chunk->entries(), context);
 }
 
 absl::StatusOr<TaskFunction> Find(const std::string& name) {
@@ -62,12 +93,7 @@ absl::StatusOr<Value> Run(const v1::Assignment& assignment) {
                       assignment.timeout_seconds() > 0 ? absl::Seconds(assignment.timeout_seconds())
                                                        : absl::ZeroDuration());
   if (!assignment.packed_chunk().empty()) {
-    google::protobuf::Arena arena;
-    auto* chunk = google::protobuf::Arena::CreateMessage<v1::PackedChunk>(&arena);
-    if (absl::Status parsed = UnpackChunk(assignment.packed_chunk(), chunk); !parsed.ok()) {
-      return parsed;
-    }
-    return RunEach(*fn, chunk->entries(), context);
+    return RunPacked(*fn, assignment.packed_chunk(), context);
   }
   if (assignment.chunk().empty()) return RunOnce(*fn, assignment.args(), context);
   return RunEach(*fn, assignment.chunk(), context);
@@ -118,7 +144,7 @@ v1::JobResult RunAssignment(const v1::Assignment& assignment) {
   if (value.ok() && !assignment.packed_chunk().empty()) {
     // The result of a packed chunk goes back packed, for only the client to
     // parse, and is built on an arena: it is thousands of messages.
-    absl::StatusOr<std::string> packed = PackValue(*value, ValidateValue);
+    absl::StatusOr<std::string> packed = PackValue(*value);
     if (packed.ok()) {
       result.set_state(v1::SUCCEEDED);
       *result.mutable_packed_value() = *std::move(packed);
