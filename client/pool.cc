@@ -20,19 +20,12 @@ namespace {
 absl::Status NoJob() { return absl::FailedPreconditionError("AsyncResult has no job"); }
 absl::Status NoMap() { return absl::FailedPreconditionError("MapResult has no map"); }
 
-// Each item as a one-argument list, the form Starmap takes.
-std::vector<ValueList> OneArgumentEach(std::vector<Value> items) {
-  std::vector<ValueList> arg_lists;
-  arg_lists.reserve(items.size());
-  for (Value& item : items) arg_lists.push_back(ValueList{std::move(item)});
-  return arg_lists;
-}
-
 // The jobs of one map call: one per chunk of `plan`, each reporting its
-// outcome to `sink` (a MapResultState or an IMapState) as chunk i.
-template <typename Sink>
+// outcome to `sink` (a MapResultState or an IMapState) as chunk i. `Call` is
+// a ValueList (Starmap's argument lists) or a Value (Map's one argument).
+template <typename Sink, typename Call>
 absl::StatusOr<std::shared_ptr<const internal::JobHandles>> SubmitChunks(
-    internal::PoolClient& client, std::string_view fn, std::vector<ValueList> arg_lists,
+    internal::PoolClient& client, std::string_view fn, std::vector<Call> calls,
     const ChunkPlan& plan, const CallOptions& call, const std::shared_ptr<Sink>& sink) {
   std::vector<v1::JobSpec> specs;
   std::vector<internal::PoolClient::ResultSink> sinks;
@@ -42,7 +35,7 @@ absl::StatusOr<std::shared_ptr<const internal::JobHandles>> SubmitChunks(
   job.callback = nullptr;
   job.error_callback = nullptr;
   for (size_t i = 0; i < plan.chunks().size(); ++i) {
-    specs.push_back(plan.MakeJob(fn, &arg_lists, plan.chunks()[i]));
+    specs.push_back(plan.MakeJob(fn, &calls, plan.chunks()[i]));
     // The sink holds no handle on the client, so this does not keep it alive.
     sinks.push_back([sink, i](absl::StatusOr<Value> result) {
       sink->ChunkDone(i, std::move(result));
@@ -78,8 +71,9 @@ struct StartedMap {
   std::shared_ptr<const internal::JobHandles> jobs;
 };
 
-StartedMap StartMap(internal::PoolClient& client, std::string_view fn,
-                    std::vector<ValueList> items, const MapOptions& options) {
+template <typename Call>
+StartedMap StartMap(internal::PoolClient& client, std::string_view fn, std::vector<Call> items,
+                    const MapOptions& options) {
   auto failed = [](absl::Status error) {
     return StartedMap{std::make_shared<internal::MapResultState>(std::move(error)), nullptr};
   };
@@ -100,6 +94,13 @@ StartedMap StartMap(internal::PoolClient& client, std::string_view fn,
   return StartedMap{std::move(state), *std::move(jobs)};
 }
 
+// Map's and Starmap's answer. No handle on the map leaves them, so its
+// results move out instead of being copied as MapResult::Get must.
+absl::StatusOr<std::vector<Value>> Wait(StartedMap map) {
+  map.state->WaitUntil(absl::InfiniteFuture());
+  return map.state->TakeResult();
+}
+
 // IMap and IMapUnordered, which differ only in the order results come out.
 IMapIterator StartIMap(internal::PoolClient& client, internal::IMapState::Order order,
                        std::string_view fn, std::vector<Value> items, MapOptions options) {
@@ -115,7 +116,7 @@ IMapIterator StartIMap(internal::PoolClient& client, internal::IMapState::Order 
   const ChunkPlan plan(items.size(), static_cast<size_t>(std::max(options.chunksize, 1)));
   auto state = std::make_shared<internal::IMapState>(plan, order);
   absl::StatusOr<std::shared_ptr<const internal::JobHandles>> jobs =
-      SubmitChunks(client, fn, OneArgumentEach(std::move(items)), plan, options.call, state);
+      SubmitChunks(client, fn, std::move(items), plan, options.call, state);
   if (!jobs.ok()) return failed(jobs.status());
   return IMapIterator(std::move(state), *std::move(jobs));
 }
@@ -241,7 +242,8 @@ absl::StatusOr<Value> Pool::Apply(std::string_view fn, std::vector<Value> args,
 }
 
 MapResult Pool::MapAsync(std::string_view fn, std::vector<Value> items, MapOptions options) {
-  return StarmapAsync(fn, OneArgumentEach(std::move(items)), std::move(options));
+  StartedMap map = StartMap(*client_, fn, std::move(items), options);
+  return MapResult(std::move(map.state), std::move(map.jobs));
 }
 
 MapResult Pool::StarmapAsync(std::string_view fn, std::vector<std::vector<Value>> items,
@@ -252,17 +254,13 @@ MapResult Pool::StarmapAsync(std::string_view fn, std::vector<std::vector<Value>
 
 absl::StatusOr<std::vector<Value>> Pool::Map(std::string_view fn, std::vector<Value> items,
                                              MapOptions options) {
-  return Starmap(fn, OneArgumentEach(std::move(items)), std::move(options));
+  return Wait(StartMap(*client_, fn, std::move(items), options));
 }
 
 absl::StatusOr<std::vector<Value>> Pool::Starmap(std::string_view fn,
                                                  std::vector<std::vector<Value>> items,
                                                  MapOptions options) {
-  // No handle on this map leaves here, so its results can move out instead
-  // of being copied as MapResult::Get must.
-  StartedMap map = StartMap(*client_, fn, std::move(items), options);
-  map.state->WaitUntil(absl::InfiniteFuture());
-  return map.state->TakeResult();
+  return Wait(StartMap(*client_, fn, std::move(items), options));
 }
 
 IMapIterator Pool::IMap(std::string_view fn, std::vector<Value> items, MapOptions options) {

@@ -22,19 +22,29 @@ absl::Status NotAValue(absl::string_view bytes) {
                                           " bytes) is not a Value message"));
 }
 
-}  // namespace
+void AddArgs(const ValueList& args, v1::ValueList* entry) {
+  entry->mutable_items()->Reserve(static_cast<int>(args.size()));
+  for (const Value& arg : args) ToProto(arg, entry->add_items());
+}
+void AddArgs(const Value& argument, v1::ValueList* entry) { ToProto(argument, entry->add_items()); }
 
-std::string PackChunk(absl::Span<const ValueList> arg_lists) {
-  if (std::optional<std::string> bytes = EncodeChunk(arg_lists)) return *std::move(bytes);
+// The protobuf path, for the calls EncodeChunk leaves to it.
+template <typename Call>
+std::string PackCalls(absl::Span<const Call> calls) {
+  if (std::optional<std::string> bytes = EncodeChunk(calls)) return *std::move(bytes);
   google::protobuf::Arena arena;
   auto* chunk = google::protobuf::Arena::CreateMessage<v1::PackedChunk>(&arena);
-  chunk->mutable_entries()->Reserve(static_cast<int>(arg_lists.size()));
-  for (const ValueList& args : arg_lists) {
-    auto* items = chunk->add_entries()->mutable_items();
-    items->Reserve(static_cast<int>(args.size()));
-    for (const Value& arg : args) ToProto(arg, items->Add());
-  }
+  chunk->mutable_entries()->Reserve(static_cast<int>(calls.size()));
+  for (const Call& call : calls) AddArgs(call, chunk->add_entries());
   return chunk->SerializeAsString();
+}
+
+}  // namespace
+
+std::string PackChunk(absl::Span<const ValueList> arg_lists) { return PackCalls(arg_lists); }
+
+std::string PackOneArgumentCalls(absl::Span<const Value> arguments) {
+  return PackCalls(arguments);
 }
 
 absl::Status UnpackChunk(absl::string_view bytes, v1::PackedChunk* chunk) {

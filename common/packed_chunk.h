@@ -25,6 +25,8 @@ namespace netpool {
 
 // The bytes of a PackedChunk with one entry per argument list.
 std::string PackChunk(absl::Span<const ValueList> arg_lists);
+// The same for calls of one argument each (Map's): arguments[i] is call i's.
+std::string PackOneArgumentCalls(absl::Span<const Value> arguments);
 
 // Errors: kInvalidArgument when `bytes` is not a PackedChunk.
 absl::StatusOr<v1::PackedChunk> UnpackChunk(absl::string_view bytes);

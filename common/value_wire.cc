@@ -85,7 +85,7 @@ class Encoder {
   }
 
   // The size of a ValueList message of `items`, each at `depth`.
-  bool MeasureList(const ValueList& items, int depth, size_t* size) {
+  bool MeasureList(absl::Span<const Value> items, int depth, size_t* size) {
     const size_t slot = sizes_.size();
     sizes_.push_back(0);
     size_t body = 0;
@@ -143,7 +143,7 @@ class Encoder {
   }
 
   // A ValueList message's length and contents.
-  void WriteList(const ValueList& items, std::string* out) {
+  void WriteList(absl::Span<const Value> items, std::string* out) {
     PutVarint(sizes_[next_++], out);
     for (const Value& item : items) {
       out->push_back(kItemTag);
@@ -332,6 +332,28 @@ bool DecodeAt(absl::string_view bytes, int depth, Value* out) {
   return in.done();
 }
 
+// A call's argument list: a list, or the one argument of a one-argument call.
+absl::Span<const Value> ArgsOf(const ValueList& args) { return args; }
+absl::Span<const Value> ArgsOf(const Value& argument) { return absl::MakeConstSpan(&argument, 1); }
+
+template <typename Call>
+std::optional<std::string> EncodeCalls(absl::Span<const Call> calls) {
+  Encoder encoder;
+  size_t size = 0;
+  for (const Call& call : calls) {
+    size_t entry = 0;
+    if (!encoder.MeasureList(ArgsOf(call), 0, &entry)) return std::nullopt;
+    size += Delimited(entry);
+  }
+  std::string out;
+  out.reserve(size);
+  for (const Call& call : calls) {
+    out.push_back(kItemTag);
+    encoder.WriteList(ArgsOf(call), &out);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::optional<std::string> EncodeValue(const Value& value) {
@@ -345,20 +367,11 @@ std::optional<std::string> EncodeValue(const Value& value) {
 }
 
 std::optional<std::string> EncodeChunk(absl::Span<const ValueList> arg_lists) {
-  Encoder encoder;
-  size_t size = 0;
-  for (const ValueList& args : arg_lists) {
-    size_t entry = 0;
-    if (!encoder.MeasureList(args, 0, &entry)) return std::nullopt;
-    size += Delimited(entry);
-  }
-  std::string out;
-  out.reserve(size);
-  for (const ValueList& args : arg_lists) {
-    out.push_back(kItemTag);
-    encoder.WriteList(args, &out);
-  }
-  return out;
+  return EncodeCalls(arg_lists);
+}
+
+std::optional<std::string> EncodeChunk(absl::Span<const Value> arguments) {
+  return EncodeCalls(arguments);
 }
 
 std::optional<Value> DecodeValue(absl::string_view bytes) {

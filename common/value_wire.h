@@ -28,6 +28,8 @@ namespace netpool {
 std::optional<std::string> EncodeValue(const Value& value);
 // The bytes of the PackedChunk with one entry per argument list.
 std::optional<std::string> EncodeChunk(absl::Span<const ValueList> arg_lists);
+// The same for calls of one argument each: arguments[i] is call i's.
+std::optional<std::string> EncodeChunk(absl::Span<const Value> arguments);
 
 // What FromProto makes of `bytes` parsed as a v1::Value.
 std::optional<Value> DecodeValue(absl::string_view bytes);

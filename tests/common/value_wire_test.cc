@@ -69,6 +69,13 @@ TEST(ValueWire, EncodesAChunkAsProtobufDoes) {
   EXPECT_THAT(EncodeChunk(calls), Optional(chunk.SerializeAsString()));
 }
 
+TEST(ValueWire, EncodesOneArgumentCallsAsTheirOwnLists) {
+  const std::vector<Value> arguments = Samples();
+  std::vector<ValueList> calls;
+  for (const Value& argument : arguments) calls.push_back({argument});
+  EXPECT_EQ(EncodeChunk(absl::MakeConstSpan(arguments)), EncodeChunk(calls));
+}
+
 TEST(ValueWire, DecodesWhatItEncodes) {
   for (const Value& value : Samples()) {
     const Value expected = *FromProto(ToProto(value));
