@@ -39,12 +39,14 @@ void TieLifetimeToParent(const char* parent_pid) {
 }
 
 // A chunk job allocates and frees megabytes (its calls, results and their
-// messages); glibc would hand that memory back to the kernel after each job
-// and fault every page in again for the next, which cost more than the calls
-// themselves. Kept, it is reused; a later job needs no more than the largest.
+// encodings); glibc would hand that memory back to the kernel after each job
+// (and serve the larger blocks by mmap) and fault every page in again for the
+// next, which cost more than the calls themselves. Kept, it is reused. The
+// bounds keep what an idle process holds modest: up to 64 MiB free on top of
+// the heap, and blocks of 32 MiB (glibc's most) or more mapped and returned.
 void KeepFreedMemory() {
-  ::mallopt(M_TRIM_THRESHOLD, 256 << 20);
-  ::mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  ::mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  ::mallopt(M_TRIM_THRESHOLD, 64 << 20);
 }
 
 // Programs that the task starts (exec) must not inherit the pipes: a
