@@ -257,8 +257,22 @@ class Reader {
 
 bool DecodeAt(absl::string_view bytes, int depth, Value* out);
 
+// How many items a ValueList (or PackedChunk) message holds, so that a list
+// of thousands is allocated once; 0 when they do not parse, which decoding
+// them then finds.
+size_t CountItems(absl::string_view bytes) {
+  Reader in(bytes);
+  size_t count = 0;
+  absl::string_view item;
+  for (; !in.done(); ++count) {
+    if (!in.Tag(kItemTag) || !in.Delimited(&item)) return 0;
+  }
+  return count;
+}
+
 // A ValueList message's items, each at `depth`.
 bool DecodeList(absl::string_view bytes, int depth, ValueList* out) {
+  out->reserve(CountItems(bytes));
   Reader in(bytes);
   while (!in.done()) {
     absl::string_view item;
@@ -382,6 +396,7 @@ std::optional<Value> DecodeValue(absl::string_view bytes) {
 
 std::optional<std::vector<ValueList>> DecodeChunk(absl::string_view bytes) {
   std::vector<ValueList> arg_lists;
+  arg_lists.reserve(CountItems(bytes));
   Reader in(bytes);
   while (!in.done()) {
     absl::string_view entry;
