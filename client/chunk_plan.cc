@@ -28,6 +28,17 @@ bool HoldsJobRef(const Value& value) {
   }
 }
 
+bool CallHoldsJobRef(const ValueList& args) {
+  return std::any_of(args.begin(), args.end(), HoldsJobRef);
+}
+bool CallHoldsJobRef(const Value& argument) { return HoldsJobRef(argument); }
+
+std::string Pack(absl::Span<const ValueList> arg_lists) { return PackChunk(arg_lists); }
+std::string Pack(absl::Span<const Value> arguments) { return PackOneArgumentCalls(arguments); }
+
+ValueList TakeArgs(ValueList* args) { return std::move(*args); }
+ValueList TakeArgs(Value* argument) { return ValueList{std::move(*argument)}; }
+
 }  // namespace
 
 size_t DefaultChunkSize(size_t items, int slots) {
@@ -42,19 +53,19 @@ ChunkPlan::ChunkPlan(size_t items, size_t chunksize)
   }
 }
 
-v1::JobSpec ChunkPlan::MakeJob(std::string_view function, std::vector<ValueList>* arg_lists,
-                               const Chunk& chunk) const {
+template <typename Call>
+v1::JobSpec ChunkPlan::MakeJobOf(std::string_view function, std::vector<Call>* calls,
+                                 const Chunk& chunk) const {
   v1::JobSpec spec;
   spec.set_function(std::string(function));
-  const absl::Span<const ValueList> calls(arg_lists->data() + chunk.first, chunk.count);
-  if (chunked() && std::none_of(calls.begin(), calls.end(), [](const ValueList& args) {
-        return std::any_of(args.begin(), args.end(), HoldsJobRef);
-      })) {
-    spec.set_packed_chunk(PackChunk(calls));
+  const absl::Span<const Call> chunk_calls(calls->data() + chunk.first, chunk.count);
+  if (chunked() && std::none_of(chunk_calls.begin(), chunk_calls.end(),
+                                [](const Call& call) { return CallHoldsJobRef(call); })) {
+    spec.set_packed_chunk(Pack(chunk_calls));
     return spec;
   }
   for (size_t i = chunk.first; i < chunk.first + chunk.count; ++i) {
-    ValueList args = std::move((*arg_lists)[i]);
+    const ValueList args = TakeArgs(&(*calls)[i]);
     auto* out = chunked() ? spec.add_chunk()->mutable_items() : spec.mutable_args();
     out->Reserve(static_cast<int>(args.size()));
     for (const Value& arg : args) ToProto(arg, out->Add());
@@ -62,10 +73,20 @@ v1::JobSpec ChunkPlan::MakeJob(std::string_view function, std::vector<ValueList>
   return spec;
 }
 
-absl::StatusOr<std::vector<Value>> ChunkPlan::ItemResults(
-    const absl::StatusOr<Value>& job_result, const Chunk& chunk) const {
+v1::JobSpec ChunkPlan::MakeJob(std::string_view function, std::vector<ValueList>* arg_lists,
+                               const Chunk& chunk) const {
+  return MakeJobOf(function, arg_lists, chunk);
+}
+
+v1::JobSpec ChunkPlan::MakeJob(std::string_view function, std::vector<Value>* arguments,
+                               const Chunk& chunk) const {
+  return MakeJobOf(function, arguments, chunk);
+}
+
+absl::StatusOr<std::vector<Value>> ChunkPlan::ItemResults(absl::StatusOr<Value> job_result,
+                                                          const Chunk& chunk) const {
   if (!job_result.ok()) return job_result.status();
-  if (!chunked()) return std::vector<Value>{*job_result};
+  if (!chunked()) return std::vector<Value>{*std::move(job_result)};
   if (!job_result->is_list()) {
     return absl::InternalError(absl::StrCat("a chunk of ", chunk.count, " calls returned a ",
                                             std::string(KindName(job_result->kind())),
@@ -75,7 +96,7 @@ absl::StatusOr<std::vector<Value>> ChunkPlan::ItemResults(
     return absl::InternalError(absl::StrCat("a chunk of ", chunk.count, " calls returned ",
                                             job_result->AsList().size(), " results"));
   }
-  return job_result->AsList();
+  return std::move(job_result->MutableList());
 }
 
 }  // namespace netpool

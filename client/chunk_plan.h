@@ -44,15 +44,22 @@ class ChunkPlan {
   // argument lists out of `arg_lists`.
   v1::JobSpec MakeJob(std::string_view function, std::vector<ValueList>* arg_lists,
                       const Chunk& chunk) const;
+  // The same for calls of one argument each (Map's): arguments[i] is call
+  // i's, and no list is made for each.
+  v1::JobSpec MakeJob(std::string_view function, std::vector<Value>* arguments,
+                      const Chunk& chunk) const;
 
-  // The chunk's per-call results from its job's outcome: the job's error for
-  // a failed job, kInternal when a chunk's result is not a list of one
-  // result per call.
-  absl::StatusOr<std::vector<Value>> ItemResults(const absl::StatusOr<Value>& job_result,
+  // The chunk's per-call results, moved out of its job's outcome: the job's
+  // error for a failed job, kInternal when a chunk's result is not a list of
+  // one result per call.
+  absl::StatusOr<std::vector<Value>> ItemResults(absl::StatusOr<Value> job_result,
                                                  const Chunk& chunk) const;
 
  private:
   bool chunked() const { return chunksize_ > 1; }
+  template <typename Call>
+  v1::JobSpec MakeJobOf(std::string_view function, std::vector<Call>* calls,
+                        const Chunk& chunk) const;
 
   const size_t items_;
   const size_t chunksize_;

@@ -13,9 +13,9 @@ IMapState::IMapState(ChunkPlan plan, Order order)
 IMapState::IMapState(absl::Status error)
     : plan_(0, 1), order_(Order::kInput), start_error_(std::move(error)) {}
 
-void IMapState::ChunkDone(size_t chunk, const absl::StatusOr<Value>& job_result) {
+void IMapState::ChunkDone(size_t chunk, absl::StatusOr<Value> job_result) {
   const ChunkPlan::Chunk& planned = plan_.chunks()[chunk];
-  absl::StatusOr<std::vector<Value>> values = plan_.ItemResults(job_result, planned);
+  absl::StatusOr<std::vector<Value>> values = plan_.ItemResults(std::move(job_result), planned);
   std::vector<absl::StatusOr<Value>> results;
   results.reserve(planned.count);
   for (size_t i = 0; i < planned.count; ++i) {

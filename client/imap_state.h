@@ -40,7 +40,7 @@ class IMapState {
   // Records the outcome of chunk `chunk`'s job: its items' results, or, when
   // it failed, its error once for each of its items.
   // REQUIRES: called once per chunk.
-  void ChunkDone(size_t chunk, const absl::StatusOr<Value>& job_result);
+  void ChunkDone(size_t chunk, absl::StatusOr<Value> job_result);
 
   // The next item's result or error, as IMapIterator::Next describes.
   absl::StatusOr<Value> Next(absl::Time deadline);

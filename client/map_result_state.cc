@@ -32,9 +32,9 @@ MapResultState::MapResultState(absl::Status error)
   done_ = true;
 }
 
-void MapResultState::ChunkDone(size_t chunk, const absl::StatusOr<Value>& job_result) {
+void MapResultState::ChunkDone(size_t chunk, absl::StatusOr<Value> job_result) {
   absl::StatusOr<std::vector<Value>> chunk_results =
-      plan_.ItemResults(job_result, plan_.chunks()[chunk]);
+      plan_.ItemResults(std::move(job_result), plan_.chunks()[chunk]);
   {
     absl::MutexLock lock(&mutex_);
     if (chunk_results.ok()) {
@@ -58,7 +58,8 @@ void MapResultState::ChunkDone(size_t chunk, const absl::StatusOr<Value>& job_re
   // held, so that it may call anything but this map's Get.
   const std::string what = absl::StrCat("map of ", plan_.items(), " items");
   if (result_.ok()) {
-    RunUserCallback(callbacks_.callback, Value(*result_), what);
+    // Only a callback needs the list as one Value, and that is a copy of all of it.
+    if (callbacks_.callback) RunUserCallback(callbacks_.callback, Value(*result_), what);
   } else {
     RunUserCallback(callbacks_.error_callback, result_.status(), what);
   }

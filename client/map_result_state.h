@@ -49,13 +49,15 @@ class MapResultState {
   // result: the items' results in input order, or the error of the first
   // failed item in input order; then the callback runs, then waiters wake.
   // REQUIRES: called once per chunk.
-  void ChunkDone(size_t chunk, const absl::StatusOr<Value>& job_result);
+  void ChunkDone(size_t chunk, absl::StatusOr<Value> job_result);
 
   // True when the map finished before `deadline`.
   bool WaitUntil(absl::Time deadline) const;
   bool Ready() const;
   // REQUIRES: Ready().
   const absl::StatusOr<std::vector<Value>>& result() const { return result_; }
+  // The result, moved out. REQUIRES: Ready(), and nobody reads it afterwards.
+  absl::StatusOr<std::vector<Value>> TakeResult() { return std::move(result_); }
 
  private:
   bool Done() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return done_; }

@@ -20,32 +20,30 @@ namespace {
 absl::Status NoJob() { return absl::FailedPreconditionError("AsyncResult has no job"); }
 absl::Status NoMap() { return absl::FailedPreconditionError("MapResult has no map"); }
 
-// Each item as a one-argument list, the form Starmap takes.
-std::vector<ValueList> OneArgumentEach(std::vector<Value> items) {
-  std::vector<ValueList> arg_lists;
-  arg_lists.reserve(items.size());
-  for (Value& item : items) arg_lists.push_back(ValueList{std::move(item)});
-  return arg_lists;
-}
-
 // The jobs of one map call: one per chunk of `plan`, each reporting its
-// outcome to `sink` (a MapResultState or an IMapState) as chunk i.
-template <typename Sink>
+// outcome to `sink` (a MapResultState or an IMapState) as chunk i. `Call` is
+// a ValueList (Starmap's argument lists) or a Value (Map's one argument).
+template <typename Sink, typename Call>
 absl::StatusOr<std::shared_ptr<const internal::JobHandles>> SubmitChunks(
-    internal::PoolClient& client, std::string_view fn, std::vector<ValueList> arg_lists,
+    internal::PoolClient& client, std::string_view fn, std::vector<Call> calls,
     const ChunkPlan& plan, const CallOptions& call, const std::shared_ptr<Sink>& sink) {
   std::vector<v1::JobSpec> specs;
-  std::vector<CallOptions> options;
+  std::vector<internal::PoolClient::ResultSink> sinks;
   specs.reserve(plan.chunks().size());
-  options.reserve(plan.chunks().size());
+  sinks.reserve(plan.chunks().size());
+  CallOptions job = call;
+  job.callback = nullptr;
+  job.error_callback = nullptr;
   for (size_t i = 0; i < plan.chunks().size(); ++i) {
-    specs.push_back(plan.MakeJob(fn, &arg_lists, plan.chunks()[i]));
-    CallOptions& job = options.emplace_back(call);
-    // The sink holds no handle on the client, so these do not keep it alive.
-    job.callback = [sink, i](const Value& value) { sink->ChunkDone(i, value); };
-    job.error_callback = [sink, i](const absl::Status& error) { sink->ChunkDone(i, error); };
+    specs.push_back(plan.MakeJob(fn, &calls, plan.chunks()[i]));
+    // The sink holds no handle on the client, so this does not keep it alive.
+    sinks.push_back([sink, i](absl::StatusOr<Value> result) {
+      sink->ChunkDone(i, std::move(result));
+    });
   }
-  absl::StatusOr<internal::JobHandles> jobs = client.SubmitAll(std::move(specs), options);
+  const std::vector<CallOptions> options(specs.size(), job);
+  absl::StatusOr<internal::JobHandles> jobs =
+      client.SubmitAll(std::move(specs), options, std::move(sinks));
   if (!jobs.ok()) return jobs.status();
   return std::make_shared<const internal::JobHandles>(*std::move(jobs));
 }
@@ -59,6 +57,48 @@ absl::Status CheckMapCall(const internal::PoolClient& client, const MapOptions& 
         absl::StrCat("chunksize must be 1 or more (0: the default), not ", options.chunksize));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<int> SlotsOf(internal::PoolClient& client) {
+  absl::StatusOr<v1::GetStatsResponse> stats = client.scheduler().GetStats();
+  if (!stats.ok()) return stats.status();
+  return stats->slots();
+}
+
+// A MapAsync or StarmapAsync call under way: what its MapResult holds.
+struct StartedMap {
+  std::shared_ptr<internal::MapResultState> state;
+  std::shared_ptr<const internal::JobHandles> jobs;
+};
+
+template <typename Call>
+StartedMap StartMap(internal::PoolClient& client, std::string_view fn, std::vector<Call> items,
+                    const MapOptions& options) {
+  auto failed = [](absl::Status error) {
+    return StartedMap{std::make_shared<internal::MapResultState>(std::move(error)), nullptr};
+  };
+  if (absl::Status usable = CheckMapCall(client, options); !usable.ok()) return failed(usable);
+  size_t chunksize = static_cast<size_t>(options.chunksize);
+  if (chunksize == 0 && !items.empty()) {
+    absl::StatusOr<int> slots = SlotsOf(client);
+    if (!slots.ok()) return failed(slots.status());
+    chunksize = DefaultChunkSize(items.size(), *slots);
+  }
+  const ChunkPlan plan(items.size(), std::max<size_t>(chunksize, 1));
+  auto state = std::make_shared<internal::MapResultState>(
+      plan, internal::MapResultState::Callbacks{options.call.callback,
+                                                options.call.error_callback});
+  absl::StatusOr<std::shared_ptr<const internal::JobHandles>> jobs =
+      SubmitChunks(client, fn, std::move(items), plan, options.call, state);
+  if (!jobs.ok()) return failed(jobs.status());
+  return StartedMap{std::move(state), *std::move(jobs)};
+}
+
+// Map's and Starmap's answer. No handle on the map leaves them, so its
+// results move out instead of being copied as MapResult::Get must.
+absl::StatusOr<std::vector<Value>> Wait(StartedMap map) {
+  map.state->WaitUntil(absl::InfiniteFuture());
+  return map.state->TakeResult();
 }
 
 // IMap and IMapUnordered, which differ only in the order results come out.
@@ -76,7 +116,7 @@ IMapIterator StartIMap(internal::PoolClient& client, internal::IMapState::Order 
   const ChunkPlan plan(items.size(), static_cast<size_t>(std::max(options.chunksize, 1)));
   auto state = std::make_shared<internal::IMapState>(plan, order);
   absl::StatusOr<std::shared_ptr<const internal::JobHandles>> jobs =
-      SubmitChunks(client, fn, OneArgumentEach(std::move(items)), plan, options.call, state);
+      SubmitChunks(client, fn, std::move(items), plan, options.call, state);
   if (!jobs.ok()) return failed(jobs.status());
   return IMapIterator(std::move(state), *std::move(jobs));
 }
@@ -202,40 +242,25 @@ absl::StatusOr<Value> Pool::Apply(std::string_view fn, std::vector<Value> args,
 }
 
 MapResult Pool::MapAsync(std::string_view fn, std::vector<Value> items, MapOptions options) {
-  return StarmapAsync(fn, OneArgumentEach(std::move(items)), std::move(options));
+  StartedMap map = StartMap(*client_, fn, std::move(items), options);
+  return MapResult(std::move(map.state), std::move(map.jobs));
 }
 
 MapResult Pool::StarmapAsync(std::string_view fn, std::vector<std::vector<Value>> items,
                              MapOptions options) {
-  auto failed = [](absl::Status error) {
-    return MapResult(std::make_shared<internal::MapResultState>(std::move(error)), nullptr);
-  };
-  if (absl::Status usable = CheckMapCall(*client_, options); !usable.ok()) return failed(usable);
-  size_t chunksize = static_cast<size_t>(options.chunksize);
-  if (chunksize == 0 && !items.empty()) {
-    absl::StatusOr<int> slots = Slots();
-    if (!slots.ok()) return failed(slots.status());
-    chunksize = DefaultChunkSize(items.size(), *slots);
-  }
-  const ChunkPlan plan(items.size(), std::max<size_t>(chunksize, 1));
-  auto state = std::make_shared<internal::MapResultState>(
-      plan, internal::MapResultState::Callbacks{options.call.callback,
-                                                options.call.error_callback});
-  absl::StatusOr<std::shared_ptr<const internal::JobHandles>> jobs =
-      SubmitChunks(*client_, fn, std::move(items), plan, options.call, state);
-  if (!jobs.ok()) return failed(jobs.status());
-  return MapResult(std::move(state), *std::move(jobs));
+  StartedMap map = StartMap(*client_, fn, std::move(items), options);
+  return MapResult(std::move(map.state), std::move(map.jobs));
 }
 
 absl::StatusOr<std::vector<Value>> Pool::Map(std::string_view fn, std::vector<Value> items,
                                              MapOptions options) {
-  return MapAsync(fn, std::move(items), std::move(options)).Get();
+  return Wait(StartMap(*client_, fn, std::move(items), options));
 }
 
 absl::StatusOr<std::vector<Value>> Pool::Starmap(std::string_view fn,
                                                  std::vector<std::vector<Value>> items,
                                                  MapOptions options) {
-  return StarmapAsync(fn, std::move(items), std::move(options)).Get();
+  return Wait(StartMap(*client_, fn, std::move(items), options));
 }
 
 IMapIterator Pool::IMap(std::string_view fn, std::vector<Value> items, MapOptions options) {
@@ -255,11 +280,7 @@ absl::Status Pool::Join() { return client_->Join(); }
 
 void Pool::Terminate() { client_->Terminate(); }
 
-absl::StatusOr<int> Pool::Slots() {
-  absl::StatusOr<v1::GetStatsResponse> stats = client_->scheduler().GetStats();
-  if (!stats.ok()) return stats.status();
-  return stats->slots();
-}
+absl::StatusOr<int> Pool::Slots() { return SlotsOf(*client_); }
 
 const std::string& Pool::address() const { return client_->address(); }
 

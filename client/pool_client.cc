@@ -108,7 +108,8 @@ std::shared_ptr<ResultState> PoolClient::Submit(v1::JobSpec spec, const CallOpti
 }
 
 absl::StatusOr<std::vector<std::shared_ptr<ResultState>>> PoolClient::SubmitAll(
-    std::vector<v1::JobSpec> specs, const std::vector<CallOptions>& options) {
+    std::vector<v1::JobSpec> specs, const std::vector<CallOptions>& options,
+    std::vector<ResultSink> sinks) {
   std::vector<std::shared_ptr<ResultState>> states;
   states.reserve(specs.size());
   for (size_t i = 0; i < specs.size(); ++i) {
@@ -132,7 +133,8 @@ absl::StatusOr<std::vector<std::shared_ptr<ResultState>>> PoolClient::SubmitAll(
     if (closed_) return PoolIsClosed();
     for (size_t i = 0; i < specs.size(); ++i) {
       pending_[specs[i].job_id()] =
-          Pending{states[i], options[i].callback, options[i].error_callback};
+          Pending{states[i], options[i].callback, options[i].error_callback,
+                  sinks.empty() ? nullptr : std::move(sinks[i])};
     }
     outstanding_ += specs.size();
   }
@@ -289,7 +291,11 @@ void PoolClient::Finish(const std::string& job_id, Outcome outcome) {
     pending_.erase(it);
   }
   const std::string what = "job " + job_id;
-  if (outcome.value.ok()) {
+  if (pending.sink) {
+    absl::StatusOr<Value> value = std::move(outcome.value);
+    outcome.value = value.ok() ? absl::StatusOr<Value>(Value()) : value.status();
+    pending.sink(std::move(value));
+  } else if (outcome.value.ok()) {
     RunUserCallback(pending.callback, *outcome.value, what);
   } else {
     RunUserCallback(pending.error_callback, outcome.value.status(), what);

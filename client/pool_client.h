@@ -65,11 +65,17 @@ class PoolClient : public std::enable_shared_from_this<PoolClient> {
   // callback that throws is logged. After Close() the handle is ready at once
   // with kFailedPrecondition "pool is closed" and no callback runs.
   std::shared_ptr<ResultState> Submit(v1::JobSpec spec, const CallOptions& options);
+  // Takes a finished job's result (or error) for good, in place of the
+  // callbacks: a map's chunk hands its thousands of results to the map
+  // without a copy. The job's own handle then holds a null value.
+  using ResultSink = std::function<void(absl::StatusOr<Value>)>;
+
   // As Submit for each job (options[i] goes with specs[i]), all or none:
   // after Close() nothing is queued and the answer is kFailedPrecondition
-  // "pool is closed".
+  // "pool is closed". `sinks` is empty or has one per job.
   absl::StatusOr<std::vector<std::shared_ptr<ResultState>>> SubmitAll(
-      std::vector<v1::JobSpec> specs, const std::vector<CallOptions>& options);
+      std::vector<v1::JobSpec> specs, const std::vector<CallOptions>& options,
+      std::vector<ResultSink> sinks = {});
 
   // Asks the scheduler to cancel the jobs that have not finished, once their
   // submissions have returned.
@@ -97,6 +103,7 @@ class PoolClient : public std::enable_shared_from_this<PoolClient> {
     std::shared_ptr<ResultState> state;
     std::function<void(const Value&)> callback;
     std::function<void(const absl::Status&)> error_callback;
+    ResultSink sink;
     bool submitted = false;  // the scheduler confirmed it
   };
 

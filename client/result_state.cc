@@ -12,9 +12,7 @@ namespace {
 // A succeeded job's value, from packed_value when a packed chunk job set it.
 absl::StatusOr<Value> SucceededValue(const v1::JobResult& result) {
   if (result.packed_value().empty()) return FromProto(result.value());
-  absl::StatusOr<v1::Value> packed = UnpackValue(result.packed_value());
-  if (!packed.ok()) return packed.status();
-  return FromProto(*packed);
+  return UnpackToValue(result.packed_value());
 }
 
 }  // namespace

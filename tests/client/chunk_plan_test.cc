@@ -82,6 +82,22 @@ TEST(ChunkPlan, AChunkThatRefersToAnotherJobIsNotPacked) {
   EXPECT_FALSE(plan.MakeJob("f", &calls, plan.chunks()[1]).packed_chunk().empty());
 }
 
+// Map's calls of one argument each make the jobs their one-item argument
+// lists would.
+TEST(ChunkPlan, OneArgumentCallsMakeTheJobsOfTheirLists) {
+  for (size_t chunksize : {1, 2}) {
+    std::vector<Value> arguments = {1, JobRef{"j-1"}, "x", 2.5, ValueList{4}};
+    std::vector<ValueList> calls;
+    for (const Value& argument : arguments) calls.push_back({argument});
+    ChunkPlan plan(calls.size(), chunksize);
+    for (const ChunkPlan::Chunk& chunk : plan.chunks()) {
+      EXPECT_EQ(plan.MakeJob("f", &arguments, chunk).SerializeAsString(),
+                plan.MakeJob("f", &calls, chunk).SerializeAsString())
+          << "chunksize " << chunksize << ", chunk at " << chunk.first;
+    }
+  }
+}
+
 TEST(ChunkPlan, PlainJobResultIsTheItemsResult) {
   ChunkPlan plan(3, 1);
   EXPECT_THAT(*plan.ItemResults(Value(9), plan.chunks()[0]), ElementsAre(Value(9)));
