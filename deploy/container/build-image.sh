@@ -40,14 +40,18 @@ mkdir -p "$scratch/bin"
 cp "${programs[@]}" "$source_dir/deploy/make-token.sh" "$source_dir/deploy/container/http-probe" \
   "$scratch/bin/"
 rootfs=${NETPOOL_ROOTFS_TAR:-$scratch/rootfs.tar}
-# Docs, man pages and translations are of no use in the image.
+# Docs, man pages and translations are of no use in the image. mmdebstrap would empty /run
+# after the hooks; the hooks do that themselves, so that the secrets' directories stay.
 mmdebstrap --variant=essential --include="$packages,openssl" \
   --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
   --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/info/*' \
   --customize-hook="sync-in $scratch/bin /usr/local/bin" \
   --customize-hook='echo "netpool:x:10001:10001:netpool:/var/lib/netpool:/usr/sbin/nologin" >>"$1/etc/passwd"' \
   --customize-hook='echo "netpool:x:10001:" >>"$1/etc/group"' \
-  --customize-hook='install -d -m 700 -o 10001 -g 10001 "$1/var/lib/netpool" "$1/run/netpool" "$1/run/netpool-worker"' \
+  --customize-hook='install -d -m 700 -o 10001 -g 10001 "$1/var/lib/netpool"' \
+  --skip=cleanup/run \
+  --customize-hook='find "$1/run" -mindepth 1 -maxdepth 1 ! -name lock -exec rm -rf {} +' \
+  --customize-hook='install -d -m 700 -o 10001 -g 10001 "$1/run/netpool" "$1/run/netpool-worker"' \
   --customize-hook='rm -rf "$1"/var/cache/apt/* "$1"/var/lib/apt/lists/*' \
   bookworm "$rootfs" \
   "deb $mirror/debian bookworm main" \
