@@ -332,8 +332,8 @@ int MapCommand(MapRun& run, const std::vector<std::string>& command, Input& inpu
     if (!item->has_value()) return std::nullopt;
     const std::string& text = (**item).front().AsString();
     JobWindow::Job job;
-    job.spec = ExecJob(BuildCommand(command, text), run.options.job.timeout);
     const size_t index = next_item++;
+    job.spec = ExecJob(BuildCommand(command, text, index + 1), run.options.job.timeout);
     run.Schedule(index, &job.spec);
     job.done = [&run, index, text](const internal::Outcome& outcome) {
       if (run.GaveUp(outcome)) return;
