@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
@@ -150,6 +151,26 @@ class Input {
   std::string name_;
 };
 
+// Those of `jobs` the scheduler has not started, for --halt soon: the map
+// submits ahead of what the workers run, and parallel would not have started
+// those. (One may start before its cancel arrives; it is then cancelled.)
+std::vector<std::shared_ptr<internal::ResultState>> NotStarted(
+    internal::PoolClient& client, const std::vector<std::shared_ptr<internal::ResultState>>& jobs) {
+  v1::GetStatusRequest request;
+  for (const auto& job : jobs) request.add_job_ids(job->job_id);
+  absl::StatusOr<v1::GetStatusResponse> status = client.scheduler().GetStatus(request);
+  if (!status.ok()) return {};
+  absl::flat_hash_set<std::string> pending;
+  for (const v1::JobStatus& job : status->jobs()) {
+    if (job.state() == v1::PENDING) pending.insert(job.job_id());
+  }
+  std::vector<std::shared_ptr<internal::ResultState>> not_started;
+  for (const auto& job : jobs) {
+    if (pending.contains(job->job_id)) not_started.push_back(job);
+  }
+  return not_started;
+}
+
 // What one run of map or starmap needs besides its jobs.
 struct MapRun {
   const Context& context;
@@ -197,11 +218,10 @@ struct MapRun {
     if (halted || !halt.ShouldHalt(failed, succeeded)) return;
     halted = true;
     stop_reading = true;
-    JobWindow::Canceller cancel_running;
-    if (halt.when() == HaltPolicy::When::kNow) {
-      cancel_running = [pool = client](const auto& jobs) { pool->Cancel(jobs).IgnoreError(); };
-    }
-    window->Stop(std::move(cancel_running));
+    const bool now = halt.when() == HaltPolicy::When::kNow;
+    window->Stop([pool = client, now](const auto& jobs) {
+      pool->Cancel(now ? jobs : NotStarted(*pool, jobs)).IgnoreError();
+    });
   }
 
   // Prints item `index`'s record; `outcome` is its "value" or its "error".

@@ -192,6 +192,16 @@ TEST_F(CliTest, MapCommandOnTheClusterHasGnuParallelReplacementStringsAndJoblog)
   EXPECT_THAT(lines[2], MatchesRegex("2\tnode0\t.*\t0\t6\t0\t0\techo c . 2"));
 }
 
+// The map submits all ten jobs at once; parallel would start none after the
+// failure, and neither do the cluster's workers (two slots) here.
+TEST_F(CliTest, MapHaltSoonStartsNoJobAfterTheFailureOnTheCluster) {
+  CliResult r = Run({"map", "--halt", "soon,fail=1", "--", "sh", "-c",
+                     "sleep 0.5; echo ran; exit $0", "{}", ":::", "1", "0", "0", "0", "0", "0",
+                     "0", "0", "0", "0"});
+  EXPECT_EQ(r.exit_code, 1) << "parallel's: the failed command's exit status; " << r.err;
+  EXPECT_LE(Lines(r.out).size(), 4u) << r.out;
+}
+
 TEST_F(CliTest, StarmapTakesArgumentListsFromStdin) {
   CliResult r = Run({"starmap", "echo"}, "[1,2]\n[\"a\",\"b\"]\n");
   EXPECT_EQ(r.exit_code, 0) << r.err;
