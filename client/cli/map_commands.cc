@@ -282,6 +282,20 @@ CallOptions WithSchedulingOf(const v1::JobSpec& spec, CallOptions options) {
   return options;
 }
 
+// The jobs a map submits ahead. With --halt, no more than the workers run
+// at a time (as parallel -j: the local processes, or the cluster's slots
+// now), since what a node has taken ahead counts as started and would run
+// after a halt.
+size_t HaltWindow(MapRun& run) {
+  if (run.halt.when() == HaltPolicy::When::kNever) return kWindowJobs;
+  if (run.options.local) {
+    return run.options.processes > 0 ? run.options.processes : DefaultProcessCount();
+  }
+  absl::StatusOr<v1::GetStatsResponse> stats = run.client->scheduler().GetStats();
+  if (!stats.ok() || stats->slots() <= 0) return kWindowJobs;
+  return static_cast<size_t>(stats->slots());
+}
+
 // Submits the jobs `source` reads through a window and hands them to their
 // `done`; returns the exit code.
 int RunWindow(MapRun& run, Input& input, JobWindow::Source source) {
@@ -299,13 +313,7 @@ int RunWindow(MapRun& run, Input& input, JobWindow::Source source) {
   if (input.count().has_value()) run.output.SetTotal(*input.count());
   run.client = *client;
 
-  // A halt stops the jobs not yet started, which a local pool only knows of
-  // once submitted: submit no more than it runs at a time, as parallel -j.
-  size_t window_jobs = kWindowJobs;
-  if (run.options.local && run.halt.when() != HaltPolicy::When::kNever) {
-    window_jobs = run.options.processes > 0 ? run.options.processes : DefaultProcessCount();
-  }
-  JobWindow window(window_jobs, run.options.unordered,
+  JobWindow window(HaltWindow(run), run.options.unordered,
                    [client = *client](v1::JobSpec spec, const CallOptions& options) {
                      CallOptions scheduled = WithSchedulingOf(spec, options);
                      return client->Submit(std::move(spec), scheduled);
