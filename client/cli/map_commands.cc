@@ -333,6 +333,7 @@ int RunWindow(MapRun& run, Input& input, JobWindow::Source source) {
         run.output.Tick();
       });
   run.window = nullptr;
+  run.client.reset();  // the local pool goes before stop_on_signal
   if (run.json()) run.output.Result(run.records.End());
   run.output.Finish();
   if (!run.unreachable.ok()) return run.context.RpcFailed(run.unreachable);
