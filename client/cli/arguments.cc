@@ -3,18 +3,16 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 
 namespace netpool {
 namespace cli {
 namespace {
-
-constexpr std::string_view kItemPlaceholder = "{}";
 
 bool IsBlank(absl::string_view line) { return absl::StripAsciiWhitespace(line).empty(); }
 
@@ -127,18 +125,79 @@ absl::StatusOr<MapWords> SplitMapWords(std::vector<std::string> words, bool comm
   return split;
 }
 
+namespace {
+
+// GNU parallel's {/}: what follows the last '/' (s:.*/::).
+std::string Basename(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// GNU parallel's {.}: without the last extension, which holds neither '/'
+// nor '.' (s:\.[^/.]*$::), so a dot in a directory name is left alone.
+std::string WithoutExtension(const std::string& path) {
+  const size_t dot = path.rfind('.');
+  if (dot == std::string::npos || path.find('/', dot) != std::string::npos) return path;
+  return path.substr(0, dot);
+}
+
+// GNU parallel's {//}: Perl's File::Basename::dirname, which it calls: "." for
+// a name without '/', and a trailing '/' does not make a directory part.
+std::string Dirname(const std::string& path) {
+  // fileparse: up to and including the last '/', or "./"; then trailing
+  // slashes go, but never the first character.
+  auto directory_part = [](const std::string& name, std::string* base) {
+    const size_t slash = name.rfind('/');
+    std::string directory = slash == std::string::npos ? "./" : name.substr(0, slash + 1);
+    *base = slash == std::string::npos ? name : name.substr(slash + 1);
+    while (directory.size() > 1 && directory.back() == '/') directory.pop_back();
+    return directory;
+  };
+  std::string base;
+  std::string directory = directory_part(path, &base);
+  if (base.empty()) directory = directory_part(directory, &base);
+  return directory;
+}
+
+// What replacement string `word` holds at `at`, if any, and its length.
+std::optional<std::pair<std::string, size_t>> Replacement(const std::string& word, size_t at,
+                                                          const std::string& item,
+                                                          size_t sequence) {
+  auto starts = [&](absl::string_view token) {
+    return absl::string_view(word).substr(at, token.size()) == token;
+  };
+  if (starts("{}")) return std::make_pair(item, size_t{2});
+  if (starts("{.}")) return std::make_pair(WithoutExtension(item), size_t{3});
+  if (starts("{/}")) return std::make_pair(Basename(item), size_t{3});
+  if (starts("{//}")) return std::make_pair(Dirname(item), size_t{4});
+  if (starts("{/.}")) return std::make_pair(WithoutExtension(Basename(item)), size_t{4});
+  if (starts("{#}")) return std::make_pair(absl::StrCat(sequence), size_t{3});
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::vector<std::string> BuildCommand(const std::vector<std::string>& command,
-                                      const std::string& item) {
+                                      const std::string& item, size_t sequence) {
   std::vector<std::string> argv;
   argv.reserve(command.size() + 1);
   bool placed = false;
   for (const std::string& word : command) {
-    if (word.find(kItemPlaceholder) != std::string::npos) {
-      argv.push_back(absl::StrReplaceAll(word, {{"{}", item}}));
+    std::string built;
+    size_t copied = 0;
+    for (size_t brace = word.find('{'); brace != std::string::npos;
+         brace = word.find('{', brace + 1)) {
+      if (brace < copied) continue;
+      std::optional<std::pair<std::string, size_t>> replacement =
+          Replacement(word, brace, item, sequence);
+      if (!replacement.has_value()) continue;
+      absl::StrAppend(&built, absl::string_view(word).substr(copied, brace - copied),
+                      replacement->first);
+      copied = brace + replacement->second;
       placed = true;
-    } else {
-      argv.push_back(word);
     }
+    absl::StrAppend(&built, absl::string_view(word).substr(copied));
+    argv.push_back(std::move(built));
   }
   if (!placed) argv.push_back(item);
   return argv;

@@ -92,10 +92,13 @@ bool IsCommandForm(const std::vector<std::string>& args, size_t positionals);
 // what fits none of those.
 absl::StatusOr<MapWords> SplitMapWords(std::vector<std::string> words, bool command_form);
 
-// The command line for one item of `map -- CMD`: every "{}" in a word is
-// replaced by the item; without any "{}" the item is appended as a last word.
+// The command line for one item of `map -- CMD`, job number `sequence`
+// (from 1), with GNU parallel's replacement strings: {} the item, {.} without
+// its extension, {/} its basename, {//} its directory, {/.} its basename
+// without extension, {#} the sequence number. Without any of them, the item
+// is appended as a last word.
 std::vector<std::string> BuildCommand(const std::vector<std::string>& command,
-                                      const std::string& item);
+                                      const std::string& item, size_t sequence);
 
 // A duration as a user writes it: "30s", "1m30s", "250ms", "inf", or a bare
 // number of seconds ("0", "2.5"). Error kInvalidArgument for anything else,

@@ -1,6 +1,8 @@
 #include "client/cli/exec_job.h"
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/string_view.h"
 #include "common/value_proto.h"
 
 namespace netpool {
@@ -9,6 +11,10 @@ namespace {
 
 // timeout(1)'s exit status when the command ran out of time.
 constexpr int kExitCommandTimedOut = 124;
+// The signal GNU parallel ends a job that ran out of time with (SIGTERM).
+constexpr int kTimeoutSignal = 15;
+// How exec's error message starts when a signal killed the command.
+constexpr absl::string_view kKilledBySignal = "command killed by";
 
 // exec hands back output that is not UTF-8 as bytes.
 std::optional<std::string> Output(const ValueMap& report, const std::string& key) {
@@ -53,6 +59,20 @@ int ExitStatusOf(const internal::Outcome& outcome, const std::optional<CommandRe
     return report->exit_code;
   }
   return 1;
+}
+
+CommandEnd CommandEndOf(const internal::Outcome& outcome,
+                        const std::optional<CommandReport>& report) {
+  if (outcome.value.ok()) return {};
+  if (absl::IsDeadlineExceeded(outcome.value.status())) return {-1, kTimeoutSignal};
+  if (!report.has_value()) return {-1, 0};
+  // exec reports a signal as a shell does (128 + N) and says so in its
+  // message, which tells it from a command that exited with 128 + N itself.
+  if (report->exit_code > 128 &&
+      absl::StartsWith(outcome.value.status().message(), kKilledBySignal)) {
+    return {0, report->exit_code - 128};
+  }
+  return {report->exit_code, 0};
 }
 
 bool NeedsErrorMessage(const internal::Outcome& outcome,

@@ -40,6 +40,17 @@ std::optional<CommandReport> ReportOf(const internal::Outcome& outcome);
 // without a report (or with a report claiming success).
 int ExitStatusOf(const internal::Outcome& outcome, const std::optional<CommandReport>& report);
 
+// How the command ended, as GNU parallel's --joblog tells it: (code, 0) when
+// it exited; (0, N) when signal N killed it; (-1, 15) when it ran out of
+// time (parallel ends it with SIGTERM); (-1, 0) when the job ended without a
+// report.
+struct CommandEnd {
+  int exit_value = 0;
+  int signal = 0;
+};
+CommandEnd CommandEndOf(const internal::Outcome& outcome,
+                        const std::optional<CommandReport>& report);
+
 // Whether a failed job needs a message beyond the command's own output: yes,
 // unless the command just exited with a non-zero code of its own (a timeout or
 // a signal shows as 128 + N, which deserves a word).

@@ -69,7 +69,8 @@ absl::Status JobWindow::Run(Source source, const Tick& tick) {
 
   struct Running {
     std::shared_ptr<internal::ResultState> result;
-    std::function<void(const internal::Outcome&)> done;
+    std::function<void(const internal::ResultState&)> done;
+    std::function<void(const internal::ResultState&)> finished;
   };
   std::map<uint64_t, Running> running;  // by sequence number: input order
   absl::flat_hash_set<uint64_t> finished;
@@ -77,10 +78,13 @@ absl::Status JobWindow::Run(Source source, const Tick& tick) {
   std::vector<Job> to_submit;
   std::vector<uint64_t> newly_finished;
 
-  auto hand_back = [&](std::map<uint64_t, Running>::iterator it) {
+  auto tell_finished = [&](Running& job) {
     // The callback runs just before the result is ready: wait out the gap.
-    it->second.result->WaitUntil(absl::InfiniteFuture());
-    it->second.done(it->second.result->outcome());
+    job.result->WaitUntil(absl::InfiniteFuture());
+    if (job.finished) job.finished(*job.result);
+  };
+  auto hand_back = [&](std::map<uint64_t, Running>::iterator it) {
+    it->second.done(*it->second.result);
     running.erase(it);
   };
 
@@ -96,6 +100,10 @@ absl::Status JobWindow::Run(Source source, const Tick& tick) {
       };
       shared.mutex.AwaitWithTimeout(absl::Condition(&something_to_do), kTickInterval);
       newly_finished.swap(shared.finished);
+      if (stopped_) {
+        shared.read.clear();
+        shared.stopping = true;  // the reader reads no further
+      }
       while (to_submit.size() < room && !shared.read.empty()) {
         to_submit.push_back(std::move(shared.read.front()));
         shared.read.pop_front();
@@ -113,10 +121,12 @@ absl::Status JobWindow::Run(Source source, const Tick& tick) {
       CallOptions options;
       options.callback = [note_finished](const Value&) { note_finished(); };
       options.error_callback = [note_finished](const absl::Status&) { note_finished(); };
-      running[sequence] = Running{submit_(std::move(job.spec), options), std::move(job.done)};
+      running[sequence] = Running{submit_(std::move(job.spec), options), std::move(job.done),
+                                  std::move(job.finished)};
     }
     to_submit.clear();
 
+    for (uint64_t sequence : newly_finished) tell_finished(running.at(sequence));
     if (unordered_) {
       for (uint64_t sequence : newly_finished) hand_back(running.find(sequence));
     } else {
@@ -126,13 +136,30 @@ absl::Status JobWindow::Run(Source source, const Tick& tick) {
       }
     }
     newly_finished.clear();
+    if (cancel_running_) {
+      std::vector<std::shared_ptr<internal::ResultState>> unfinished;
+      for (const auto& [sequence, job] : running) {
+        if (finished.count(sequence) == 0) unfinished.push_back(job.result);
+      }
+      cancel_running_(unfinished);
+      cancel_running_ = nullptr;
+    }
 
     tick(total_items);
-    if (input_done && running.empty()) break;
+    if ((input_done || stopped_) && running.empty()) break;
+  }
+  if (stopped_) {
+    absl::MutexLock lock(&shared.mutex);
+    shared.stopping = true;
   }
   reader_.join();
   absl::MutexLock lock(&shared.mutex);
   return shared.input_error;
+}
+
+void JobWindow::Stop(Canceller cancel_running) {
+  stopped_ = true;
+  cancel_running_ = std::move(cancel_running);
 }
 
 }  // namespace cli

@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -33,8 +34,13 @@ class JobWindow {
   struct Job {
     v1::JobSpec spec;
     size_t items = 1;  // input items it carries (a chunk carries several)
-    // Called once, on the thread in Run, with the job's outcome.
-    std::function<void(const internal::Outcome& outcome)> done;
+    // Called once, on the thread in Run, with the finished job (its id and
+    // outcome).
+    std::function<void(const internal::ResultState& job)> done;
+    // When set, called on the thread in Run as soon as the job finished,
+    // before `done`, which (in input order) may wait for the jobs before it:
+    // what must not wait for them, such as --halt, goes here.
+    std::function<void(const internal::ResultState& job)> finished;
   };
   // The next job of the input; nullopt at its end. An error ends the input.
   // Called on the reader thread.
@@ -46,6 +52,10 @@ class JobWindow {
   // Called on the thread in Run at least every kTickInterval, with the
   // number of input items once the whole input has been read.
   using Tick = std::function<void(std::optional<size_t> total_items)>;
+
+  // Given the jobs submitted and not yet finished, to cancel them.
+  using Canceller =
+      std::function<void(const std::vector<std::shared_ptr<internal::ResultState>>& jobs)>;
 
   static constexpr absl::Duration kTickInterval = absl::Milliseconds(100);
 
@@ -60,6 +70,12 @@ class JobWindow {
   // Call it once.
   absl::Status Run(Source source, const Tick& tick);
 
+  // Submits no further job (those read and not submitted are dropped, never
+  // handed back) and, when `cancel_running` is set, gives it the unfinished
+  // jobs; Run returns once those have been handed back. For --halt: call it
+  // from a job's `done`.
+  void Stop(Canceller cancel_running);
+
  private:
   struct Shared;
   void ReadLoop(const Source& source);
@@ -70,6 +86,10 @@ class JobWindow {
   // Shared with the reader thread and with the jobs' callbacks, whose copies
   // the library may destroy after Run has returned.
   const std::shared_ptr<Shared> shared_;
+
+  // Set by Stop; only the thread in Run touches them.
+  bool stopped_ = false;
+  Canceller cancel_running_;
 
   std::thread reader_;
 };

@@ -12,21 +12,27 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "client/chunk_plan.h"
 #include "client/cli/arguments.h"
 #include "client/cli/command.h"
 #include "client/cli/exec_job.h"
+#include "client/cli/halt_policy.h"
+#include "client/cli/job_log.h"
 #include "client/cli/job_options.h"
 #include "client/cli/job_window.h"
 #include "client/cli/map_output.h"
 #include "client/cli/output_format.h"
 #include "client/cli/records.h"
+#include "client/cli/results_dir.h"
 #include "client/cli/stop_on_signal.h"
 #include "client/local_pool.h"
 #include "client/pool_client.h"
 #include "client/result_state.h"
+#include "worker/node_agent.h"
 
 namespace netpool {
 namespace cli {
@@ -47,8 +53,22 @@ struct RunOptions {
   OutputFormat format = OutputFormat::kText;
 };
 
+// The options of map -- CMD that GNU parallel has.
+struct ParallelOptions {
+  std::string joblog;
+  HaltPolicy halt;
+  int retries = 0;  // 0 = unset
+  std::string results;
+
+  bool any() const {
+    return !joblog.empty() || halt.when() != HaltPolicy::When::kNever || retries != 0 ||
+           !results.empty();
+  }
+};
+
 struct MapCliOptions {
   RunOptions run;
+  ParallelOptions parallel;
   // The first positional word (the function, or the command after --) and
   // the rest. Two positionals, so that `map FN -- -1 -2` works: CLI11 ends a
   // positional list at "--".
@@ -131,6 +151,26 @@ class Input {
   std::string name_;
 };
 
+// Those of `jobs` the scheduler has not started, for --halt soon: the map
+// submits ahead of what the workers run, and parallel would not have started
+// those. (One may start before its cancel arrives; it is then cancelled.)
+std::vector<std::shared_ptr<internal::ResultState>> NotStarted(
+    internal::PoolClient& client, const std::vector<std::shared_ptr<internal::ResultState>>& jobs) {
+  v1::GetStatusRequest request;
+  for (const auto& job : jobs) request.add_job_ids(job->job_id);
+  absl::StatusOr<v1::GetStatusResponse> status = client.scheduler().GetStatus(request);
+  if (!status.ok()) return {};
+  absl::flat_hash_set<std::string> pending;
+  for (const v1::JobStatus& job : status->jobs()) {
+    if (job.state() == v1::PENDING) pending.insert(job.job_id());
+  }
+  std::vector<std::shared_ptr<internal::ResultState>> not_started;
+  for (const auto& job : jobs) {
+    if (pending.contains(job->job_id)) not_started.push_back(job);
+  }
+  return not_started;
+}
+
 // What one run of map or starmap needs besides its jobs.
 struct MapRun {
   const Context& context;
@@ -150,7 +190,39 @@ struct MapRun {
   absl::Mutex notice_mutex;
   std::string notice ABSL_GUARDED_BY(notice_mutex);
 
+  // Set while RunWindow runs, for --halt and --joblog.
+  JobWindow* window = nullptr;
+  std::shared_ptr<internal::PoolClient> client;
+  // With --halt: the jobs so far, and whether the map stopped.
+  HaltPolicy halt;
+  size_t failed = 0;
+  size_t succeeded = 0;
+  int first_failure = 0;  // the exit status of the first failed command
+  bool halted = false;
+  // --joblog and --results of map -- CMD.
+  std::unique_ptr<JobLog> joblog;
+  std::optional<ResultsDir> results;
+
   bool json() const { return options.format != OutputFormat::kText; }
+
+  // Counts a finished command for --halt (`exit_status` being the one it
+  // ended with), stopping the map when the policy says so; the exit code is
+  // then parallel's.
+  void CountForHalt(bool job_failed, int exit_status) {
+    if (job_failed) {
+      if (++failed == 1) first_failure = exit_status;
+    } else {
+      ++succeeded;
+    }
+    exit_code = halt.ExitCode(failed, succeeded, first_failure);
+    if (halted || !halt.ShouldHalt(failed, succeeded)) return;
+    halted = true;
+    stop_reading = true;
+    const bool now = halt.when() == HaltPolicy::When::kNow;
+    window->Stop([pool = client, now](const auto& jobs) {
+      pool->Cancel(now ? jobs : NotStarted(*pool, jobs)).IgnoreError();
+    });
+  }
 
   // Prints item `index`'s record; `outcome` is its "value" or its "error".
   void Record(size_t index, Value item, const char* outcome, Value value) {
@@ -210,6 +282,20 @@ CallOptions WithSchedulingOf(const v1::JobSpec& spec, CallOptions options) {
   return options;
 }
 
+// The jobs a map submits ahead. With --halt, no more than the workers run
+// at a time (as parallel -j: the local processes, or the cluster's slots
+// now), since what a node has taken ahead counts as started and would run
+// after a halt.
+size_t HaltWindow(MapRun& run) {
+  if (run.halt.when() == HaltPolicy::When::kNever) return kWindowJobs;
+  if (run.options.local) {
+    return run.options.processes > 0 ? run.options.processes : DefaultProcessCount();
+  }
+  absl::StatusOr<v1::GetStatsResponse> stats = run.client->scheduler().GetStats();
+  if (!stats.ok() || stats->slots() <= 0) return kWindowJobs;
+  return static_cast<size_t>(stats->slots());
+}
+
 // Submits the jobs `source` reads through a window and hands them to their
 // `done`; returns the exit code.
 int RunWindow(MapRun& run, Input& input, JobWindow::Source source) {
@@ -225,12 +311,14 @@ int RunWindow(MapRun& run, Input& input, JobWindow::Source source) {
                         : run.context.ConnectPool(run.options.retry_for, say);
   if (!client.ok()) return run.context.RpcFailed(client.status());
   if (input.count().has_value()) run.output.SetTotal(*input.count());
+  run.client = *client;
 
-  JobWindow window(kWindowJobs, run.options.unordered,
+  JobWindow window(HaltWindow(run), run.options.unordered,
                    [client = *client](v1::JobSpec spec, const CallOptions& options) {
                      CallOptions scheduled = WithSchedulingOf(spec, options);
                      return client->Submit(std::move(spec), scheduled);
                    });
+  run.window = &window;
   absl::Status input_status =
       window.Run(std::move(source), [&run, &input](std::optional<size_t> total_items) {
         if (total_items.has_value() && !input.count().has_value()) {
@@ -244,6 +332,8 @@ int RunWindow(MapRun& run, Input& input, JobWindow::Source source) {
         if (!notice.empty()) run.output.Message(notice);
         run.output.Tick();
       });
+  run.window = nullptr;
+  run.client.reset();  // the local pool goes before stop_on_signal
   if (run.json()) run.output.Result(run.records.End());
   run.output.Finish();
   if (!run.unreachable.ok()) return run.context.RpcFailed(run.unreachable);
@@ -291,7 +381,8 @@ int MapFunction(MapRun& run, const std::string& function, Input& input) {
     const size_t first_item = next_item;
     next_item += chunk.count;
     job.done = [&run, plan, chunk, first_item,
-                items = std::move(items)](const internal::Outcome& outcome) {
+                items = std::move(items)](const internal::ResultState& finished) {
+      const internal::Outcome& outcome = finished.outcome();
       if (run.GaveUp(outcome)) return;
       absl::StatusOr<std::vector<Value>> results = plan.ItemResults(outcome.value, chunk);
       if (results.ok()) {
@@ -323,6 +414,25 @@ int MapFunction(MapRun& run, const std::string& function, Input& input) {
 }
 
 // map -- CMD: each command's output as it printed it.
+// Where and when a finished job ran, for --joblog: the scheduler's record
+// of it, with this machine's name as parallel's ":" for --local.
+JobLogEntry RanAt(const MapRun& run, const std::string& job_id) {
+  JobLogEntry entry;
+  v1::GetStatusRequest request;
+  request.add_job_ids(job_id);
+  absl::StatusOr<v1::GetStatusResponse> status = run.client->scheduler().GetStatus(request);
+  if (status.ok() && status->jobs_size() == 1) {
+    const v1::JobStatus& job = status->jobs(0);
+    entry.host = job.worker();
+    entry.start_unix = job.started_unix();
+    if (job.finished_unix() >= job.started_unix()) {
+      entry.runtime_seconds = job.finished_unix() - job.started_unix();
+    }
+  }
+  if (run.options.local) entry.host = ":";
+  return entry;
+}
+
 int MapCommand(MapRun& run, const std::vector<std::string>& command, Input& input) {
   size_t next_item = 0;
   JobWindow::Source source = [&]() -> absl::StatusOr<std::optional<JobWindow::Job>> {
@@ -332,11 +442,16 @@ int MapCommand(MapRun& run, const std::vector<std::string>& command, Input& inpu
     if (!item->has_value()) return std::nullopt;
     const std::string& text = (**item).front().AsString();
     JobWindow::Job job;
-    job.spec = ExecJob(BuildCommand(command, text), run.options.job.timeout);
     const size_t index = next_item++;
+    const std::vector<std::string> argv = BuildCommand(command, text, index + 1);
+    job.spec = ExecJob(argv, run.options.job.timeout);
     run.Schedule(index, &job.spec);
-    job.done = [&run, index, text](const internal::Outcome& outcome) {
+    job.done = [&run, index, text,
+                command_line = absl::StrJoin(argv, " ")](const internal::ResultState& finished) {
+      const internal::Outcome& outcome = finished.outcome();
       if (run.GaveUp(outcome)) return;
+      // A job that --halt now cancelled: parallel shows nothing of it either.
+      if (run.halted && absl::IsCancelled(outcome.value.status())) return;
       const std::optional<CommandReport> report = ReportOf(outcome);
       if (run.json()) {
         if (outcome.value.ok()) {
@@ -345,17 +460,41 @@ int MapCommand(MapRun& run, const std::vector<std::string>& command, Input& inpu
           run.Record(index, text, "error",
                      ErrorValue(outcome.value.status(), outcome.error_detail));
         }
-      } else if (report.has_value()) {
+      } else if (report.has_value() && !run.results.has_value()) {
         run.output.Result(report->stdout_data);
         run.output.Message(report->stderr_data);
+      }
+      if (run.results.has_value() && report.has_value()) {
+        absl::Status written =
+            run.results->Write(text, index + 1, report->stdout_data, report->stderr_data);
+        if (!written.ok()) run.output.Message(ItemError(index, written));
       }
       if (NeedsErrorMessage(outcome, report)) {
         run.output.Message(ItemError(index, outcome.value.status()));
       }
+      if (run.joblog != nullptr) {
+        JobLogEntry entry = RanAt(run, finished.job_id);
+        entry.sequence = index + 1;
+        entry.received_bytes = report.has_value() ? report->stdout_data.size() : 0;
+        const CommandEnd end = CommandEndOf(outcome, report);
+        entry.exit_value = end.exit_value;
+        entry.signal = end.signal;
+        entry.command = command_line;
+        run.joblog->Add(entry);
+      }
       const bool failed = !outcome.value.ok();
       run.output.ItemsDone(1, failed ? 1 : 0);
-      if (failed) run.exit_code = std::max(run.exit_code, FailureExitCode(outcome));
+      if (failed && run.halt.when() == HaltPolicy::When::kNever) {
+        run.exit_code = std::max(run.exit_code, FailureExitCode(outcome));
+      }
     };
+    if (run.halt.when() != HaltPolicy::When::kNever) {
+      job.finished = [&run](const internal::ResultState& finished) {
+        const internal::Outcome& outcome = finished.outcome();
+        if (run.halted && absl::IsCancelled(outcome.value.status())) return;
+        run.CountForHalt(!outcome.value.ok(), ExitStatusOf(outcome, ReportOf(outcome)));
+      };
+    }
     return job;
   };
   return RunWindow(run, input, std::move(source));
@@ -390,7 +529,13 @@ absl::StatusOr<Input> OpenInput(const Context& context, const RunOptions& option
 }
 
 int RunMap(const Context& context, const MapCliOptions& options) {
-  if (!CheckRunOptions(context, options.run)) return kExitUsage;
+  RunOptions run_options = options.run;
+  if (options.parallel.retries > 0) {
+    // parallel's --retries N runs a failing job up to N times in all.
+    run_options.job.max_attempts = options.parallel.retries;
+    run_options.job.retry_on_error = true;
+  }
+  if (!CheckRunOptions(context, run_options)) return kExitUsage;
   std::vector<std::string> positionals = {options.first};
   positionals.insert(positionals.end(), options.rest.begin(), options.rest.end());
   const bool command_form = IsCommandForm(context.args, positionals.size());
@@ -403,16 +548,30 @@ int RunMap(const Context& context, const MapCliOptions& options) {
     context.Error("--chunksize applies to map FN, not to map -- CMD");
     return kExitUsage;
   }
+  if (!command_form && options.parallel.any()) {
+    context.Error("--joblog, --halt, --retries and --results apply to map -- CMD");
+    return kExitUsage;
+  }
   absl::StatusOr<Input> input =
-      OpenInput(context, options.run, std::move(words->items),
+      OpenInput(context, run_options, std::move(words->items),
                 command_form ? ItemFormat::kText : ItemFormat::kValue);
   if (!input.ok()) {
     context.Error(std::string(input.status().message()));
     return kExitUsage;
   }
-  MapRun run{context, options.run, MapOutput(context.out, context.err, context.interactive)};
-  if (command_form) return MapCommand(run, words->command, *input);
-  return MapFunction(run, words->function, *input);
+  MapRun run{context, run_options, MapOutput(context.out, context.err, context.interactive)};
+  if (!command_form) return MapFunction(run, words->function, *input);
+  run.halt = options.parallel.halt;
+  if (!options.parallel.results.empty()) run.results.emplace(options.parallel.results);
+  if (!options.parallel.joblog.empty()) {
+    absl::StatusOr<std::unique_ptr<JobLog>> joblog = JobLog::Create(options.parallel.joblog);
+    if (!joblog.ok()) {
+      context.Error(std::string(joblog.status().message()));
+      return kExitUsage;
+    }
+    run.joblog = *std::move(joblog);
+  }
+  return MapCommand(run, words->command, *input);
 }
 
 int RunStarmap(const Context& context, const StarmapCliOptions& options) {
@@ -446,6 +605,40 @@ void AddRunOptions(CLI::App* command, RunOptions* options) {
   AddOutputOption(command, &options->format);
 }
 
+// map -- CMD's options from GNU parallel, with parallel's meaning.
+void AddParallelOptions(CLI::App* command, ParallelOptions* options) {
+  command
+      ->add_option("--joblog", options->joblog,
+                   "map -- CMD: log each finished job to FILE as GNU parallel --joblog does "
+                   "(Host is the worker node, ':' with --local)")
+      ->type_name("FILE");
+  command
+      ->add_option_function<std::string>(
+          "--halt",
+          [options](const std::string& text) {
+            absl::StatusOr<HaltPolicy> halt = HaltPolicy::Parse(text);
+            if (!halt.ok()) {
+              throw CLI::ValidationError("--halt", std::string(halt.status().message()));
+            }
+            options->halt = *halt;
+          },
+          "map -- CMD: as GNU parallel --halt: now,fail=N (cancel the running jobs) or "
+          "soon,fail=N (let them finish) stops after N failed jobs; success=N after N "
+          "succeeded. The exit code is then parallel's: with fail=1 the failed command's, "
+          "else the number of failed jobs (101 for more than 100)")
+      ->type_name("WHEN,fail=N");
+  command
+      ->add_option("--retries", options->retries,
+                   "map -- CMD: run a failing command up to N times in all (GNU parallel "
+                   "--retries)")
+      ->check(NumberIn(1, 100));
+  command
+      ->add_option("--results", options->results,
+                   "map -- CMD: write each command's output to DIR/1/ITEM/stdout and stderr "
+                   "instead of printing it, as GNU parallel --results")
+      ->type_name("DIR");
+}
+
 }  // namespace
 
 void AddMapCommands(CLI::App& app, Command* run) {
@@ -453,6 +646,7 @@ void AddMapCommands(CLI::App& app, Command* run) {
   CLI::App* map = app.add_subcommand(
       "map", "Runs a function (or, after --, a command) once per item; one result per line");
   AddRunOptions(map, &map_options->run);
+  AddParallelOptions(map, &map_options->parallel);
   KeepWordsWhole(
       map->add_option("FN", map_options->first, "Function to run, or (after --) the command"))
       ->required();

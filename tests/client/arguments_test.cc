@@ -188,12 +188,39 @@ TEST(SplitMapWords, CommandNeedsAWord) {
 }
 
 TEST(BuildCommand, ReplacesEveryPlaceholder) {
-  EXPECT_THAT(BuildCommand({"cp", "{}", "out/{}.bak"}, "a.nii"),
+  EXPECT_THAT(BuildCommand({"cp", "{}", "out/{}.bak"}, "a.nii", 1),
               ElementsAre("cp", "a.nii", "out/a.nii.bak"));
 }
 
 TEST(BuildCommand, AppendsTheItemWithoutPlaceholder) {
-  EXPECT_THAT(BuildCommand({"gzip", "-9"}, "a.nii"), ElementsAre("gzip", "-9", "a.nii"));
+  EXPECT_THAT(BuildCommand({"gzip", "-9"}, "a.nii", 1), ElementsAre("gzip", "-9", "a.nii"));
+}
+
+// The replacement strings as GNU parallel 20221122 expands them (checked
+// with `parallel echo ... ::: ITEM`).
+TEST(BuildCommand, ExpandsGnuParallelReplacementStrings) {
+  auto expand = [](const std::string& word, const std::string& item) {
+    return BuildCommand({word}, item, 7).front();
+  };
+  EXPECT_EQ(expand("{.}", "dir.d/a.tar.gz"), "dir.d/a.tar");
+  EXPECT_EQ(expand("{.}", "dir.d/file"), "dir.d/file");
+  EXPECT_EQ(expand("{.}", ".bashrc"), "");
+  EXPECT_EQ(expand("{/}", "x/y/a.b"), "a.b");
+  EXPECT_EQ(expand("{/}", "x/y/"), "");
+  EXPECT_EQ(expand("{//}", "a"), ".");
+  EXPECT_EQ(expand("{//}", "x/y/a.b"), "x/y");
+  EXPECT_EQ(expand("{//}", "x//a"), "x");
+  EXPECT_EQ(expand("{//}", "x/y/"), "x");
+  EXPECT_EQ(expand("{//}", "/a"), "/");
+  EXPECT_EQ(expand("{//}", "/"), "/");
+  EXPECT_EQ(expand("{/.}", "x.d/a.b.c"), "a.b");
+  EXPECT_EQ(expand("{#}-{}", "a"), "7-a");
+  EXPECT_EQ(expand("{{}}{x}{/.", "a"), "{a}{x}{/.");
+}
+
+TEST(BuildCommand, AnyReplacementStringKeepsTheItemFromBeingAppended) {
+  EXPECT_THAT(BuildCommand({"echo", "{#}"}, "a", 3), ElementsAre("echo", "3"));
+  EXPECT_THAT(BuildCommand({"echo", "{/.}"}, "d/a.b", 3), ElementsAre("echo", "a"));
 }
 
 TEST(ParseDurationWord, TakesDurationsAndBareSeconds) {

@@ -89,6 +89,25 @@ TEST(ReportOf, ResultOfAnotherShapeIsNoReport) {
   EXPECT_FALSE(ReportOf(Succeeded(ValueMap{{"exit_code", "0"}})).has_value());
 }
 
+// As GNU parallel's --joblog columns Exitval and Signal.
+TEST(CommandEndOf, TellsAnExitFromASignalFromATimeout) {
+  auto end = [](const internal::Outcome& outcome) {
+    const CommandEnd got = CommandEndOf(outcome, ReportOf(outcome));
+    return std::make_pair(got.exit_value, got.signal);
+  };
+  EXPECT_EQ(end(Succeeded(Report(0, "", ""))), std::make_pair(0, 0));
+  EXPECT_EQ(end(Failed(absl::UnknownError("command exited with code 130"), Report(130, "", ""))),
+            std::make_pair(130, 0));
+  EXPECT_EQ(end(Failed(absl::UnknownError("command killed by signal 9 (SIGKILL)"),
+                       Report(137, "", ""))),
+            std::make_pair(0, 9));
+  EXPECT_EQ(end(Failed(absl::DeadlineExceededError("command timed out after 1 s"),
+                       Report(137, "", ""))),
+            std::make_pair(-1, 15));
+  EXPECT_EQ(end(Failed(absl::AbortedError("worker process died"), Value())),
+            std::make_pair(-1, 0));
+}
+
 }  // namespace
 }  // namespace cli
 }  // namespace netpool

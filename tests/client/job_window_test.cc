@@ -128,7 +128,8 @@ JobWindow::Source Jobs(int count, std::vector<std::string>* handed_back,
     const int number = (*next)++;
     JobWindow::Job job;
     job.spec.set_job_id(absl::StrCat(number, odd_ones_fail && number % 2 == 1 ? "!" : ""));
-    job.done = [handed_back](const internal::Outcome& outcome) {
+    job.done = [handed_back](const internal::ResultState& finished) {
+      const internal::Outcome& outcome = finished.outcome();
       handed_back->push_back(outcome.value.ok() ? outcome.value->AsString() : "error");
     };
     return job;
@@ -221,6 +222,28 @@ TEST(JobWindow, WaitsForTheLastJobsWithoutSpinning) {
   run.join();
   EXPECT_EQ(handed_back.size(), 2u);
   EXPECT_LT(ticks.load(), 50);
+}
+
+TEST(JobWindow, StopSubmitsNoFurtherJobs) {
+  FakePool pool(FakePool::Order::kOldestFirst);
+  std::vector<std::string> handed_back;
+  JobWindow window(2, /*unordered=*/false, pool.Submitter());
+  int next = 0;
+  auto source = [&]() -> absl::StatusOr<std::optional<JobWindow::Job>> {
+    if (next == 100) return std::nullopt;
+    JobWindow::Job job;
+    job.spec.set_job_id(absl::StrCat(next++));
+    job.done = [&](const internal::ResultState& finished) {
+      handed_back.push_back(finished.job_id);
+      if (finished.job_id == "3") window.Stop(nullptr);
+    };
+    return job;
+  };
+  EXPECT_TRUE(window.Run(source, [](std::optional<size_t>) {}).ok());
+  // Job 4 may have been running beside job 3; nothing after it starts.
+  EXPECT_GE(handed_back.size(), 4u);
+  EXPECT_LE(handed_back.size(), 5u);
+  EXPECT_LE(pool.finished().size(), 5u);
 }
 
 TEST(JobWindow, EmptyInputEndsAtOnce) {

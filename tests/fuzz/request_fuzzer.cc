@@ -151,7 +151,7 @@ void FuzzCliInput(std::string_view text) {
   ReadAll(cli::ItemReader::FromWords(words, cli::ItemFormat::kValue), words.size());
   for (bool command_form : {false, true}) {
     absl::StatusOr<cli::MapWords> split = cli::SplitMapWords(words, command_form);
-    if (split.ok() && !split->command.empty()) cli::BuildCommand(split->command, words.back());
+    if (split.ok() && !split->command.empty()) cli::BuildCommand(split->command, words.back(), 1);
   }
   cli::IsCommandForm(words, words.size() / 2);
   cli::ParseJobState(words.front()).IgnoreError();

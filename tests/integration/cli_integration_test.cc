@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <regex>
 #include <string>
 #include <utility>
@@ -171,6 +172,34 @@ TEST_F(CliTest, MapCommandStyleLikeGnuParallel) {
   CliResult r = Run({"map", "--", "sh", "-c", "echo item-$0", "{}", ":::", "x", "y", "z"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "item-x\nitem-y\nitem-z\n");
+}
+
+TEST_F(CliTest, MapCommandOnTheClusterHasGnuParallelReplacementStringsAndJoblog) {
+  const std::string log = ::testing::TempDir() + "/cli_map_joblog.txt";
+  CliResult r = Run({"map", "--joblog", log, "--", "echo", "{/.}", "{//}", "{#}", ":::",
+                     "d.x/a.b", "c"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "a d.x 1\nc . 2\n");
+  std::ifstream file(log);
+  std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  std::vector<std::string> lines = Lines(text);
+  ASSERT_EQ(lines.size(), 3u) << text;
+  EXPECT_EQ(lines[0],
+            "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand");
+  // Host is the worker node that ran the job (the cluster's is named node0).
+  EXPECT_THAT(lines[1], MatchesRegex("1\tnode0\t[0-9]{10}\\.[0-9]{3}\t *[0-9.]+\t0\t8\t0\t0\t"
+                                     "echo a d.x 1"));
+  EXPECT_THAT(lines[2], MatchesRegex("2\tnode0\t.*\t0\t6\t0\t0\techo c . 2"));
+}
+
+// The map submits all ten jobs at once; parallel would start none after the
+// failure, and neither do the cluster's workers (two slots) here.
+TEST_F(CliTest, MapHaltSoonStartsNoJobAfterTheFailureOnTheCluster) {
+  CliResult r = Run({"map", "--halt", "soon,fail=1", "--", "sh", "-c",
+                     "sleep 0.5; echo ran; exit $0", "{}", ":::", "1", "0", "0", "0", "0", "0",
+                     "0", "0", "0", "0"});
+  EXPECT_EQ(r.exit_code, 1) << "parallel's: the failed command's exit status; " << r.err;
+  EXPECT_LE(Lines(r.out).size(), 4u) << r.out;
 }
 
 TEST_F(CliTest, StarmapTakesArgumentListsFromStdin) {
