@@ -30,19 +30,19 @@ using ::netpool::testing::IsOk;
 using ::netpool::testing::PendingJob;
 using ::netpool::testing::StatusIs;
 using ::netpool::testing::TestTime;
+using ::netpool::testing::ThreadGate;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 // The storage engine's test double: rows in a map. It records the sequences
 // of each batch it applies, and the test can hold Apply() before it changes
 // anything (reads go on meanwhile) or make writes or reads fail.
-class MapBackend final : public StorageBackend {
+// After Close(), the next Apply() waits until Open().
+class MapBackend final : public StorageBackend, public ThreadGate {
  public:
   absl::Status Apply(const RowChanges& changes, std::optional<double> erase_before_unix) override {
+    Pass();
     absl::MutexLock lock(&mu_);
-    held_ = true;
-    mu_.Await(absl::Condition(&open_));
-    held_ = false;
     if (!apply_error_.ok()) return apply_error_;
     if (erase_before_unix) {
       for (auto it = rows_.begin(); it != rows_.end();) {
@@ -122,19 +122,6 @@ class MapBackend final : public StorageBackend {
     return counts;
   }
 
-  // After Close(), the next Apply() waits until Open().
-  void Close() {
-    absl::MutexLock lock(&mu_);
-    open_ = false;
-  }
-  void AwaitHeld() {
-    absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(&held_));
-  }
-  void Open() {
-    absl::MutexLock lock(&mu_);
-    open_ = true;
-  }
   void FailApply(absl::Status error) {
     absl::MutexLock lock(&mu_);
     apply_error_ = std::move(error);
@@ -171,8 +158,6 @@ class MapBackend final : public StorageBackend {
   std::map<uint64_t, StoredRow> rows_ ABSL_GUARDED_BY(mu_);
   uint64_t max_sequence_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::vector<uint64_t>> batches_ ABSL_GUARDED_BY(mu_);
-  bool open_ ABSL_GUARDED_BY(mu_) = true;
-  bool held_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status apply_error_ ABSL_GUARDED_BY(mu_);
   absl::Status read_error_ ABSL_GUARDED_BY(mu_);
 };

@@ -41,6 +41,7 @@ using ::netpool::testing::PendingJob;
 using ::netpool::testing::ScratchDir;
 using ::netpool::testing::Subprocess;
 using ::netpool::testing::TestTime;
+using ::netpool::testing::ThreadGate;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -97,32 +98,19 @@ Job BigJob(const std::string& id, uint64_t sequence, size_t bytes) {
 }
 
 // A durable listener that can hold the commit thread inside it, so that the
-// writes made meanwhile stay queued. Declare it before the store: the
-// store's commit thread calls it until the store is destroyed.
-class CommitGate {
+// writes made meanwhile stay queued: after Close(), the next commit holds
+// the commit thread until Open(). Declare it before the store: the store's
+// commit thread calls it until the store is destroyed.
+class CommitGate : public ThreadGate {
  public:
   void Install(Store& store) {
     store.SetDurableListener([this](uint64_t write) {
-      absl::MutexLock lock(&mu_);
-      notified_.push_back(write);
-      if (open_) return;
-      held_ = true;
-      mu_.Await(absl::Condition(&open_));
-      held_ = false;
+      {
+        absl::MutexLock lock(&mu_);
+        notified_.push_back(write);
+      }
+      Pass();
     });
-  }
-  // After Close(), the next commit holds the commit thread until Open().
-  void Close() {
-    absl::MutexLock lock(&mu_);
-    open_ = false;
-  }
-  void AwaitHeld() {
-    absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(&held_));
-  }
-  void Open() {
-    absl::MutexLock lock(&mu_);
-    open_ = true;
   }
   // Waits until the listener has heard of `write`.
   void AwaitNotified(uint64_t write) {
@@ -139,8 +127,6 @@ class CommitGate {
 
  private:
   absl::Mutex mu_;
-  bool open_ ABSL_GUARDED_BY(mu_) = true;
-  bool held_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<uint64_t> notified_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "server/core/job.h"
@@ -43,6 +45,39 @@ inline void FinishJob(Job& job, v1::JobState state, absl::Time finished) {
     job.result.mutable_error()->set_message("ended " + v1::JobState_Name(state));
   }
 }
+
+// A gate that holds the thread calling Pass() while it is closed, so that a
+// test can stop a store's commit thread mid-commit and look at what the
+// store does meanwhile.
+class ThreadGate {
+ public:
+  // Returns at once while open; otherwise waits for Open().
+  void Pass() {
+    absl::MutexLock lock(&mu_);
+    if (open_) return;
+    held_ = true;
+    mu_.Await(absl::Condition(&open_));
+    held_ = false;
+  }
+  void Close() {
+    absl::MutexLock lock(&mu_);
+    open_ = false;
+  }
+  // Waits until a thread is held in Pass().
+  void AwaitHeld() {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(&held_));
+  }
+  void Open() {
+    absl::MutexLock lock(&mu_);
+    open_ = true;
+  }
+
+ private:
+  absl::Mutex mu_;
+  bool open_ ABSL_GUARDED_BY(mu_) = true;
+  bool held_ ABSL_GUARDED_BY(mu_) = false;
+};
 
 // A finished job as a store would hold it after the job ran once.
 inline Job FinishedJob(const std::string& id, uint64_t sequence, v1::JobState state,
