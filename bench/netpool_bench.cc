@@ -27,18 +27,23 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "absl/algorithm/container.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "bench/delayed_link.h"
+#include "bench/metrics_scraper.h"
 #include "bench/run_summary.h"
 #include "bench/sim_nodes.h"
 #include "bench/workloads.h"
+#include "common/host_address.h"
 #include "common/local_token.h"
 #include "common/process_setup.h"
 #include "netpool/worker.h"
@@ -71,6 +76,28 @@ struct Sizes {
   }
 };
 
+// The gRPC port of the cluster's scheduler.
+int SchedulerPort(const TestCluster& cluster) {
+  std::string host;
+  int port = 0;
+  SplitHostPort(cluster.address(), &host, &port);
+  return port;
+}
+
+// The HTTP port netpoold printed (`http on HOST:PORT`) when started with --http.
+absl::StatusOr<int> HttpPort(TestCluster& cluster) {
+  absl::StatusOr<std::string> line = cluster.scheduler().ReadLine(absl::Seconds(10));
+  if (!line.ok()) return line.status();
+  absl::string_view address = *line;
+  std::string host;
+  int port = 0;
+  if (!absl::ConsumePrefix(&address, "http on ") ||
+      !SplitHostPort(std::string(address), &host, &port)) {
+    return absl::InternalError(absl::StrCat("netpoold printed \"", *line, "\", not its http port"));
+  }
+  return port;
+}
+
 // One row of the table: how a measurement is named, read and judged.
 struct Row {
   std::string key;
@@ -98,6 +125,13 @@ class Bench {
       // Across TLS, with a client token and a node that joined with a worker
       // token, as on many hosts.
       absl::Status s = Repeat([this] { return RunWarmApply("A10k_tls", {.secure = true}); });
+      if (!s.ok()) return s;
+      // netpoold counting for /metrics against not counting, alternately on
+      // fresh clusters, while /metrics is scraped every second.
+      s = Repeat([this]() -> absl::Status {
+        if (absl::Status off = RunWarmApply("A10k_http_off", {}); !off.ok()) return off;
+        return RunWarmApply("A10k_http", {.scheduler_args = {"--http", "127.0.0.1:0"}});
+      });
       if (!s.ok()) return s;
     }
     if (Wanted("F")) {
@@ -157,6 +191,16 @@ class Bench {
           RunSummary::Of(secure->samples).median / RunSummary::Of(plain->samples).median;
       std::printf("A10k with TLS and tokens: %.2f x plaintext (target >= 0.80: %s)\n", ratio,
                   ratio >= 0.8 ? "ok" : "no");
+    }
+    // Metrics must not slow the hot path.
+    const Row* http_off = Find("A10k_http_off");
+    const Row* http_on = Find("A10k_http");
+    if (http_off != nullptr && http_on != nullptr && !http_off->samples.empty() &&
+        !http_on->samples.empty()) {
+      const double ratio =
+          RunSummary::Of(http_on->samples).median / RunSummary::Of(http_off->samples).median;
+      std::printf("A10k with --http and scrapes: %.2f x --http off (target >= 0.95: %s)\n", ratio,
+                  ratio >= 0.95 ? "ok" : "no");
     }
     // G: the cost per job (1 / rate) with a queue, next to the cost without.
     if (const Row* g0 = Find("G_0"); g0 != nullptr && !g0->samples.empty()) {
@@ -381,13 +425,24 @@ class Bench {
     return absl::OkStatus();
   }
 
-  // A10k on a fresh one-node cluster started with `options`, as row `key`.
+  // A10k on a fresh one-node cluster started with `options`, as row `key`;
+  // with --http among the scheduler's arguments, /metrics is scraped
+  // meanwhile.
   absl::Status RunWarmApply(std::string_view key, TestCluster::Options options) {
     Progress(key);
     options.workers = 1;
     options.processes = processes_;
+    const bool http = absl::c_linear_search(options.scheduler_args, "--http");
     absl::StatusOr<std::unique_ptr<TestCluster>> cluster = TestCluster::Start(options);
     if (!cluster.ok()) return cluster.status();
+    std::optional<MetricsScraper> scraper;
+    if (http) {
+      absl::StatusOr<int> port = HttpPort(**cluster);
+      if (!port.ok()) return port.status();
+      std::optional<std::string> token = ReadLocalToken(SchedulerPort(**cluster));
+      if (!token) return absl::NotFoundError("no local token for the scheduler");
+      scraper.emplace(*port, *token);
+    }
     absl::StatusOr<double> rate = WarmApplyRate(**cluster);
     if (!rate.ok()) return rate.status();
     Add(key, *rate);
@@ -500,6 +555,10 @@ class Bench {
       {"A10k", "A", "10,000 ApplyAsync no-op tasks, then Get each", "tasks/s", true, 100'000},
       {"A100k", "A", "100,000 ApplyAsync no-op tasks, then Get each", "tasks/s", true, 100'000},
       {"A10k_tls", "A", "A10k over TLS with a client token (node: worker token)", "tasks/s",
+       true, std::nullopt},
+      {"A10k_http_off", "A", "A10k on a fresh cluster, netpoold --http off", "tasks/s", true,
+       std::nullopt},
+      {"A10k_http", "A", "A10k, netpoold --http on, /metrics scraped every second", "tasks/s",
        true, std::nullopt},
       {"A_cpu_client", "A", "  CPU per task in A100k: the client (this program)", "us/task", false,
        std::nullopt},

@@ -164,7 +164,9 @@ int Serve(const Flags& flags, const std::string& host, int port, bool loopback,
   RealClock clock;
   SchedulerMetrics metrics;
   SchedulerRuntime::Options options;
-  options.events = &metrics;
+  // Without --http nobody reads the counts: no counting on the hot path.
+  const bool counting = flags.http != "off";
+  options.events = counting ? &metrics : nullptr;
   options.scheduler.default_max_attempts = flags.default_max_attempts;
   options.scheduler.lease_timeout = absl::Seconds(flags.lease_timeout_seconds);
   options.scheduler.result_ttl = absl::Seconds(flags.result_ttl_seconds);
@@ -181,7 +183,8 @@ int Serve(const Flags& flags, const std::string& host, int port, bool loopback,
   grpc::ServerBuilder builder;
   int bound_port = 0;
   builder.AddListeningPort(flags.listen, *credentials, &bound_port);
-  ConfigureSchedulerServer(builder, &scheduler_service, &worker_hub_service, &metrics);
+  ConfigureSchedulerServer(builder, &scheduler_service, &worker_hub_service,
+                           counting ? &metrics : nullptr);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || bound_port == 0) {
     std::fprintf(stderr, "netpoold: cannot listen on %s\n", flags.listen.c_str());
