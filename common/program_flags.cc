@@ -9,6 +9,8 @@
 namespace netpool {
 
 void AddProgramFlags(CLI::App& app, const std::string& program, ProgramFlags* flags) {
+  // Usage lines and man pages name the program, not the path it ran from.
+  app.name(program);
   app.set_version_flag("--version", VersionLine(program));
   app.set_config("--config", "",
                  "read flags from this TOML file (name = value per line, long flag names "

@@ -19,7 +19,7 @@ struct ProgramFlags {
   std::string log_format;  // text or json; empty: $NETPOOL_LOG_FORMAT, else text
 };
 
-// Adds the flags to `app`, whose --version prints `program`'s version line.
+// Adds the flags to `app`, named `program` in its usage line and --version.
 // Flags given on the command line win over the --config file; a key in the
 // file that is no flag of the program is a usage error, like a misspelt
 // flag.

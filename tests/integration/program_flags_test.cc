@@ -4,8 +4,10 @@
 #include <signal.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "gmock/gmock.h"
@@ -104,6 +106,16 @@ TEST(ProgramFlags, NetpooldLogsOneJsonObjectPerLine) {
     EXPECT_TRUE(entry["message"].is_string()) << line;
   }
   EXPECT_GT(lines, 0) << "info logging said nothing";
+}
+
+TEST(ProgramFlags, UsageLinesNameTheProgramNotItsPath) {
+  for (const auto& [path, name] : {std::pair{NetpooldPath(), "netpoold"},
+                                   std::pair{WorkerPath(), "netpool-worker"},
+                                   std::pair{CliPath(), "netpool"}}) {
+    CliResult help = RunProgram({path, "--help"});
+    EXPECT_EQ(help.exit_code, 0) << help.err;
+    EXPECT_THAT(help.out, HasSubstr(absl::StrCat("Usage: ", name, " [OPTIONS]"))) << help.out;
+  }
 }
 
 TEST(ProgramFlags, AnUnknownLogFormatIsAUsageError) {
