@@ -659,10 +659,10 @@ void AddMapCommands(CLI::App& app, Command* run) {
       "is replaced by each item (which is appended when there is no {})"));
   map->footer(
       "Examples:\n"
-      "  netpool map square 1 2 3\n"
-      "  seq 100 | netpool map square\n"
-      "  netpool map square -- -1 -2\n"
-      "  netpool map -- gzip -9 {} ::: a.nii b.nii\n"
+      "  netpool map echo 1 2 3\n"
+      "  seq 100 | netpool map echo\n"
+      "  netpool map echo -- -1 -2\n"
+      "  netpool map -- gzip -9 {} ::: \"$PWD\"/*.nii   # on nodes: paths they see\n"
       "  netpool map --local -j 8 -- gzip -9 {} ::: *.nii     # no daemon, like GNU parallel\n"
       "  ls *.nii | netpool map --local -- gzip -9\n"
       "A failed item prints `item N: error` on stderr, N being its index from 0; the exit\n"

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -31,6 +32,7 @@
 #include "netpool/v1/netpool.grpc.pb.h"
 #include "netpool/value.h"
 #include "tests/support/proc.h"
+#include "tests/support/scratch_dir.h"
 #include "tests/support/test_cluster.h"
 
 namespace netpool {
@@ -900,6 +902,36 @@ TEST_F(CliTest, JobsTableShowsAttemptsSubmittedDurationAndError) {
                                  "[0-9:]{8} +[0-9]+\\.[0-9]s +owner +"))
       << table.out;
   EXPECT_THAT(row, HasSubstr(message.substr(0, 20))) << table.out;
+}
+
+// Each "Examples:" line of each command's --help, run by sh as a user would
+// type it, next to two .nii files for the examples that compress some.
+TEST_F(CliTest, EveryHelpExampleWorksAsWritten) {
+  std::vector<std::string> examples;
+  const std::string commands = Run({"--help"}).out;
+  for (absl::string_view line : absl::StrSplit(commands.substr(commands.find("Subcommands:")), '\n')) {
+    if (!absl::ConsumePrefix(&line, "  ")) continue;
+    const std::string command(line.substr(0, line.find(' ')));
+    const std::string help = Run({command, "--help"}).out;
+    const size_t at = help.find("Examples:\n");
+    if (at == std::string::npos) continue;
+    for (absl::string_view example : absl::StrSplit(help.substr(at + 10), '\n')) {
+      if (!absl::ConsumePrefix(&example, "  ")) break;
+      examples.emplace_back(example);
+    }
+  }
+  ASSERT_GE(examples.size(), 6u);
+  const std::string cli_dir = testing::CliPath().substr(0, testing::CliPath().rfind('/'));
+  for (const std::string& example : examples) {
+    testing::ScratchDir dir;
+    dir.Write("a.nii", "first image");
+    dir.Write("b.nii", "second image");
+    CliResult run = testing::RunProgram(
+        {"/bin/sh", "-c",
+         absl::StrCat("PATH=", cli_dir, ":$PATH; cd ", dir.path(), " && ", example)},
+        "", absl::Seconds(60), {absl::StrCat("NETPOOL_SCHEDULER=", cluster_->address())});
+    EXPECT_EQ(run.exit_code, 0) << example << "\n" << run.err;
+  }
 }
 
 TEST_F(CliTest, JobsShowsAnExecJobsCommandLine) {
