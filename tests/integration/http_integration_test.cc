@@ -339,7 +339,8 @@ TEST_F(HttpTest, AJobHasItsAttemptsArgsAndResult) {
   EXPECT_EQ(ok.AsMap().at("result").ToJson(), "{\"value\":[\"a\",\"b\"]}");
 
   // A big result shows as the start of its JSON.
-  const ValueMap& preview = GetJson("/api/v1/jobs/" + big, token_, 200).AsMap().at("result").AsMap();
+  const Value big_job = GetJson("/api/v1/jobs/" + big, token_, 200);
+  const ValueMap& preview = big_job.AsMap().at("result").AsMap();
   EXPECT_TRUE(preview.at("truncated").AsBool());
   EXPECT_EQ(preview.at("json").AsString(), "{\"value\":[\"" + std::string(4096 - 11, 'x'));
 }
