@@ -7,6 +7,9 @@
 
 namespace netpool {
 
+// The release, "0.1.0".
+std::string Version();
+
 // "netpool 0.1.0" for VersionLine("netpool").
 std::string VersionLine(const std::string& program);
 

@@ -23,8 +23,9 @@ namespace netpool {
 inline constexpr int kMaxRequestBytes = 64 << 20;
 // Job ids in one Watch message, Cancel, GetStatus or a worker's hello.
 inline constexpr int kMaxIdsPerRequest = 100'000;
-// ListJobs answers at most this many jobs.
+// ListJobs answers at most this many jobs; this many when not told.
 inline constexpr int kMaxListLimit = 100'000;
+inline constexpr int kDefaultListLimit = 1000;
 
 inline constexpr int kMaxSlotsPerWorker = 10'000;
 inline constexpr int kMaxPrefetchPerWorker = 100'000;

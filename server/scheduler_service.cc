@@ -9,11 +9,6 @@
 #include "server/watch_call.h"
 
 namespace netpool {
-namespace {
-
-constexpr int kDefaultListLimit = 1000;
-
-}  // namespace
 
 SchedulerService::SchedulerService(SchedulerRuntime* runtime, const Authenticator* authenticator,
                                    ClientLimits limits)

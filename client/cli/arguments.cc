@@ -227,15 +227,5 @@ absl::StatusOr<std::pair<std::string, std::string>> ParseLabel(const std::string
   return std::make_pair(word.substr(0, equals), word.substr(equals + 1));
 }
 
-absl::StatusOr<v1::JobState> ParseJobState(const std::string& name) {
-  v1::JobState state;
-  if (!v1::JobState_Parse(absl::AsciiStrToUpper(name), &state) ||
-      state == v1::JOB_STATE_UNSPECIFIED) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "unknown job state \"", name, "\" (PENDING RUNNING SUCCEEDED FAILED CANCELLED)"));
-  }
-  return state;
-}
-
 }  // namespace cli
 }  // namespace netpool

@@ -109,9 +109,6 @@ absl::StatusOr<absl::Duration> ParseDurationWord(const std::string& word);
 // may hold '='). Error kInvalidArgument without '=' or with an empty key.
 absl::StatusOr<std::pair<std::string, std::string>> ParseLabel(const std::string& word);
 
-// A job state from its name (PENDING, running, ...). Error kInvalidArgument.
-absl::StatusOr<v1::JobState> ParseJobState(const std::string& name);
-
 }  // namespace cli
 }  // namespace netpool
 

@@ -10,7 +10,7 @@
 #include "client/cli/arguments.h"
 #include "client/cli/command.h"
 #include "client/cli/output_format.h"
-#include "client/cli/records.h"
+#include "common/records.h"
 #include "client/cli/table.h"
 #include "client/scheduler_client.h"
 

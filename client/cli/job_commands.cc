@@ -12,7 +12,7 @@
 #include "client/cli/command.h"
 #include "client/cli/job_options.h"
 #include "client/cli/output_format.h"
-#include "client/cli/records.h"
+#include "common/records.h"
 #include "client/reconnector.h"
 #include "client/result_state.h"
 #include "client/scheduler_client.h"

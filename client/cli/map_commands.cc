@@ -26,7 +26,7 @@
 #include "client/cli/job_window.h"
 #include "client/cli/map_output.h"
 #include "client/cli/output_format.h"
-#include "client/cli/records.h"
+#include "common/records.h"
 #include "client/cli/results_dir.h"
 #include "client/cli/stop_on_signal.h"
 #include "client/local_pool.h"

@@ -2,13 +2,13 @@
 
 #include <sys/socket.h>
 
-#include <optional>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "httplib.h"
-#include "server/auth/authenticator.h"
+#include "server/http/api_v1.h"
+#include "server/http/http_access.h"
 #include "server/http/scheduler_metrics.h"
 #include "server/scheduler_runtime.h"
 #include "spdlog/spdlog.h"
@@ -27,23 +27,15 @@ void Reply(httplib::Response& response, int code, const std::string& text) {
   response.set_content(text, "text/plain; charset=utf-8");
 }
 
-// The caller, when its token admits it to `what`; otherwise fills in the
-// refusal (401 or 403, saying why) and returns false.
+// Whether the caller's token admits it to `what`; otherwise fills in the
+// refusal (401 or 403, saying why).
 bool Admitted(const Authenticator& authenticator, const httplib::Request& request,
               httplib::Response& response, absl::string_view what) {
-  const std::string header = request.get_header_value("Authorization");
-  std::optional<absl::string_view> authorization;
-  if (request.has_header("Authorization")) authorization = header;
-  absl::StatusOr<Identity> caller = authenticator.AuthenticateHeader(
-      authorization, absl::StrCat(request.remote_addr, ":", request.remote_port), what,
-      {Role::kClient, Role::kAdmin});
+  absl::StatusOr<Identity> caller =
+      AuthenticateRequest(authenticator, request, what, {Role::kClient, Role::kAdmin});
   if (caller.ok()) return true;
-  if (absl::IsUnauthenticated(caller.status())) {
-    response.set_header("WWW-Authenticate", "Bearer");
-    Reply(response, 401, absl::StrCat(caller.status().message(), "\n"));
-  } else {
-    Reply(response, 403, absl::StrCat(caller.status().message(), "\n"));
-  }
+  Reply(response, HttpStatusFor(caller.status(), response),
+        absl::StrCat(caller.status().message(), "\n"));
   return false;
 }
 
@@ -114,6 +106,8 @@ absl::StatusOr<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(
     response.set_content(metrics->Render(stats, workers, runtime->QueueDepths()),
                          "text/plain; version=0.0.4");
   });
+
+  ServeApiV1(*server, runtime, authenticator);
 
   int port = options.port;
   if (port == 0) {

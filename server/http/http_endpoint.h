@@ -1,6 +1,7 @@
 // HttpEndpoint is netpoold's HTTP side (--http): the probes /healthz (the
 // process answers) and /readyz (it accepts jobs and dispatches), and
-// /metrics in the Prometheus text format. It follows the gRPC port's rules:
+// /metrics in the Prometheus text format, and the JSON API under /api/v1/
+// (api_v1.h). It follows the gRPC port's rules:
 // beyond loopback it serves only HTTPS with the same certificate (main.cc
 // checks), and everything but the two probes needs a token, given as a
 // gRPC call gives it: "Authorization: Bearer TOKEN".

@@ -254,17 +254,6 @@ TEST(ParseLabel, RejectsAWordWithoutKeyOrEquals) {
   }
 }
 
-TEST(ParseJobState, AcceptsNamesInAnyCase) {
-  EXPECT_EQ(*ParseJobState("RUNNING"), v1::RUNNING);
-  EXPECT_EQ(*ParseJobState("failed"), v1::FAILED);
-}
-
-TEST(ParseJobState, RejectsUnknownNames) {
-  EXPECT_EQ(ParseJobState("done").status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_FALSE(ParseJobState("JOB_STATE_UNSPECIFIED").ok());
-  EXPECT_FALSE(ParseJobState("").ok());
-}
-
 }  // namespace
 }  // namespace cli
 }  // namespace netpool

@@ -32,6 +32,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_split.h"
 #include "client/cli/arguments.h"
+#include "common/records.h"
 #include "common/value_proto.h"
 #include "google/protobuf/stubs/logging.h"
 #include "netpool/v1/netpool.pb.h"
@@ -154,7 +155,7 @@ void FuzzCliInput(std::string_view text) {
     if (split.ok() && !split->command.empty()) cli::BuildCommand(split->command, words.back(), 1);
   }
   cli::IsCommandForm(words, words.size() / 2);
-  cli::ParseJobState(words.front()).IgnoreError();
+  ParseJobState(words.front()).IgnoreError();
 }
 
 void FuzzAuth(std::string_view text) {

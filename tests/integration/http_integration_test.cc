@@ -1,6 +1,7 @@
 // netpoold's HTTP side (--http) on a real netpoold: the probes, /metrics
-// behind the same tokens as the gRPC port, and metrics that count a real map
-// and pass Prometheus's own checker (promtool, from Debian's prometheus).
+// and the JSON API behind the same tokens as the gRPC port, metrics that
+// count a real map and pass Prometheus's own checker (promtool, from
+// Debian's prometheus), and the API's records of real jobs and nodes.
 #include <signal.h>
 
 #include <memory>
@@ -17,6 +18,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
+#include "netpool/value.h"
+#include "tests/support/scratch_dir.h"
 #include "tests/support/test_cluster.h"
 
 namespace netpool::testing {
@@ -24,11 +27,19 @@ namespace {
 
 using ::testing::HasSubstr;
 
+// A scheduler with --http, whose own user's admin token is token_, and
+// which also knows the client alice and the worker rack1 (token files in
+// dir_, named after them).
 class HttpTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto cluster = TestCluster::Start({.workers = 1, .processes = 2,
-                                       .scheduler_args = {"--http", "127.0.0.1:0"}});
+    dir_.Write("alice.token", std::string(kAliceToken) + "\n");
+    const std::string tokens = dir_.Write("tokens", absl::StrCat("client alice ", kAliceToken,
+                                                                 "\nworker rack1 ", kRackToken,
+                                                                 "\n"));
+    auto cluster = TestCluster::Start(
+        {.workers = 1, .processes = 2,
+         .scheduler_args = {"--http", "127.0.0.1:0", "--token-file", tokens}});
     ASSERT_TRUE(cluster.ok()) << cluster.status();
     cluster_ = *std::move(cluster);
     absl::StatusOr<std::string> line = cluster_->scheduler().ReadLine(absl::Seconds(10));
@@ -52,6 +63,40 @@ class HttpTest : public ::testing::Test {
     return client.Get(path, headers);
   }
 
+  // GET `path` with `token`, which must answer `status` with JSON.
+  Value GetJson(const std::string& path, const std::string& token, int status) {
+    httplib::Result result = Get(path, token);
+    if (!result) {
+      ADD_FAILURE() << path << ": no answer";
+      return Value();
+    }
+    EXPECT_EQ(result->status, status) << path << ": " << result->body;
+    EXPECT_EQ(result->get_header_value("Content-Type"), "application/json") << path;
+    absl::StatusOr<Value> json = Value::FromJson(result->body);
+    if (!json.ok()) {
+      ADD_FAILURE() << path << ": " << json.status() << " in " << result->body;
+      return Value();
+    }
+    return *std::move(json);
+  }
+
+  // The CLI's output of `args`, as alice.
+  std::string AsAlice(std::vector<std::string> args) {
+    std::vector<std::string> argv = {CliPath(), "--scheduler", cluster_->address(),
+                                     "--token-file", dir_.File("alice.token")};
+    argv.insert(argv.end(), args.begin(), args.end());
+    CliResult result = RunProgram(argv);
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    return std::string(absl::StripAsciiWhitespace(result.out));
+  }
+
+  std::string Submit(std::vector<std::string> args) {
+    args.insert(args.begin(), "submit");
+    CliResult result = cluster_->RunCli(args);
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    return std::string(absl::StripAsciiWhitespace(result.out));
+  }
+
   // The value of the sample `series` (name and labels as printed) in `text`.
   static std::optional<double> Sample(const std::string& text, const std::string& series) {
     for (absl::string_view line : absl::StrSplit(text, '\n')) {
@@ -62,6 +107,10 @@ class HttpTest : public ::testing::Test {
     return std::nullopt;
   }
 
+  static constexpr char kAliceToken[] = "alice-token-0123456789";
+  static constexpr char kRackToken[] = "rack1-token-0123456789";
+
+  ScratchDir dir_;
   std::unique_ptr<TestCluster> cluster_;
   int http_port_ = 0;
   std::string token_;
@@ -173,6 +222,138 @@ TEST_F(HttpTest, MetricsShowQueuesRetriesAndRpcs) {
 
   CliResult check = RunProgram({NETPOOL_TEST_PROMTOOL, "check", "metrics"}, text);
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+}
+
+TEST_F(HttpTest, ApiNeedsAClientOrAdminTokenAndWorkersAnAdmin) {
+  const Value none = GetJson("/api/v1/overview", "", 401);
+  EXPECT_EQ(none.AsMap().at("code").AsString(), "UNAUTHENTICATED");
+  EXPECT_EQ(Get("/api/v1/jobs", "")->get_header_value("WWW-Authenticate"), "Bearer");
+  const Value worker = GetJson("/api/v1/overview", kRackToken, 403);
+  EXPECT_EQ(worker.AsMap().at("code").AsString(), "PERMISSION_DENIED");
+  GetJson("/api/v1/jobs", kRackToken, 403);
+  GetJson("/api/v1/overview", kAliceToken, 200);
+  const Value client = GetJson("/api/v1/workers", kAliceToken, 403);
+  EXPECT_THAT(client.AsMap().at("message").AsString(), HasSubstr("needs role admin"));
+
+  const Value workers = GetJson("/api/v1/workers", token_, 200);
+  ASSERT_EQ(workers.AsList().size(), 1u) << workers.ToJson();
+  const ValueMap& node = workers.AsList()[0].AsMap();
+  EXPECT_EQ(node.at("name").AsString(), "node0");
+  EXPECT_EQ(node.at("slots").AsInt(), 2);
+  EXPECT_TRUE(node.at("connected").is_string());
+}
+
+TEST_F(HttpTest, OverviewIsTheStatsRecordWithTheVersion) {
+  constexpr int kItems = 5;
+  std::vector<std::string> args = {"map", "echo", ":::"};
+  for (int i = 0; i < kItems; ++i) args.push_back(absl::StrCat(i));
+  CliResult map = cluster_->RunCli(args);
+  ASSERT_EQ(map.exit_code, 0) << map.err;
+
+  const Value overview = GetJson("/api/v1/overview", token_, 200);
+  const ValueMap& fields = overview.AsMap();
+  EXPECT_EQ(fields.at("succeeded").AsInt(), kItems) << overview.ToJson();
+  EXPECT_EQ(fields.at("pending").AsInt(), 0);
+  EXPECT_EQ(fields.at("workers").AsInt(), 1);
+  EXPECT_EQ(fields.at("slots").AsInt(), 2);
+  EXPECT_TRUE(fields.at("ready").AsBool());
+  EXPECT_TRUE(fields.at("not_ready_reason").is_null());
+  EXPECT_FALSE(fields.at("version").AsString().empty());
+  // The same record as `netpool stats -o json`, plus the version.
+  CliResult stats = cluster_->RunCli({"stats", "-o", "json"});
+  ASSERT_EQ(stats.exit_code, 0) << stats.err;
+  absl::StatusOr<Value> cli = Value::FromJson(stats.out);
+  ASSERT_TRUE(cli.ok()) << stats.out;
+  for (const auto& [key, value] : cli->AsMap()) {
+    EXPECT_TRUE(fields.count(key)) << key;
+  }
+  EXPECT_EQ(fields.size(), cli->AsMap().size() + 1);
+}
+
+TEST_F(HttpTest, JobsAreFilteredByStateAndFunctionUpToTheLimit) {
+  for (int i = 0; i < 3; ++i) Submit({"echo", absl::StrCat(i)});
+  std::vector<std::string> failing;
+  for (int i = 0; i < 2; ++i) failing.push_back(Submit({"sleep", "not-a-number"}));
+  for (const std::string& id : failing) {
+    EXPECT_EQ(cluster_->RunCli({"wait", id}).exit_code, 0);
+  }
+  const std::string alices = AsAlice({"submit", "echo", "mine"});
+  EXPECT_EQ(cluster_->RunCli({"wait", alices}).exit_code, 0);
+
+  const Value failed = GetJson("/api/v1/jobs?state=failed&function=sleep", token_, 200);
+  ASSERT_EQ(failed.AsList().size(), 2u) << failed.ToJson();
+  for (const Value& job : failed.AsList()) {
+    EXPECT_EQ(job.AsMap().at("state").AsString(), "FAILED");
+    EXPECT_EQ(job.AsMap().at("function").AsString(), "sleep");
+    EXPECT_EQ(job.AsMap().at("error").AsMap().at("code").AsString(), "INVALID_ARGUMENT");
+  }
+  EXPECT_EQ(GetJson("/api/v1/jobs?function=echo", token_, 200).AsList().size(), 4u);
+  const Value limited = GetJson("/api/v1/jobs?function=echo&limit=2", token_, 200);
+  ASSERT_EQ(limited.AsList().size(), 2u);
+  for (const Value& job : limited.AsList()) {
+    EXPECT_EQ(job.AsMap().at("function").AsString(), "echo");
+  }
+  EXPECT_EQ(GetJson("/api/v1/jobs?state=SUCCEEDED", token_, 200).AsList().size(), 4u);
+  EXPECT_EQ(GetJson("/api/v1/jobs?function=nothing", token_, 200).AsList().size(), 0u);
+
+  // A client sees its own jobs only; another's is unknown to it.
+  const Value own = GetJson("/api/v1/jobs", kAliceToken, 200);
+  ASSERT_EQ(own.AsList().size(), 1u) << own.ToJson();
+  EXPECT_EQ(own.AsList()[0].AsMap().at("id").AsString(), alices);
+  EXPECT_EQ(own.AsList()[0].AsMap().at("owner").AsString(), "alice");
+  const Value others = GetJson("/api/v1/jobs/" + failing[0], kAliceToken, 404);
+  EXPECT_EQ(others.AsMap().at("code").AsString(), "NOT_FOUND");
+  GetJson("/api/v1/jobs/" + alices, kAliceToken, 200);
+}
+
+TEST_F(HttpTest, BadJobParametersAre400) {
+  for (const char* query : {"state=done", "limit=0", "limit=abc", "limit=100001", "colour=red"}) {
+    const Value error = GetJson(absl::StrCat("/api/v1/jobs?", query), token_, 400);
+    EXPECT_EQ(error.AsMap().at("code").AsString(), "INVALID_ARGUMENT") << query;
+  }
+  EXPECT_THAT(GetJson("/api/v1/jobs?state=done", token_, 400).AsMap().at("message").AsString(),
+              HasSubstr("unknown job state \"done\""));
+}
+
+TEST_F(HttpTest, AJobHasItsAttemptsArgsAndResult) {
+  const std::string failed =
+      Submit({"--max-attempts", "2", "--retry-on-error", "sleep", "not-a-number"});
+  const std::string echoed = Submit({"echo", "a", "b"});
+  const std::string big = Submit({"echo", std::string(5000, 'x')});
+  for (const std::string& id : {failed, echoed, big}) {
+    ASSERT_EQ(cluster_->RunCli({"wait", id}).exit_code, 0);
+  }
+
+  const Value job = GetJson("/api/v1/jobs/" + failed, token_, 200);
+  const ValueMap& fields = job.AsMap();
+  EXPECT_EQ(fields.at("id").AsString(), failed);
+  EXPECT_EQ(fields.at("state").AsString(), "FAILED");
+  EXPECT_EQ(fields.at("args").ToJson(), "[\"not-a-number\"]");
+  EXPECT_EQ(fields.at("attempts").AsInt(), 2);
+  ASSERT_EQ(fields.at("history").AsList().size(), 2u) << job.ToJson();
+  EXPECT_EQ(fields.at("history").AsList()[1].AsMap().at("worker").AsString(), "node0");
+  EXPECT_EQ(fields.at("result").AsMap().at("error").AsMap().at("code").AsString(),
+            "INVALID_ARGUMENT");
+
+  const Value ok = GetJson("/api/v1/jobs/" + echoed, token_, 200);
+  EXPECT_EQ(ok.AsMap().at("result").ToJson(), "{\"value\":[\"a\",\"b\"]}");
+
+  // A big result shows as the start of its JSON.
+  const Value big_job = GetJson("/api/v1/jobs/" + big, token_, 200);
+  const ValueMap& preview = big_job.AsMap().at("result").AsMap();
+  EXPECT_TRUE(preview.at("truncated").AsBool());
+  EXPECT_EQ(preview.at("json").AsString(), "{\"value\":[\"" + std::string(4096 - 11, 'x'));
+}
+
+TEST_F(HttpTest, AnUnknownOrUnfinishedJob) {
+  const Value unknown = GetJson("/api/v1/jobs/j-no-such-job", token_, 404);
+  EXPECT_EQ(unknown.AsMap().at("code").AsString(), "NOT_FOUND");
+
+  // Waits for a node labelled zone=mars, which never comes.
+  const std::string pending = Submit({"--label", "zone=mars", "echo", "1"});
+  const Value job = GetJson("/api/v1/jobs/" + pending, token_, 200);
+  EXPECT_EQ(job.AsMap().at("state").AsString(), "PENDING");
+  EXPECT_TRUE(job.AsMap().at("result").is_null());
 }
 
 TEST(HttpFlags, AnExplicitAddressThatIsTakenIsAnError) {

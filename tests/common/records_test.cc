@@ -1,17 +1,13 @@
-// The JSON records of `netpool ... -o json`: their fields are a documented
-// schema (README, "Output for scripts"), which scripts rely on.
-#include "client/cli/records.h"
+// The JSON records of `netpool ... -o json` and netpoold's /api/v1: their
+// fields are a documented schema (README, "Output for scripts"), which
+// scripts rely on.
+#include "common/records.h"
 
 #include "common/value_proto.h"
-
-#include <sstream>
-
-#include "client/cli/output_format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace netpool {
-namespace cli {
 namespace {
 
 // 2026-01-02T03:04:05.250Z
@@ -108,22 +104,16 @@ TEST(JobError, ACancelledJobThatNeverRanIsCancelled) {
   EXPECT_TRUE(JobError(succeeded).ok());
 }
 
-TEST(RecordFramer, JsonIsOneArrayAndJsonLinesOneObjectPerLine) {
-  const ValueList records = {ValueMap{{"a", 1}}, ValueMap{{"b", "x"}}};
-  std::ostringstream json;
-  PrintRecords(json, OutputFormat::kJson, records);
-  EXPECT_EQ(json.str(), "[{\"a\":1},\n{\"b\":\"x\"}]\n");
-  std::ostringstream lines;
-  PrintRecords(lines, OutputFormat::kJsonLines, records);
-  EXPECT_EQ(lines.str(), "{\"a\":1}\n{\"b\":\"x\"}\n");
-  std::ostringstream none;
-  PrintRecords(none, OutputFormat::kJson, {});
-  EXPECT_EQ(none.str(), "[]\n");
-  std::ostringstream no_lines;
-  PrintRecords(no_lines, OutputFormat::kJsonLines, {});
-  EXPECT_EQ(no_lines.str(), "");
+TEST(ParseJobState, AcceptsNamesInAnyCase) {
+  EXPECT_EQ(*ParseJobState("RUNNING"), v1::RUNNING);
+  EXPECT_EQ(*ParseJobState("failed"), v1::FAILED);
+}
+
+TEST(ParseJobState, RejectsUnknownNames) {
+  EXPECT_EQ(ParseJobState("done").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(ParseJobState("JOB_STATE_UNSPECIFIED").ok());
+  EXPECT_FALSE(ParseJobState("").ok());
 }
 
 }  // namespace
-}  // namespace cli
 }  // namespace netpool

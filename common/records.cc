@@ -1,4 +1,4 @@
-#include "client/cli/records.h"
+#include "common/records.h"
 
 #include <algorithm>
 #include <cmath>
@@ -10,12 +10,14 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
-#include "client/cli/exec_job.h"
 #include "common/value_proto.h"
 
 namespace netpool {
-namespace cli {
 namespace {
+
+// The stock built-in that runs commands (worker/builtins.h): its jobs'
+// records show their command line.
+constexpr char kExecFunction[] = "exec";
 
 absl::Time FromUnix(double unix_seconds) { return absl::UnixEpoch() + absl::Seconds(unix_seconds); }
 
@@ -60,6 +62,16 @@ absl::Status JobError(const v1::JobStatus& job) {
   }
   if (job.state() == v1::CANCELLED) return absl::CancelledError("cancelled");
   return absl::OkStatus();
+}
+
+absl::StatusOr<v1::JobState> ParseJobState(const std::string& name) {
+  v1::JobState state;
+  if (!v1::JobState_Parse(absl::AsciiStrToUpper(name), &state) ||
+      state == v1::JOB_STATE_UNSPECIFIED) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "unknown job state \"", name, "\" (PENDING RUNNING SUCCEEDED FAILED CANCELLED)"));
+  }
+  return state;
 }
 
 Value ErrorValue(const absl::Status& status, const Value& detail) {
@@ -161,5 +173,4 @@ Value StatsValue(const v1::GetStatsResponse& stats) {
   };
 }
 
-}  // namespace cli
 }  // namespace netpool

@@ -1,8 +1,9 @@
-// What `netpool` reports about jobs, worker nodes and the scheduler, as the
-// JSON records of -o json / -o jsonl (their fields are the README's schema,
-// so renaming one breaks scripts) and as the pieces of the text tables.
-#ifndef NETPOOL_CLIENT_CLI_RECORDS_H_
-#define NETPOOL_CLIENT_CLI_RECORDS_H_
+// What netpool reports about jobs, worker nodes and the scheduler, as the
+// JSON records of the CLI's -o json / -o jsonl and of netpoold's /api/v1
+// (their fields are the README's schema, so renaming one breaks scripts),
+// and as the pieces of the CLI's text tables.
+#ifndef NETPOOL_COMMON_RECORDS_H_
+#define NETPOOL_COMMON_RECORDS_H_
 
 #include <optional>
 #include <string>
@@ -13,7 +14,6 @@
 #include "netpool/value.h"
 
 namespace netpool {
-namespace cli {
 
 // A time from the scheduler (seconds since the epoch; 0 = not yet) as an
 // RFC 3339 UTC string with milliseconds, or null when 0.
@@ -29,6 +29,10 @@ std::optional<double> DurationSeconds(const v1::JobStatus& job, absl::Time now =
 // Why a FAILED or CANCELLED job ended: its last attempt's error; OK for any
 // other job, and for one that never ran (cancelled while pending).
 absl::Status JobError(const v1::JobStatus& job);
+
+// A job state from its name in a record (PENDING, running, ...). Error
+// kInvalidArgument, listing the names.
+absl::StatusOr<v1::JobState> ParseJobState(const std::string& name);
 
 // {code, message}: the status code's name (e.g. "DEADLINE_EXCEEDED") and
 // the message; plus `detail` when it is not null.
@@ -55,7 +59,6 @@ Value WorkerValue(const v1::WorkerStatus& worker);
 // workers, slots, uptime_s, ready, not_ready_reason}.
 Value StatsValue(const v1::GetStatsResponse& stats);
 
-}  // namespace cli
 }  // namespace netpool
 
-#endif  // NETPOOL_CLIENT_CLI_RECORDS_H_
+#endif  // NETPOOL_COMMON_RECORDS_H_
