@@ -10,14 +10,11 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
+#include "common/builtin_functions.h"
 #include "common/value_proto.h"
 
 namespace netpool {
 namespace {
-
-// The stock built-in that runs commands (worker/builtins.h): its jobs'
-// records show their command line.
-constexpr char kExecFunction[] = "exec";
 
 absl::Time FromUnix(double unix_seconds) { return absl::UnixEpoch() + absl::Seconds(unix_seconds); }
 

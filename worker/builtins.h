@@ -12,10 +12,9 @@
 #ifndef NETPOOL_WORKER_BUILTINS_H_
 #define NETPOOL_WORKER_BUILTINS_H_
 
-namespace netpool {
+#include "common/builtin_functions.h"
 
-// The built-in that runs commands, which a node's ProcessPolicy governs.
-inline constexpr char kExecFunction[] = "exec";
+namespace netpool {
 
 // Registers the built-ins, except where the program registered a function
 // of the same name itself.

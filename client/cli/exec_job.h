@@ -10,12 +10,11 @@
 
 #include "absl/time/time.h"
 #include "client/result_state.h"
+#include "common/builtin_functions.h"
 #include "netpool/v1/netpool.pb.h"
 
 namespace netpool {
 namespace cli {
-
-inline constexpr char kExecFunction[] = "exec";
 
 // The job that runs `argv` on a worker: exec with args [argv], plus the
 // options map {timeout} when `timeout` is set. exec enforces the timeout

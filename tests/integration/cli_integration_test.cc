@@ -31,6 +31,7 @@
 #include "gtest/gtest.h"
 #include "netpool/v1/netpool.grpc.pb.h"
 #include "netpool/value.h"
+#include "tests/support/eventually.h"
 #include "tests/support/proc.h"
 #include "tests/support/scratch_dir.h"
 #include "tests/support/test_cluster.h"
@@ -1027,8 +1028,10 @@ TEST_F(CliTest, AnIdempotencyKeySubmittedTwiceIsOneJob) {
 
 // One slot, so that the order in which jobs start is the scheduler's.
 TEST(CliScheduling, PriorityOrdersJobsAndLabelsPickTheNode) {
+  // One process and no prefetch: a job the node does not run waits in the
+  // scheduler's queue, where priority orders it.
   absl::StatusOr<std::unique_ptr<TestCluster>> started =
-      TestCluster::Start({.workers = 1, .processes = 1});
+      TestCluster::Start({.workers = 1, .processes = 1, .worker_args = {"--prefetch", "0"}});
   ASSERT_TRUE(started.ok()) << started.status();
   TestCluster& cluster = **started;
   auto submit = [&](const std::vector<std::string>& args) {
@@ -1038,10 +1041,15 @@ TEST(CliScheduling, PriorityOrdersJobsAndLabelsPickTheNode) {
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return std::string(absl::StripSuffix(r.out, "\n"));
   };
-  const std::string blocker = submit({"sleep", "1"});
+  // The blocker holds the only process until both others are queued, however
+  // slowly they arrive (a sanitized CLI takes a second).
+  const std::string blocker = submit({"sleep", "60"});
+  ASSERT_TRUE(testing::Eventually(
+      [&] { return cluster.RunCli({"status", blocker}).out == blocker + "\tRUNNING\n"; },
+      absl::Seconds(30)));
   const std::string low = submit({"--priority", "-5", "echo", "low"});
   const std::string high = submit({"--priority", "5", "echo", "high"});
-  FinishedJob(cluster, blocker);
+  ASSERT_EQ(cluster.RunCli({"cancel", blocker}).exit_code, 0);
   const std::string low_started = Field(FinishedJob(cluster, low), "started").AsString();
   const std::string high_started = Field(FinishedJob(cluster, high), "started").AsString();
   EXPECT_LT(high_started, low_started);  // RFC 3339 UTC strings sort as times
