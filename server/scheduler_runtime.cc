@@ -288,6 +288,15 @@ std::vector<QueueDepth> SchedulerRuntime::QueueDepths() {
   return scheduler_.QueueDepths();
 }
 
+absl::StatusOr<std::optional<v1::JobResult>> SchedulerRuntime::PeekResult(
+    const std::string& job_id, const Identity& caller) {
+  absl::MutexLock lock(&mu_);
+  absl::StatusOr<const Job*> job = FindOwnedJob(job_id, caller);
+  if (!job.ok()) return job.status();
+  if (!Deliverable(**job)) return std::nullopt;
+  return (*job)->result;
+}
+
 absl::StatusOr<std::optional<v1::JobResult>> SchedulerRuntime::WaitForResult(
     const std::string& job_id, const Identity& caller,
     const std::shared_ptr<ResultSubscription>& waiter) {

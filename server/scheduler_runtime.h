@@ -94,9 +94,15 @@ class SchedulerRuntime final : private SchedulerListener {
   v1::GetStatsResponse Stats();
   std::vector<QueueDepth> QueueDepths();
 
-  // The job's result if it is finished. Otherwise nullopt, and when
+  // The job's result if it is finished, now handed to a client (so it may be
+  // erased once the result TTL passes). Otherwise nullopt, and when
   // `waiter` is given the result goes to it once the job finishes (until
   // Unwatch(waiter)). kNotFound for an unknown id.
+  // The job's result if it is finished, for a look (the HTTP API): unlike
+  // WaitForResult, it leaves the result unfetched, so a look never lets the
+  // result be erased before its owner got it.
+  absl::StatusOr<std::optional<v1::JobResult>> PeekResult(const std::string& job_id,
+                                                          const Identity& caller);
   absl::StatusOr<std::optional<v1::JobResult>> WaitForResult(
       const std::string& job_id, const Identity& caller,
       const std::shared_ptr<ResultSubscription>& waiter);

@@ -177,8 +177,7 @@ void ServeApiV1(httplib::Server& server, SchedulerRuntime* runtime,
     }
     if (!job.ok()) return ReplyError(response, job.status());
     ValueMap record = JobValue(*job).AsMap();
-    absl::StatusOr<std::optional<v1::JobResult>> result =
-        runtime->WaitForResult(id, *caller, nullptr);
+    absl::StatusOr<std::optional<v1::JobResult>> result = runtime->PeekResult(id, *caller);
     record.emplace("result", result.ok() && result->has_value() ? ResultValue(**result) : Value());
     ReplyJson(response, 200, record);
   });

@@ -19,6 +19,7 @@
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "netpool/value.h"
+#include "tests/support/eventually.h"
 #include "tests/support/scratch_dir.h"
 #include "tests/support/test_cluster.h"
 
@@ -37,9 +38,11 @@ class HttpTest : public ::testing::Test {
     const std::string tokens = dir_.Write("tokens", absl::StrCat("client alice ", kAliceToken,
                                                                  "\nworker rack1 ", kRackToken,
                                                                  "\n"));
+    std::vector<std::string> scheduler_args = {"--http", "127.0.0.1:0", "--token-file", tokens};
+    scheduler_args.insert(scheduler_args.end(), extra_scheduler_args_.begin(),
+                          extra_scheduler_args_.end());
     auto cluster = TestCluster::Start(
-        {.workers = 1, .processes = 2,
-         .scheduler_args = {"--http", "127.0.0.1:0", "--token-file", tokens}});
+        {.workers = 1, .processes = 2, .scheduler_args = std::move(scheduler_args)});
     ASSERT_TRUE(cluster.ok()) << cluster.status();
     cluster_ = *std::move(cluster);
     absl::StatusOr<std::string> line = cluster_->scheduler().ReadLine(absl::Seconds(10));
@@ -110,6 +113,7 @@ class HttpTest : public ::testing::Test {
   static constexpr char kAliceToken[] = "alice-token-0123456789";
   static constexpr char kRackToken[] = "rack1-token-0123456789";
 
+  std::vector<std::string> extra_scheduler_args_;  // set before SetUp
   ScratchDir dir_;
   std::unique_ptr<TestCluster> cluster_;
   int http_port_ = 0;
@@ -354,6 +358,26 @@ TEST_F(HttpTest, AnUnknownOrUnfinishedJob) {
   const Value job = GetJson("/api/v1/jobs/" + pending, token_, 200);
   EXPECT_EQ(job.AsMap().at("state").AsString(), "PENDING");
   EXPECT_TRUE(job.AsMap().at("result").is_null());
+}
+
+// Results are kept a fraction of a second once a client has them.
+class HttpShortRetentionTest : public HttpTest {
+ protected:
+  HttpShortRetentionTest() { extra_scheduler_args_ = {"--result-ttl", "0.2"}; }
+};
+
+TEST_F(HttpShortRetentionTest, ALookAtAJobLeavesItsResultForItsOwner) {
+  const std::string id = Submit({"echo", "kept"});
+  ASSERT_TRUE(Eventually(
+      [&] { return cluster_->RunCli({"status", id}).out == id + "\tSUCCEEDED\n"; },
+      absl::Seconds(30)));
+  EXPECT_EQ(GetJson("/api/v1/jobs/" + id, token_, 200).AsMap().at("result").ToJson(),
+            "{\"value\":[\"kept\"]}");
+  // Long past the retention of a result handed to a client.
+  absl::SleepFor(absl::Seconds(1.5));
+  CliResult get = cluster_->RunCli({"get", id});
+  EXPECT_EQ(get.exit_code, 0) << get.err;
+  EXPECT_EQ(get.out, "[\"kept\"]\n");
 }
 
 TEST(HttpFlags, AnExplicitAddressThatIsTakenIsAnError) {
