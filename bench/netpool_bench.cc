@@ -164,6 +164,18 @@ class Bench {
     return absl::OkStatus();
   }
 
+  // "WHAT: R x BASELINE (target >= T: ok|no)", R the ratio of the medians of
+  // rows `key` and `baseline_key`, when both ran.
+  void PrintRatio(const char* key, const char* baseline_key, const char* what,
+                  const char* baseline, double target) const {
+    const Row* row = Find(key);
+    const Row* base = Find(baseline_key);
+    if (row == nullptr || base == nullptr || row->samples.empty() || base->samples.empty()) return;
+    const double ratio = RunSummary::Of(row->samples).median / RunSummary::Of(base->samples).median;
+    std::printf("%s: %.2f x %s (target >= %.2f: %s)\n", what, ratio, baseline, target,
+                ratio >= target ? "ok" : "no");
+  }
+
   void PrintTable() const {
     std::printf("netpool_bench: medians of %d runs, %d worker processes per node%s\n", runs_,
                 processes_, quick_ ? " (--quick: small sizes, not the ones named)" : "");
@@ -182,26 +194,9 @@ class Bench {
                   row.description.c_str(), row.unit.c_str(), Format(s.median).c_str(),
                   Format(s.min).c_str(), Format(s.max).c_str(), target.c_str());
     }
-    // A with TLS and tokens next to plaintext: auth must not cost the hot path.
-    const Row* plain = Find("A10k");
-    const Row* secure = Find("A10k_tls");
-    if (plain != nullptr && secure != nullptr && !plain->samples.empty() &&
-        !secure->samples.empty()) {
-      const double ratio =
-          RunSummary::Of(secure->samples).median / RunSummary::Of(plain->samples).median;
-      std::printf("A10k with TLS and tokens: %.2f x plaintext (target >= 0.80: %s)\n", ratio,
-                  ratio >= 0.8 ? "ok" : "no");
-    }
-    // Metrics must not slow the hot path.
-    const Row* http_off = Find("A10k_http_off");
-    const Row* http_on = Find("A10k_http");
-    if (http_off != nullptr && http_on != nullptr && !http_off->samples.empty() &&
-        !http_on->samples.empty()) {
-      const double ratio =
-          RunSummary::Of(http_on->samples).median / RunSummary::Of(http_off->samples).median;
-      std::printf("A10k with --http and scrapes: %.2f x --http off (target >= 0.95: %s)\n", ratio,
-                  ratio >= 0.95 ? "ok" : "no");
-    }
+    // Auth and metrics must not cost the hot path.
+    PrintRatio("A10k_tls", "A10k", "A10k with TLS and tokens", "plaintext", 0.80);
+    PrintRatio("A10k_http", "A10k_http_off", "A10k with --http and scrapes", "--http off", 0.95);
     // G: the cost per job (1 / rate) with a queue, next to the cost without.
     if (const Row* g0 = Find("G_0"); g0 != nullptr && !g0->samples.empty()) {
       for (const char* key : {"G_100k", "G_1M"}) {

@@ -105,20 +105,25 @@ absl::StatusOr<std::shared_ptr<internal::PoolClient>> Context::ConnectPool(
   });
 }
 
-void AddRetryFor(CLI::App* command, absl::Duration* retry_for) {
-  command
+CLI::Option* AddDurationOption(CLI::App* command, const std::string& flag,
+                               std::function<void(absl::Duration)> set, const std::string& help) {
+  return command
       ->add_option_function<std::string>(
-          "--retry-for",
-          [retry_for](const std::string& word) {
+          flag,
+          [flag, set = std::move(set)](const std::string& word) {
             absl::StatusOr<absl::Duration> parsed = ParseDurationWord(word);
-            if (!parsed.ok()) {
-              throw CLI::ValidationError("--retry-for", std::string(parsed.status().message()));
-            }
-            *retry_for = *parsed;
+            if (!parsed.ok()) throw CLI::ValidationError(flag, std::string(parsed.status().message()));
+            set(*parsed);
           },
-          "While the scheduler is unreachable, keep reconnecting this long before exiting 69 "
-          "(e.g. 30s, 5m; 0 = at once)")
-      ->type_name("DURATION")
+          help)
+      ->type_name("DURATION");
+}
+
+void AddRetryFor(CLI::App* command, absl::Duration* retry_for) {
+  AddDurationOption(
+      command, "--retry-for", [retry_for](absl::Duration duration) { *retry_for = duration; },
+      "While the scheduler is unreachable, keep reconnecting this long before exiting 69 "
+      "(e.g. 30s, 5m; 0 = at once)")
       ->default_str(absl::FormatDuration(*retry_for));
 }
 

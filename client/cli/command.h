@@ -73,6 +73,11 @@ struct Context {
       absl::Duration retry_for, std::function<void(const std::string& line)> say) const;
 };
 
+// Adds `flag` DURATION (30s, 5m, 1m30s; a bare number is seconds) to
+// `command`; a word that is no duration is a usage error naming the flag.
+CLI::Option* AddDurationOption(CLI::App* command, const std::string& flag,
+                               std::function<void(absl::Duration)> set, const std::string& help);
+
 // Adds --retry-for DURATION (30s, 5m, 0 = fail at once; a bare number is
 // seconds) to `command`, storing it in `*retry_for`.
 void AddRetryFor(CLI::App* command, absl::Duration* retry_for);

@@ -32,19 +32,12 @@ void AddJobOptions(CLI::App* command, JobOptions* options, const std::string& ti
       ->type_name("KEY=VALUE")
       ->allow_extra_args(false)  // one word per --label: the words after it are not its
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  command
-      ->add_option_function<std::string>(
-          "--timeout",
-          [options](const std::string& word) {
-            absl::StatusOr<absl::Duration> parsed = ParseDurationWord(word);
-            if (!parsed.ok()) {
-              throw CLI::ValidationError("--timeout", std::string(parsed.status().message()));
-            }
-            options->timeout =
-                *parsed == absl::InfiniteDuration() ? absl::ZeroDuration() : *parsed;
-          },
-          timeout_help)
-      ->type_name("DURATION");
+  AddDurationOption(
+      command, "--timeout",
+      [options](absl::Duration timeout) {
+        options->timeout = timeout == absl::InfiniteDuration() ? absl::ZeroDuration() : timeout;
+      },
+      timeout_help);
   command
       ->add_option("--max-attempts", options->max_attempts,
                    "Run at most this often; a lost worker always uses up an attempt "
