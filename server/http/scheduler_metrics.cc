@@ -120,12 +120,14 @@ void SchedulerMetrics::OnRpcDone(absl::string_view method, grpc::StatusCode code
   auto it = rpc_counts_.find(method);
   if (it == rpc_counts_.end()) {
     // gRPC answers unknown methods too, so their names are the client's.
-    if (rpc_counts_.size() >= kMaxMethods && method != "other") return OnRpcDone("other", code);
+    if (rpc_counts_.size() >= kMaxMethods) method = "other";
     it = rpc_counts_.try_emplace(method).first;
   }
   prometheus::Counter*& counter = it->second[static_cast<int>(code)];
   if (counter == nullptr) {
-    counter = &rpcs_->Add({{"method", std::string(method)}, {"code", absl::StatusCodeToString(static_cast<absl::StatusCode>(code))}});
+    counter = &rpcs_->Add(
+        {{"method", std::string(method)},
+         {"code", absl::StatusCodeToString(static_cast<absl::StatusCode>(code))}});
   }
   counter->Increment();
 }
