@@ -78,6 +78,22 @@ absl::StatusOr<double> MapRate(Pool& pool, int items, int chunksize) {
   return MapInputsRate(pool, kNoop, std::move(inputs), chunksize);
 }
 
+absl::StatusOr<ColdAndWarm> DefaultMapRates(Pool& pool, int items) {
+  ColdAndWarm rates;
+  absl::StatusOr<double> cold = MapRate(pool, items, 0);
+  if (!cold.ok()) return cold.status();
+  rates.cold = *cold;
+  for (int i = 0; i < 2; ++i) {
+    if (absl::StatusOr<double> untimed = MapRate(pool, items, 0); !untimed.ok()) {
+      return untimed.status();
+    }
+  }
+  absl::StatusOr<double> warm = MapRate(pool, items, 0);
+  if (!warm.ok()) return warm.status();
+  rates.warm = *warm;
+  return rates;
+}
+
 absl::StatusOr<double> MapSleepRate(Pool& pool, int items, double seconds, int chunksize) {
   return MapInputsRate(pool, "sleep", std::vector<Value>(items, Value(seconds)), chunksize);
 }

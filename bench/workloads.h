@@ -22,6 +22,17 @@ absl::StatusOr<double> ApplyAsyncRate(Pool& pool, int tasks);
 // B: Map of a no-op over `items` items (chunksize 0: the default); items/s.
 absl::StatusOr<double> MapRate(Pool& pool, int items, int chunksize);
 
+// The rates of the first map of `items` (default chunksize) on `pool` and of
+// one after two more, untimed, maps. The first pays for every process's first
+// touch of the memory it maps with, and glibc's malloc has settled its
+// thresholds by the fourth; run_peers.py times multiprocessing.Pool's map in
+// a pool that has already worked, which the warm rate compares with.
+struct ColdAndWarm {
+  double cold = 0;
+  double warm = 0;
+};
+absl::StatusOr<ColdAndWarm> DefaultMapRates(Pool& pool, int items);
+
 // B across a delay: Map of `sleep` over `items` items of `seconds` each, so
 // that a job's run time is known; items/s.
 absl::StatusOr<double> MapSleepRate(Pool& pool, int items, double seconds, int chunksize);
