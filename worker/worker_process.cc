@@ -1,7 +1,6 @@
 #include "worker/worker_process.h"
 
 #include <fcntl.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/prctl.h>
@@ -14,7 +13,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "common/logging.h"
+#include "common/process_setup.h"
 #include "common/value_proto.h"
 #include "netpool/v1/netpool.pb.h"
 #include "netpool/v1/worker.pb.h"
@@ -36,17 +35,6 @@ void TieLifetimeToParent(const char* parent_pid) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   int expected = 0;
   if (!absl::SimpleAtoi(parent_pid, &expected) || ::getppid() != expected) std::_Exit(1);
-}
-
-// A chunk job allocates and frees megabytes (its calls, results and their
-// encodings); glibc would hand that memory back to the kernel after each job
-// (and serve the larger blocks by mmap) and fault every page in again for the
-// next, which cost more than the calls themselves. Kept, it is reused. The
-// bounds keep what an idle process holds modest: up to 64 MiB free on top of
-// the heap, and blocks of 32 MiB (glibc's most) or more mapped and returned.
-void KeepFreedMemory() {
-  ::mallopt(M_MMAP_THRESHOLD, 32 << 20);
-  ::mallopt(M_TRIM_THRESHOLD, 64 << 20);
 }
 
 // Programs that the task starts (exec) must not inherit the pipes: a
@@ -154,10 +142,9 @@ bool IsWorkerProcess(int argc, char** argv) {
 }
 
 void RunWorkerProcess(int argc, char** argv) {
-  KeepFreedMemory();
   CloseOnExec(kTaskFd);
   CloseOnExec(kResultFd);
-  InitLogging();
+  SetUpProcess();
   // Before the initializer and any task, so that they and the commands they
   // start run under it.
   ApplyPolicy(argc, argv);
