@@ -76,6 +76,9 @@ class ClientTransport {
   // Adds the token to one call (unary or stream).
   void Authorize(grpc::ClientContext& context) const;
   bool has_token() const { return !authorization_.empty(); }
+  // The token itself, empty without one: for a caller that hands it on
+  // (`netpool dashboard` puts it in the page's address).
+  std::string token() const;
   bool tls() const { return tls_; }
 
  private:

@@ -8,7 +8,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
   libspdlog-dev libsqlite3-dev nlohmann-json3-dev libcpp-httplib-dev prometheus-cpp-dev
-  libssl-dev openssl systemd faketime help2man zsh python3-yaml parallel
+  libssl-dev openssl systemd faketime help2man zsh python3-yaml parallel chromium chromium-driver
 )
 
 missing=()

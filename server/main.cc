@@ -162,7 +162,7 @@ int Serve(const Flags& flags, const std::string& host, int port, bool loopback,
   }
 
   RealClock clock;
-  SchedulerMetrics metrics;
+  SchedulerMetrics metrics(&clock);
   SchedulerRuntime::Options options;
   // Without --http nobody reads the counts: no counting on the hot path.
   const bool counting = flags.http != "off";

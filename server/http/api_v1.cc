@@ -14,6 +14,7 @@
 #include "common/version.h"
 #include "httplib.h"
 #include "server/auth/authenticator.h"
+#include "server/http/finished_history.h"
 #include "server/http/http_access.h"
 #include "server/request_validation.h"
 #include "server/scheduler_runtime.h"
@@ -53,6 +54,19 @@ std::optional<Identity> Caller(const Authenticator& authenticator,
 struct JobQuery {
   v1::ListJobsRequest request;
   std::string function;  // empty: any
+  std::vector<std::pair<std::string, std::string>> labels;  // each must match
+  bool newest_first = false;
+  std::string before;  // with newest_first: only jobs submitted before this one
+
+  bool Filters() const { return !function.empty() || !labels.empty(); }
+  bool Matches(const v1::JobStatus& job) const {
+    if (!function.empty() && job.function() != function) return false;
+    for (const auto& [key, value] : labels) {
+      auto it = job.labels().find(key);
+      if (it == job.labels().end() || it->second != value) return false;
+    }
+    return true;
+  }
 };
 
 absl::StatusOr<JobQuery> ParseJobQuery(const httplib::Request& request) {
@@ -64,6 +78,13 @@ absl::StatusOr<JobQuery> ParseJobQuery(const httplib::Request& request) {
       query.request.set_state(*state);
     } else if (name == "function") {
       query.function = value;
+    } else if (name == "label") {
+      const size_t equals = value.find('=');
+      if (equals == std::string::npos || equals == 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("label must be KEY=VALUE, its = written %3D (got \"", value, "\")"));
+      }
+      query.labels.emplace_back(value.substr(0, equals), value.substr(equals + 1));
     } else if (name == "limit") {
       int limit = 0;
       if (!absl::SimpleAtoi(value, &limit) || limit < 1) {
@@ -72,28 +93,75 @@ absl::StatusOr<JobQuery> ParseJobQuery(const httplib::Request& request) {
                          "\")"));
       }
       query.request.set_limit(limit);
+    } else if (name == "order") {
+      if (value != "newest" && value != "oldest") {
+        return absl::InvalidArgumentError(
+            absl::StrCat("order must be newest or oldest (got \"", value, "\")"));
+      }
+      query.newest_first = value == "newest";
+    } else if (name == "before") {
+      query.before = value;
     } else {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unknown parameter \"", name, "\" (state, function, limit)"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "unknown parameter \"", name, "\" (state, function, label, limit, order, before)"));
     }
+  }
+  if (!query.before.empty() && !query.newest_first) {
+    return absl::InvalidArgumentError("before needs order=newest");
   }
   if (absl::Status s = ValidateListJobsRequest(query.request); !s.ok()) return s;
   return query;
 }
 
-// The jobs `query` asks for, in submission order. The scheduler lists by
-// state and owner only, so a function filter looks through as many jobs as
-// any listing may before it takes the first `limit`.
+// The jobs `query` asks for, in submission order or, with order=newest,
+// newest first. The scheduler lists by state and owner only, oldest first,
+// so a filter, the newest first or a page before a job look through as many
+// jobs as any listing may before they take `limit`. A page before a job
+// that is gone (erased after --result-ttl) is empty.
 std::vector<v1::JobStatus> ListJobs(SchedulerRuntime& runtime, const JobQuery& query,
                                     const Identity& caller) {
   const size_t limit = query.request.limit() == 0 ? kDefaultListLimit : query.request.limit();
-  if (query.function.empty()) return runtime.ListJobs(query.request.state(), limit, caller);
+  if (!query.Filters() && !query.newest_first) {
+    return runtime.ListJobs(query.request.state(), limit, caller);
+  }
+  std::vector<v1::JobStatus> all = runtime.ListJobs(query.request.state(), kMaxListLimit, caller);
   std::vector<v1::JobStatus> jobs;
-  for (v1::JobStatus& job : runtime.ListJobs(query.request.state(), kMaxListLimit, caller)) {
-    if (jobs.size() == limit) break;
-    if (job.function() == query.function) jobs.push_back(std::move(job));
+  if (!query.newest_first) {
+    for (v1::JobStatus& job : all) {
+      if (jobs.size() == limit) break;
+      if (query.Matches(job)) jobs.push_back(std::move(job));
+    }
+    return jobs;
+  }
+  auto end = all.end();
+  if (!query.before.empty()) {
+    end = std::find_if(all.begin(), all.end(),
+                       [&](const v1::JobStatus& job) { return job.job_id() == query.before; });
+    if (end == all.end()) return jobs;
+  }
+  for (auto it = end; it != all.begin() && jobs.size() < limit;) {
+    --it;
+    if (query.Matches(*it)) jobs.push_back(std::move(*it));
   }
   return jobs;
+}
+
+// The overview's "history": {interval_s, succeeded: [..], failed: [..],
+// cancelled: [..]}, one count per interval, oldest first, the last the
+// interval under way.
+Value HistoryValue(const FinishedHistory& history) {
+  ValueList succeeded;
+  ValueList failed;
+  ValueList cancelled;
+  for (const FinishedHistory::Counts& counts : history.Snapshot()) {
+    succeeded.push_back(counts.succeeded);
+    failed.push_back(counts.failed);
+    cancelled.push_back(counts.cancelled);
+  }
+  return ValueMap{{"interval_s", absl::ToDoubleSeconds(history.interval())},
+                  {"succeeded", std::move(succeeded)},
+                  {"failed", std::move(failed)},
+                  {"cancelled", std::move(cancelled)}};
 }
 
 // {value} or {error}, as `netpool get -o json` has them; when its JSON is
@@ -128,12 +196,14 @@ Value ResultValue(const v1::JobResult& result) {
 }  // namespace
 
 void ServeApiV1(httplib::Server& server, SchedulerRuntime* runtime,
-                const Authenticator* authenticator) {
-  server.Get("/api/v1/overview", [runtime, authenticator](const httplib::Request& request,
-                                                          httplib::Response& response) {
+                const FinishedHistory* history, const Authenticator* authenticator) {
+  server.Get("/api/v1/overview", [runtime, history, authenticator](
+                                     const httplib::Request& request,
+                                     httplib::Response& response) {
     if (!Caller(*authenticator, request, response, {Role::kClient, Role::kAdmin})) return;
     ValueMap overview = StatsValue(runtime->Stats()).AsMap();
     overview.emplace("version", Version());
+    overview.emplace("history", HistoryValue(*history));
     ReplyJson(response, 200, overview);
   });
 

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "httplib.h"
 #include "server/http/api_v1.h"
+#include "server/http/dashboard.h"
 #include "server/http/http_access.h"
 #include "server/http/scheduler_metrics.h"
 #include "server/scheduler_runtime.h"
@@ -107,7 +108,8 @@ absl::StatusOr<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(
                          "text/plain; version=0.0.4");
   });
 
-  ServeApiV1(*server, runtime, authenticator);
+  ServeApiV1(*server, runtime, &metrics->history(), authenticator);
+  ServeDashboard(*server);
 
   int port = options.port;
   if (port == 0) {

@@ -1,10 +1,11 @@
 // HttpEndpoint is netpoold's HTTP side (--http): the probes /healthz (the
 // process answers) and /readyz (it accepts jobs and dispatches), and
-// /metrics in the Prometheus text format, and the JSON API under /api/v1/
-// (api_v1.h). It follows the gRPC port's rules:
-// beyond loopback it serves only HTTPS with the same certificate (main.cc
-// checks), and everything but the two probes needs a token, given as a
-// gRPC call gives it: "Authorization: Bearer TOKEN".
+// /metrics in the Prometheus text format, the JSON API under /api/v1/
+// (api_v1.h), and the dashboard at / (dashboard.h). It follows the gRPC
+// port's rules: beyond loopback it serves only HTTPS with the same
+// certificate (main.cc checks), and everything but the two probes and the
+// dashboard's files (which hold no data) needs a token, given as a gRPC call
+// gives it: "Authorization: Bearer TOKEN".
 //
 // It serves from a small fixed pool of threads (cpp-httplib), with short
 // read and write timeouts, so that slow or idle HTTP clients cannot hold

@@ -36,7 +36,8 @@ struct SchedulerMetrics::FunctionMetrics {
   prometheus::Histogram* run_time;
 };
 
-SchedulerMetrics::SchedulerMetrics() : registry_(std::make_unique<prometheus::Registry>()) {
+SchedulerMetrics::SchedulerMetrics(const Clock* clock)
+    : registry_(std::make_unique<prometheus::Registry>()), history_(clock) {
   submitted_ = &prometheus::BuildCounter()
                     .Name("netpool_jobs_submitted_total")
                     .Help("Jobs submitted, by function.")
@@ -91,6 +92,7 @@ void SchedulerMetrics::OnSubmitted(const std::string& function, int count) {
 }
 
 void SchedulerMetrics::OnFinished(const Job& job) {
+  history_.Record(job.state);
   absl::MutexLock lock(&mu_);
   FunctionMetrics& metrics = For(job.spec.function());
   switch (job.state) {

@@ -4,6 +4,9 @@
 // submitted, retried and finished by function, their queue wait and run
 // time, RPCs by method and status code).
 //
+// It also keeps the recent history of finished jobs (FinishedHistory) for
+// the dashboard's chart.
+//
 // Recording is a few atomic adds and, per call, one hash lookup of the
 // function, under the caller's lock (SchedulerRuntime's): it never waits for
 // a scrape, and a scrape never holds that lock while it formats.
@@ -19,7 +22,9 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "netpool/v1/netpool.pb.h"
+#include "server/core/clock.h"
 #include "server/core/scheduler.h"
+#include "server/http/finished_history.h"
 #include "server/job_events.h"
 #include "server/rpc_counting.h"
 
@@ -43,7 +48,8 @@ class SchedulerMetrics final : public JobEvents, public RpcEvents {
   static constexpr int kMaxQueues = 200;
   static constexpr int kMaxMethods = 100;
 
-  SchedulerMetrics();
+  // REQUIRES: `clock` outlives the metrics.
+  explicit SchedulerMetrics(const Clock* clock);
   ~SchedulerMetrics() override;
   SchedulerMetrics(const SchedulerMetrics&) = delete;
   SchedulerMetrics& operator=(const SchedulerMetrics&) = delete;
@@ -61,6 +67,8 @@ class SchedulerMetrics final : public JobEvents, public RpcEvents {
                      const std::vector<v1::WorkerStatus>& workers,
                      const std::vector<QueueDepth>& queues) const;
 
+  const FinishedHistory& history() const { return history_; }
+
  private:
   struct FunctionMetrics;
   FunctionMetrics& For(const std::string& function) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -72,6 +80,8 @@ class SchedulerMetrics final : public JobEvents, public RpcEvents {
   prometheus::Family<prometheus::Counter>* rpcs_;
   prometheus::Family<prometheus::Histogram>* queue_wait_;
   prometheus::Family<prometheus::Histogram>* run_time_;
+
+  FinishedHistory history_;
 
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<FunctionMetrics>> functions_

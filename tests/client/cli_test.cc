@@ -17,6 +17,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/scratch_dir.h"
 
 namespace netpool {
 namespace cli {
@@ -61,14 +62,14 @@ TEST(Cli, HelpListsTheCommandsAndExitsZero) {
   CliRun run = Cli({"--help"});
   EXPECT_EQ(run.exit_code, 0);
   for (const char* command : {"submit", "exec", "get", "wait", "status", "cancel", "map",
-                              "starmap", "jobs", "workers", "stats"}) {
+                              "starmap", "jobs", "workers", "stats", "dashboard"}) {
     EXPECT_THAT(run.out, HasSubstr(command));
   }
 }
 
 TEST(Cli, EveryCommandTakesHelp) {
   for (const char* command : {"submit", "exec", "get", "wait", "status", "cancel", "map",
-                              "starmap", "jobs", "workers", "stats"}) {
+                              "starmap", "jobs", "workers", "stats", "dashboard"}) {
     CliRun run = Cli({command, "--help"});
     EXPECT_EQ(run.exit_code, 0) << command;
     EXPECT_THAT(run.out, HasSubstr(command));
@@ -258,6 +259,32 @@ TEST(Cli, SchedulerAddressComesFromTheEnvironment) {
   ::unsetenv("NETPOOL_SCHEDULER");
   EXPECT_EQ(run.exit_code, 69);
   EXPECT_THAT(run.err, HasSubstr(address));
+}
+
+// The token goes in the fragment, where the page looks and which browsers
+// never send; characters outside the URL-safe ones are %-escaped.
+TEST(Cli, DashboardPrintsTheAddressWithTheTokenInTheFragment) {
+  testing::ScratchDir dir;
+  const std::string token_file = dir.Write("token", "a+b/c=d\n");
+  CliRun run = Cli({"--scheduler", "127.0.0.1:7340", "--token-file", token_file, "dashboard"});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out, "http://127.0.0.1:7341/#token=a%2Bb%2Fc%3Dd\n");
+
+  run = Cli({"--token-file", token_file, "dashboard", "--http", "10.0.0.5:8080"});
+  EXPECT_EQ(run.out, "http://10.0.0.5:8080/#token=a%2Bb%2Fc%3Dd\n");
+}
+
+TEST(Cli, DashboardWithoutATokenPrintsThePageThatAsksForOne) {
+  CliRun run = Cli({"--scheduler", DeadAddress(), "dashboard", "--http", "127.0.0.1:1"});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out, "http://127.0.0.1:1/\n");
+  EXPECT_THAT(run.err, HasSubstr("no token"));
+}
+
+TEST(Cli, DashboardRefusesAnUnreadableTokenFile) {
+  CliRun run = Cli({"--token-file", "/nonexistent/token", "dashboard"});
+  EXPECT_EQ(run.exit_code, 77);
+  EXPECT_EQ(run.out, "");
 }
 
 }  // namespace

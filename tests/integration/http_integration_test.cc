@@ -27,6 +27,7 @@ namespace netpool::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // A scheduler with --http, whose own user's admin token is token_, and
 // which also knows the client alice and the worker rack1 (token files in
@@ -263,7 +264,8 @@ TEST_F(HttpTest, OverviewIsTheStatsRecordWithTheVersion) {
   EXPECT_TRUE(fields.at("ready").AsBool());
   EXPECT_TRUE(fields.at("not_ready_reason").is_null());
   EXPECT_FALSE(fields.at("version").AsString().empty());
-  // The same record as `netpool stats -o json`, plus the version.
+  // The same record as `netpool stats -o json`, plus the version and the
+  // history.
   CliResult stats = cluster_->RunCli({"stats", "-o", "json"});
   ASSERT_EQ(stats.exit_code, 0) << stats.err;
   absl::StatusOr<Value> cli = Value::FromJson(stats.out);
@@ -271,7 +273,19 @@ TEST_F(HttpTest, OverviewIsTheStatsRecordWithTheVersion) {
   for (const auto& [key, value] : cli->AsMap()) {
     EXPECT_TRUE(fields.count(key)) << key;
   }
-  EXPECT_EQ(fields.size(), cli->AsMap().size() + 1);
+  EXPECT_EQ(fields.size(), cli->AsMap().size() + 2);
+
+  // The map's jobs are in the last minutes' history, each state its own
+  // list of 10 s intervals over 15 min.
+  const ValueMap& history = fields.at("history").AsMap();
+  EXPECT_EQ(history.at("interval_s").AsDouble(), 10);
+  int64_t succeeded = 0;
+  for (const char* state : {"succeeded", "failed", "cancelled"}) {
+    ASSERT_EQ(history.at(state).AsList().size(), 90u) << state;
+  }
+  for (const Value& count : history.at("succeeded").AsList()) succeeded += count.AsInt();
+  EXPECT_EQ(succeeded, kItems) << overview.ToJson();
+  for (const Value& count : history.at("failed").AsList()) EXPECT_EQ(count.AsInt(), 0);
 }
 
 TEST_F(HttpTest, JobsAreFilteredByStateAndFunctionUpToTheLimit) {
@@ -310,13 +324,90 @@ TEST_F(HttpTest, JobsAreFilteredByStateAndFunctionUpToTheLimit) {
   GetJson("/api/v1/jobs/" + alices, kAliceToken, 200);
 }
 
+// The dashboard's paging: the newest first, then the page before the last
+// job shown; and its label filter.
+TEST_F(HttpTest, JobsPageNewestFirstBeforeAJobAndFilterByLabel) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    ids.push_back(Submit({"--label", i % 2 == 0 ? "zone=even" : "zone=odd", "echo",
+                          absl::StrCat(i)}));
+  }
+  auto Ids = [&](const std::string& query) {
+    std::vector<std::string> out;
+    const Value jobs = GetJson("/api/v1/jobs?" + query, token_, 200);
+    for (const Value& job : jobs.AsList()) {
+      out.push_back(job.AsMap().at("id").AsString());
+    }
+    return out;
+  };
+  using ::testing::ElementsAre;
+  EXPECT_THAT(Ids("order=newest&limit=2"), ElementsAre(ids[4], ids[3]));
+  EXPECT_THAT(Ids("order=newest&limit=2&before=" + ids[3]), ElementsAre(ids[2], ids[1]));
+  EXPECT_THAT(Ids("order=newest&limit=2&before=" + ids[1]), ElementsAre(ids[0]));
+  EXPECT_THAT(Ids("order=newest&before=" + ids[0]), ElementsAre());
+  EXPECT_THAT(Ids("order=oldest&limit=2"), ElementsAre(ids[0], ids[1]));
+  // The label's "=" escaped, as a browser's URLSearchParams writes it.
+  EXPECT_THAT(Ids("label=zone%3Dodd"), ElementsAre(ids[1], ids[3]));
+  EXPECT_THAT(Ids("order=newest&label=zone%3Deven&before=" + ids[4]),
+              ElementsAre(ids[2], ids[0]));
+  EXPECT_THAT(Ids("label=zone%3Dmars"), ElementsAre());
+  // A job that is not (or no longer) there: an empty page.
+  EXPECT_THAT(Ids("order=newest&before=no-such-job"), ElementsAre());
+}
+
 TEST_F(HttpTest, BadJobParametersAre400) {
-  for (const char* query : {"state=done", "limit=0", "limit=abc", "limit=100001", "colour=red"}) {
+  for (const char* query : {"state=done", "limit=0", "limit=abc", "limit=100001", "colour=red",
+                            "order=sideways", "before=j-1", "order=oldest&before=j-1",
+                            "label=nokey", "label=%3Dv"}) {
     const Value error = GetJson(absl::StrCat("/api/v1/jobs?", query), token_, 400);
     EXPECT_EQ(error.AsMap().at("code").AsString(), "INVALID_ARGUMENT") << query;
   }
   EXPECT_THAT(GetJson("/api/v1/jobs?state=done", token_, 400).AsMap().at("message").AsString(),
               HasSubstr("unknown job state \"done\""));
+}
+
+// The page and its files hold no data: anyone who can reach the port gets
+// them, while every call the page makes for data needs the token.
+TEST_F(HttpTest, TheDashboardIsServedWithoutATokenAndItsDataIsNot) {
+  ASSERT_EQ(cluster_->RunCli({"submit", "echo", "secret-argument"}).exit_code, 0);
+  for (const auto& [path, type] : std::vector<std::pair<std::string, std::string>>{
+           {"/", "text/html"}, {"/dashboard.js", "text/javascript"},
+           {"/dashboard.css", "text/css"}}) {
+    httplib::Result file = Get(path, "");
+    ASSERT_TRUE(file) << path;
+    EXPECT_EQ(file->status, 200) << path;
+    EXPECT_THAT(file->get_header_value("Content-Type"), HasSubstr(type)) << path;
+    EXPECT_THAT(file->get_header_value("Content-Security-Policy"),
+                HasSubstr("frame-ancestors 'none'"));
+    EXPECT_EQ(file->get_header_value("Referrer-Policy"), "no-referrer");
+    for (const std::string& data : {token_, std::string("node0"), std::string("secret-argument"),
+                                    std::string("echo")}) {
+      EXPECT_THAT(file->body, Not(HasSubstr(data))) << path;
+    }
+  }
+  EXPECT_THAT(Get("/", "")->body, HasSubstr("/dashboard.js"));
+  EXPECT_EQ(Get("/nothing.js", "")->status, 404);
+  for (const char* path :
+       {"/api/v1/overview", "/api/v1/workers", "/api/v1/jobs", "/api/v1/jobs?order=newest",
+        "/api/v1/jobs/j-1", "/metrics"}) {
+    EXPECT_EQ(Get(path, "")->status, 401) << path;
+    EXPECT_EQ(Get(path, "wrong-token-0123456789")->status, 401) << path;
+    EXPECT_EQ(Get(path, kRackToken)->status, 403) << path;
+  }
+}
+
+// `netpool dashboard` gives the page's address with the same token the
+// other commands use (here the one netpoold left for its own user), which
+// the API takes.
+TEST_F(HttpTest, NetpoolDashboardPrintsTheAddressWithAWorkingToken) {
+  CliResult run =
+      cluster_->RunCli({"dashboard", "--http", absl::StrCat("127.0.0.1:", http_port_)});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out, absl::StrCat("http://127.0.0.1:", http_port_, "/#token=", token_, "\n"));
+  GetJson("/api/v1/overview", token_, 200);
+  httplib::Result page = Get("/", "");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
 }
 
 TEST_F(HttpTest, AJobHasItsAttemptsArgsAndResult) {

@@ -16,7 +16,8 @@ using ::testing::Not;
 // gRPC passes on the method names clients make up: beyond the bound they
 // count under method="other", and counting them never blocks.
 TEST(SchedulerMetrics, MethodsBeyondTheBoundCountAsOther) {
-  SchedulerMetrics metrics;
+  RealClock clock;
+  SchedulerMetrics metrics(&clock);
   for (int i = 0; i < SchedulerMetrics::kMaxMethods; ++i) {
     metrics.OnRpcDone(absl::StrCat("/made.Up/M", i), grpc::StatusCode::UNIMPLEMENTED);
   }
