@@ -242,6 +242,24 @@ std::vector<v1::JobStatus> SchedulerRuntime::ListJobs(v1::JobState state, size_t
   return out;
 }
 
+SchedulerRuntime::JobStatusPage SchedulerRuntime::ListJobPage(JobListing listing,
+                                                             const std::string& before_job_id,
+                                                             const Identity& caller) {
+  absl::MutexLock lock(&mu_);
+  JobStatusPage out;
+  if (!before_job_id.empty()) {
+    const Job* before = scheduler_.FindJob(before_job_id);
+    if (before == nullptr) return out;
+    listing.before_sequence = before->sequence;
+  }
+  if (!caller.admin()) listing.owner = &caller.name;
+  JobPage page = netpool::ListJobPage(*store_, listing);
+  out.jobs.reserve(page.jobs.size());
+  for (const Job& job : page.jobs) out.jobs.push_back(ToJobStatus(job));
+  out.next_before_job_id = std::move(page.next_before_job_id);
+  return out;
+}
+
 std::vector<v1::WorkerStatus> SchedulerRuntime::ListWorkers() {
   absl::MutexLock lock(&mu_);
   std::vector<v1::WorkerStatus> out;

@@ -27,6 +27,7 @@
 #include "netpool/v1/netpool.pb.h"
 #include "netpool/v1/worker.pb.h"
 #include "server/auth/identity.h"
+#include "server/core/job_listing.h"
 #include "server/core/scheduler.h"
 #include "server/job_events.h"
 
@@ -90,6 +91,15 @@ class SchedulerRuntime final : private SchedulerListener {
                                                     const Identity& caller);
   absl::StatusOr<v1::JobStatus> Status(const std::string& job_id, const Identity& caller);
   std::vector<v1::JobStatus> ListJobs(v1::JobState state, size_t limit, const Identity& caller);
+  // A page of `listing` (newest first, see ListJobPage) of the caller's jobs
+  // (an admin's: everyone's), before the job `before_job_id` (empty: from
+  // the newest). A page before a job that is gone is empty.
+  struct JobStatusPage {
+    std::vector<v1::JobStatus> jobs;
+    std::string next_before_job_id;  // empty: no older job left
+  };
+  JobStatusPage ListJobPage(JobListing listing, const std::string& before_job_id,
+                            const Identity& caller);
   std::vector<v1::WorkerStatus> ListWorkers();
   v1::GetStatsResponse Stats();
   std::vector<QueueDepth> QueueDepths();

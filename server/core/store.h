@@ -54,6 +54,12 @@ class Store {
 
   // Visits all jobs in submission order until `visit` returns false.
   virtual void ForEach(const std::function<bool(const Job&)>& visit) = 0;
+  // Visits the jobs submitted before the one of sequence `before_sequence`
+  // (any sequence past the newest: from the newest on), newest first, until
+  // `visit` returns false. It reads only the jobs it visits, so a page of a
+  // listing costs the page, however many jobs the store holds.
+  virtual void ForEachNewestFirst(uint64_t before_sequence,
+                                  const std::function<bool(const Job&)>& visit) = 0;
   // Visits the unfinished (PENDING, RUNNING) jobs in submission order; what
   // the scheduler rebuilds its queues from after a restart.
   virtual void ForEachUnfinished(const std::function<void(Job&)>& visit) = 0;

@@ -1,6 +1,7 @@
 #include "server/http/api_v1.h"
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -54,11 +55,10 @@ std::optional<Identity> Caller(const Authenticator& authenticator,
 struct JobQuery {
   v1::ListJobsRequest request;
   std::string function;  // empty: any
-  std::vector<std::pair<std::string, std::string>> labels;  // each must match
+  std::map<std::string, std::string> labels;  // each must match
   bool newest_first = false;
   std::string before;  // with newest_first: only jobs submitted before this one
 
-  bool Filters() const { return !function.empty() || !labels.empty(); }
   bool Matches(const v1::JobStatus& job) const {
     if (!function.empty() && job.function() != function) return false;
     for (const auto& [key, value] : labels) {
@@ -84,7 +84,10 @@ absl::StatusOr<JobQuery> ParseJobQuery(const httplib::Request& request) {
         return absl::InvalidArgumentError(
             absl::StrCat("label must be KEY=VALUE, its = written %3D (got \"", value, "\")"));
       }
-      query.labels.emplace_back(value.substr(0, equals), value.substr(equals + 1));
+      if (!query.labels.emplace(value.substr(0, equals), value.substr(equals + 1)).second) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("label ", value.substr(0, equals), " given twice"));
+      }
     } else if (name == "limit") {
       int limit = 0;
       if (!absl::SimpleAtoi(value, &limit) || limit < 1) {
@@ -114,36 +117,31 @@ absl::StatusOr<JobQuery> ParseJobQuery(const httplib::Request& request) {
 }
 
 // The jobs `query` asks for, in submission order or, with order=newest,
-// newest first. The scheduler lists by state and owner only, oldest first,
-// so a filter, the newest first or a page before a job look through as many
-// jobs as any listing may before they take `limit`. A page before a job
-// that is gone (erased after --result-ttl) is empty.
-std::vector<v1::JobStatus> ListJobs(SchedulerRuntime& runtime, const JobQuery& query,
-                                    const Identity& caller) {
+// newest first. Newest first reads a page from the store and no more (see
+// ListJobPage), so it is what a listing of a big store pages with. Oldest
+// first, the scheduler lists by state and owner only, so a filter looks
+// through as many jobs as any listing may before it takes `limit`.
+SchedulerRuntime::JobStatusPage ListJobs(SchedulerRuntime& runtime, const JobQuery& query,
+                                         const Identity& caller) {
   const size_t limit = query.request.limit() == 0 ? kDefaultListLimit : query.request.limit();
-  if (!query.Filters() && !query.newest_first) {
-    return runtime.ListJobs(query.request.state(), limit, caller);
+  if (query.newest_first) {
+    JobListing listing;
+    listing.state = query.request.state();
+    listing.function = query.function;
+    listing.labels = query.labels;
+    listing.limit = limit;
+    return runtime.ListJobPage(std::move(listing), query.before, caller);
   }
-  std::vector<v1::JobStatus> all = runtime.ListJobs(query.request.state(), kMaxListLimit, caller);
-  std::vector<v1::JobStatus> jobs;
-  if (!query.newest_first) {
-    for (v1::JobStatus& job : all) {
-      if (jobs.size() == limit) break;
-      if (query.Matches(job)) jobs.push_back(std::move(job));
-    }
-    return jobs;
+  SchedulerRuntime::JobStatusPage page;
+  if (query.function.empty() && query.labels.empty()) {
+    page.jobs = runtime.ListJobs(query.request.state(), limit, caller);
+    return page;
   }
-  auto end = all.end();
-  if (!query.before.empty()) {
-    end = std::find_if(all.begin(), all.end(),
-                       [&](const v1::JobStatus& job) { return job.job_id() == query.before; });
-    if (end == all.end()) return jobs;
+  for (v1::JobStatus& job : runtime.ListJobs(query.request.state(), kMaxListLimit, caller)) {
+    if (page.jobs.size() == limit) break;
+    if (query.Matches(job)) page.jobs.push_back(std::move(job));
   }
-  for (auto it = end; it != all.begin() && jobs.size() < limit;) {
-    --it;
-    if (query.Matches(*it)) jobs.push_back(std::move(*it));
-  }
-  return jobs;
+  return page;
 }
 
 // The overview's "history": {interval_s, succeeded: [..], failed: [..],
@@ -226,9 +224,14 @@ void ServeApiV1(httplib::Server& server, SchedulerRuntime* runtime,
     absl::StatusOr<JobQuery> query = ParseJobQuery(request);
     if (!query.ok()) return ReplyError(response, query.status());
     const absl::Time now = absl::Now();
+    const SchedulerRuntime::JobStatusPage page = ListJobs(*runtime, *query, *caller);
     ValueList jobs;
-    for (const v1::JobStatus& job : ListJobs(*runtime, *query, *caller)) {
-      jobs.push_back(JobValue(job, now));
+    for (const v1::JobStatus& job : page.jobs) jobs.push_back(JobValue(job, now));
+    // A page newest first may end short of `limit` with older jobs left
+    // (ListJobPage reads a bounded number of jobs): the next page starts
+    // before this job.
+    if (!page.next_before_job_id.empty()) {
+      response.set_header("X-Netpool-Next-Before", page.next_before_job_id);
     }
     ReplyJson(response, 200, jobs);
   });

@@ -322,6 +322,33 @@ void DurableStore::ForEach(const std::function<bool(const Job&)>& visit) {
   }
 }
 
+void DurableStore::ForEachNewestFirst(uint64_t before_sequence,
+                                      const std::function<bool(const Job&)>& visit) {
+  // As ForEach, backwards.
+  auto resident = std::make_reverse_iterator(resident_by_sequence_.lower_bound(before_sequence));
+  bool stopped = false;
+  const absl::Status listed = backend_->ScanNewestFirst(
+      before_sequence, [&](uint64_t sequence, const StoredRow& row) {
+        for (; resident != resident_by_sequence_.rend() && resident->first > sequence;
+             ++resident) {
+          if (!visit(*resident->second)) return !(stopped = true);
+        }
+        if (resident_.contains(row.columns.id) || ErasedUncommitted(row.columns)) return true;
+        absl::StatusOr<Stored> stored = ParseStored(row);
+        if (!stored.ok()) {
+          spdlog::error("job store: job {}: {}", row.columns.id, stored.status().ToString());
+          return true;
+        }
+        if (!visit(*stored->job)) return !(stopped = true);
+        return true;
+      });
+  if (!listed.ok()) spdlog::error("job store: cannot list jobs: {}", listed.ToString());
+  if (stopped) return;
+  for (; resident != resident_by_sequence_.rend(); ++resident) {
+    if (!visit(*resident->second)) return;
+  }
+}
+
 void DurableStore::ForEachUnfinished(const std::function<void(Job&)>& visit) {
   for (const auto& [sequence, job] : resident_by_sequence_) {
     if (!job->finished_state()) visit(*job);

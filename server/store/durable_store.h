@@ -86,6 +86,8 @@ class DurableStore : public Store {
   absl::Status MarkFetched(const std::string& job_id) override;
   int64_t EraseFetchedBefore(absl::Time cutoff) override;
   void ForEach(const std::function<bool(const Job&)>& visit) override;
+  void ForEachNewestFirst(uint64_t before_sequence,
+                          const std::function<bool(const Job&)>& visit) override;
   void ForEachUnfinished(const std::function<void(Job&)>& visit) override;
   FinishedCounts CountFinished() override { return finished_counts_; }
   uint64_t MaxSequence() override { return max_sequence_; }

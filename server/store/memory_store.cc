@@ -90,6 +90,14 @@ void MemoryStore::ForEach(const std::function<bool(const Job&)>& visit) {
   }
 }
 
+void MemoryStore::ForEachNewestFirst(uint64_t before_sequence,
+                                     const std::function<bool(const Job&)>& visit) {
+  for (auto it = std::make_reverse_iterator(by_sequence_.lower_bound(before_sequence));
+       it != by_sequence_.rend(); ++it) {
+    if (!visit(*it->second)) return;
+  }
+}
+
 void MemoryStore::ForEachUnfinished(const std::function<void(Job&)>& visit) {
   for (const auto& [sequence, job] : by_sequence_) {
     if (!job->finished_state()) visit(*job);

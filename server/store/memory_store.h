@@ -27,6 +27,8 @@ class MemoryStore final : public Store {
   absl::Status MarkFetched(const std::string& job_id) override;
   int64_t EraseFetchedBefore(absl::Time cutoff) override;
   void ForEach(const std::function<bool(const Job&)>& visit) override;
+  void ForEachNewestFirst(uint64_t before_sequence,
+                          const std::function<bool(const Job&)>& visit) override;
   void ForEachUnfinished(const std::function<void(Job&)>& visit) override;
   FinishedCounts CountFinished() override;
   uint64_t MaxSequence() override;

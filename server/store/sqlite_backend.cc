@@ -5,9 +5,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <utility>
 
 #include "absl/cleanup/cleanup.h"
@@ -297,6 +299,9 @@ absl::Status SqliteBackend::PrepareStatements() {
       {&read_.unfinished_in_order,
        absl::StrCat("SELECT sequence, ", kRowColumnsSql, " WHERE state NOT IN ",
                     FinishedStatesSql(), " ORDER BY sequence")},
+      {&read_.newest_first_before,
+       absl::StrCat("SELECT sequence, ", kRowColumnsSql,
+                    " WHERE sequence < ?1 ORDER BY sequence DESC")},
       {&read_.erasable, absl::StrCat("SELECT ", kColumnsSql, " WHERE fetched = 1 AND state IN ",
                                      FinishedStatesSql(),
                                      " AND finished_unix >= ?1 AND finished_unix < ?2")},
@@ -424,6 +429,19 @@ absl::StatusOr<bool> SqliteBackend::SequenceTaken(uint64_t sequence) {
 absl::Status SqliteBackend::Scan(bool unfinished_only,
                                  const std::function<bool(uint64_t, const StoredRow&)>& visit) {
   SqliteStatement& statement = unfinished_only ? read_.unfinished_in_order : read_.all_in_order;
+  StoredRow row;
+  return StepAll(statement, [&] {
+    RowAt(statement, 1, row);  // after the sequence
+    return visit(static_cast<uint64_t>(statement.ColumnInt(0)), row);
+  });
+}
+
+absl::Status SqliteBackend::ScanNewestFirst(
+    uint64_t before_sequence, const std::function<bool(uint64_t, const StoredRow&)>& visit) {
+  SqliteStatement& statement = read_.newest_first_before;
+  // SQLite's integers are signed: a bound past them is "no bound".
+  statement.BindInt(1, static_cast<int64_t>(
+                           std::min<uint64_t>(before_sequence, std::numeric_limits<int64_t>::max())));
   StoredRow row;
   return StepAll(statement, [&] {
     RowAt(statement, 1, row);  // after the sequence

@@ -50,6 +50,9 @@ class SqliteBackend final : public StorageBackend {
   absl::StatusOr<bool> SequenceTaken(uint64_t sequence) override;
   absl::Status Scan(bool unfinished_only,
                     const std::function<bool(uint64_t, const StoredRow&)>& visit) override;
+  absl::Status ScanNewestFirst(
+      uint64_t before_sequence,
+      const std::function<bool(uint64_t, const StoredRow&)>& visit) override;
   absl::Status ScanErasable(double from_unix, double before_unix,
                             const std::function<void(const RowColumns&)>& visit) override;
   absl::StatusOr<uint64_t> MaxSequence() override;
@@ -66,6 +69,7 @@ class SqliteBackend final : public StorageBackend {
     SqliteStatement find_sequence;
     SqliteStatement all_in_order;
     SqliteStatement unfinished_in_order;
+    SqliteStatement newest_first_before;
     SqliteStatement erasable;
   };
   // Prepared once on the writer connection.

@@ -74,6 +74,11 @@ class StorageBackend {
   // only during the call.
   virtual absl::Status Scan(bool unfinished_only,
                             const std::function<bool(uint64_t, const StoredRow&)>& visit) = 0;
+  // Visits the rows whose sequence is below `before_sequence`, newest first,
+  // until `visit` returns false: a page of a listing newest first reads the
+  // rows it shows, not every row. The row passed is valid only during the call.
+  virtual absl::Status ScanNewestFirst(
+      uint64_t before_sequence, const std::function<bool(uint64_t, const StoredRow&)>& visit) = 0;
   // Visits the fetched finished jobs that finished in [from_unix, before_unix).
   virtual absl::Status ScanErasable(double from_unix, double before_unix,
                                     const std::function<void(const RowColumns&)>& visit) = 0;

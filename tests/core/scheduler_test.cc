@@ -124,6 +124,10 @@ class FailableStore final : public Store {
     return store_.EraseFetchedBefore(cutoff);
   }
   void ForEach(const std::function<bool(const Job&)>& visit) override { store_.ForEach(visit); }
+  void ForEachNewestFirst(uint64_t before_sequence,
+                          const std::function<bool(const Job&)>& visit) override {
+    store_.ForEachNewestFirst(before_sequence, visit);
+  }
   void ForEachUnfinished(const std::function<void(Job&)>& visit) override {
     store_.ForEachUnfinished(visit);
   }

@@ -101,6 +101,16 @@ class MapBackend final : public StorageBackend, public ThreadGate {
     }
     return absl::OkStatus();
   }
+  absl::Status ScanNewestFirst(
+      uint64_t before_sequence,
+      const std::function<bool(uint64_t, const StoredRow&)>& visit) override {
+    const auto rows = Rows();
+    for (auto it = std::make_reverse_iterator(rows.lower_bound(before_sequence));
+         it != rows.rend(); ++it) {
+      if (!visit(it->first, it->second)) break;
+    }
+    return absl::OkStatus();
+  }
   absl::Status ScanErasable(double from_unix, double before_unix,
                             const std::function<void(const RowColumns&)>& visit) override {
     for (const auto& [sequence, row] : Rows()) {

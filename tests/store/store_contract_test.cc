@@ -3,6 +3,7 @@
 // durable store could answer from its queue or from disk is made both
 // before and after Settle(): the writes committed and the committed
 // finished records released from RAM.
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -305,6 +306,27 @@ TYPED_TEST(StoreContractTest, ForEachVisitsInSequenceOrderAndStopsWhenAsked) {
   EXPECT_THAT(first_two, ElementsAre("one", "two"));
   this->Settle();
   EXPECT_THAT(this->IdsInOrder(), ElementsAre("one", "two", "five", "seven", "nine"));
+}
+
+// A page of a listing newest first (ListJobPage): jobs still in RAM and
+// jobs read back from disk, below a sequence, stopping when asked.
+TYPED_TEST(StoreContractTest, ForEachNewestFirstVisitsBackwardsBelowASequence) {
+  this->Insert({PendingJob("two", 2), FinishedJob("five", 5, v1::SUCCEEDED, TestTime(5))});
+  this->Settle();
+  this->Insert({PendingJob("seven", 7), FinishedJob("nine", 9, v1::FAILED, TestTime(9))});
+  auto Visit = [&](uint64_t before, size_t most) {
+    std::vector<std::string> ids;
+    this->store_->ForEachNewestFirst(before, [&](const Job& job) {
+      ids.push_back(job.id());
+      return ids.size() < most;
+    });
+    return ids;
+  };
+  EXPECT_THAT(Visit(std::numeric_limits<uint64_t>::max(), 10),
+              ElementsAre("nine", "seven", "five", "two"));
+  EXPECT_THAT(Visit(7, 10), ElementsAre("five", "two"));
+  EXPECT_THAT(Visit(9, 2), ElementsAre("seven", "five"));
+  EXPECT_THAT(Visit(2, 10), ElementsAre());
 }
 
 TYPED_TEST(StoreContractTest, ForEachUnfinishedVisitsPendingAndRunningJobsInOrder) {

@@ -11,10 +11,9 @@ const TOKEN_KEY = 'netpool-token';
 let token = null;
 let timer = null;
 let generation = 0;  // a new start() ends the polling of the one before
-// Listing jobs newest first reads every job the scheduler holds, under its
-// lock, until the store pages by cursor: the list refreshes at most once per
-// JOBS_COST_FACTOR times its last fetch took, so that a big store is not
-// held most of the time by an open page.
+// A page of jobs holds the scheduler's lock while the store reads it (a few
+// ms): the list refreshes at most once per JOBS_COST_FACTOR times its last
+// fetch took, so that an open page never holds a busy scheduler for long.
 const JOBS_COST_FACTOR = 20;
 const jobs = {filter: {}, cursors: [null], page: 0, hasOlder: false, fetched: 0, took: 0};
 let openJob = null;
@@ -35,14 +34,16 @@ class ApiError extends Error {
   constructor(status, message) { super(message); this.status = status; }
 }
 
-async function api(path) {
+// The JSON body of GET `path`; `withHeaders` also returns the response's
+// headers, as {body, headers}.
+async function api(path, withHeaders = false) {
   const response = await fetch(path, {headers: {Authorization: 'Bearer ' + token}, cache: 'no-store'});
   let body = null;
   try { body = await response.json(); } catch (e) { /* not JSON */ }
   if (!response.ok) {
     throw new ApiError(response.status, body && body.message ? body.message : response.statusText);
   }
-  return body;
+  return withHeaders ? {body, headers: response.headers} : body;
 }
 
 function showLogin(message) {
@@ -209,14 +210,15 @@ function showWorkers(workers) {
 // what the previous page returned as `next` (null: the newest page).
 // Answers {jobs, next}, next null on the last page.
 async function fetchJobsPage(filter, cursor, size) {
-  const params = new URLSearchParams({order: 'newest', limit: String(size + 1)});
+  const params = new URLSearchParams({order: 'newest', limit: String(size)});
   if (filter.state) params.set('state', filter.state);
   if (filter.function) params.set('function', filter.function);
   if (filter.label) params.set('label', filter.label);
   if (cursor) params.set('before', cursor);
-  const list = await api('/api/v1/jobs?' + params);
-  const page = list.slice(0, size);
-  return {jobs: page, next: list.length > size ? page[page.length - 1].id : null};
+  // The store reads a page and no more; the header says where the next one
+  // starts, when older jobs are left.
+  const {body, headers} = await api('/api/v1/jobs?' + params, true);
+  return {jobs: body, next: headers.get('X-Netpool-Next-Before')};
 }
 
 function jobsDue() {
