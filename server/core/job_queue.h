@@ -26,7 +26,7 @@ namespace netpool {
 class JobQueue {
  public:
   // A job's placement labels, or the labels a worker node announces.
-  using Labels = std::map<std::string, std::string>;
+  using Labels = JobLabels;
 
   // REQUIRES: `job` is not queued, and it stays valid and keeps its
   // function, labels, priority and sequence until it leaves the queue (a

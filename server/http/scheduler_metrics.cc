@@ -92,7 +92,7 @@ void SchedulerMetrics::OnSubmitted(const std::string& function, int count) {
 
 void SchedulerMetrics::OnFinished(const Job& job) {
   absl::MutexLock lock(&mu_);
-  FunctionMetrics& metrics = For(job.spec.function());
+  FunctionMetrics& metrics = For(std::string(job.function()));
   switch (job.state) {
     case v1::SUCCEEDED:
       metrics.succeeded->Increment();
@@ -112,7 +112,7 @@ void SchedulerMetrics::OnFinished(const Job& job) {
 
 void SchedulerMetrics::OnRetried(const Job& job) {
   absl::MutexLock lock(&mu_);
-  For(job.spec.function()).retried->Increment();
+  For(std::string(job.function())).retried->Increment();
 }
 
 void SchedulerMetrics::OnRpcDone(absl::string_view method, grpc::StatusCode code) {

@@ -23,7 +23,7 @@ absl::Time TimeFromUnixSecondsOrZero(double seconds) {
 
 v1::StoredJob ToStoredJob(const Job& job) {
   v1::StoredJob stored = ToStoredJobWithoutSpec(job);
-  *stored.mutable_spec() = job.spec;
+  *stored.mutable_spec() = job.DecodeSpec();
   return stored;
 }
 
@@ -40,7 +40,7 @@ v1::StoredJob ToStoredJobWithoutSpec(const Job& job) {
   *stored.mutable_result() = job.result;
   for (const Attempt& attempt : job.attempts) *stored.add_attempts() = ToAttemptRecord(attempt);
   stored.set_fetched(job.fetched);
-  stored.set_owner(job.owner);
+  stored.set_owner(job.owner());
   return stored;
 }
 
@@ -56,9 +56,10 @@ v1::AttemptRecord ToAttemptRecord(const Attempt& attempt) {
   return record;
 }
 
-Job FromStoredJob(v1::StoredJob stored) {
-  Job job;
-  job.spec = std::move(*stored.mutable_spec());
+namespace {
+
+// Everything of the job but its spec.
+void FillFromStored(v1::StoredJob& stored, Job& job) {
   job.sequence = stored.sequence();
   job.state = stored.state();
   job.attempt = stored.attempt();
@@ -78,7 +79,21 @@ Job FromStoredJob(v1::StoredJob stored) {
     attempt.error = std::move(*record.mutable_error());
   }
   job.fetched = stored.fetched();
-  job.owner = std::move(*stored.mutable_owner());
+  job.set_owner(stored.owner());
+}
+
+}  // namespace
+
+Job FromStoredJob(v1::StoredJob stored) {
+  Job job = Job::FromSpec(stored.spec());
+  FillFromStored(stored, job);
+  return job;
+}
+
+absl::StatusOr<Job> FromStoredJob(v1::StoredJob stored, absl::string_view serialized_spec) {
+  absl::StatusOr<Job> job = Job::FromSerializedSpec(serialized_spec);
+  if (!job.ok()) return job.status();
+  FillFromStored(stored, *job);
   return job;
 }
 

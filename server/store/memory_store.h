@@ -4,13 +4,13 @@
 #ifndef NETPOOL_SERVER_STORE_MEMORY_STORE_H_
 #define NETPOOL_SERVER_STORE_MEMORY_STORE_H_
 
-#include <map>
 #include <memory>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "server/core/store.h"
@@ -20,11 +20,12 @@ namespace netpool {
 // Not thread-safe: the scheduler serialises access.
 class MemoryStore final : public Store {
  public:
-  absl::Status Insert(std::vector<Job> jobs) override;
-  Job* Find(const std::string& job_id) override;
-  std::optional<std::string> FindByIdempotencyKey(const std::string& key) override;
+  absl::StatusOr<std::vector<Job*>> Insert(std::vector<Job> jobs) override;
+  Job* FindLive(absl::string_view job_id) override;
+  absl::StatusOr<std::optional<Job>> Lookup(absl::string_view job_id) override;
+  absl::StatusOr<std::optional<std::string>> FindByIdempotencyKey(absl::string_view key) override;
   absl::Status Update(const Job& job) override;
-  absl::Status MarkFetched(const std::string& job_id) override;
+  absl::Status MarkFetched(absl::string_view job_id) override;
   int64_t EraseFetchedBefore(absl::Time cutoff) override;
   void ForEach(const std::function<bool(const Job&)>& visit) override;
   void ForEachUnfinished(const std::function<void(Job&)>& visit) override;
@@ -42,11 +43,14 @@ class MemoryStore final : public Store {
   // Fetched finished jobs become erasable once their finish time is old
   // enough: (finished, sequence) keeps them in that order.
   void NoteIfErasable(const Job& job);
+  Job* Find(absl::string_view job_id) const;
 
   // Jobs are heap nodes so pointers handed out stay valid as the maps grow.
-  absl::flat_hash_map<std::string, std::unique_ptr<Job>> by_id_;
-  std::map<uint64_t, Job*> by_sequence_;
-  absl::flat_hash_map<std::string, std::string> by_idempotency_key_;
+  // The keys are views of the jobs' own ids and idempotency keys (a job's
+  // JobSpecBytes never moves): a job costs the maps no string of its own.
+  absl::flat_hash_map<absl::string_view, std::unique_ptr<Job>> by_id_;
+  absl::btree_map<uint64_t, Job*> by_sequence_;
+  absl::flat_hash_map<absl::string_view, Job*> by_idempotency_key_;
   std::set<std::pair<absl::Time, uint64_t>> erasable_;
   uint64_t max_sequence_ = 0;
 };
