@@ -298,7 +298,7 @@ absl::StatusOr<std::optional<v1::JobResult>> SchedulerRuntime::PeekResult(
   absl::StatusOr<Job> job = FindOwnedJob(job_id, caller);
   if (!job.ok()) return job.status();
   if (!Deliverable(*job)) return std::nullopt;
-  return std::move(job->result);
+  return job->result();
 }
 
 absl::StatusOr<std::optional<v1::JobResult>> SchedulerRuntime::WaitForResult(
@@ -308,7 +308,7 @@ absl::StatusOr<std::optional<v1::JobResult>> SchedulerRuntime::WaitForResult(
   absl::StatusOr<Job> job = FindOwnedJob(job_id, caller);
   if (!job.ok()) return job.status();
   if (Deliverable(*job)) {
-    v1::JobResult result = std::move(job->result);
+    v1::JobResult result = job->result();
     scheduler_.MarkFetched(job_id);
     return result;
   }
@@ -334,7 +334,7 @@ void SchedulerRuntime::WatchLocked(const std::shared_ptr<ResultSubscription>& wa
     if (!job.ok()) {
       watcher->OnResult(ErrorResult(id, job.status()));
     } else if (Deliverable(*job)) {
-      watcher->OnResult(job->result);
+      watcher->OnResult(job->result());
       scheduler_.MarkFetched(id);
     } else {
       watcher->watching.insert(id);
@@ -466,11 +466,11 @@ void SchedulerRuntime::OnRetry(const Job& job) {
 void SchedulerRuntime::OnFinished(const Job& job, uint64_t write) {
   if (options_.events != nullptr) options_.events->OnFinished(job);
   if (write <= store_->durable_write()) {
-    Deliver(job.result);
+    Deliver(job.result());
     return;
   }
   not_durable_ids_.emplace(job.id());
-  not_durable_.emplace_back(write, job.result);
+  not_durable_.emplace_back(write, job.result());
 }
 
 void SchedulerRuntime::AcknowledgeResults(WorkerId worker, uint64_t write,
@@ -527,7 +527,7 @@ v1::JobStatus SchedulerRuntime::ToJobStatus(const Job& job) const {
   status.set_state(job.state);
   status.set_function(std::string(job.function()));
   status.set_attempt(job.attempt);
-  status.set_worker(job.worker_name);
+  status.set_worker(job.worker_name());
   status.set_submitted_unix(UnixSecondsOrZero(job.submitted));
   status.set_started_unix(UnixSecondsOrZero(job.started));
   status.set_finished_unix(UnixSecondsOrZero(job.finished));

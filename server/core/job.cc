@@ -129,13 +129,17 @@ const JobLabels& Job::labels() const {
   return label_set != nullptr ? *label_set : *kNone;
 }
 
-const std::string& Job::owner() const {
-  static const std::string* const kNobody = new std::string();
-  return owner_name != nullptr ? *owner_name : *kNobody;
+const v1::JobResult& Job::result() const {
+  return result_part.get() != nullptr ? *result_part.get() : v1::JobResult::default_instance();
 }
 
-void Job::set_owner(const std::string& owner) {
-  owner_name = owner.empty() ? nullptr : std::make_shared<const std::string>(owner);
+std::shared_ptr<const std::string> Job::SharedName(const std::string& name) {
+  return name.empty() ? nullptr : std::make_shared<const std::string>(name);
+}
+
+const std::string& Job::NameOr(const std::shared_ptr<const std::string>& name) {
+  static const std::string* const kEmpty = new std::string();
+  return name != nullptr ? *name : *kEmpty;
 }
 
 }  // namespace netpool

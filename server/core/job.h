@@ -65,6 +65,35 @@ class JobSpecBytes {
   Rep* rep_ = nullptr;
 };
 
+// An optional T on the heap that copies deeply: a part of a Job that most
+// records (the pending jobs') do not have, so that it costs them a pointer.
+template <typename T>
+class LazyPart {
+ public:
+  LazyPart() = default;
+  LazyPart(const LazyPart& other)
+      : part_(other.part_ != nullptr ? std::make_unique<T>(*other.part_) : nullptr) {}
+  LazyPart(LazyPart&& other) noexcept = default;
+  LazyPart& operator=(const LazyPart& other) {
+    if (this != &other) {
+      part_ = other.part_ != nullptr ? std::make_unique<T>(*other.part_) : nullptr;
+    }
+    return *this;
+  }
+  LazyPart& operator=(LazyPart&& other) noexcept = default;
+
+  // nullptr while there is none.
+  const T* get() const { return part_.get(); }
+  // Makes an empty one if there is none.
+  T* Mutable() {
+    if (part_ == nullptr) part_ = std::make_unique<T>();
+    return part_.get();
+  }
+
+ private:
+  std::unique_ptr<T> part_;
+};
+
 // One run of a job on a worker node.
 struct Attempt {
   int number = 0;
@@ -102,34 +131,46 @@ struct Job {
   // Decoded from the spec, for scheduling.
   int32_t priority = 0;
   int32_t max_attempts = 0;  // 0 = the scheduler's default
-  bool retry_on_error = false;
   double retry_backoff_seconds = 0;  // 0 = the scheduler's default
   std::shared_ptr<const JobLabels> label_set;  // nullptr: no labels
+  bool retry_on_error = false;
 
+  bool fetched = false;  // result handed to a client
+  v1::JobState state = v1::PENDING;
   // Submission order; FIFO within a priority follows it.
   uint64_t sequence = 0;
-  v1::JobState state = v1::PENDING;
   // Times the job has been handed to a worker.
   int attempt = 0;
   // Running on (kNoWorker: not running, or running on a node that has not
   // come back since a scheduler restart).
   WorkerId worker = kNoWorker;
-  std::string worker_name;  // node it runs or last ran on
+  // The node it runs or last ran on; jobs of one node share the string.
+  const std::string& worker_name() const { return NameOr(node_name); }
+  void set_worker_name(std::shared_ptr<const std::string> name) { node_name = std::move(name); }
+  void set_worker_name(const std::string& name) { node_name = SharedName(name); }
+  std::shared_ptr<const std::string> node_name;
   absl::Time submitted = absl::InfinitePast();
   absl::Time started = absl::InfinitePast();
   absl::Time finished = absl::InfinitePast();
   // A pending job waiting out its retry backoff runs no earlier than this.
   absl::Time not_before = absl::InfinitePast();
   std::vector<Attempt> attempts;  // oldest first
-  v1::JobResult result;           // set when the job is finished
-  bool fetched = false;           // result handed to a client
+  // Set when the job is finished; a default (empty) result until then.
+  const v1::JobResult& result() const;
+  v1::JobResult* mutable_result() { return result_part.Mutable(); }
+  LazyPart<v1::JobResult> result_part;
   // The identity that submitted the job; only it (and an admin) may see,
   // wait on or cancel the job. Jobs of one owner share the string.
   std::shared_ptr<const std::string> owner_name;
 
-  const std::string& owner() const;
+  const std::string& owner() const { return NameOr(owner_name); }
   void set_owner(std::shared_ptr<const std::string> owner) { owner_name = std::move(owner); }
-  void set_owner(const std::string& owner);
+  void set_owner(const std::string& owner) { owner_name = SharedName(owner); }
+
+  // A name to share between jobs; nullptr for the empty name.
+  static std::shared_ptr<const std::string> SharedName(const std::string& name);
+  // The shared name, or "" for nullptr.
+  static const std::string& NameOr(const std::shared_ptr<const std::string>& name);
 };
 
 }  // namespace netpool

@@ -299,7 +299,7 @@ void Scheduler::Admit(Job& job, const std::vector<std::string>& unfinished_refs)
       Finish(job, v1::FAILED,
              ErrorResult(!*dependency ? DependencyError(ref, v1::JOB_STATE_UNSPECIFIED, {})
                                       : DependencyError(ref, (*dependency)->state,
-                                                        (*dependency)->result.error())));
+                                                        (*dependency)->result().error())));
       return;
     }
     dependents_[ref].emplace_back(job.id());
@@ -372,6 +372,7 @@ WorkerId Scheduler::AddWorker(WorkerInfo info, std::vector<std::string>* drop_jo
   worker.snapshot.last_seen = clock_->Monotonic();
   std::vector<std::string> held = std::move(info.held_job_ids);
   worker.snapshot.info = std::move(info);
+  worker.name = Job::SharedName(worker.snapshot.info.name);
   by_last_seen_.emplace(worker.snapshot.last_seen, id);
   for (const std::string& fn : worker.snapshot.info.functions) ++nodes_offering_[fn];
   stats_.workers = static_cast<int>(workers_.size());
@@ -392,7 +393,7 @@ WorkerId Scheduler::AddWorker(WorkerInfo info, std::vector<std::string>* drop_jo
       // waiting for it since a scheduler restart.
       auto old = workers_.find(job->worker);
       // Only by the node it runs on: a node cannot claim another's job by id.
-      adopt = job->worker_name == worker.snapshot.info.name &&
+      adopt = job->worker_name() == worker.snapshot.info.name &&
               (job->worker == kNoWorker || (old != workers_.end() && old->first != id));
       if (adopt && old != workers_.end()) {
         old->second.running.erase(job_id);
@@ -430,7 +431,7 @@ WorkerId Scheduler::AddWorker(WorkerInfo info, std::vector<std::string>* drop_jo
       continue;
     }
     job->worker = id;
-    job->worker_name = worker.snapshot.info.name;
+    job->set_worker_name(worker.name);
     worker.running.insert(job_id);
     // Kept even if the store missed it: the node runs the job already, and
     // after a restart it comes back holding it like any node.
@@ -644,7 +645,7 @@ void Scheduler::Tick() {
     if (job == nullptr || job->state != v1::RUNNING || job->worker != kNoWorker) continue;
     RetryOrFail(*job,
                 Error(absl::StatusCode::kUnavailable,
-                      absl::StrCat("worker node ", job->worker_name,
+                      absl::StrCat("worker node ", job->worker_name(),
                                    " did not come back (after a scheduler restart, or after all "
                                    "nodes went silent)")),
                 absl::ZeroDuration());
@@ -818,7 +819,7 @@ bool Scheduler::AssignOne(WorkerState& worker, std::vector<v1::Assignment>& batc
           return absl::FailedPreconditionError(
               DependencyError(ref, v1::JOB_STATE_UNSPECIFIED, {}).message());
         }
-        return ResultValue((*dependency)->result);
+        return ResultValue((*dependency)->result());
       },
       assignment);
   if (!substituted.ok()) {
@@ -827,13 +828,13 @@ bool Scheduler::AssignOne(WorkerState& worker, std::vector<v1::Assignment>& batc
     return true;
   }
 
-  std::string previous_worker_name = std::move(job->worker_name);
+  std::shared_ptr<const std::string> previous_worker_name = job->node_name;
   const absl::Time previous_started = job->started;
   const absl::Time previous_not_before = job->not_before;
   job->state = v1::RUNNING;
   ++job->attempt;
   job->worker = snapshot.id;
-  job->worker_name = snapshot.info.name;
+  job->set_worker_name(worker.name);
   job->started = clock_->Now();
   job->not_before = absl::InfinitePast();
   Attempt& attempt = job->attempts.emplace_back();
@@ -847,7 +848,7 @@ bool Scheduler::AssignOne(WorkerState& worker, std::vector<v1::Assignment>& batc
     job->state = v1::PENDING;
     --job->attempt;
     job->worker = kNoWorker;
-    job->worker_name = std::move(previous_worker_name);
+    job->set_worker_name(std::move(previous_worker_name));
     job->started = previous_started;
     job->not_before = previous_not_before;
     job->attempts.pop_back();
@@ -881,15 +882,16 @@ void Scheduler::Record(Job& job, v1::JobState state, const v1::JobResult& result
   job.state = state;
   job.worker = kNoWorker;
   job.finished = clock_->Now();
-  job.result = result;
-  job.result.set_job_id(std::string(job.id()));
-  job.result.set_state(state);
-  job.result.clear_worker_failure();
+  v1::JobResult& recorded = *job.mutable_result();
+  recorded = result;
+  recorded.set_job_id(std::string(job.id()));
+  recorded.set_state(state);
+  recorded.clear_worker_failure();
   if (state == v1::SUCCEEDED) {
-    job.result.clear_error();
+    recorded.clear_error();
   } else {
-    job.result.clear_value();
-    job.result.clear_packed_value();
+    recorded.clear_value();
+    recorded.clear_packed_value();
   }
   // A finish the store missed is not announced: OnFinished would hand the
   // result to clients as kept, while a restart runs the job again. The job

@@ -251,6 +251,8 @@ class Scheduler {
  private:
   struct WorkerState {
     WorkerSnapshot snapshot;
+    // snapshot.info.name, shared by the jobs that run there.
+    std::shared_ptr<const std::string> name;
     absl::flat_hash_set<std::string> running;  // job ids
   };
 

@@ -30,15 +30,14 @@ absl::StatusOr<std::vector<Job*>> MemoryStore::Insert(std::vector<Job> jobs) {
     }
     NoteIfErasable(*record);
     records.push_back(record.get());
-    const absl::string_view id = record->id();
-    by_id_.emplace(id, std::move(record));
+    by_id_.insert(std::move(record));
   }
   return records;
 }
 
 Job* MemoryStore::Find(absl::string_view job_id) const {
   auto it = by_id_.find(job_id);
-  return it == by_id_.end() ? nullptr : it->second.get();
+  return it == by_id_.end() ? nullptr : it->get();
 }
 
 Job* MemoryStore::FindLive(absl::string_view job_id) {

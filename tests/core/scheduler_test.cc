@@ -28,7 +28,7 @@ class RecordingListener : public SchedulerListener {
   void OnCancelRunning(WorkerId worker, const std::string& job_id) override {
     kill_requests.push_back({worker, job_id});
   }
-  void OnFinished(const Job& job, uint64_t write) override { finished.push_back(job.result); }
+  void OnFinished(const Job& job, uint64_t write) override { finished.push_back(job.result()); }
   void OnWorkerLost(WorkerId worker) override { lost.push_back(worker); }
 
   std::vector<std::string> AssignedIds(WorkerId worker) const {
@@ -234,7 +234,7 @@ TEST_F(SchedulerTest, ResultFinishesTheJobOnce) {
   scheduler_.ReportResult(w, Success("a", 8));  // duplicate: ignored
   ASSERT_THAT(listener_.finished, SizeIs(1));
   EXPECT_EQ(listener_.finished[0].state(), v1::SUCCEEDED);
-  EXPECT_EQ(JobOf("a").result.value().int_value(), 7);
+  EXPECT_EQ(JobOf("a").result().value().int_value(), 7);
   EXPECT_EQ(JobOf("a").finished - JobOf("a").started, absl::Seconds(3));
   EXPECT_EQ(scheduler_.Stats().succeeded, 1);
   EXPECT_EQ(scheduler_.Stats().running, 0);
@@ -269,7 +269,7 @@ TEST_F(SchedulerTest, LabelledJobWaitsForANodeWithItsLabels) {
   WorkerId gpu = Connect("gpu", 1, {"f"}, {{"gpu", "1"}, {"zone", "eu"}});
   EXPECT_THAT(listener_.AssignedIds(gpu), ElementsAre("gpu-job"));
   EXPECT_EQ(JobOf("gpu-job").state, v1::RUNNING);
-  EXPECT_EQ(JobOf("gpu-job").worker_name, "gpu");
+  EXPECT_EQ(JobOf("gpu-job").worker_name(), "gpu");
 }
 
 TEST_F(SchedulerTest, LabelsNoNodeHasAreAcceptedButAnUnknownFunctionIsNot) {
@@ -455,7 +455,7 @@ TEST_F(SchedulerTest, LostWorkerRequeuesItsRunningJobs) {
   // The lost jobs keep their place ahead of the never-run one.
   EXPECT_THAT(listener_.AssignedIds(rescuer), ElementsAre("a", "b", "c"));
   EXPECT_EQ(JobOf("a").attempt, 2);
-  EXPECT_EQ(JobOf("a").worker_name, "rescuer");
+  EXPECT_EQ(JobOf("a").worker_name(), "rescuer");
   // A result from the lost node, should it arrive, is not the job's result.
   scheduler_.ReportResult(doomed, Success("a", 1));
   EXPECT_EQ(JobOf("a").state, v1::RUNNING);
@@ -509,7 +509,7 @@ TEST_F(SchedulerTest, ResultFromAnotherWorkerIsIgnored) {
   scheduler_.ReportResult(w2, Success("a", 1));
   EXPECT_EQ(JobOf("a").state, v1::RUNNING);
   scheduler_.ReportResult(w1, Success("a", 2));
-  EXPECT_EQ(JobOf("a").result.value().int_value(), 2);
+  EXPECT_EQ(JobOf("a").result().value().int_value(), 2);
 }
 
 TEST_F(SchedulerTest, CreditsNeverExceedFreeSlots) {
@@ -583,7 +583,7 @@ TEST_F(SchedulerTest, TaskErrorIsRetriedOnlyWhenTheJobAsks) {
   ASSERT_TRUE(scheduler_.Submit({Spec("f", "once"), retried}).ok());
   scheduler_.ReportResult(w, Failure("once", "boom"));
   EXPECT_EQ(JobOf("once").state, v1::FAILED);
-  EXPECT_EQ(JobOf("once").result.error().message(), "boom");
+  EXPECT_EQ(JobOf("once").result().error().message(), "boom");
 
   scheduler_.ReportResult(w, Failure("retried", "flaky"));
   EXPECT_EQ(JobOf("retried").state, v1::PENDING);
@@ -635,7 +635,7 @@ TEST_F(SchedulerTest, SilentWorkerLosesItsJobsWhenItsLeaseRunsOut) {
   // Its late result is not the job's.
   scheduler_.ReportResult(silent, Success("a", 99));
   scheduler_.ReportResult(alive, Success("a", 2));
-  EXPECT_EQ(JobOf("a").result.value().int_value(), 2);
+  EXPECT_EQ(JobOf("a").result().value().int_value(), 2);
   EXPECT_THAT(JobOf("a").attempts[0].error.message(), ::testing::HasSubstr("lease expired"));
 }
 
@@ -750,9 +750,9 @@ TEST_F(SchedulerTest, FailedDependencyFailsTheChainOfDependents) {
   ASSERT_TRUE(scheduler_.Submit({Spec("f", "a"), b, c}).ok());
   scheduler_.ReportResult(w, Failure("a", "bad input"));
   EXPECT_EQ(JobOf("b").state, v1::FAILED);
-  EXPECT_EQ(JobOf("b").result.error().message(), "dependency a failed: bad input");
+  EXPECT_EQ(JobOf("b").result().error().message(), "dependency a failed: bad input");
   EXPECT_EQ(JobOf("c").state, v1::FAILED);
-  EXPECT_THAT(JobOf("c").result.error().message(), ::testing::StartsWith("dependency b failed: "));
+  EXPECT_THAT(JobOf("c").result().error().message(), ::testing::StartsWith("dependency b failed: "));
   EXPECT_THAT(listener_.finished, SizeIs(3));
   EXPECT_EQ(scheduler_.Stats().pending, 0);
   EXPECT_EQ(scheduler_.Stats().failed, 3);
@@ -770,7 +770,7 @@ TEST_F(SchedulerTest, CancelledDependencyFailsItsDependent) {
   ASSERT_TRUE(scheduler_.Submit({Spec("f", "a"), b}).ok());
   ASSERT_TRUE(scheduler_.Cancel("a").ok());
   EXPECT_EQ(JobOf("b").state, v1::FAILED);
-  EXPECT_EQ(JobOf("b").result.error().message(), "dependency a was cancelled: cancelled");
+  EXPECT_EQ(JobOf("b").result().error().message(), "dependency a was cancelled: cancelled");
 }
 
 // A node of protocol `version` with one slot for "f".
@@ -814,7 +814,7 @@ TEST_F(SchedulerTest, APackedChunkThatDoesNotParseFailsOnlyItsJobOnAnOldNode) {
   garbage.set_packed_chunk("\xff\xff\xff");
   ASSERT_TRUE(scheduler_.Submit({garbage, Spec("f", "next")}).ok());
   EXPECT_EQ(JobOf("garbage").state, v1::FAILED);
-  EXPECT_EQ(JobOf("garbage").result.error().code(),
+  EXPECT_EQ(JobOf("garbage").result().error().code(),
             static_cast<int>(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(listener_.AssignedIds(w), ElementsAre("next"));
 }
@@ -845,7 +845,7 @@ TEST_F(SchedulerTest, ADependencyOnAPackedResultGetsTheValueItHolds) {
   scheduler_.AddCredits(w, 1);
   EXPECT_THAT(listener_.AssignedIds(w), ElementsAre("chunk", "garbage", "after"));
   EXPECT_EQ(JobOf("after-garbage").state, v1::FAILED);
-  EXPECT_EQ(JobOf("after-garbage").result.error().code(),
+  EXPECT_EQ(JobOf("after-garbage").result().error().code(),
             static_cast<int>(absl::StatusCode::kFailedPrecondition));
 }
 
@@ -1135,7 +1135,7 @@ TEST_F(SchedulerOwnershipTest, ANodeCannotAdoptAJobThatNeverRanOnIt) {
                       &drop);
   EXPECT_THAT(drop, ElementsAre("j"));
   restarted.AddWorker({.name = "b", .slots = 1, .functions = {"f"}, .held_job_ids = {"j"}}, &drop);
-  EXPECT_EQ(Found(restarted, "j").worker_name, "b");
+  EXPECT_EQ(Found(restarted, "j").worker_name(), "b");
   EXPECT_NE(Found(restarted, "j").worker, kNoWorker);
 }
 

@@ -304,7 +304,7 @@ TEST(DurableStore, AFinishedJobItCannotReadBackIsAnErrorNotAMissingJob) {
   absl::StatusOr<std::optional<Job>> done = store.Lookup("done");
   ASSERT_THAT(done, IsOk());
   ASSERT_TRUE(done->has_value());
-  EXPECT_EQ((*done)->result.value().string_value(), "result of done");
+  EXPECT_EQ((*done)->result().value().string_value(), "result of done");
   // Read back as a copy: RAM keeps only the live job.
   EXPECT_EQ(store.resident_jobs(), 1u);
 }

@@ -165,13 +165,13 @@ TEST(SqliteStore, ReopenRecoversEveryJobAsItWas) {
   running.state = v1::RUNNING;
   running.attempt = 1;
   running.worker = 7;  // this process's connection: not kept
-  running.worker_name = "node-b";
+  running.set_worker_name("node-b");
   running.started = TestTime(4);
   running.attempts.push_back({1, "node-b", TestTime(4), absl::InfinitePast(), {}});
 
   Job succeeded = FinishedJob("succeeded", 3, v1::SUCCEEDED, TestTime(5));
   EditSpec(succeeded, [&](v1::JobSpec& spec) { spec.set_idempotency_key("key-succeeded"); });
-  succeeded.result.mutable_value()->mutable_list_value()->add_items()->set_int_value(42);
+  succeeded.mutable_result()->mutable_value()->mutable_list_value()->add_items()->set_int_value(42);
   succeeded.fetched = true;
   Job failed = FinishedJob("failed", 4, v1::FAILED, TestTime(6));
 
@@ -443,7 +443,7 @@ TEST(SqliteStore, FinishedJobsLeaveRamOnceCommitted) {
   EXPECT_EQ(store->CountFinished().succeeded, kJobs);
   std::optional<Job> job = Read(*store, "job-1234");
   ASSERT_TRUE(job);
-  EXPECT_EQ(job->result.value().string_value(), "result of job-1234");
+  EXPECT_EQ(job->result().value().string_value(), "result of job-1234");
   int visited = 0;
   store->ForEach([&](const Job& job) {
     ++visited;

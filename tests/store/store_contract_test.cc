@@ -140,7 +140,7 @@ TYPED_TEST(StoreContractTest, AFinishedJobIsReadAsACopyThatOutlivesLaterCalls) {
   EXPECT_EQ(this->store_->EraseFetchedBefore(TestTime(2)), 1);
   EXPECT_FALSE(Read(*this->store_, "done"));
   EXPECT_EQ(done->id(), "done");
-  EXPECT_EQ(done->result.value().string_value(), "result of done");
+  EXPECT_EQ(done->result().value().string_value(), "result of done");
   EXPECT_FALSE(done->fetched);
 }
 
@@ -184,12 +184,12 @@ TYPED_TEST(StoreContractTest, FindReturnsTheLiveRecordOfAnUnfinishedJob) {
   ASSERT_TRUE(a);
   a->state = v1::RUNNING;
   a->attempt = 1;
-  a->worker_name = "node-a";
+  a->set_worker_name("node-a");
   ASSERT_TRUE(this->store_->Update(*a).ok());
   this->Settle();
   EXPECT_EQ(this->store_->FindLive("a"), a);
   EXPECT_EQ(a->state, v1::RUNNING);
-  EXPECT_EQ(a->worker_name, "node-a");
+  EXPECT_EQ(a->worker_name(), "node-a");
 }
 
 TYPED_TEST(StoreContractTest, UpdateTakesAChangedCopy) {
@@ -229,7 +229,7 @@ TYPED_TEST(StoreContractTest, FinishedJobKeepsItsResultAndHistory) {
     std::optional<Job> found = Read(*this->store_, "a");
     ASSERT_TRUE(found);
     EXPECT_EQ(found->state, v1::SUCCEEDED);
-    EXPECT_EQ(found->result.value().string_value(), "result of a");
+    EXPECT_EQ(found->result().value().string_value(), "result of a");
     EXPECT_EQ(found->finished, TestTime(5));
     ASSERT_EQ(found->attempts.size(), 2u);
     EXPECT_EQ(found->attempts[0].worker, "node-a");

@@ -64,13 +64,13 @@ inline std::optional<std::string> IdOfKey(Store& store, const std::string& key) 
 inline void FinishJob(Job& job, v1::JobState state, absl::Time finished) {
   job.state = state;
   job.finished = finished;
-  job.result.set_job_id(std::string(job.id()));
-  job.result.set_state(state);
+  job.mutable_result()->set_job_id(std::string(job.id()));
+  job.mutable_result()->set_state(state);
   if (state == v1::SUCCEEDED) {
-    job.result.mutable_value()->set_string_value(absl::StrCat("result of ", job.id()));
+    job.mutable_result()->mutable_value()->set_string_value(absl::StrCat("result of ", job.id()));
   } else {
-    job.result.mutable_error()->set_code(state == v1::CANCELLED ? 1 : 2);
-    job.result.mutable_error()->set_message("ended " + v1::JobState_Name(state));
+    job.mutable_result()->mutable_error()->set_code(state == v1::CANCELLED ? 1 : 2);
+    job.mutable_result()->mutable_error()->set_message("ended " + v1::JobState_Name(state));
   }
 }
 
@@ -112,7 +112,7 @@ inline Job FinishedJob(const std::string& id, uint64_t sequence, v1::JobState st
                        absl::Time finished) {
   Job job = PendingJob(id, sequence);
   job.attempt = 1;
-  job.worker_name = "node-a";
+  job.set_worker_name("node-a");
   job.started = finished - absl::Seconds(1);
   Attempt& attempt = job.attempts.emplace_back();
   attempt.number = 1;
