@@ -1,6 +1,7 @@
 // Store is where job records live. The scheduling core reads and changes jobs
-// only through it and calls Update() after each change to a live record, so that a durable
-// store can persist it. MemoryStore (server/store/) is the volatile store,
+// only through it and calls Update() after each change to a live record, so
+// that a durable store can persist it. A finished job is only ever handed out
+// as a copy (Lookup). MemoryStore (server/store/) is the volatile store,
 // SqliteStore the durable one.
 //
 // Writes are numbered. A volatile store's writes are durable at once; a
