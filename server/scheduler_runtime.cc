@@ -97,16 +97,17 @@ void SchedulerRuntime::RunTimers() {
   }
 }
 
-absl::StatusOr<const Job*> SchedulerRuntime::FindOwnedJob(const std::string& job_id,
-                                                          const Identity& caller) const {
-  const Job* job = scheduler_.FindJob(job_id);
-  if (job == nullptr) return absl::NotFoundError(absl::StrCat("no job ", job_id));
-  if (!caller.Owns(job->owner)) {
+absl::StatusOr<Job> SchedulerRuntime::FindOwnedJob(const std::string& job_id,
+                                                    const Identity& caller) const {
+  absl::StatusOr<std::optional<Job>> job = scheduler_.FindJob(job_id);
+  if (!job.ok()) return job.status();
+  if (!*job) return absl::NotFoundError(absl::StrCat("no job ", job_id));
+  if (!caller.Owns((*job)->owner())) {
     return absl::PermissionDeniedError(absl::StrCat(
         "job ", job_id, " was submitted by another identity; ", caller.name,
         " may only see its own jobs"));
   }
-  return job;
+  return **std::move(job);
 }
 
 absl::StatusOr<std::vector<std::string>> SchedulerRuntime::Submit(std::vector<v1::JobSpec> specs,
@@ -200,7 +201,7 @@ absl::StatusOr<std::vector<v1::JobStatus>> SchedulerRuntime::Cancel(
   {
     absl::MutexLock lock(&mu_);
     for (const std::string& id : job_ids) {
-      if (absl::StatusOr<const Job*> job = FindOwnedJob(id, caller); !job.ok()) {
+      if (absl::StatusOr<Job> job = FindOwnedJob(id, caller); !job.ok()) {
         spdlog::info("audit: {} cancel of {} jobs refused: {}", caller.name, job_ids.size(),
                      std::string(job.status().message()));
         return job.status();
@@ -212,7 +213,10 @@ absl::StatusOr<std::vector<v1::JobStatus>> SchedulerRuntime::Cancel(
     for (const std::string& id : job_ids) {
       absl::StatusOr<v1::JobState> state = scheduler_.Cancel(id);
       if (!state.ok()) return state.status();
-      statuses.push_back(ToJobStatus(*scheduler_.FindJob(id)));
+      absl::StatusOr<std::optional<Job>> job = scheduler_.FindJob(id);
+      if (!job.ok()) return job.status();
+      if (!*job) return absl::NotFoundError(absl::StrCat("no job ", id));
+      statuses.push_back(ToJobStatus(**job));
     }
     write = store_->last_write();
     store = store_.get();
@@ -226,9 +230,9 @@ absl::StatusOr<std::vector<v1::JobStatus>> SchedulerRuntime::Cancel(
 absl::StatusOr<v1::JobStatus> SchedulerRuntime::Status(const std::string& job_id,
                                                        const Identity& caller) {
   absl::MutexLock lock(&mu_);
-  absl::StatusOr<const Job*> job = FindOwnedJob(job_id, caller);
+  absl::StatusOr<Job> job = FindOwnedJob(job_id, caller);
   if (!job.ok()) return job.status();
-  return ToJobStatus(**job);
+  return ToJobStatus(*job);
 }
 
 std::vector<v1::JobStatus> SchedulerRuntime::ListJobs(v1::JobState state, size_t limit,
@@ -309,20 +313,20 @@ std::vector<QueueDepth> SchedulerRuntime::QueueDepths() {
 absl::StatusOr<std::optional<v1::JobResult>> SchedulerRuntime::PeekResult(
     const std::string& job_id, const Identity& caller) {
   absl::MutexLock lock(&mu_);
-  absl::StatusOr<const Job*> job = FindOwnedJob(job_id, caller);
+  absl::StatusOr<Job> job = FindOwnedJob(job_id, caller);
   if (!job.ok()) return job.status();
-  if (!Deliverable(**job)) return std::nullopt;
-  return (*job)->result;
+  if (!Deliverable(*job)) return std::nullopt;
+  return job->result();
 }
 
 absl::StatusOr<std::optional<v1::JobResult>> SchedulerRuntime::WaitForResult(
     const std::string& job_id, const Identity& caller,
     const std::shared_ptr<ResultSubscription>& waiter) {
   absl::MutexLock lock(&mu_);
-  absl::StatusOr<const Job*> job = FindOwnedJob(job_id, caller);
+  absl::StatusOr<Job> job = FindOwnedJob(job_id, caller);
   if (!job.ok()) return job.status();
-  if (Deliverable(**job)) {
-    v1::JobResult result = (*job)->result;
+  if (Deliverable(*job)) {
+    v1::JobResult result = job->result();
     scheduler_.MarkFetched(job_id);
     return result;
   }
@@ -344,11 +348,11 @@ void SchedulerRuntime::WatchLocked(const std::shared_ptr<ResultSubscription>& wa
   for (const std::string& id : ids) {
     // However often a client names an id, one copy of its result is queued.
     if (!watcher->asked.insert(id).second) continue;
-    absl::StatusOr<const Job*> job = FindOwnedJob(id, caller);
+    absl::StatusOr<Job> job = FindOwnedJob(id, caller);
     if (!job.ok()) {
       watcher->OnResult(ErrorResult(id, job.status()));
-    } else if (Deliverable(**job)) {
-      watcher->OnResult((*job)->result);
+    } else if (Deliverable(*job)) {
+      watcher->OnResult(job->result());
       scheduler_.MarkFetched(id);
     } else {
       watcher->watching.insert(id);
@@ -480,11 +484,11 @@ void SchedulerRuntime::OnRetry(const Job& job) {
 void SchedulerRuntime::OnFinished(const Job& job, uint64_t write) {
   if (options_.events != nullptr) options_.events->OnFinished(job);
   if (write <= store_->durable_write()) {
-    Deliver(job.result);
+    Deliver(job.result());
     return;
   }
-  not_durable_ids_.insert(job.id());
-  not_durable_.emplace_back(write, job.result);
+  not_durable_ids_.emplace(job.id());
+  not_durable_.emplace_back(write, job.result());
 }
 
 void SchedulerRuntime::AcknowledgeResults(WorkerId worker, uint64_t write,
@@ -537,24 +541,25 @@ bool SchedulerRuntime::Deliverable(const Job& job) const {
 
 v1::JobStatus SchedulerRuntime::ToJobStatus(const Job& job) const {
   v1::JobStatus status;
-  status.set_job_id(job.id());
+  status.set_job_id(std::string(job.id()));
   status.set_state(job.state);
-  status.set_function(job.spec.function());
+  status.set_function(std::string(job.function()));
   status.set_attempt(job.attempt);
-  status.set_worker(job.worker_name);
+  status.set_worker(job.worker_name());
   status.set_submitted_unix(UnixSecondsOrZero(job.submitted));
   status.set_started_unix(UnixSecondsOrZero(job.started));
   status.set_finished_unix(UnixSecondsOrZero(job.finished));
   status.set_max_attempts(scheduler_.MaxAttempts(job));
-  status.set_owner(job.owner);
-  status.set_priority(job.spec.priority());
-  status.mutable_labels()->insert(job.spec.labels().begin(), job.spec.labels().end());
+  status.set_owner(job.owner());
+  status.set_priority(job.priority);
+  status.mutable_labels()->insert(job.labels().begin(), job.labels().end());
   // Listing many jobs must not copy megabytes of arguments.
   constexpr size_t kMaxListedArgsBytes = 4096;
+  v1::JobSpec spec = job.DecodeSpec();
   size_t args_bytes = 0;
-  for (const v1::Value& arg : job.spec.args()) args_bytes += arg.ByteSizeLong();
+  for (const v1::Value& arg : spec.args()) args_bytes += arg.ByteSizeLong();
   if (args_bytes <= kMaxListedArgsBytes) {
-    *status.mutable_args() = job.spec.args();
+    status.mutable_args()->Swap(spec.mutable_args());
   } else {
     status.set_args_omitted(true);
   }

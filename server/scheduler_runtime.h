@@ -202,8 +202,9 @@ class SchedulerRuntime final : private SchedulerListener {
   void RunTimers();
 
   v1::JobStatus ToJobStatus(const Job& job) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The job, if it exists and `caller` may see it.
-  absl::StatusOr<const Job*> FindOwnedJob(const std::string& job_id, const Identity& caller) const
+  // A copy of the job, if it exists and `caller` may see it; the store's
+  // error if it cannot read the job.
+  absl::StatusOr<Job> FindOwnedJob(const std::string& job_id, const Identity& caller) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Clock* const clock_;

@@ -12,24 +12,24 @@ bool HasAllLabels(const JobQueue::Labels& node_labels, const JobQueue::Labels& j
   return true;
 }
 
-JobQueue::Labels LabelsOf(const Job& job) {
-  return JobQueue::Labels(job.spec.labels().begin(), job.spec.labels().end());
-}
-
 }  // namespace
 
 void JobQueue::Push(Job* job) {
-  OrderedJobs& jobs = queues_[job->spec.function()][LabelsOf(*job)];
-  if (jobs.insert({job->spec.priority(), job->sequence, job}).second) ++size_;
+  auto function = queues_.find(job->function());
+  if (function == queues_.end()) {
+    function = queues_.emplace(std::string(job->function()), LabelQueues()).first;
+  }
+  OrderedJobs& jobs = function->second[job->labels()];
+  if (jobs.insert({job->priority, job->sequence, job}).second) ++size_;
 }
 
 bool JobQueue::Remove(const Job& job) {
-  auto function = queues_.find(job.spec.function());
+  auto function = queues_.find(job.function());
   if (function == queues_.end()) return false;
-  auto jobs = function->second.find(LabelsOf(job));
+  auto jobs = function->second.find(job.labels());
   if (jobs == function->second.end()) return false;
   // The order alone finds the job: sequences are unique.
-  if (jobs->second.erase({job.spec.priority(), job.sequence, nullptr}) == 0) return false;
+  if (jobs->second.erase({job.priority, job.sequence, nullptr}) == 0) return false;
   --size_;
   if (jobs->second.empty()) {
     function->second.erase(jobs);

@@ -5,7 +5,7 @@
 // function and every one of the job's labels with the same value; a job
 // without labels runs on any node that has its function.
 //
-// It holds pointers to the store's live records (see Store::Find), not
+// It holds pointers to the store's live records (see Store::FindLive), not
 // copies of ids or labels: a queued job costs its queue one small btree slot
 // and no allocation of its own.
 #ifndef NETPOOL_SERVER_CORE_JOB_QUEUE_H_
@@ -26,7 +26,7 @@ namespace netpool {
 class JobQueue {
  public:
   // A job's placement labels, or the labels a worker node announces.
-  using Labels = std::map<std::string, std::string>;
+  using Labels = JobLabels;
 
   // REQUIRES: `job` is not queued, and it stays valid and keeps its
   // function, labels, priority and sequence until it leaves the queue (a

@@ -43,8 +43,8 @@ v1::JobError DependencyError(const std::string& ref, v1::JobState state,
 }
 
 // A job as the store holds it, for telling a resent Submit from a clash.
-bool SameJob(const v1::JobSpec& a, const v1::JobSpec& b) {
-  return a.SerializeAsString() == b.SerializeAsString();
+bool SameJob(const Job& held, const v1::JobSpec& sent) {
+  return held.spec.serialized_spec() == Job::Serialize(sent);
 }
 
 // Whether an attempt of `job` ran on the node called `name`.
@@ -58,11 +58,11 @@ bool RanOn(const Job& job, const std::string& name) {
 // Whether the node could have been given `job`: it offers the function and
 // has every label the job asks for.
 bool CouldRun(const Job& job, const WorkerInfo& node) {
-  if (std::find(node.functions.begin(), node.functions.end(), job.spec.function()) ==
+  if (std::find(node.functions.begin(), node.functions.end(), job.function()) ==
       node.functions.end()) {
     return false;
   }
-  for (const auto& [key, value] : job.spec.labels()) {
+  for (const auto& [key, value] : job.labels()) {
     auto it = node.labels.find(key);
     if (it == node.labels.end() || it->second != value) return false;
   }
@@ -91,23 +91,33 @@ void Scheduler::Recover() {
   std::vector<std::string> pending;
   store_->ForEachUnfinished([&](Job& job) {
     CountState(job.state, +1);
-    ++unfinished_by_owner_[job.owner];
+    OwnerJobs& owner = unfinished_by_owner_[job.owner()];
+    ++owner.unfinished;
+    // The owner's jobs share one copy of its name.
+    if (owner.name == nullptr) {
+      owner.name = job.owner_name;
+    } else {
+      job.owner_name = owner.name;
+    }
     if (job.state == v1::RUNNING) {
       job.worker = kNoWorker;
-      orphaned_.emplace(orphan_deadline, job.id());
+      orphaned_.emplace(orphan_deadline, std::string(job.id()));
     } else {
-      pending.push_back(job.id());
+      pending.emplace_back(job.id());
     }
   });
   // Admitting may finish jobs (a dependency that failed), which writes to
   // the store: not while iterating it.
   for (const std::string& id : pending) {
-    Job* job = store_->Find(id);
+    Job* job = store_->FindLive(id);
     if (job == nullptr || job->state != v1::PENDING) continue;
     std::vector<std::string> unfinished;
-    for (const std::string& ref : CollectJobRefs(job->spec)) {
-      const Job* dependency = store_->Find(ref);
-      if (dependency == nullptr || dependency->state != v1::SUCCEEDED) unfinished.push_back(ref);
+    for (std::string& ref : CollectJobRefs(job->DecodeSpec())) {
+      // Admit tells a failed, cancelled, lost or unreadable one apart.
+      absl::StatusOr<std::optional<Job>> dependency = store_->Lookup(ref);
+      if (!dependency.ok() || !*dependency || (*dependency)->state != v1::SUCCEEDED) {
+        unfinished.push_back(std::move(ref));
+      }
     }
     Admit(*job, unfinished);
   }
@@ -154,13 +164,16 @@ absl::StatusOr<std::vector<std::string>> Scheduler::Submit(std::vector<v1::JobSp
     v1::JobSpec& spec = specs[i];
     const std::string& key = spec.idempotency_key();
     if (!key.empty()) {
-      if (std::optional<std::string> existing = store_->FindByIdempotencyKey(key)) {
-        const Job* job = store_->Find(*existing);
-        if (job != nullptr && job->owner != owner) {
+      absl::StatusOr<std::optional<std::string>> existing = store_->FindByIdempotencyKey(key);
+      if (!existing.ok()) return existing.status();
+      if (*existing) {
+        absl::StatusOr<std::optional<Job>> job = store_->Lookup(**existing);
+        if (!job.ok()) return job.status();
+        if (*job && (*job)->owner() != owner) {
           return absl::AlreadyExistsError(absl::StrCat(
               "job ", i, ": idempotency key \"", key, "\" is taken by another identity's job"));
         }
-        ids[i] = *existing;
+        ids[i] = **existing;
         continue;
       }
       if (auto [it, inserted] = batch_keys.emplace(key, i); !inserted) {
@@ -170,13 +183,18 @@ absl::StatusOr<std::vector<std::string>> Scheduler::Submit(std::vector<v1::JobSp
     }
     if (spec.job_id().empty()) {
       spec.set_job_id(NewJobId());
-    } else if (const Job* existing = store_->Find(spec.job_id()); existing != nullptr) {
-      if (existing->owner != owner || !SameJob(existing->spec, spec)) {
-        return absl::AlreadyExistsError(
-            absl::StrCat("job ", i, ": job id ", spec.job_id(), " is already taken"));
+    } else {
+      // The one lookup of a caller-given id: Insert hands back the records.
+      absl::StatusOr<std::optional<Job>> existing = store_->Lookup(spec.job_id());
+      if (!existing.ok()) return existing.status();
+      if (*existing) {
+        if ((*existing)->owner() != owner || !SameJob(**existing, spec)) {
+          return absl::AlreadyExistsError(
+              absl::StrCat("job ", i, ": job id ", spec.job_id(), " is already taken"));
+        }
+        ids[i] = spec.job_id();
+        continue;
       }
-      ids[i] = spec.job_id();
-      continue;
     }
     ids[i] = spec.job_id();
     fresh_index.push_back(i);
@@ -187,7 +205,7 @@ absl::StatusOr<std::vector<std::string>> Scheduler::Submit(std::vector<v1::JobSp
   if (absl::Status s = CheckJobRefs(fresh, owner, waiting); !s.ok()) return s;
   if (options_.max_unfinished_per_owner > 0 && !fresh.empty()) {
     auto it = unfinished_by_owner_.find(owner);
-    const int64_t unfinished = it == unfinished_by_owner_.end() ? 0 : it->second;
+    const int64_t unfinished = it == unfinished_by_owner_.end() ? 0 : it->second.unfinished;
     if (unfinished + static_cast<int64_t>(fresh.size()) > options_.max_unfinished_per_owner) {
       return absl::ResourceExhaustedError(absl::StrCat(
           owner, " has ", unfinished, " unfinished jobs; ", fresh.size(),
@@ -196,27 +214,33 @@ absl::StatusOr<std::vector<std::string>> Scheduler::Submit(std::vector<v1::JobSp
     }
   }
 
+  // The owner's jobs share one copy of its name.
+  std::shared_ptr<const std::string> owner_name;
+  if (auto it = unfinished_by_owner_.find(owner); it != unfinished_by_owner_.end()) {
+    owner_name = it->second.name;
+  } else if (!owner.empty()) {
+    owner_name = std::make_shared<const std::string>(owner);
+  }
   const absl::Time now = clock_->Now();
   std::vector<Job> jobs;
   jobs.reserve(fresh.size());
-  for (v1::JobSpec& spec : fresh) {
-    Job job;
-    job.spec = std::move(spec);
+  for (const v1::JobSpec& spec : fresh) {
+    Job job = Job::FromSpec(spec);
     job.sequence = next_sequence_++;
     job.submitted = now;
-    job.owner = owner;
+    job.owner_name = owner_name;
     jobs.push_back(std::move(job));
   }
-  if (absl::Status s = store_->Insert(std::move(jobs)); !s.ok()) return s;
-  CountState(v1::PENDING, static_cast<int>(fresh_index.size()));
-  if (!fresh_index.empty()) {
-    unfinished_by_owner_[owner] += static_cast<int64_t>(fresh_index.size());
+  absl::StatusOr<std::vector<Job*>> inserted = store_->Insert(std::move(jobs));
+  if (!inserted.ok()) return inserted.status();
+  CountState(v1::PENDING, static_cast<int>(inserted->size()));
+  if (!inserted->empty()) {
+    OwnerJobs& owner_jobs = unfinished_by_owner_[owner];
+    owner_jobs.unfinished += static_cast<int64_t>(inserted->size());
+    if (owner_jobs.name == nullptr) owner_jobs.name = std::move(owner_name);
   }
-  // The store takes the jobs by value: one lookup per job finds the live
-  // record that the queue will point to.
-  for (size_t i = 0; i < fresh_index.size(); ++i) {
-    if (Job* job = store_->Find(ids[fresh_index[i]]); job != nullptr) Admit(*job, waiting[i]);
-  }
+  // Admitting may finish a job, not another's record: the records stay.
+  for (size_t i = 0; i < inserted->size(); ++i) Admit(*(*inserted)[i], waiting[i]);
   Dispatch();
   return ids;
 }
@@ -239,18 +263,19 @@ absl::Status Scheduler::CheckJobRefs(const std::vector<v1::JobSpec>& specs,
         waiting[i].push_back(ref);
         continue;
       }
-      const Job* dependency = store_->Find(ref);
-      if (dependency == nullptr) {
+      absl::StatusOr<std::optional<Job>> dependency = store_->Lookup(ref);
+      if (!dependency.ok()) return dependency.status();
+      if (!*dependency) {
         return absl::NotFoundError(absl::StrCat("job ", i, ": dependency ", ref,
                                                 ": no such job (a job can only refer to jobs "
                                                 "submitted before it)"));
       }
-      if (dependency->owner != owner) {
+      if ((*dependency)->owner() != owner) {
         // Its result would reach this job's function: another identity's data.
         return absl::PermissionDeniedError(absl::StrCat(
             "job ", i, ": dependency ", ref, " was submitted by another identity"));
       }
-      if (dependency->state != v1::SUCCEEDED) waiting[i].push_back(ref);
+      if ((*dependency)->state != v1::SUCCEEDED) waiting[i].push_back(ref);
     }
     earlier_in_batch.insert(specs[i].job_id());
   }
@@ -260,21 +285,28 @@ absl::Status Scheduler::CheckJobRefs(const std::vector<v1::JobSpec>& specs,
 void Scheduler::Admit(Job& job, const std::vector<std::string>& unfinished_refs) {
   int unfinished = 0;
   for (const std::string& ref : unfinished_refs) {
-    // `dependency` may be a cached record: read it before the next store call.
-    const Job* dependency = store_->Find(ref);
-    if (dependency == nullptr || dependency->finished_state()) {
+    if (store_->FindLive(ref) == nullptr) {
       // Only a failed or cancelled dependency is still listed as unfinished.
+      absl::StatusOr<std::optional<Job>> dependency = store_->Lookup(ref);
+      if (!dependency.ok()) {
+        // The job cannot be told whether it may run: it fails, with why.
+        Finish(job, v1::FAILED,
+               ErrorResult(Error(dependency.status().code(),
+                                 absl::StrCat("dependency ", ref, " cannot be read: ",
+                                              dependency.status().message()))));
+        return;
+      }
       Finish(job, v1::FAILED,
-             ErrorResult(dependency == nullptr
-                             ? DependencyError(ref, v1::JOB_STATE_UNSPECIFIED, {})
-                             : DependencyError(ref, dependency->state, dependency->result.error())));
+             ErrorResult(!*dependency ? DependencyError(ref, v1::JOB_STATE_UNSPECIFIED, {})
+                                      : DependencyError(ref, (*dependency)->state,
+                                                        (*dependency)->result().error())));
       return;
     }
-    dependents_[ref].push_back(job.id());
+    dependents_[ref].emplace_back(job.id());
     ++unfinished;
   }
   if (unfinished > 0) {
-    unfinished_dependencies_[job.id()] = unfinished;
+    unfinished_dependencies_[std::string(job.id())] = unfinished;
   } else {
     Enqueue(job);
   }
@@ -292,8 +324,14 @@ void Scheduler::Enqueue(Job& job) {
 }
 
 absl::StatusOr<v1::JobState> Scheduler::Cancel(const std::string& job_id) {
-  Job* job = store_->Find(job_id);
-  if (job == nullptr) return absl::NotFoundError(absl::StrCat("no job ", job_id));
+  Job* job = store_->FindLive(job_id);
+  if (job == nullptr) {
+    // Finished (left as it is) or unknown.
+    absl::StatusOr<std::optional<Job>> held = store_->Lookup(job_id);
+    if (!held.ok()) return held.status();
+    if (!*held) return absl::NotFoundError(absl::StrCat("no job ", job_id));
+    return (*held)->state;
+  }
   switch (job->state) {
     case v1::PENDING:
       if (!queue_.Remove(*job)) {
@@ -334,6 +372,7 @@ WorkerId Scheduler::AddWorker(WorkerInfo info, std::vector<std::string>* drop_jo
   worker.snapshot.last_seen = clock_->Monotonic();
   std::vector<std::string> held = std::move(info.held_job_ids);
   worker.snapshot.info = std::move(info);
+  worker.name = Job::SharedName(worker.snapshot.info.name);
   by_last_seen_.emplace(worker.snapshot.last_seen, id);
   for (const std::string& fn : worker.snapshot.info.functions) ++nodes_offering_[fn];
   stats_.workers = static_cast<int>(workers_.size());
@@ -347,14 +386,14 @@ WorkerId Scheduler::AddWorker(WorkerInfo info, std::vector<std::string>* drop_jo
   }
 
   for (std::string& job_id : held) {
-    Job* job = store_->Find(job_id);
+    Job* job = store_->FindLive(job_id);
     bool adopt = false;
     if (job != nullptr && job->state == v1::RUNNING) {
       // Still running on the node's old stream (not noticed gone yet) or
       // waiting for it since a scheduler restart.
       auto old = workers_.find(job->worker);
       // Only by the node it runs on: a node cannot claim another's job by id.
-      adopt = job->worker_name == worker.snapshot.info.name &&
+      adopt = job->worker_name() == worker.snapshot.info.name &&
               (job->worker == kNoWorker || (old != workers_.end() && old->first != id));
       if (adopt && old != workers_.end()) {
         old->second.running.erase(job_id);
@@ -392,7 +431,7 @@ WorkerId Scheduler::AddWorker(WorkerInfo info, std::vector<std::string>* drop_jo
       continue;
     }
     job->worker = id;
-    job->worker_name = worker.snapshot.info.name;
+    job->set_worker_name(worker.name);
     worker.running.insert(job_id);
     // Kept even if the store missed it: the node runs the job already, and
     // after a restart it comes back holding it like any node.
@@ -441,7 +480,7 @@ void Scheduler::ReportResult(WorkerId worker, const v1::JobResult& result) {
   auto w = workers_.find(worker);
   if (w == workers_.end()) return;
   Heard(w->second);
-  Job* job = store_->Find(result.job_id());
+  Job* job = store_->FindLive(result.job_id());
   if (job == nullptr || job->state != v1::RUNNING || job->worker != worker ||
       !w->second.running.contains(result.job_id())) {
     return;  // stale: the job was cancelled or moved on
@@ -459,7 +498,7 @@ void Scheduler::ReportResult(WorkerId worker, const v1::JobResult& result) {
                   absl::StrCat("worker reported the job in non-final state ",
                                v1::JobState_Name(result.state())));
   }
-  if (result.worker_failure() || job->spec.retry_on_error()) {
+  if (result.worker_failure() || job->retry_on_error) {
     RetryOrFail(*job, error, BackoffFor(*job));
   } else {
     EndAttempt(*job, &error);
@@ -500,7 +539,7 @@ void Scheduler::LoseWorker(WorkerId worker, const std::string& why, bool silent)
     // their nodes, which hold the results of those that finished meanwhile,
     // as after a restart, instead of going to whichever node is back first.
     for (const std::string& id : gone.running) {
-      Job* job = store_->Find(id);
+      Job* job = store_->FindLive(id);
       if (job == nullptr || job->state != v1::RUNNING || job->worker != worker) continue;
       job->worker = kNoWorker;
       orphaned_.emplace(now + options_.lease_timeout, id);
@@ -510,7 +549,7 @@ void Scheduler::LoseWorker(WorkerId worker, const std::string& why, bool silent)
   // Requeue in submission order so the lost jobs keep their place.
   std::vector<Job*> lost;
   for (const std::string& id : gone.running) {
-    Job* job = store_->Find(id);
+    Job* job = store_->FindLive(id);
     if (job != nullptr && job->state == v1::RUNNING && job->worker == worker) lost.push_back(job);
   }
   std::sort(lost.begin(), lost.end(),
@@ -565,15 +604,15 @@ void Scheduler::DropRunning(Job& job) {
 }
 
 absl::Duration Scheduler::BackoffFor(const Job& job) {
-  const absl::Duration base = job.spec.retry_backoff_seconds() > 0
-                                  ? absl::Seconds(job.spec.retry_backoff_seconds())
+  const absl::Duration base = job.retry_backoff_seconds > 0
+                                  ? absl::Seconds(job.retry_backoff_seconds)
                                   : options_.default_retry_backoff;
   return RetryDelay(base, options_.max_retry_backoff, job.attempt,
                     std::uniform_real_distribution<double>(0, 1)(random_));
 }
 
 int Scheduler::MaxAttempts(const Job& job) const {
-  return job.spec.max_attempts() > 0 ? job.spec.max_attempts() : options_.default_max_attempts;
+  return job.max_attempts > 0 ? job.max_attempts : options_.default_max_attempts;
 }
 
 void Scheduler::Tick() {
@@ -602,11 +641,11 @@ void Scheduler::Tick() {
   while (!orphaned_.empty() && orphaned_.begin()->first <= now && OrphansMayGo(now)) {
     const std::string id = orphaned_.begin()->second;
     orphaned_.erase(orphaned_.begin());
-    Job* job = store_->Find(id);
+    Job* job = store_->FindLive(id);
     if (job == nullptr || job->state != v1::RUNNING || job->worker != kNoWorker) continue;
     RetryOrFail(*job,
                 Error(absl::StatusCode::kUnavailable,
-                      absl::StrCat("worker node ", job->worker_name,
+                      absl::StrCat("worker node ", job->worker_name(),
                                    " did not come back (after a scheduler restart, or after all "
                                    "nodes went silent)")),
                 absl::ZeroDuration());
@@ -667,10 +706,10 @@ void Scheduler::MarkFetched(const std::string& job_id) {
 std::vector<std::string> Scheduler::WaitingFor(const Job& job) const {
   std::vector<std::string> waiting;
   if (job.state != v1::PENDING || !unfinished_dependencies_.contains(job.id())) return waiting;
-  const std::vector<std::string> refs = CollectJobRefs(job.spec);
-  for (const std::string& ref : refs) {
-    const Job* dependency = store_->Find(ref);
-    if (dependency == nullptr || !dependency->finished_state()) waiting.push_back(ref);
+  // A dependency that finished has settled the job already: a succeeded
+  // one no longer holds it back, a failed one failed it.
+  for (std::string& ref : CollectJobRefs(job.DecodeSpec())) {
+    if (store_->FindLive(ref) != nullptr) waiting.push_back(std::move(ref));
   }
   return waiting;
 }
@@ -680,7 +719,7 @@ std::vector<Job> Scheduler::ListJobs(v1::JobState state, size_t limit,
   std::vector<Job> jobs;
   store_->ForEach([&](const Job& job) {
     if ((state == v1::JOB_STATE_UNSPECIFIED || job.state == state) &&
-        (owner == nullptr || job.owner == *owner)) {
+        (owner == nullptr || job.owner() == *owner)) {
       jobs.push_back(job);
     }
     return jobs.size() < limit;
@@ -753,13 +792,15 @@ bool Scheduler::AssignOne(WorkerState& worker, std::vector<v1::Assignment>& batc
   Job* job = queue_.PopFor(snapshot.info.functions, snapshot.info.labels);
   if (job == nullptr) return false;
 
+  // The spec is decoded once, here, and its fields move into the assignment.
+  v1::JobSpec spec = job->DecodeSpec();
   v1::Assignment assignment;
-  assignment.set_job_id(job->id());
-  assignment.set_function(job->spec.function());
-  *assignment.mutable_args() = job->spec.args();
-  *assignment.mutable_chunk() = job->spec.chunk();
-  assignment.set_packed_chunk(job->spec.packed_chunk());
-  assignment.set_timeout_seconds(job->spec.timeout_seconds());
+  assignment.set_job_id(std::move(*spec.mutable_job_id()));
+  assignment.set_function(std::move(*spec.mutable_function()));
+  assignment.mutable_args()->Swap(spec.mutable_args());
+  assignment.mutable_chunk()->Swap(spec.mutable_chunk());
+  assignment.set_packed_chunk(std::move(*spec.mutable_packed_chunk()));
+  assignment.set_timeout_seconds(spec.timeout_seconds());
   // A node that predates packed chunks would run none of the entries.
   absl::Status substituted =
       assignment.packed_chunk().empty() ||
@@ -768,12 +809,17 @@ bool Scheduler::AssignOne(WorkerState& worker, std::vector<v1::Assignment>& batc
           : UnpackIntoChunk(assignment);
   if (substituted.ok()) substituted = SubstituteJobRefs(
       [this](const std::string& ref) -> absl::StatusOr<v1::Value> {
-        const Job* dependency = store_->Find(ref);
-        if (dependency == nullptr || dependency->state != v1::SUCCEEDED) {
+        absl::StatusOr<std::optional<Job>> dependency = store_->Lookup(ref);
+        if (!dependency.ok()) {
+          return absl::Status(dependency.status().code(),
+                              absl::StrCat("dependency ", ref, " cannot be read: ",
+                                           dependency.status().message()));
+        }
+        if (!*dependency || (*dependency)->state != v1::SUCCEEDED) {
           return absl::FailedPreconditionError(
               DependencyError(ref, v1::JOB_STATE_UNSPECIFIED, {}).message());
         }
-        return ResultValue(dependency->result);
+        return ResultValue((*dependency)->result());
       },
       assignment);
   if (!substituted.ok()) {
@@ -782,13 +828,13 @@ bool Scheduler::AssignOne(WorkerState& worker, std::vector<v1::Assignment>& batc
     return true;
   }
 
-  std::string previous_worker_name = std::move(job->worker_name);
+  std::shared_ptr<const std::string> previous_worker_name = job->node_name;
   const absl::Time previous_started = job->started;
   const absl::Time previous_not_before = job->not_before;
   job->state = v1::RUNNING;
   ++job->attempt;
   job->worker = snapshot.id;
-  job->worker_name = snapshot.info.name;
+  job->set_worker_name(worker.name);
   job->started = clock_->Now();
   job->not_before = absl::InfinitePast();
   Attempt& attempt = job->attempts.emplace_back();
@@ -802,7 +848,7 @@ bool Scheduler::AssignOne(WorkerState& worker, std::vector<v1::Assignment>& batc
     job->state = v1::PENDING;
     --job->attempt;
     job->worker = kNoWorker;
-    job->worker_name = std::move(previous_worker_name);
+    job->set_worker_name(std::move(previous_worker_name));
     job->started = previous_started;
     job->not_before = previous_not_before;
     job->attempts.pop_back();
@@ -812,7 +858,7 @@ bool Scheduler::AssignOne(WorkerState& worker, std::vector<v1::Assignment>& batc
   CountState(v1::PENDING, -1);
   CountState(v1::RUNNING, +1);
   --snapshot.credits;
-  worker.running.insert(job->id());
+  worker.running.emplace(job->id());
   snapshot.running = static_cast<int>(worker.running.size());
   assignment.set_attempt(job->attempt);
   batch.push_back(std::move(assignment));
@@ -820,15 +866,15 @@ bool Scheduler::AssignOne(WorkerState& worker, std::vector<v1::Assignment>& batc
 }
 
 void Scheduler::Finish(Job& job, v1::JobState state, const v1::JobResult& result) {
-  const std::string id = job.id();
+  const std::string id(job.id());
   const v1::JobError error = result.error();
   Record(job, state, result);
   if (dependents_.contains(id)) SettleDependents(id, state, error);
 }
 
 void Scheduler::Record(Job& job, v1::JobState state, const v1::JobResult& result) {
-  if (auto it = unfinished_by_owner_.find(job.owner); it != unfinished_by_owner_.end()) {
-    if (--it->second <= 0) unfinished_by_owner_.erase(it);
+  if (auto it = unfinished_by_owner_.find(job.owner()); it != unfinished_by_owner_.end()) {
+    if (--it->second.unfinished <= 0) unfinished_by_owner_.erase(it);
   }
   CountState(job.state, -1);
   CountState(state, +1);
@@ -836,15 +882,16 @@ void Scheduler::Record(Job& job, v1::JobState state, const v1::JobResult& result
   job.state = state;
   job.worker = kNoWorker;
   job.finished = clock_->Now();
-  job.result = result;
-  job.result.set_job_id(job.id());
-  job.result.set_state(state);
-  job.result.clear_worker_failure();
+  v1::JobResult& recorded = *job.mutable_result();
+  recorded = result;
+  recorded.set_job_id(std::string(job.id()));
+  recorded.set_state(state);
+  recorded.clear_worker_failure();
   if (state == v1::SUCCEEDED) {
-    job.result.clear_error();
+    recorded.clear_error();
   } else {
-    job.result.clear_value();
-    job.result.clear_packed_value();
+    recorded.clear_value();
+    recorded.clear_packed_value();
   }
   // A finish the store missed is not announced: OnFinished would hand the
   // result to clients as kept, while a restart runs the job again. The job
@@ -854,7 +901,7 @@ void Scheduler::Record(Job& job, v1::JobState state, const v1::JobResult& result
   }
 }
 
-bool Scheduler::Stored(const absl::Status& written, const std::string& job_id,
+bool Scheduler::Stored(const absl::Status& written, absl::string_view job_id,
                        const char* change) {
   if (written.ok()) {
     write_failed_ = false;
@@ -864,7 +911,7 @@ bool Scheduler::Stored(const absl::Status& written, const std::string& job_id,
   // enough until a write succeeds again.
   if (!write_failed_) {
     spdlog::error("scheduler: the job store could not record the {} of job {}: {}", change,
-                  job_id, written.ToString());
+                  std::string(job_id), written.ToString());
   }
   write_failed_ = true;
   return false;
@@ -888,7 +935,7 @@ void Scheduler::SettleDependents(const std::string& job_id, v1::JobState state,
     std::vector<std::string> waiting = std::move(it->second);
     dependents_.erase(it);
     for (const std::string& dependent_id : waiting) {
-      Job* dependent = store_->Find(dependent_id);
+      Job* dependent = store_->FindLive(dependent_id);
       if (dependent == nullptr || dependent->state != v1::PENDING) continue;
       auto count = unfinished_dependencies_.find(dependent_id);
       if (count == unfinished_dependencies_.end()) continue;

@@ -15,6 +15,8 @@
 #define NETPOOL_SERVER_CORE_SCHEDULER_H_
 
 #include <map>
+#include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -224,7 +226,11 @@ class Scheduler {
   // Records that a finished job's result was handed to a client.
   void MarkFetched(const std::string& job_id);
 
-  Job* FindJob(const std::string& job_id) const { return store_->Find(job_id); }
+  // A copy of the job's record, nullopt if the store holds no such job; an
+  // error if the store cannot read it.
+  absl::StatusOr<std::optional<Job>> FindJob(absl::string_view job_id) const {
+    return store_->Lookup(job_id);
+  }
   // The jobs whose results `job` still waits for.
   std::vector<std::string> WaitingFor(const Job& job) const;
   int MaxAttempts(const Job& job) const;
@@ -245,6 +251,8 @@ class Scheduler {
  private:
   struct WorkerState {
     WorkerSnapshot snapshot;
+    // snapshot.info.name, shared by the jobs that run there.
+    std::shared_ptr<const std::string> name;
     absl::flat_hash_set<std::string> running;  // job ids
   };
 
@@ -273,7 +281,7 @@ class Scheduler {
   void Record(Job& job, v1::JobState state, const v1::JobResult& result);
   // Whether the store took the write of `change` to the job; if not, logs
   // it at error level, once until a write succeeds again.
-  bool Stored(const absl::Status& written, const std::string& job_id, const char* change);
+  bool Stored(const absl::Status& written, absl::string_view job_id, const char* change);
   // Releases or fails the jobs waiting for `job_id`, which just finished.
   void SettleDependents(const std::string& job_id, v1::JobState state, const v1::JobError& error);
   void DropRunning(Job& job);
@@ -337,8 +345,13 @@ class Scheduler {
   // The last store write failed (and was logged).
   bool write_failed_ = false;
   // Unfinished (pending or running) jobs per owner, for
-  // max_unfinished_per_owner; owners with none are not kept.
-  absl::flat_hash_map<std::string, int64_t> unfinished_by_owner_;
+  // max_unfinished_per_owner, and the name they share; owners with none
+  // are not kept.
+  struct OwnerJobs {
+    int64_t unfinished = 0;
+    std::shared_ptr<const std::string> name;  // nullptr: the empty name
+  };
+  absl::flat_hash_map<std::string, OwnerJobs> unfinished_by_owner_;
   std::mt19937_64 random_;
 };
 

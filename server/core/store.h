@@ -1,6 +1,7 @@
 // Store is where job records live. The scheduling core reads and changes jobs
-// only through it and calls Update() after each change, so that a durable
-// store can persist it. MemoryStore (server/store/) is the volatile store,
+// only through it and calls Update() after each change to a live record, so
+// that a durable store can persist it. A finished job is only ever handed out
+// as a copy (Lookup). MemoryStore (server/store/) is the volatile store,
 // SqliteStore the durable one.
 //
 // Writes are numbered. A volatile store's writes are durable at once; a
@@ -17,6 +18,8 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "server/core/job.h"
 
@@ -35,19 +38,26 @@ class Store {
  public:
   virtual ~Store() = default;
 
-  // Adds new jobs, all or none. Error kAlreadyExists if an id is taken.
-  virtual absl::Status Insert(std::vector<Job> jobs) = 0;
-  // The record, or nullptr. An unfinished job's pointer is the live record
-  // and stays valid until the job is erased; the caller that changes it must
-  // call Update(). A finished job's record may be read back from disk into a
-  // cache: that pointer is valid only until the next call to the store.
-  virtual Job* Find(const std::string& job_id) = 0;
-  // The job submitted with this idempotency key, if the store holds one.
-  virtual std::optional<std::string> FindByIdempotencyKey(const std::string& key) = 0;
-  // Records a change made through Find().
+  // Adds new jobs, all or none, and returns their live records in the same
+  // order (see FindLive). Error kAlreadyExists if an id is taken.
+  virtual absl::StatusOr<std::vector<Job*>> Insert(std::vector<Job> jobs) = 0;
+  // The live record of an unfinished (PENDING or RUNNING) job, or nullptr
+  // if the job is finished or unknown. The record is the store's own: it
+  // stays valid until the job is erased, also after a change that finishes
+  // it (the store may drop a finished record only in a later Insert() or
+  // EraseFetchedBefore()). The caller that changes it must call Update().
+  virtual Job* FindLive(absl::string_view job_id) = 0;
+  // A copy of the job's record, unfinished or finished; nullopt if there is
+  // no such job. An error if the store cannot read it.
+  virtual absl::StatusOr<std::optional<Job>> Lookup(absl::string_view job_id) = 0;
+  // The id of the job submitted with this idempotency key, if the store
+  // holds one.
+  virtual absl::StatusOr<std::optional<std::string>> FindByIdempotencyKey(
+      absl::string_view key) = 0;
+  // Records a change made to a live record (FindLive, Insert).
   virtual absl::Status Update(const Job& job) = 0;
   // Records that a finished job's result was handed to a client.
-  virtual absl::Status MarkFetched(const std::string& job_id) = 0;
+  virtual absl::Status MarkFetched(absl::string_view job_id) = 0;
   // Deletes the finished jobs whose results were fetched and that finished
   // before `cutoff` (the result retention time has passed). Returns how many.
   virtual int64_t EraseFetchedBefore(absl::Time cutoff) = 0;

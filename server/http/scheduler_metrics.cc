@@ -94,7 +94,7 @@ void SchedulerMetrics::OnSubmitted(const std::string& function, int count) {
 void SchedulerMetrics::OnFinished(const Job& job) {
   history_.Record(job.state);
   absl::MutexLock lock(&mu_);
-  FunctionMetrics& metrics = For(job.spec.function());
+  FunctionMetrics& metrics = For(std::string(job.function()));
   switch (job.state) {
     case v1::SUCCEEDED:
       metrics.succeeded->Increment();
@@ -114,7 +114,7 @@ void SchedulerMetrics::OnFinished(const Job& job) {
 
 void SchedulerMetrics::OnRetried(const Job& job) {
   absl::MutexLock lock(&mu_);
-  For(job.spec.function()).retried->Increment();
+  For(std::string(job.function())).retried->Increment();
 }
 
 void SchedulerMetrics::OnRpcDone(absl::string_view method, grpc::StatusCode code) {

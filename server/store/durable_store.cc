@@ -151,10 +151,10 @@ void DurableStore::CommitLoop() {
   }
 }
 
-absl::Status DurableStore::Insert(std::vector<Job> jobs) {
+absl::StatusOr<std::vector<Job*>> DurableStore::Insert(std::vector<Job> jobs) {
   ReleaseCommitted();
   if (absl::Status error = health(); !error.ok()) return error;
-  absl::flat_hash_set<std::string> batch_ids;
+  absl::flat_hash_set<absl::string_view> batch_ids;
   absl::flat_hash_set<uint64_t> batch_sequences;
   for (const Job& job : jobs) {
     bool id_taken = resident_.contains(job.id()) || !batch_ids.insert(job.id()).second;
@@ -183,44 +183,42 @@ absl::Status DurableStore::Insert(std::vector<Job> jobs) {
   rows.reserve(jobs.size());
   for (const Job& job : jobs) rows.emplace_back(job.sequence, RowOf(job, /*with_spec=*/true));
   const uint64_t write = Enqueue(std::move(rows));
+  std::vector<Job*> records;
+  records.reserve(jobs.size());
   for (Job& job : jobs) {
     max_sequence_ = std::max(max_sequence_, job.sequence);
     ++size_;
     Resident& resident = AddResident(Stored{std::make_unique<Job>(std::move(job))},
                                      v1::JOB_STATE_UNSPECIFIED);
     NoteWritten(resident, write);
+    records.push_back(resident.job.get());
   }
-  return absl::OkStatus();
+  return records;
 }
 
-Job* DurableStore::Find(const std::string& job_id) {
-  absl::StatusOr<Job*> job = Lookup(job_id);
-  if (job.ok()) return *job;
-  if (!absl::IsNotFound(job.status())) {
-    spdlog::error("job store: cannot read job {}: {}", job_id, job.status().ToString());
-  }
-  return nullptr;
+Job* DurableStore::FindLive(absl::string_view job_id) {
+  Resident* resident = FindResident(job_id);
+  if (resident == nullptr || resident->job->finished_state()) return nullptr;
+  return resident->job.get();
 }
 
-absl::StatusOr<Job*> DurableStore::Lookup(const std::string& job_id) {
-  if (Resident* resident = FindResident(job_id)) return resident->job.get();
-  if (read_back_.job != nullptr && read_back_.job->id() == job_id) return read_back_.job.get();
+absl::StatusOr<std::optional<Job>> DurableStore::Lookup(absl::string_view job_id) {
+  if (Resident* resident = FindResident(job_id)) return std::optional<Job>(*resident->job);
   absl::StatusOr<Stored> stored = ReadBack(job_id);
-  if (!stored.ok()) return stored.status();
-  read_back_ = *std::move(stored);
-  read_back_state_ = read_back_.job->state;
-  return read_back_.job.get();
+  if (absl::IsNotFound(stored.status())) return std::nullopt;
+  if (!stored.ok()) return WithName(name_, stored.status());
+  return std::optional<Job>(std::move(*stored->job));
 }
 
-std::optional<std::string> DurableStore::FindByIdempotencyKey(const std::string& key) {
-  if (auto it = resident_by_key_.find(key); it != resident_by_key_.end()) return it->second;
-  absl::StatusOr<std::vector<RowColumns>> rows = backend_->FindByIdempotencyKey(key);
-  if (!rows.ok()) {
-    spdlog::error("job store: cannot look up an idempotency key: {}", rows.status().ToString());
-    return std::nullopt;
+absl::StatusOr<std::optional<std::string>> DurableStore::FindByIdempotencyKey(
+    absl::string_view key) {
+  if (auto it = resident_by_key_.find(key); it != resident_by_key_.end()) {
+    return std::optional<std::string>(it->second->id());
   }
-  for (const RowColumns& row : *rows) {
-    if (!ErasedUncommitted(row)) return row.id;
+  absl::StatusOr<std::vector<RowColumns>> rows = backend_->FindByIdempotencyKey(std::string(key));
+  if (!rows.ok()) return WithName(name_, rows.status());
+  for (RowColumns& row : *rows) {
+    if (!ErasedUncommitted(row)) return std::optional<std::string>(std::move(row.id));
   }
   return std::nullopt;
 }
@@ -229,19 +227,29 @@ absl::Status DurableStore::Update(const Job& job) {
   absl::StatusOr<Resident*> resident = Hold(job.id());
   if (!resident.ok()) return FailedWrite(job.id(), resident.status());
   // `job` is the record itself unless the caller changed a copy.
-  if ((*resident)->job.get() != &job) *(*resident)->job = job;
+  Job& record = *(*resident)->job;
+  if (&record != &job) {
+    // The spec never changes, and the maps' keys are views of this one.
+    JobSpecBytes spec = record.spec;
+    record = job;
+    record.spec = std::move(spec);
+  }
   Write(**resident);
   return absl::OkStatus();
 }
 
-absl::Status DurableStore::MarkFetched(const std::string& job_id) {
-  absl::StatusOr<Job*> job = Lookup(job_id);
-  if (!job.ok()) return FailedWrite(job_id, job.status());
-  if ((*job)->fetched) return absl::OkStatus();
-  absl::StatusOr<Resident*> resident = Hold(job_id);
-  if (!resident.ok()) return FailedWrite(job_id, resident.status());
-  (*resident)->job->fetched = true;
-  Write(**resident);
+absl::Status DurableStore::MarkFetched(absl::string_view job_id) {
+  Resident* resident = FindResident(job_id);
+  if (resident == nullptr) {
+    absl::StatusOr<Stored> stored = ReadBack(job_id);
+    if (!stored.ok()) return FailedWrite(job_id, stored.status());
+    if (stored->job->fetched) return absl::OkStatus();
+    const v1::JobState state = stored->job->state;
+    resident = &AddResident(*std::move(stored), state);
+  }
+  if (resident->job->fetched) return absl::OkStatus();
+  resident->job->fetched = true;
+  Write(*resident);
   return absl::OkStatus();
 }
 
@@ -291,7 +299,6 @@ int64_t DurableStore::EraseFetchedBefore(absl::Time cutoff) {
   pending_erase_->cutoff_unix = erase_before_unix;
   pending_erase_->resident_ids.merge(resident_ids);
   pending_erase_->write = write;
-  read_back_ = Stored();
   size_ -= static_cast<size_t>(erased);
   return erased;
 }
@@ -401,23 +408,24 @@ void DurableStore::ReleaseCommitted() {
   }
 }
 
-DurableStore::Resident* DurableStore::FindResident(const std::string& job_id) {
+DurableStore::Resident* DurableStore::FindResident(absl::string_view job_id) {
   auto it = resident_.find(job_id);
   return it == resident_.end() ? nullptr : &it->second;
 }
 
-absl::StatusOr<DurableStore::Resident*> DurableStore::Hold(const std::string& job_id) {
+absl::StatusOr<DurableStore::Resident*> DurableStore::Hold(absl::string_view job_id) {
   if (Resident* resident = FindResident(job_id)) return resident;
-  if (absl::StatusOr<Job*> job = Lookup(job_id); !job.ok()) return job.status();
-  // The record moves, so a pointer Find() returned stays good.
-  return &AddResident(std::exchange(read_back_, Stored()), read_back_state_);
+  absl::StatusOr<Stored> stored = ReadBack(job_id);
+  if (!stored.ok()) return stored.status();
+  const v1::JobState state = stored->job->state;
+  return &AddResident(*std::move(stored), state);
 }
 
 DurableStore::Resident& DurableStore::AddResident(Stored stored, v1::JobState recorded_state) {
   Job* record = stored.job.get();
   resident_by_sequence_[record->sequence] = record;
-  if (!record->spec.idempotency_key().empty()) {
-    resident_by_key_.emplace(record->spec.idempotency_key(), record->id());
+  if (!record->idempotency_key().empty()) {
+    resident_by_key_.emplace(record->idempotency_key(), record);
   }
   Resident& resident = resident_[record->id()];
   resident.job = std::move(stored.job);
@@ -426,15 +434,16 @@ DurableStore::Resident& DurableStore::AddResident(Stored stored, v1::JobState re
   return resident;
 }
 
-void DurableStore::DropResident(const std::string& job_id) {
+void DurableStore::DropResident(absl::string_view job_id) {
   auto it = resident_.find(job_id);
   if (it == resident_.end()) return;
-  const Job& job = *it->second.job;
-  resident_by_sequence_.erase(job.sequence);
-  if (auto key = resident_by_key_.find(job.spec.idempotency_key());
-      key != resident_by_key_.end() && key->second == job_id) {
+  const Job* job = it->second.job.get();
+  resident_by_sequence_.erase(job->sequence);
+  if (auto key = resident_by_key_.find(job->idempotency_key());
+      key != resident_by_key_.end() && key->second == job) {
     resident_by_key_.erase(key);
   }
+  // Last: the maps' keys are views of the job's strings.
   resident_.erase(it);
 }
 
@@ -466,13 +475,14 @@ void DurableStore::Supersede(std::optional<StoredRow>& newer, std::optional<Stor
 
 StoredRow DurableStore::RowOf(const Job& job, bool with_spec) {
   StoredRow row;
-  row.columns.id = job.id();
+  row.columns.id = std::string(job.id());
   row.columns.state = job.state;
-  row.columns.idempotency_key = job.spec.idempotency_key();
+  row.columns.idempotency_key = std::string(job.idempotency_key());
   row.columns.fetched = job.fetched;
   row.columns.finished_unix = FinishedUnix(job);
   row.record = ToStoredJobWithoutSpec(job).SerializeAsString();
-  if (with_spec) row.spec = job.spec.SerializeAsString();
+  // The spec's bytes as the client sent them: never serialized again.
+  if (with_spec) row.spec = std::string(job.spec.serialized_spec());
   return row;
 }
 
@@ -513,14 +523,17 @@ absl::StatusOr<DurableStore::Stored> DurableStore::ParseStored(const StoredRow& 
   if (!stored.ParseFromString(row.record)) {
     return absl::DataLossError("a job record does not parse");
   }
-  if (row.spec && !stored.mutable_spec()->ParseFromString(*row.spec)) {
-    return absl::DataLossError("a job spec does not parse");
+  if (!row.spec) {
+    // A row from before the spec was kept apart: the record holds it.
+    return Stored{std::make_unique<Job>(FromStoredJob(std::move(stored))), true};
   }
-  return Stored{std::make_unique<Job>(FromStoredJob(std::move(stored))), !row.spec};
+  absl::StatusOr<Job> job = FromStoredJob(std::move(stored), *row.spec);
+  if (!job.ok()) return job.status();
+  return Stored{std::make_unique<Job>(*std::move(job)), false};
 }
 
-absl::StatusOr<DurableStore::Stored> DurableStore::ReadBack(const std::string& job_id) {
-  absl::StatusOr<std::optional<StoredRow>> row = backend_->Read(job_id);
+absl::StatusOr<DurableStore::Stored> DurableStore::ReadBack(absl::string_view job_id) {
+  absl::StatusOr<std::optional<StoredRow>> row = backend_->Read(std::string(job_id));
   if (!row.ok()) return row.status();
   if (!*row || ErasedUncommitted((*row)->columns)) {
     return absl::NotFoundError(absl::StrCat("no job ", job_id));
@@ -528,8 +541,8 @@ absl::StatusOr<DurableStore::Stored> DurableStore::ReadBack(const std::string& j
   return ParseStored(**row);
 }
 
-absl::StatusOr<bool> DurableStore::StoredIdTaken(const std::string& job_id) {
-  absl::StatusOr<std::optional<RowColumns>> row = backend_->ReadColumns(job_id);
+absl::StatusOr<bool> DurableStore::StoredIdTaken(absl::string_view job_id) {
+  absl::StatusOr<std::optional<RowColumns>> row = backend_->ReadColumns(std::string(job_id));
   if (!row.ok()) return row.status();
   return row->has_value() && !ErasedUncommitted(**row);
 }
@@ -548,7 +561,7 @@ absl::Status DurableStore::HealthLocked() const {
   return lost_write_.ok() ? commit_error_ : lost_write_;
 }
 
-absl::Status DurableStore::FailedWrite(const std::string& job_id, const absl::Status& cause) {
+absl::Status DurableStore::FailedWrite(absl::string_view job_id, const absl::Status& cause) {
   if (absl::IsNotFound(cause)) return cause;
   const absl::Status lost = absl::DataLossError(absl::StrCat(
       name_, ": could not record a change to job ", job_id, " (", cause.message(),

@@ -25,7 +25,7 @@
 // then on and Insert() refuses new jobs, until a restart reloads the store
 // from what the backend holds; the store still records every other change.
 //
-// RAM holds the unfinished jobs (the live records Find() returns) and the
+// RAM holds the unfinished jobs (the live records FindLive() returns) and the
 // finished jobs whose last write is not committed yet; a finished job is
 // read back from the backend on demand, so finished results do not pile up
 // in memory. Rows an EraseFetchedBefore() deleted read as gone before the
@@ -57,11 +57,10 @@ namespace netpool {
 
 // Record lifetimes (what store.h leaves to the implementation):
 // - An unfinished job's record is live until the job is erased.
-// - A record that Update() or MarkFetched() made finished, or a finished
-//   job's record Find() returned, stays valid at least until the next
-//   Insert() or EraseFetchedBefore(): committed finished records are released
-//   only there, where the scheduler holds no record, so a scheduler operation
-//   may keep using a job it has just finished.
+// - A live record that Update() made finished stays valid at least until
+//   the next Insert() or EraseFetchedBefore(): committed finished records are
+//   released only there, where the scheduler holds no record, so a scheduler
+//   operation may keep using a job it has just finished.
 // - The job ForEach() passes to `visit` is valid only during that call.
 // No method but the destructor waits for a commit: the scheduler calls the
 // store under its lock, and the durable listener may need that lock.
@@ -79,11 +78,12 @@ class DurableStore : public Store {
   // Commits everything queued, then closes the backend.
   ~DurableStore() override;
 
-  absl::Status Insert(std::vector<Job> jobs) override;
-  Job* Find(const std::string& job_id) override;
-  std::optional<std::string> FindByIdempotencyKey(const std::string& key) override;
+  absl::StatusOr<std::vector<Job*>> Insert(std::vector<Job> jobs) override;
+  Job* FindLive(absl::string_view job_id) override;
+  absl::StatusOr<std::optional<Job>> Lookup(absl::string_view job_id) override;
+  absl::StatusOr<std::optional<std::string>> FindByIdempotencyKey(absl::string_view key) override;
   absl::Status Update(const Job& job) override;
-  absl::Status MarkFetched(const std::string& job_id) override;
+  absl::Status MarkFetched(absl::string_view job_id) override;
   int64_t EraseFetchedBefore(absl::Time cutoff) override;
   void ForEach(const std::function<bool(const Job&)>& visit) override;
   void ForEachNewestFirst(uint64_t before_sequence,
@@ -151,14 +151,12 @@ class DurableStore : public Store {
 
   // Frees the finished records whose last write is committed.
   void ReleaseCommitted();
-  Resident* FindResident(const std::string& job_id);
-  // Find() with the reason when there is no record: kNotFound if no job
-  // has the id, another error if its row cannot be read.
-  absl::StatusOr<Job*> Lookup(const std::string& job_id);
-  // The job's record moved into RAM (read back if need be), for a write.
-  absl::StatusOr<Resident*> Hold(const std::string& job_id);
+  Resident* FindResident(absl::string_view job_id);
+  // The job's record moved into RAM (read back if need be), for a write:
+  // kNotFound if no job has the id, another error if its row cannot be read.
+  absl::StatusOr<Resident*> Hold(absl::string_view job_id);
   Resident& AddResident(Stored stored, v1::JobState recorded_state);
-  void DropResident(const std::string& job_id);
+  void DropResident(absl::string_view job_id);
   // Queues rows (and, if given, the erase of the fetched rows finished
   // before that time) as one write; returns its number.
   uint64_t Enqueue(std::vector<std::pair<uint64_t, std::optional<StoredRow>>> rows,
@@ -171,11 +169,11 @@ class DurableStore : public Store {
   // The error of a change to the job that cannot be recorded for `cause`:
   // kNotFound as it is (no such job, nothing is lost), else the loss of the
   // change, which becomes the store's permanent error if it is the first.
-  absl::Status FailedWrite(const std::string& job_id, const absl::Status& cause);
+  absl::Status FailedWrite(absl::string_view job_id, const absl::Status& cause);
   absl::Status HealthLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Reads a stored job; kNotFound when there is no row or it is erased.
-  absl::StatusOr<Stored> ReadBack(const std::string& job_id);
-  absl::StatusOr<bool> StoredIdTaken(const std::string& job_id);
+  absl::StatusOr<Stored> ReadBack(absl::string_view job_id);
+  absl::StatusOr<bool> StoredIdTaken(absl::string_view job_id);
   // Whether a stored row was erased by an EraseFetchedBefore not committed yet.
   bool ErasedUncommitted(const RowColumns& row) const;
 
@@ -186,15 +184,14 @@ class DurableStore : public Store {
   const std::unique_ptr<StorageBackend> backend_;
 
   // Used only by the store's caller (one thread at a time, as store.h says).
-  absl::flat_hash_map<std::string, Resident> resident_;
+  // Keyed by views of the records' own ids and keys (a job's JobSpecBytes
+  // never moves), so that a job in RAM costs the maps no string.
+  absl::flat_hash_map<absl::string_view, Resident> resident_;
   absl::btree_map<uint64_t, Job*> resident_by_sequence_;
-  absl::flat_hash_map<std::string, std::string> resident_by_key_;
+  absl::flat_hash_map<absl::string_view, Job*> resident_by_key_;
   // Finished jobs with the write that finished or last changed them, in
   // write order: each leaves RAM once that write is committed.
   std::deque<std::pair<uint64_t, std::string>> releasable_;
-  // The finished job Find() read back last, and its state then.
-  Stored read_back_;
-  v1::JobState read_back_state_ = v1::JOB_STATE_UNSPECIFIED;
   std::optional<PendingErase> pending_erase_;
   FinishedCounts finished_counts_;
   size_t size_ = 0;

@@ -23,7 +23,7 @@ absl::Time TimeFromUnixSecondsOrZero(double seconds) {
 
 v1::StoredJob ToStoredJob(const Job& job) {
   v1::StoredJob stored = ToStoredJobWithoutSpec(job);
-  *stored.mutable_spec() = job.spec;
+  *stored.mutable_spec() = job.DecodeSpec();
   return stored;
 }
 
@@ -32,15 +32,15 @@ v1::StoredJob ToStoredJobWithoutSpec(const Job& job) {
   stored.set_sequence(job.sequence);
   stored.set_state(job.state);
   stored.set_attempt(job.attempt);
-  stored.set_worker_name(job.worker_name);
+  stored.set_worker_name(job.worker_name());
   stored.set_submitted_unix(UnixSecondsOrZero(job.submitted));
   stored.set_started_unix(UnixSecondsOrZero(job.started));
   stored.set_finished_unix(UnixSecondsOrZero(job.finished));
   stored.set_not_before_unix(UnixSecondsOrZero(job.not_before));
-  *stored.mutable_result() = job.result;
+  if (job.result_part.get() != nullptr) *stored.mutable_result() = job.result();
   for (const Attempt& attempt : job.attempts) *stored.add_attempts() = ToAttemptRecord(attempt);
   stored.set_fetched(job.fetched);
-  stored.set_owner(job.owner);
+  stored.set_owner(job.owner());
   return stored;
 }
 
@@ -56,18 +56,19 @@ v1::AttemptRecord ToAttemptRecord(const Attempt& attempt) {
   return record;
 }
 
-Job FromStoredJob(v1::StoredJob stored) {
-  Job job;
-  job.spec = std::move(*stored.mutable_spec());
+namespace {
+
+// Everything of the job but its spec.
+void FillFromStored(v1::StoredJob& stored, Job& job) {
   job.sequence = stored.sequence();
   job.state = stored.state();
   job.attempt = stored.attempt();
-  job.worker_name = std::move(*stored.mutable_worker_name());
+  job.set_worker_name(stored.worker_name());
   job.submitted = TimeFromUnixSecondsOrZero(stored.submitted_unix());
   job.started = TimeFromUnixSecondsOrZero(stored.started_unix());
   job.finished = TimeFromUnixSecondsOrZero(stored.finished_unix());
   job.not_before = TimeFromUnixSecondsOrZero(stored.not_before_unix());
-  job.result = std::move(*stored.mutable_result());
+  if (stored.has_result()) *job.mutable_result() = std::move(*stored.mutable_result());
   job.attempts.reserve(stored.attempts_size());
   for (v1::AttemptRecord& record : *stored.mutable_attempts()) {
     Attempt& attempt = job.attempts.emplace_back();
@@ -78,7 +79,21 @@ Job FromStoredJob(v1::StoredJob stored) {
     attempt.error = std::move(*record.mutable_error());
   }
   job.fetched = stored.fetched();
-  job.owner = std::move(*stored.mutable_owner());
+  job.set_owner(stored.owner());
+}
+
+}  // namespace
+
+Job FromStoredJob(v1::StoredJob stored) {
+  Job job = Job::FromSpec(stored.spec());
+  FillFromStored(stored, job);
+  return job;
+}
+
+absl::StatusOr<Job> FromStoredJob(v1::StoredJob stored, absl::string_view serialized_spec) {
+  absl::StatusOr<Job> job = Job::FromSerializedSpec(serialized_spec);
+  if (!job.ok()) return job.status();
+  FillFromStored(stored, *job);
   return job;
 }
 

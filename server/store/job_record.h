@@ -10,6 +10,8 @@
 #ifndef NETPOOL_SERVER_STORE_JOB_RECORD_H_
 #define NETPOOL_SERVER_STORE_JOB_RECORD_H_
 
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "netpool/v1/netpool.pb.h"
 #include "netpool/v1/store.pb.h"
@@ -29,6 +31,9 @@ v1::StoredJob ToStoredJobWithoutSpec(const Job& job);
 v1::AttemptRecord ToAttemptRecord(const Attempt& attempt);
 // The returned job has worker == kNoWorker.
 Job FromStoredJob(v1::StoredJob stored);
+// The same with the spec kept apart, as its serialized bytes (stored.spec()
+// is not read); kDataLoss if the bytes do not parse.
+absl::StatusOr<Job> FromStoredJob(v1::StoredJob stored, absl::string_view serialized_spec);
 
 }  // namespace netpool
 

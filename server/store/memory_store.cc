@@ -6,8 +6,8 @@
 
 namespace netpool {
 
-absl::Status MemoryStore::Insert(std::vector<Job> jobs) {
-  absl::flat_hash_set<std::string> batch_ids;
+absl::StatusOr<std::vector<Job*>> MemoryStore::Insert(std::vector<Job> jobs) {
+  absl::flat_hash_set<absl::string_view> batch_ids;
   absl::flat_hash_set<uint64_t> batch_sequences;
   for (const Job& job : jobs) {
     if (by_id_.contains(job.id()) || !batch_ids.insert(job.id()).second) {
@@ -18,42 +18,61 @@ absl::Status MemoryStore::Insert(std::vector<Job> jobs) {
           absl::StrCat("job sequence ", job.sequence, " is already taken"));
     }
   }
+  std::vector<Job*> records;
+  records.reserve(jobs.size());
   for (Job& job : jobs) {
     auto record = std::make_unique<Job>(std::move(job));
     max_sequence_ = std::max(max_sequence_, record->sequence);
     by_sequence_[record->sequence] = record.get();
-    if (!record->spec.idempotency_key().empty()) {
+    if (!record->idempotency_key().empty()) {
       // The first job submitted with a key keeps it.
-      by_idempotency_key_.emplace(record->spec.idempotency_key(), record->id());
+      by_idempotency_key_.emplace(record->idempotency_key(), record.get());
     }
     NoteIfErasable(*record);
-    std::string id = record->id();
-    by_id_.emplace(std::move(id), std::move(record));
+    records.push_back(record.get());
+    by_id_.insert(std::move(record));
   }
-  return absl::OkStatus();
+  return records;
 }
 
-Job* MemoryStore::Find(const std::string& job_id) {
+Job* MemoryStore::Find(absl::string_view job_id) const {
   auto it = by_id_.find(job_id);
-  return it == by_id_.end() ? nullptr : it->second.get();
+  return it == by_id_.end() ? nullptr : it->get();
 }
 
-std::optional<std::string> MemoryStore::FindByIdempotencyKey(const std::string& key) {
+Job* MemoryStore::FindLive(absl::string_view job_id) {
+  Job* job = Find(job_id);
+  return job != nullptr && !job->finished_state() ? job : nullptr;
+}
+
+absl::StatusOr<std::optional<Job>> MemoryStore::Lookup(absl::string_view job_id) {
+  const Job* job = Find(job_id);
+  if (job == nullptr) return std::nullopt;
+  return std::optional<Job>(*job);
+}
+
+absl::StatusOr<std::optional<std::string>> MemoryStore::FindByIdempotencyKey(
+    absl::string_view key) {
   auto it = by_idempotency_key_.find(key);
   if (it == by_idempotency_key_.end()) return std::nullopt;
-  return it->second;
+  return std::optional<std::string>(it->second->id());
 }
 
 absl::Status MemoryStore::Update(const Job& job) {
   Job* record = Find(job.id());
   if (record == nullptr) return absl::NotFoundError(absl::StrCat("no job ", job.id()));
   // `job` is the record itself unless the caller changed a copy.
-  if (record != &job) *record = job;
+  if (record != &job) {
+    // The spec never changes, and the maps' keys are views of this one.
+    JobSpecBytes spec = record->spec;
+    *record = job;
+    record->spec = std::move(spec);
+  }
   NoteIfErasable(*record);
   return absl::OkStatus();
 }
 
-absl::Status MemoryStore::MarkFetched(const std::string& job_id) {
+absl::Status MemoryStore::MarkFetched(absl::string_view job_id) {
   Job* job = Find(job_id);
   if (job == nullptr) return absl::NotFoundError(absl::StrCat("no job ", job_id));
   job->fetched = true;
@@ -72,13 +91,14 @@ int64_t MemoryStore::EraseFetchedBefore(absl::Time cutoff) {
     erasable_.erase(erasable_.begin());
     auto it = by_sequence_.find(sequence);
     if (it == by_sequence_.end()) continue;
-    const std::string id = it->second->id();
-    if (auto key = by_idempotency_key_.find(it->second->spec.idempotency_key());
-        key != by_idempotency_key_.end() && key->second == id) {
+    Job* job = it->second;
+    if (auto key = by_idempotency_key_.find(job->idempotency_key());
+        key != by_idempotency_key_.end() && key->second == job) {
       by_idempotency_key_.erase(key);
     }
     by_sequence_.erase(it);
-    by_id_.erase(id);
+    // Last: the maps' keys are views of the job's strings.
+    by_id_.erase(by_id_.find(job->id()));
     ++erased;
   }
   return erased;

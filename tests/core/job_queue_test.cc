@@ -12,11 +12,12 @@ class JobQueueTest : public ::testing::Test {
  protected:
   Job* NewJob(std::string function, int priority, uint64_t sequence, std::string id,
               const JobQueue::Labels& labels = {}) {
-    Job& job = jobs_.emplace_back();
-    job.spec.set_function(std::move(function));
-    job.spec.set_priority(priority);
-    job.spec.set_job_id(std::move(id));
-    job.spec.mutable_labels()->insert(labels.begin(), labels.end());
+    v1::JobSpec spec;
+    spec.set_function(std::move(function));
+    spec.set_priority(priority);
+    spec.set_job_id(std::move(id));
+    spec.mutable_labels()->insert(labels.begin(), labels.end());
+    Job& job = jobs_.emplace_back(Job::FromSpec(spec));
     job.sequence = sequence;
     return &job;
   }
@@ -28,7 +29,7 @@ class JobQueueTest : public ::testing::Test {
   std::string PopIdFor(const std::vector<std::string>& functions,
                        const JobQueue::Labels& labels) {
     Job* job = queue_.PopFor(functions, labels);
-    return job == nullptr ? "" : job->id();
+    return job == nullptr ? "" : std::string(job->id());
   }
 
   std::deque<Job> jobs_;

@@ -28,7 +28,7 @@ class RecordingListener : public SchedulerListener {
   void OnCancelRunning(WorkerId worker, const std::string& job_id) override {
     kill_requests.push_back({worker, job_id});
   }
-  void OnFinished(const Job& job, uint64_t write) override { finished.push_back(job.result); }
+  void OnFinished(const Job& job, uint64_t write) override { finished.push_back(job.result()); }
   void OnWorkerLost(WorkerId worker) override { lost.push_back(worker); }
 
   std::vector<std::string> AssignedIds(WorkerId worker) const {
@@ -104,19 +104,34 @@ class FailableStore final : public Store {
     health_ = absl::OkStatus();
   }
 
-  absl::Status Insert(std::vector<Job> jobs) override {
+  // Reads fail from now on with `error` (writes go on).
+  void FailReads(absl::Status error = absl::DataLossError("unreadable")) {
+    read_error_ = std::move(error);
+  }
+
+  absl::StatusOr<std::vector<Job*>> Insert(std::vector<Job> jobs) override {
     if (failing_) return Fail();
     return store_.Insert(std::move(jobs));
   }
-  Job* Find(const std::string& job_id) override { return store_.Find(job_id); }
-  std::optional<std::string> FindByIdempotencyKey(const std::string& key) override {
+  Job* FindLive(absl::string_view job_id) override {
+    ++id_lookups;
+    return store_.FindLive(job_id);
+  }
+  absl::StatusOr<std::optional<Job>> Lookup(absl::string_view job_id) override {
+    ++id_lookups;
+    if (!read_error_.ok()) return read_error_;
+    return store_.Lookup(job_id);
+  }
+  absl::StatusOr<std::optional<std::string>> FindByIdempotencyKey(
+      absl::string_view key) override {
+    if (!read_error_.ok()) return read_error_;
     return store_.FindByIdempotencyKey(key);
   }
   absl::Status Update(const Job& job) override {
     if (failing_) return Fail();
     return store_.Update(job);
   }
-  absl::Status MarkFetched(const std::string& job_id) override {
+  absl::Status MarkFetched(absl::string_view job_id) override {
     if (failing_) return Fail();
     return store_.MarkFetched(job_id);
   }
@@ -137,6 +152,8 @@ class FailableStore final : public Store {
   uint64_t last_write() const override { return store_.last_write(); }
   uint64_t durable_write() const override { return store_.durable_write(); }
   absl::Status health() const override { return health_; }
+  // FindLive and Lookup calls so far.
+  int id_lookups = 0;
   absl::Status WaitDurable(uint64_t write) override { return health_; }
   void SetDurableListener(std::function<void(uint64_t)> listener) override {}
 
@@ -147,10 +164,27 @@ class FailableStore final : public Store {
   }
 
   MemoryStore store_;
+  absl::Status read_error_;
   bool failing_ = false;
   absl::Status error_;
   absl::Status health_;
 };
+
+// A copy of the job the scheduler holds (a default Job, and a test
+// failure, if it holds none).
+Job Found(const Scheduler& scheduler, const std::string& id) {
+  absl::StatusOr<std::optional<Job>> job = scheduler.FindJob(id);
+  EXPECT_TRUE(job.ok()) << job.status();
+  EXPECT_TRUE(job.ok() && job->has_value()) << "no job " << id;
+  return job.ok() && job->has_value() ? **job : Job();
+}
+
+// Whether the scheduler holds the job.
+bool Held(const Scheduler& scheduler, const std::string& id) {
+  absl::StatusOr<std::optional<Job>> job = scheduler.FindJob(id);
+  EXPECT_TRUE(job.ok()) << job.status();
+  return job.ok() && job->has_value();
+}
 
 class SchedulerTest : public ::testing::Test {
  protected:
@@ -163,7 +197,7 @@ class SchedulerTest : public ::testing::Test {
     scheduler_.AddCredits(id, slots);
     return id;
   }
-  const Job& JobOf(const std::string& id) { return *scheduler_.FindJob(id); }
+  Job JobOf(const std::string& id) { return Found(scheduler_, id); }
 
   FakeClock clock_;
   FailableStore store_;
@@ -204,7 +238,7 @@ TEST_F(SchedulerTest, ResultFinishesTheJobOnce) {
   scheduler_.ReportResult(w, Success("a", 8));  // duplicate: ignored
   ASSERT_THAT(listener_.finished, SizeIs(1));
   EXPECT_EQ(listener_.finished[0].state(), v1::SUCCEEDED);
-  EXPECT_EQ(JobOf("a").result.value().int_value(), 7);
+  EXPECT_EQ(JobOf("a").result().value().int_value(), 7);
   EXPECT_EQ(JobOf("a").finished - JobOf("a").started, absl::Seconds(3));
   EXPECT_EQ(scheduler_.Stats().succeeded, 1);
   EXPECT_EQ(scheduler_.Stats().running, 0);
@@ -239,7 +273,7 @@ TEST_F(SchedulerTest, LabelledJobWaitsForANodeWithItsLabels) {
   WorkerId gpu = Connect("gpu", 1, {"f"}, {{"gpu", "1"}, {"zone", "eu"}});
   EXPECT_THAT(listener_.AssignedIds(gpu), ElementsAre("gpu-job"));
   EXPECT_EQ(JobOf("gpu-job").state, v1::RUNNING);
-  EXPECT_EQ(JobOf("gpu-job").worker_name, "gpu");
+  EXPECT_EQ(JobOf("gpu-job").worker_name(), "gpu");
 }
 
 TEST_F(SchedulerTest, LabelsNoNodeHasAreAcceptedButAnUnknownFunctionIsNot) {
@@ -255,7 +289,7 @@ TEST_F(SchedulerTest, BadLabelsAreRejected) {
       scheduler_.Submit({LabelledSpec("f", "a", {{"has space", "1"}})});
   EXPECT_EQ(ids.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(ids.status().message()), ::testing::HasSubstr("labels"));
-  EXPECT_EQ(scheduler_.FindJob("a"), nullptr);
+  EXPECT_FALSE(Held(scheduler_, "a"));
 }
 
 TEST_F(SchedulerTest, CancelLabelledPendingJob) {
@@ -384,7 +418,7 @@ TEST_F(SchedulerTest, UnknownFunctionIsRejectedWhileWorkersAreConnected) {
   absl::StatusOr<std::vector<std::string>> ids = scheduler_.Submit({Spec("nope", "a")});
   EXPECT_EQ(ids.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(std::string(ids.status().message()), ::testing::HasSubstr("unknown function \"nope\""));
-  EXPECT_EQ(scheduler_.FindJob("a"), nullptr);
+  EXPECT_FALSE(Held(scheduler_, "a"));
 }
 
 TEST_F(SchedulerTest, AnyFunctionIsAcceptedWhileNoWorkerIsConnected) {
@@ -395,11 +429,11 @@ TEST_F(SchedulerTest, SubmitIsAllOrNothing) {
   ASSERT_TRUE(scheduler_.Submit({Spec("f", "a")}).ok());
   absl::StatusOr<std::vector<std::string>> ids = scheduler_.Submit({Spec("f", "b"), Spec("g", "a")});
   EXPECT_EQ(ids.status().code(), absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(scheduler_.FindJob("b"), nullptr);
+  EXPECT_FALSE(Held(scheduler_, "b"));
   ids = scheduler_.Submit({Spec("f", "c"), Spec("", "d")});
   EXPECT_EQ(ids.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(ids.status().message()), ::testing::StartsWith("job 1: "));
-  EXPECT_EQ(scheduler_.FindJob("c"), nullptr);
+  EXPECT_FALSE(Held(scheduler_, "c"));
   EXPECT_EQ(scheduler_.Stats().pending, 1);
 }
 
@@ -408,7 +442,7 @@ TEST_F(SchedulerTest, GivesIdsToJobsWithoutOne) {
   ASSERT_TRUE(ids.ok());
   ASSERT_THAT(*ids, SizeIs(2));
   EXPECT_NE((*ids)[0], (*ids)[1]);
-  EXPECT_NE(scheduler_.FindJob((*ids)[0]), nullptr);
+  EXPECT_TRUE(Held(scheduler_, (*ids)[0]));
 }
 
 TEST_F(SchedulerTest, LostWorkerRequeuesItsRunningJobs) {
@@ -425,7 +459,7 @@ TEST_F(SchedulerTest, LostWorkerRequeuesItsRunningJobs) {
   // The lost jobs keep their place ahead of the never-run one.
   EXPECT_THAT(listener_.AssignedIds(rescuer), ElementsAre("a", "b", "c"));
   EXPECT_EQ(JobOf("a").attempt, 2);
-  EXPECT_EQ(JobOf("a").worker_name, "rescuer");
+  EXPECT_EQ(JobOf("a").worker_name(), "rescuer");
   // A result from the lost node, should it arrive, is not the job's result.
   scheduler_.ReportResult(doomed, Success("a", 1));
   EXPECT_EQ(JobOf("a").state, v1::RUNNING);
@@ -479,7 +513,7 @@ TEST_F(SchedulerTest, ResultFromAnotherWorkerIsIgnored) {
   scheduler_.ReportResult(w2, Success("a", 1));
   EXPECT_EQ(JobOf("a").state, v1::RUNNING);
   scheduler_.ReportResult(w1, Success("a", 2));
-  EXPECT_EQ(JobOf("a").result.value().int_value(), 2);
+  EXPECT_EQ(JobOf("a").result().value().int_value(), 2);
 }
 
 TEST_F(SchedulerTest, CreditsNeverExceedFreeSlots) {
@@ -553,7 +587,7 @@ TEST_F(SchedulerTest, TaskErrorIsRetriedOnlyWhenTheJobAsks) {
   ASSERT_TRUE(scheduler_.Submit({Spec("f", "once"), retried}).ok());
   scheduler_.ReportResult(w, Failure("once", "boom"));
   EXPECT_EQ(JobOf("once").state, v1::FAILED);
-  EXPECT_EQ(JobOf("once").result.error().message(), "boom");
+  EXPECT_EQ(JobOf("once").result().error().message(), "boom");
 
   scheduler_.ReportResult(w, Failure("retried", "flaky"));
   EXPECT_EQ(JobOf("retried").state, v1::PENDING);
@@ -605,7 +639,7 @@ TEST_F(SchedulerTest, SilentWorkerLosesItsJobsWhenItsLeaseRunsOut) {
   // Its late result is not the job's.
   scheduler_.ReportResult(silent, Success("a", 99));
   scheduler_.ReportResult(alive, Success("a", 2));
-  EXPECT_EQ(JobOf("a").result.value().int_value(), 2);
+  EXPECT_EQ(JobOf("a").result().value().int_value(), 2);
   EXPECT_THAT(JobOf("a").attempts[0].error.message(), ::testing::HasSubstr("lease expired"));
 }
 
@@ -632,6 +666,53 @@ TEST_F(SchedulerTest, ResentJobWithTheSameIdIsNotAddedTwice) {
   EXPECT_EQ(scheduler_.Submit({spec}).status().code(), absl::StatusCode::kAlreadyExists);
 }
 
+TEST_F(SchedulerTest, SubmitLooksUpEachCallerGivenIdOnce) {
+  std::vector<v1::JobSpec> specs;
+  for (int i = 0; i < 5; ++i) specs.push_back(Spec("f", absl::StrCat("j", i)));
+  store_.id_lookups = 0;
+  ASSERT_TRUE(scheduler_.Submit(specs).ok());
+  // One look for a clash; the queue gets the records Insert handed back.
+  EXPECT_EQ(store_.id_lookups, 5);
+  EXPECT_EQ(JobOf("j4").state, v1::PENDING);
+}
+
+TEST_F(SchedulerTest, SubmitReturnsTheStoresReadError) {
+  ASSERT_TRUE(scheduler_.Submit({Spec("f", "a")}).ok());
+  store_.FailReads(absl::DataLossError("unreadable"));
+  EXPECT_EQ(scheduler_.Submit({Spec("f", "b")}).status().code(), absl::StatusCode::kDataLoss);
+  v1::JobSpec keyed = Spec("f", "");
+  keyed.set_idempotency_key("k");
+  EXPECT_EQ(scheduler_.Submit({keyed}).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(scheduler_.Cancel("gone").status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(scheduler_.FindJob("a").status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(scheduler_.Stats().pending, 1);
+}
+
+TEST_F(SchedulerTest, AJobKeepsItsSpecAsSubmitted) {
+  v1::JobSpec spec = Spec("f", "a");
+  *spec.add_args() = Int(3);
+  spec.set_priority(4);
+  spec.set_max_attempts(7);
+  (*spec.mutable_labels())["zone"] = "eu";
+  (*spec.mutable_labels())["gpu"] = "1";
+  ASSERT_TRUE(scheduler_.Submit({spec}).ok());
+  const Job job = JobOf("a");
+  EXPECT_EQ(job.id(), "a");
+  EXPECT_EQ(job.function(), "f");
+  EXPECT_EQ(job.priority, 4);
+  EXPECT_EQ(scheduler_.MaxAttempts(job), 7);
+  EXPECT_EQ(job.labels(), (JobLabels{{"gpu", "1"}, {"zone", "eu"}}));
+  EXPECT_EQ(Job::Serialize(job.DecodeSpec()), Job::Serialize(spec));
+  // A job without labels allocates none.
+  ASSERT_TRUE(scheduler_.Submit({Spec("f", "b")}).ok());
+  EXPECT_EQ(JobOf("b").label_set, nullptr);
+  // The owner's jobs share its name.
+  ASSERT_TRUE(scheduler_.Submit({Spec("f", "c")}, "carol").ok());
+  ASSERT_TRUE(scheduler_.Submit({Spec("f", "d")}, "carol").ok());
+  EXPECT_EQ(JobOf("c").owner_name, JobOf("d").owner_name);
+  EXPECT_EQ(JobOf("d").owner(), "carol");
+}
+
 TEST_F(SchedulerTest, DependentJobRunsWithItsDependencysResult) {
   WorkerId w = Connect("n", 2);
   v1::JobSpec second = Spec("f", "second");
@@ -648,7 +729,7 @@ TEST_F(SchedulerTest, DependentJobRunsWithItsDependencysResult) {
   EXPECT_EQ(assignment.args(0).int_value(), 42);
   EXPECT_EQ(assignment.args(1).int_value(), 5);
   // The job keeps its arguments as submitted.
-  EXPECT_EQ(JobOf("second").spec.args(0).job_ref(), "first");
+  EXPECT_EQ(JobOf("second").DecodeSpec().args(0).job_ref(), "first");
 }
 
 TEST_F(SchedulerTest, DependencyOnAFinishedJobIsResolvedAtOnce) {
@@ -673,9 +754,9 @@ TEST_F(SchedulerTest, FailedDependencyFailsTheChainOfDependents) {
   ASSERT_TRUE(scheduler_.Submit({Spec("f", "a"), b, c}).ok());
   scheduler_.ReportResult(w, Failure("a", "bad input"));
   EXPECT_EQ(JobOf("b").state, v1::FAILED);
-  EXPECT_EQ(JobOf("b").result.error().message(), "dependency a failed: bad input");
+  EXPECT_EQ(JobOf("b").result().error().message(), "dependency a failed: bad input");
   EXPECT_EQ(JobOf("c").state, v1::FAILED);
-  EXPECT_THAT(JobOf("c").result.error().message(), ::testing::StartsWith("dependency b failed: "));
+  EXPECT_THAT(JobOf("c").result().error().message(), ::testing::StartsWith("dependency b failed: "));
   EXPECT_THAT(listener_.finished, SizeIs(3));
   EXPECT_EQ(scheduler_.Stats().pending, 0);
   EXPECT_EQ(scheduler_.Stats().failed, 3);
@@ -693,7 +774,7 @@ TEST_F(SchedulerTest, CancelledDependencyFailsItsDependent) {
   ASSERT_TRUE(scheduler_.Submit({Spec("f", "a"), b}).ok());
   ASSERT_TRUE(scheduler_.Cancel("a").ok());
   EXPECT_EQ(JobOf("b").state, v1::FAILED);
-  EXPECT_EQ(JobOf("b").result.error().message(), "dependency a was cancelled: cancelled");
+  EXPECT_EQ(JobOf("b").result().error().message(), "dependency a was cancelled: cancelled");
 }
 
 // A node of protocol `version` with one slot for "f".
@@ -728,7 +809,7 @@ TEST_F(SchedulerTest, AnOldNodeGetsAPackedChunkUnpacked) {
   ASSERT_EQ(assignment.chunk_size(), 2);
   EXPECT_EQ(assignment.chunk(1).items(0).int_value(), 2);
   // The job keeps its chunk packed, for a current node after a retry.
-  EXPECT_EQ(JobOf("packed").spec.packed_chunk(), spec.packed_chunk());
+  EXPECT_EQ(JobOf("packed").DecodeSpec().packed_chunk(), spec.packed_chunk());
 }
 
 TEST_F(SchedulerTest, APackedChunkThatDoesNotParseFailsOnlyItsJobOnAnOldNode) {
@@ -737,7 +818,7 @@ TEST_F(SchedulerTest, APackedChunkThatDoesNotParseFailsOnlyItsJobOnAnOldNode) {
   garbage.set_packed_chunk("\xff\xff\xff");
   ASSERT_TRUE(scheduler_.Submit({garbage, Spec("f", "next")}).ok());
   EXPECT_EQ(JobOf("garbage").state, v1::FAILED);
-  EXPECT_EQ(JobOf("garbage").result.error().code(),
+  EXPECT_EQ(JobOf("garbage").result().error().code(),
             static_cast<int>(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(listener_.AssignedIds(w), ElementsAre("next"));
 }
@@ -768,7 +849,7 @@ TEST_F(SchedulerTest, ADependencyOnAPackedResultGetsTheValueItHolds) {
   scheduler_.AddCredits(w, 1);
   EXPECT_THAT(listener_.AssignedIds(w), ElementsAre("chunk", "garbage", "after"));
   EXPECT_EQ(JobOf("after-garbage").state, v1::FAILED);
-  EXPECT_EQ(JobOf("after-garbage").result.error().code(),
+  EXPECT_EQ(JobOf("after-garbage").result().error().code(),
             static_cast<int>(absl::StatusCode::kFailedPrecondition));
 }
 
@@ -784,7 +865,7 @@ TEST_F(SchedulerTest, BadJobRefsAreRejected) {
   *early.add_args() = Ref("late");
   EXPECT_EQ(scheduler_.Submit({early, Spec("f", "late")}).status().code(),
             absl::StatusCode::kNotFound);
-  EXPECT_EQ(scheduler_.FindJob("late"), nullptr);
+  EXPECT_FALSE(Held(scheduler_, "late"));
 }
 
 TEST_F(SchedulerTest, DrainingWorkerGetsNoMoreJobs) {
@@ -882,11 +963,11 @@ TEST_F(SchedulerTest, FetchedResultsAreErasedAfterTheirRetention) {
   scheduler_.MarkFetched("fetched");
   clock_.Advance(absl::Minutes(59));
   scheduler_.Tick();
-  EXPECT_NE(scheduler_.FindJob("fetched"), nullptr);
+  EXPECT_TRUE(Held(scheduler_, "fetched"));
   clock_.Advance(absl::Minutes(2));
   scheduler_.Tick();
-  EXPECT_EQ(scheduler_.FindJob("fetched"), nullptr);
-  EXPECT_NE(scheduler_.FindJob("unfetched"), nullptr);
+  EXPECT_FALSE(Held(scheduler_, "fetched"));
+  EXPECT_TRUE(Held(scheduler_, "unfetched"));
   EXPECT_EQ(scheduler_.Stats().succeeded, 1);  // counts are of the jobs held
 }
 
@@ -907,7 +988,7 @@ TEST_F(SchedulerTest, RecoversQueuedRunningAndFinishedJobsFromTheStore) {
   EXPECT_EQ(restarted.Stats().succeeded, 1);
   EXPECT_EQ(restarted.Stats().running, 1);
   EXPECT_EQ(restarted.Stats().pending, 2);
-  EXPECT_THAT(restarted.WaitingFor(*restarted.FindJob("dependent")), ElementsAre("running"));
+  EXPECT_THAT(restarted.WaitingFor(Found(restarted, "dependent")), ElementsAre("running"));
 
   // The node comes back holding "running": it keeps it, and its result counts.
   std::vector<std::string> drop;
@@ -917,13 +998,13 @@ TEST_F(SchedulerTest, RecoversQueuedRunningAndFinishedJobsFromTheStore) {
   restarted.AddCredits(back, 2);
   EXPECT_THAT(listener.AssignedIds(back), ElementsAre("queued"));
   restarted.ReportResult(back, Success("running", 5));
-  EXPECT_EQ(restarted.FindJob("running")->state, v1::SUCCEEDED);
+  EXPECT_EQ(Found(restarted, "running").state, v1::SUCCEEDED);
   restarted.AddCredits(back, 1);
   EXPECT_THAT(listener.AssignedIds(back), ElementsAre("queued", "dependent"));
   EXPECT_EQ(listener.assigned.back().second.args(0).int_value(), 5);
   // New jobs do not reuse sequence numbers.
   ASSERT_TRUE(restarted.Submit({Spec("f", "new")}).ok());
-  EXPECT_GT(restarted.FindJob("new")->sequence, restarted.FindJob("dependent")->sequence);
+  EXPECT_GT(Found(restarted, "new").sequence, Found(restarted, "dependent").sequence);
 }
 
 TEST_F(SchedulerTest, RunningJobWhoseNodeNeverComesBackIsRequeued) {
@@ -940,8 +1021,8 @@ TEST_F(SchedulerTest, RunningJobWhoseNodeNeverComesBackIsRequeued) {
   restarted.Tick();
   // Requeued, and handed out by the same Tick to the node that has room.
   EXPECT_THAT(listener.AssignedIds(other), ElementsAre("a"));
-  EXPECT_EQ(restarted.FindJob("a")->attempt, 2);
-  EXPECT_THAT(restarted.FindJob("a")->attempts[0].error.message(),
+  EXPECT_EQ(Found(restarted, "a").attempt, 2);
+  EXPECT_THAT(Found(restarted, "a").attempts[0].error.message(),
               ::testing::HasSubstr("did not come back (after a scheduler restart"));
 }
 
@@ -961,8 +1042,8 @@ class SchedulerOwnershipTest : public SchedulerTest {};
 TEST_F(SchedulerOwnershipTest, JobsRecordTheirOwnerAndListByIt) {
   ASSERT_THAT(scheduler_.Submit({Spec("f", "a1"), Spec("f", "a2")}, "alice"), IsOk());
   ASSERT_THAT(scheduler_.Submit({Spec("f", "b1")}, "bob"), IsOk());
-  EXPECT_EQ(JobOf("a1").owner, "alice");
-  EXPECT_EQ(JobOf("b1").owner, "bob");
+  EXPECT_EQ(JobOf("a1").owner(), "alice");
+  EXPECT_EQ(JobOf("b1").owner(), "bob");
   const std::string alice = "alice";
   EXPECT_THAT(scheduler_.ListJobs(v1::JOB_STATE_UNSPECIFIED, 10, &alice), SizeIs(2));
   EXPECT_THAT(scheduler_.ListJobs(v1::JOB_STATE_UNSPECIFIED, 10), SizeIs(3));
@@ -990,7 +1071,7 @@ TEST_F(SchedulerOwnershipTest, AJobCannotTakeAnotherOwnersResultAsArgument) {
   *thief.add_args() = Ref("secret");
   EXPECT_THAT(scheduler_.Submit({thief}, "bob"),
               StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("another identity")));
-  EXPECT_EQ(scheduler_.FindJob("thief"), nullptr);
+  EXPECT_FALSE(Held(scheduler_, "thief"));
   EXPECT_THAT(scheduler_.Submit({thief}, "alice"), IsOk());
 }
 
@@ -1003,9 +1084,9 @@ TEST_F(SchedulerOwnershipTest, UnfinishedJobsPerOwnerAreLimited) {
   EXPECT_THAT(scheduler.Submit({Spec("f", "a3")}, "alice"),
               StatusIs(absl::StatusCode::kResourceExhausted,
                        AllOf(HasSubstr("alice"), HasSubstr("--max-pending-per-client"))));
-  EXPECT_EQ(scheduler.FindJob("a3"), nullptr);
+  EXPECT_FALSE(Held(scheduler, "a3"));
   // Nothing accepted is lost, and other owners are not held back.
-  EXPECT_EQ(scheduler.FindJob("a1")->state, v1::PENDING);
+  EXPECT_EQ(Found(scheduler, "a1").state, v1::PENDING);
   EXPECT_THAT(scheduler.Submit({Spec("f", "b1")}, "bob"), IsOk());
   // A resent job is no new job.
   EXPECT_THAT(scheduler.Submit({Spec("f", "a1")}, "alice"), IsOk());
@@ -1058,8 +1139,8 @@ TEST_F(SchedulerOwnershipTest, ANodeCannotAdoptAJobThatNeverRanOnIt) {
                       &drop);
   EXPECT_THAT(drop, ElementsAre("j"));
   restarted.AddWorker({.name = "b", .slots = 1, .functions = {"f"}, .held_job_ids = {"j"}}, &drop);
-  EXPECT_EQ(restarted.FindJob("j")->worker_name, "b");
-  EXPECT_NE(restarted.FindJob("j")->worker, kNoWorker);
+  EXPECT_EQ(Found(restarted, "j").worker_name(), "b");
+  EXPECT_NE(Found(restarted, "j").worker, kNoWorker);
 }
 
 }  // namespace
@@ -1151,14 +1232,14 @@ TEST_F(SchedulerTimeTest, OrphansWaitALeaseOfListeningAfterAStall) {
   restarted.Tick();
   clock_.Advance(absl::Seconds(20));  // past the orphan's lease, but stalled
   restarted.Tick();
-  EXPECT_EQ(restarted.FindJob("a")->state, v1::RUNNING);
+  EXPECT_EQ(Found(restarted, "a").state, v1::RUNNING);
   std::vector<std::string> drop;
   WorkerId back = restarted.AddWorker(
       {.name = "n", .slots = 1, .functions = {"f"}, .held_job_ids = {"a"}}, &drop);
   EXPECT_THAT(drop, IsEmpty());
   restarted.ReportResult(back, Success("a", 1));
-  EXPECT_EQ(restarted.FindJob("a")->state, v1::SUCCEEDED);
-  EXPECT_EQ(restarted.FindJob("a")->attempt, 1);
+  EXPECT_EQ(Found(restarted, "a").state, v1::SUCCEEDED);
+  EXPECT_EQ(Found(restarted, "a").attempt, 1);
 }
 
 // What lets a node that ran a job, and holds its result, keep it: no job
@@ -1278,7 +1359,7 @@ TEST_F(SchedulerRunOnceTest, AfterARestartTheFirstNodeBackWaitsForTheOthers) {
   WorkerId a = restarted.AddWorker(
       {.name = "a", .slots = 1, .functions = {"f"}, .held_job_ids = {"a"}}, &drop);
   EXPECT_THAT(drop, IsEmpty());
-  EXPECT_EQ(restarted.FindJob("a")->worker, a);
+  EXPECT_EQ(Found(restarted, "a").worker, a);
   EXPECT_EQ(restarted.NextTick(), clock_.Monotonic() + absl::Seconds(3));
   clock_.Advance(absl::Seconds(3));
   restarted.Tick();

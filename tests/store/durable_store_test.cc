@@ -24,10 +24,13 @@
 namespace netpool {
 namespace {
 
+using ::netpool::testing::EditSpec;
 using ::netpool::testing::Eventually;
 using ::netpool::testing::FinishedJob;
+using ::netpool::testing::IdOfKey;
 using ::netpool::testing::IsOk;
 using ::netpool::testing::PendingJob;
+using ::netpool::testing::Read;
 using ::netpool::testing::StatusIs;
 using ::netpool::testing::TestTime;
 using ::netpool::testing::ThreadGate;
@@ -83,6 +86,10 @@ class MapBackend final : public StorageBackend, public ThreadGate {
     return (*row)->columns;
   }
   absl::StatusOr<std::vector<RowColumns>> FindByIdempotencyKey(const std::string& key) override {
+    {
+      absl::MutexLock lock(&mu_);
+      if (!read_error_.ok()) return read_error_;
+    }
     std::vector<RowColumns> found;
     for (const auto& [sequence, row] : Rows()) {
       if (row.columns.idempotency_key == key) found.push_back(row.columns);
@@ -190,7 +197,7 @@ struct MapStore {
 std::vector<std::string> IdsIn(Store& store) {
   std::vector<std::string> ids;
   store.ForEach([&](const Job& job) {
-    ids.push_back(job.id());
+    ids.emplace_back(job.id());
     return true;
   });
   return ids;
@@ -217,7 +224,7 @@ TEST(DurableStore, ErasedRowsReadAsGoneBeforeTheBackendDeletesThem) {
   DurableStore& store = *map.store;
   Job old = FinishedJob("old", 1, v1::SUCCEEDED, TestTime(1));
   old.fetched = true;
-  old.spec.set_idempotency_key("key");
+  EditSpec(old, [&](v1::JobSpec& spec) { spec.set_idempotency_key("key"); });
   ASSERT_THAT(store.Insert({std::move(old), PendingJob("new", 2)}), IsOk());
   ASSERT_THAT(store.WaitDurable(store.last_write()), IsOk());
   ASSERT_EQ(store.resident_jobs(), 1u);  // "old" is read back from the backend
@@ -226,8 +233,8 @@ TEST(DurableStore, ErasedRowsReadAsGoneBeforeTheBackendDeletesThem) {
   EXPECT_EQ(store.EraseFetchedBefore(TestTime(100)), 1);
   map.backend->AwaitHeld();
   EXPECT_THAT(map.backend->ids(), ElementsAre("old", "new"));  // not deleted yet
-  EXPECT_EQ(store.Find("old"), nullptr);
-  EXPECT_EQ(store.FindByIdempotencyKey("key"), std::nullopt);
+  EXPECT_FALSE(Read(store, "old"));
+  EXPECT_EQ(IdOfKey(store, "key"), std::nullopt);
   EXPECT_THAT(IdsIn(store), ElementsAre("new"));
   EXPECT_EQ(store.size(), 1u);
   EXPECT_THAT(store.Insert({PendingJob("old", 3)}), IsOk());  // its id is free again
@@ -235,7 +242,7 @@ TEST(DurableStore, ErasedRowsReadAsGoneBeforeTheBackendDeletesThem) {
   map.backend->Open();
   ASSERT_THAT(store.WaitDurable(store.last_write()), IsOk());
   EXPECT_THAT(map.backend->ids(), ElementsAre("new", "old"));
-  EXPECT_EQ(store.Find("old")->sequence, 3u);
+  EXPECT_EQ(Read(store, "old")->sequence, 3u);
 }
 
 TEST(DurableStore, AFailedBatchIsRetriedWithTheChangesQueuedSince) {
@@ -247,7 +254,7 @@ TEST(DurableStore, AFailedBatchIsRetriedWithTheChangesQueuedSince) {
   EXPECT_THAT(error, StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("map: no space")));
   EXPECT_EQ(store.health(), error);
   EXPECT_THAT(store.Insert({PendingJob("b", 2)}), StatusIs(absl::StatusCode::kResourceExhausted, ::testing::_));
-  Job* a = store.Find("a");
+  Job* a = store.FindLive("a");
   a->state = v1::RUNNING;
   ASSERT_THAT(store.Update(*a), IsOk());
 
@@ -274,16 +281,42 @@ TEST(DurableStore, AChangeItCannotReadBackStopsNewWorkForGood) {
                                               HasSubstr("row unreadable"))));
   map.backend->FailReads(absl::OkStatus());
   EXPECT_EQ(store.health(), lost);
-  EXPECT_EQ(store.Insert({PendingJob("new", 3)}), lost);
+  EXPECT_EQ(store.Insert({PendingJob("new", 3)}).status(), lost);
 
   // Changes it can record still reach the backend; the error stays.
-  Job* live = store.Find("live");
+  Job* live = store.FindLive("live");
   live->state = v1::RUNNING;
   ASSERT_THAT(store.Update(*live), IsOk());
   const uint64_t last = store.last_write();
   ASSERT_TRUE(Eventually([&] { return store.durable_write() >= last; }, absl::Seconds(10)));
   EXPECT_EQ(map.backend->StateOf(2), v1::RUNNING);
   EXPECT_EQ(store.health(), lost);
+}
+
+TEST(DurableStore, AFinishedJobItCannotReadBackIsAnErrorNotAMissingJob) {
+  MapStore map;
+  DurableStore& store = *map.store;
+  ASSERT_THAT(store.Insert({FinishedJob("done", 1, v1::SUCCEEDED, TestTime(1)),
+                            PendingJob("live", 2)}),
+              IsOk());
+  ASSERT_THAT(store.WaitDurable(store.last_write()), IsOk());
+  ASSERT_EQ(store.resident_jobs(), 1u);  // "done" is read back from the backend
+
+  map.backend->FailReads(absl::UnavailableError("row unreadable"));
+  EXPECT_THAT(store.Lookup("done"), StatusIs(absl::StatusCode::kUnavailable,
+                                             ::testing::AllOf(HasSubstr("map: "),
+                                                              HasSubstr("row unreadable"))));
+  EXPECT_THAT(store.FindByIdempotencyKey("key"),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("row unreadable")));
+  // The live record needs no read.
+  EXPECT_NE(store.FindLive("live"), nullptr);
+  map.backend->FailReads(absl::OkStatus());
+  absl::StatusOr<std::optional<Job>> done = store.Lookup("done");
+  ASSERT_THAT(done, IsOk());
+  ASSERT_TRUE(done->has_value());
+  EXPECT_EQ((*done)->result().value().string_value(), "result of done");
+  // Read back as a copy: RAM keeps only the live job.
+  EXPECT_EQ(store.resident_jobs(), 1u);
 }
 
 }  // namespace

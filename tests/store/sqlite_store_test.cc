@@ -32,13 +32,16 @@
 namespace netpool {
 namespace {
 
+using ::netpool::testing::EditSpec;
 using ::netpool::testing::Eventually;
-using ::netpool::testing::FinishedJob;
-using ::netpool::testing::IsOk;
-using ::netpool::testing::StatusIs;
 using ::netpool::testing::FinishJob;
+using ::netpool::testing::FinishedJob;
+using ::netpool::testing::IdOfKey;
+using ::netpool::testing::IsOk;
 using ::netpool::testing::PendingJob;
+using ::netpool::testing::Read;
 using ::netpool::testing::ScratchDir;
+using ::netpool::testing::StatusIs;
 using ::netpool::testing::Subprocess;
 using ::netpool::testing::TestTime;
 using ::netpool::testing::ThreadGate;
@@ -93,7 +96,7 @@ Job BigJob(const std::string& id, uint64_t sequence, size_t bytes) {
   Job job = PendingJob(id, sequence);
   std::string argument(bytes, '\0');
   for (size_t i = 0; i < bytes; ++i) argument[i] = static_cast<char>((i * 7919 + i / 251) % 256);
-  job.spec.add_args()->set_bytes_value(std::move(argument));
+  EditSpec(job, [&](v1::JobSpec& spec) { spec.add_args()->set_bytes_value(std::move(argument)); });
   return job;
 }
 
@@ -147,11 +150,11 @@ TEST(SqliteStore, EmptyDirectoryNameIsRefused) {
 TEST(SqliteStore, ReopenRecoversEveryJobAsItWas) {
   ScratchDir dir;
   Job pending = PendingJob("pending", 1);
-  pending.spec.set_idempotency_key("key-pending");
-  pending.spec.set_max_attempts(5);
-  pending.spec.set_retry_on_error(true);
-  pending.spec.set_retry_backoff_seconds(0.5);
-  (*pending.spec.mutable_labels())["gpu"] = "yes";
+  EditSpec(pending, [&](v1::JobSpec& spec) { spec.set_idempotency_key("key-pending"); });
+  EditSpec(pending, [&](v1::JobSpec& spec) { spec.set_max_attempts(5); });
+  EditSpec(pending, [&](v1::JobSpec& spec) { spec.set_retry_on_error(true); });
+  EditSpec(pending, [&](v1::JobSpec& spec) { spec.set_retry_backoff_seconds(0.5); });
+  EditSpec(pending, [&](v1::JobSpec& spec) { (*spec.mutable_labels())["gpu"] = "yes"; });
   pending.attempt = 1;
   pending.not_before = TestTime(30);
   pending.attempts.push_back({1, "node-a", TestTime(2), TestTime(3), {}});
@@ -162,13 +165,13 @@ TEST(SqliteStore, ReopenRecoversEveryJobAsItWas) {
   running.state = v1::RUNNING;
   running.attempt = 1;
   running.worker = 7;  // this process's connection: not kept
-  running.worker_name = "node-b";
+  running.set_worker_name("node-b");
   running.started = TestTime(4);
   running.attempts.push_back({1, "node-b", TestTime(4), absl::InfinitePast(), {}});
 
   Job succeeded = FinishedJob("succeeded", 3, v1::SUCCEEDED, TestTime(5));
-  succeeded.spec.set_idempotency_key("key-succeeded");
-  succeeded.result.mutable_value()->mutable_list_value()->add_items()->set_int_value(42);
+  EditSpec(succeeded, [&](v1::JobSpec& spec) { spec.set_idempotency_key("key-succeeded"); });
+  succeeded.mutable_result()->mutable_value()->mutable_list_value()->add_items()->set_int_value(42);
   succeeded.fetched = true;
   Job failed = FinishedJob("failed", 4, v1::FAILED, TestTime(6));
 
@@ -176,7 +179,7 @@ TEST(SqliteStore, ReopenRecoversEveryJobAsItWas) {
     std::unique_ptr<SqliteStore> store = OpenOrDie(dir.path());
     ASSERT_TRUE(store->Insert({pending, running, PendingJob("later-finished", 5)}).ok());
     ASSERT_TRUE(store->Insert({succeeded, failed}).ok());
-    Job* later = store->Find("later-finished");
+    Job* later = store->FindLive("later-finished");
     FinishJob(*later, v1::CANCELLED, TestTime(7));
     ASSERT_TRUE(store->Update(*later).ok());
     ASSERT_TRUE(store->WaitDurable(store->last_write()).ok());
@@ -186,22 +189,22 @@ TEST(SqliteStore, ReopenRecoversEveryJobAsItWas) {
   ASSERT_NE(store, nullptr);
   running.worker = kNoWorker;
   for (const Job& want : {pending, running, succeeded, failed}) {
-    const Job* got = store->Find(want.id());
-    ASSERT_NE(got, nullptr) << want.id();
+    std::optional<Job> got = Read(*store, want.id());
+    ASSERT_TRUE(got) << want.id();
     EXPECT_EQ(Serialized(*got), Serialized(want)) << want.id();
     EXPECT_EQ(got->worker, kNoWorker);
   }
-  EXPECT_EQ(store->Find("later-finished")->state, v1::CANCELLED);
+  EXPECT_EQ(Read(*store, "later-finished")->state, v1::CANCELLED);
   EXPECT_EQ(store->size(), 5u);
   EXPECT_EQ(store->MaxSequence(), 5u);
-  EXPECT_EQ(store->FindByIdempotencyKey("key-pending"), "pending");
-  EXPECT_EQ(store->FindByIdempotencyKey("key-succeeded"), "succeeded");
+  EXPECT_EQ(IdOfKey(*store, "key-pending"), "pending");
+  EXPECT_EQ(IdOfKey(*store, "key-succeeded"), "succeeded");
   const FinishedCounts counts = store->CountFinished();
   EXPECT_EQ(counts.succeeded, 1);
   EXPECT_EQ(counts.failed, 1);
   EXPECT_EQ(counts.cancelled, 1);
   std::vector<std::string> unfinished;
-  store->ForEachUnfinished([&](Job& job) { unfinished.push_back(job.id()); });
+  store->ForEachUnfinished([&](Job& job) { unfinished.emplace_back(job.id()); });
   EXPECT_THAT(unfinished, ElementsAre("pending", "running"));
   // Only the unfinished jobs came back into RAM.
   EXPECT_EQ(store->resident_jobs(), 2u);
@@ -217,7 +220,7 @@ TEST(SqliteStore, DestructorCommitsWhatIsQueued) {
   }
   std::unique_ptr<SqliteStore> store = OpenOrDie(dir.path());
   EXPECT_EQ(store->size(), 100u);
-  EXPECT_NE(store->Find("job-100"), nullptr);
+  EXPECT_TRUE(Read(*store, "job-100"));
 }
 
 TEST(SqliteStore, ErasedJobsStayErasedAndMaxSequenceStaysAfterReopen) {
@@ -230,7 +233,7 @@ TEST(SqliteStore, ErasedJobsStayErasedAndMaxSequenceStaysAfterReopen) {
     ASSERT_EQ(store->EraseFetchedBefore(TestTime(2)), 1);
   }
   std::unique_ptr<SqliteStore> store = OpenOrDie(dir.path());
-  EXPECT_EQ(store->Find("newest"), nullptr);
+  EXPECT_FALSE(Read(*store, "newest"));
   EXPECT_EQ(store->size(), 1u);
   EXPECT_EQ(store->MaxSequence(), 9u);
 }
@@ -246,7 +249,7 @@ TEST(SqliteStore, WritesAreNumberedAndTheListenerHearsEachCommit) {
 
   ASSERT_TRUE(store->Insert({PendingJob("a", 1), PendingJob("b", 2)}).ok());
   EXPECT_EQ(store->last_write(), 1u);  // one write for the whole Insert
-  Job* a = store->Find("a");
+  Job* a = store->FindLive("a");
   a->state = v1::RUNNING;
   ASSERT_TRUE(store->Update(*a).ok());
   EXPECT_EQ(store->last_write(), 2u);
@@ -285,7 +288,7 @@ TEST(SqliteStore, QueuedWritesAreVisibleBeforeTheyCommit) {
   std::unique_ptr<SqliteStore> store = OpenOrDie(dir.path());
   gate.Install(*store);
   Job keyed = FinishedJob("old", 1, v1::SUCCEEDED, TestTime(1));
-  keyed.spec.set_idempotency_key("k");
+  EditSpec(keyed, [&](v1::JobSpec& spec) { spec.set_idempotency_key("k"); });
   ASSERT_TRUE(store->Insert({keyed, PendingJob("live", 2)}).ok());
   ASSERT_TRUE(store->WaitDurable(store->last_write()).ok());
   ASSERT_EQ(store->resident_jobs(), 1u);  // "old" left RAM
@@ -297,15 +300,15 @@ TEST(SqliteStore, QueuedWritesAreVisibleBeforeTheyCommit) {
   const uint64_t durable = store->durable_write();
 
   ASSERT_TRUE(store->Insert({PendingJob("new", 4)}).ok());
-  Job* live = store->Find("live");
+  Job* live = store->FindLive("live");
   FinishJob(*live, v1::FAILED, TestTime(5));
   ASSERT_TRUE(store->Update(*live).ok());
   ASSERT_TRUE(store->MarkFetched("old").ok());
   EXPECT_EQ(store->durable_write(), durable);  // all of it still queued
 
-  EXPECT_NE(store->Find("new"), nullptr);
-  EXPECT_EQ(store->Find("live")->state, v1::FAILED);
-  EXPECT_TRUE(store->Find("old")->fetched);
+  EXPECT_TRUE(Read(*store, "new"));
+  EXPECT_EQ(Read(*store, "live")->state, v1::FAILED);
+  EXPECT_TRUE(Read(*store, "old")->fetched);
   EXPECT_EQ(store->CountFinished().failed, 1);
   std::vector<std::string> ids;
   store->ForEach([&](const Job& job) {
@@ -316,15 +319,15 @@ TEST(SqliteStore, QueuedWritesAreVisibleBeforeTheyCommit) {
 
   // An erase before its commit: the rows read as gone at once.
   EXPECT_EQ(store->EraseFetchedBefore(TestTime(2)), 1);
-  EXPECT_EQ(store->Find("old"), nullptr);
-  EXPECT_EQ(store->FindByIdempotencyKey("k"), std::nullopt);
+  EXPECT_FALSE(Read(*store, "old"));
+  EXPECT_EQ(IdOfKey(*store, "k"), std::nullopt);
   EXPECT_EQ(store->size(), 3u);
   EXPECT_EQ(store->durable_write(), durable);
 
   gate.Open();
   ASSERT_TRUE(store->WaitDurable(store->last_write()).ok());
-  EXPECT_EQ(store->Find("old"), nullptr);
-  EXPECT_EQ(store->Find("live")->state, v1::FAILED);
+  EXPECT_FALSE(Read(*store, "old"));
+  EXPECT_EQ(Read(*store, "live")->state, v1::FAILED);
 }
 
 // Issue #12: each change of a job used to write the whole job again, its
@@ -337,7 +340,7 @@ TEST(SqliteStore, AChangeAfterTheInsertWritesNoSpecBytes) {
   ASSERT_THAT(store->WaitDurable(store->last_write()), IsOk());
 
   const int64_t before = BytesWritten();
-  Job* job = store->Find("big");
+  Job* job = store->FindLive("big");
   for (int attempt = 1; attempt <= 3; ++attempt) {
     job->state = v1::RUNNING;
     job->attempt = attempt;
@@ -352,12 +355,12 @@ TEST(SqliteStore, AChangeAfterTheInsertWritesNoSpecBytes) {
   // Five commits of a few pages each; one copy of the spec is more.
   EXPECT_LT(BytesWritten() - before, static_cast<int64_t>(kSpecBytes / 4));
 
-  const Job want = *store->Find("big");
+  const Job want = *Read(*store, "big");
   store.reset();
   store = OpenOrDie(dir.path());
-  ASSERT_NE(store->Find("big"), nullptr);
-  EXPECT_EQ(Serialized(*store->Find("big")), Serialized(want));
-  EXPECT_EQ(store->Find("big")->spec.args(1).bytes_value().size(), kSpecBytes);
+  ASSERT_TRUE(Read(*store, "big"));
+  EXPECT_EQ(Serialized(*Read(*store, "big")), Serialized(want));
+  EXPECT_EQ(Read(*store, "big")->DecodeSpec().args(1).bytes_value().size(), kSpecBytes);
 }
 
 // The spec goes with the job's first write that commits: a change queued
@@ -373,10 +376,10 @@ TEST(SqliteStore, AChangeQueuedBeforeItsInsertCommitsKeepsTheSpec) {
 
   // Coalesced in the queue: "b" inserted and changed while a commit runs.
   gate.Close();
-  ASSERT_THAT(store->Update(*store->Find("a")), IsOk());
+  ASSERT_THAT(store->Update(*Read(*store, "a")), IsOk());
   gate.AwaitHeld();
   ASSERT_THAT(store->Insert({BigJob("b", 2, 1000)}), IsOk());
-  Job* b = store->Find("b");
+  Job* b = store->FindLive("b");
   b->state = v1::RUNNING;
   ASSERT_THAT(store->Update(*b), IsOk());
   gate.Open();
@@ -396,7 +399,7 @@ TEST(SqliteStore, AChangeQueuedBeforeItsInsertCommitsKeepsTheSpec) {
   // were it slower, the change below would replace the insert in the queue,
   // which the test covers as well.
   absl::SleepFor(absl::Milliseconds(200));
-  Job* c = store->Find("c");
+  Job* c = store->FindLive("c");
   c->state = v1::RUNNING;
   ASSERT_THAT(store->Update(*c), IsOk());
   ASSERT_EQ(sqlite3_exec(locker, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
@@ -405,17 +408,17 @@ TEST(SqliteStore, AChangeQueuedBeforeItsInsertCommitsKeepsTheSpec) {
   ExecRaw(DatabasePath(dir), "DROP TRIGGER fail");
   ASSERT_TRUE(Eventually([&] { return store->health().ok(); }, absl::Seconds(10)));
   ASSERT_THAT(store->WaitDurable(store->last_write()), IsOk());
-  const Job want_b = *store->Find("b");
-  const Job want_c = *store->Find("c");
+  const Job want_b = *Read(*store, "b");
+  const Job want_c = *Read(*store, "c");
 
   store.reset();
   store = OpenOrDie(dir.path());
-  ASSERT_NE(store->Find("b"), nullptr);
-  EXPECT_EQ(Serialized(*store->Find("b")), Serialized(want_b));
-  ASSERT_NE(store->Find("c"), nullptr);
-  EXPECT_EQ(Serialized(*store->Find("c")), Serialized(want_c));
-  EXPECT_EQ(store->Find("c")->state, v1::RUNNING);
-  EXPECT_EQ(store->Find("c")->spec.args_size(), 2);
+  ASSERT_TRUE(Read(*store, "b"));
+  EXPECT_EQ(Serialized(*Read(*store, "b")), Serialized(want_b));
+  ASSERT_TRUE(Read(*store, "c"));
+  EXPECT_EQ(Serialized(*Read(*store, "c")), Serialized(want_c));
+  EXPECT_EQ(Read(*store, "c")->state, v1::RUNNING);
+  EXPECT_EQ(Read(*store, "c")->DecodeSpec().args_size(), 2);
 }
 
 TEST(SqliteStore, FinishedJobsLeaveRamOnceCommitted) {
@@ -428,7 +431,7 @@ TEST(SqliteStore, FinishedJobsLeaveRamOnceCommitted) {
   EXPECT_EQ(store->resident_jobs(), static_cast<size_t>(kJobs));
 
   for (int i = 1; i <= kJobs; ++i) {
-    Job* job = store->Find(absl::StrCat("job-", i));
+    Job* job = store->FindLive(absl::StrCat("job-", i));
     FinishJob(*job, v1::SUCCEEDED, TestTime(i));
     ASSERT_TRUE(store->Update(*job).ok());
   }
@@ -438,9 +441,9 @@ TEST(SqliteStore, FinishedJobsLeaveRamOnceCommitted) {
   // Still all there, read back from the database.
   EXPECT_EQ(store->size(), static_cast<size_t>(kJobs));
   EXPECT_EQ(store->CountFinished().succeeded, kJobs);
-  const Job* job = store->Find("job-1234");
-  ASSERT_NE(job, nullptr);
-  EXPECT_EQ(job->result.value().string_value(), "result of job-1234");
+  std::optional<Job> job = Read(*store, "job-1234");
+  ASSERT_TRUE(job);
+  EXPECT_EQ(job->result().value().string_value(), "result of job-1234");
   int visited = 0;
   store->ForEach([&](const Job& job) {
     ++visited;
@@ -468,7 +471,7 @@ TEST(SqliteStore, AFailedCommitIsRetriedUntilItSucceedsAndLosesNoChange) {
   EXPECT_EQ(store->health(), commit);
   // New jobs are refused; changes to the jobs it has wait for the disk.
   EXPECT_THAT(store->Insert({PendingJob("c", 3)}), StatusIs(commit.code(), ::testing::_));
-  Job* a = store->Find("a");
+  Job* a = store->FindLive("a");
   FinishJob(*a, v1::SUCCEEDED, TestTime(5));
   EXPECT_THAT(store->Update(*a), IsOk());
   EXPECT_THAT(store->MarkFetched("a"), IsOk());
@@ -486,13 +489,13 @@ TEST(SqliteStore, AFailedCommitIsRetriedUntilItSucceedsAndLosesNoChange) {
   store = OpenOrDie(dir.path());
   std::vector<std::string> ids;
   store->ForEach([&](const Job& job) {
-    ids.push_back(job.id());
+    ids.emplace_back(job.id());
     return true;
   });
   EXPECT_THAT(ids, ElementsAre("a", "b", "c"));
-  ASSERT_NE(store->Find("a"), nullptr);
-  EXPECT_EQ(store->Find("a")->state, v1::SUCCEEDED);
-  EXPECT_TRUE(store->Find("a")->fetched);
+  ASSERT_TRUE(Read(*store, "a"));
+  EXPECT_EQ(Read(*store, "a")->state, v1::SUCCEEDED);
+  EXPECT_TRUE(Read(*store, "a")->fetched);
 }
 
 // A change the store cannot record used to be lost without a trace: Update()
@@ -507,8 +510,8 @@ TEST(SqliteStore, AChangeItCannotRecordStopsNewWorkUntilARestart) {
               IsOk());
   ASSERT_THAT(store->WaitDurable(store->last_write()), IsOk());
   ASSERT_EQ(store->resident_jobs(), 1u);  // "done" and "other" are read back from disk
-  Job done = *store->Find("done");
-  ASSERT_NE(store->Find("other"), nullptr);  // "done" is no longer the job read back last
+  Job done = *Read(*store, "done");
+  ASSERT_TRUE(Read(*store, "other"));  // "done" is no longer the job read back last
   ExecRaw(DatabasePath(dir), "UPDATE jobs SET record = X'ff' WHERE id = 'done'");
 
   done.fetched = true;
@@ -523,10 +526,10 @@ TEST(SqliteStore, AChangeItCannotRecordStopsNewWorkUntilARestart) {
   EXPECT_EQ(store->health(), health);  // the first loss stays the cause
   EXPECT_EQ(store->MarkFetched("no-such-job").code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(store->Update(PendingJob("no-such-job", 9)).code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(store->Insert({PendingJob("new", 4)}), health);
+  EXPECT_EQ(store->Insert({PendingJob("new", 4)}).status(), health);
 
   // Changes it can record still reach the disk; the error stays.
-  Job* live = store->Find("live");
+  Job* live = store->FindLive("live");
   live->state = v1::RUNNING;
   ASSERT_THAT(store->Update(*live), IsOk());
   const uint64_t last = store->last_write();
@@ -538,7 +541,7 @@ TEST(SqliteStore, AChangeItCannotRecordStopsNewWorkUntilARestart) {
   store = OpenOrDie(dir.path());
   ASSERT_NE(store, nullptr);
   EXPECT_THAT(store->health(), IsOk());
-  EXPECT_EQ(store->Find("live")->state, v1::RUNNING);
+  EXPECT_EQ(Read(*store, "live")->state, v1::RUNNING);
   EXPECT_THAT(store->Insert({PendingJob("new", 4)}), IsOk());
 }
 
@@ -558,7 +561,7 @@ TEST(SqliteStore, SecondOpenOfTheSameDirectoryIsRefused) {
 TEST(SqliteStore, SchemaOneDatabaseOpensWithEveryJobAndTheirChangesStick) {
   ScratchDir dir;
   Job pending = BigJob("pending", 1, 5000);
-  pending.spec.set_idempotency_key("key-pending");
+  EditSpec(pending, [&](v1::JobSpec& spec) { spec.set_idempotency_key("key-pending"); });
   Job done = FinishedJob("done", 2, v1::SUCCEEDED, TestTime(2));
   Job erasable = FinishedJob("erasable", 3, v1::FAILED, TestTime(1));
   erasable.fetched = true;
@@ -594,12 +597,12 @@ TEST(SqliteStore, SchemaOneDatabaseOpensWithEveryJobAndTheirChangesStick) {
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(store->size(), 3u);
   EXPECT_EQ(store->MaxSequence(), 7u);
-  EXPECT_EQ(store->FindByIdempotencyKey("key-pending"), "pending");
+  EXPECT_EQ(IdOfKey(*store, "key-pending"), "pending");
   for (const Job& want : {pending, done, erasable}) {
-    ASSERT_NE(store->Find(want.id()), nullptr) << want.id();
-    EXPECT_EQ(Serialized(*store->Find(want.id())), Serialized(want)) << want.id();
+    ASSERT_TRUE(Read(*store, want.id())) << want.id();
+    EXPECT_EQ(Serialized(*Read(*store, want.id())), Serialized(want)) << want.id();
   }
-  Job* changed = store->Find("pending");
+  Job* changed = store->FindLive("pending");
   FinishJob(*changed, v1::CANCELLED, TestTime(4));
   ASSERT_THAT(store->Update(*changed), IsOk());
   pending = *changed;
@@ -612,10 +615,10 @@ TEST(SqliteStore, SchemaOneDatabaseOpensWithEveryJobAndTheirChangesStick) {
   store = OpenOrDie(dir.path());
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(store->size(), 2u);
-  EXPECT_EQ(store->Find("erasable"), nullptr);
+  EXPECT_FALSE(Read(*store, "erasable"));
   for (const Job& want : {pending, done}) {
-    ASSERT_NE(store->Find(want.id()), nullptr) << want.id();
-    EXPECT_EQ(Serialized(*store->Find(want.id())), Serialized(want)) << want.id();
+    ASSERT_TRUE(Read(*store, want.id())) << want.id();
+    EXPECT_EQ(Serialized(*Read(*store, want.id())), Serialized(want)) << want.id();
   }
   store.reset();
   // Upgraded in place: a netpoold that reads schema 1 only refuses it now.
@@ -688,7 +691,7 @@ TEST(SqliteStore, TruncatedFileIsRefusedAsDataLoss) {
       for (int i = 1; i <= 100; ++i) {
         const int n = batch * 100 + i;
         Job job = PendingJob(absl::StrCat("job-", n), n);
-        job.spec.add_args()->set_string_value(std::string(200, 'x'));
+        EditSpec(job, [&](v1::JobSpec& spec) { spec.add_args()->set_string_value(std::string(200, 'x')); });
         jobs.push_back(std::move(job));
       }
       ASSERT_TRUE(store->Insert(std::move(jobs)).ok());
@@ -731,8 +734,8 @@ TEST(SqliteStore, AcknowledgedJobsSurviveKillNine) {
     ASSERT_NE(store, nullptr);
     ASSERT_GE(store->size(), static_cast<size_t>(acknowledged));
     for (int i = 1; i <= acknowledged; ++i) {
-      const Job* job = store->Find(absl::StrCat("job-", i));
-      ASSERT_NE(job, nullptr) << "acknowledged job-" << i << " lost";
+      const Job* job = store->FindLive(absl::StrCat("job-", i));
+      ASSERT_TRUE(job) << "acknowledged job-" << i << " lost";
       EXPECT_EQ(job->sequence, static_cast<uint64_t>(i));
     }
   }

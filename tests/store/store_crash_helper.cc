@@ -21,14 +21,16 @@ int main(int argc, char** argv) {
   }
   uint64_t sequence = (*store)->MaxSequence();
   while (true) {
-    std::vector<netpool::Job> batch(50);
-    for (netpool::Job& job : batch) {
-      job.sequence = ++sequence;
-      job.spec.set_job_id(absl::StrCat("job-", sequence));
-      job.spec.set_function("echo");
-      job.spec.add_args()->set_int_value(static_cast<int64_t>(sequence));
+    std::vector<netpool::Job> batch;
+    for (int i = 0; i < 50; ++i) {
+      netpool::v1::JobSpec spec;
+      spec.set_job_id(absl::StrCat("job-", ++sequence));
+      spec.set_function("echo");
+      spec.add_args()->set_int_value(static_cast<int64_t>(sequence));
+      netpool::Job& job = batch.emplace_back(netpool::Job::FromSpec(spec));
+      job.sequence = sequence;
     }
-    if (absl::Status s = (*store)->Insert(std::move(batch)); !s.ok()) {
+    if (absl::Status s = (*store)->Insert(std::move(batch)).status(); !s.ok()) {
       std::fprintf(stderr, "store_crash_helper: %s\n", s.ToString().c_str());
       return 1;
     }
