@@ -246,15 +246,15 @@ std::vector<v1::JobStatus> SchedulerRuntime::ListJobs(v1::JobState state, size_t
   return out;
 }
 
-SchedulerRuntime::JobStatusPage SchedulerRuntime::ListJobPage(JobListing listing,
-                                                             const std::string& before_job_id,
-                                                             const Identity& caller) {
+absl::StatusOr<SchedulerRuntime::JobStatusPage> SchedulerRuntime::ListJobPage(
+    JobListing listing, const std::string& before_job_id, const Identity& caller) {
   absl::MutexLock lock(&mu_);
   JobStatusPage out;
   if (!before_job_id.empty()) {
-    const Job* before = scheduler_.FindJob(before_job_id);
-    if (before == nullptr) return out;
-    listing.before_sequence = before->sequence;
+    absl::StatusOr<std::optional<Job>> before = scheduler_.FindJob(before_job_id);
+    if (!before.ok()) return before.status();
+    if (!before->has_value()) return out;
+    listing.before_sequence = (*before)->sequence;
   }
   if (!caller.admin()) listing.owner = &caller.name;
   JobPage page = netpool::ListJobPage(*store_, listing);

@@ -98,8 +98,8 @@ class SchedulerRuntime final : private SchedulerListener {
     std::vector<v1::JobStatus> jobs;
     std::string next_before_job_id;  // empty: no older job left
   };
-  JobStatusPage ListJobPage(JobListing listing, const std::string& before_job_id,
-                            const Identity& caller);
+  absl::StatusOr<JobStatusPage> ListJobPage(JobListing listing, const std::string& before_job_id,
+                                            const Identity& caller);
   std::vector<v1::WorkerStatus> ListWorkers();
   v1::GetStatsResponse Stats();
   std::vector<QueueDepth> QueueDepths();

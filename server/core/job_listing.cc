@@ -4,11 +4,11 @@ namespace netpool {
 
 bool JobListing::Matches(const Job& job) const {
   if (state != v1::JOB_STATE_UNSPECIFIED && job.state != state) return false;
-  if (owner != nullptr && job.owner != *owner) return false;
-  if (!function.empty() && job.spec.function() != function) return false;
+  if (owner != nullptr && job.owner() != *owner) return false;
+  if (!function.empty() && job.function() != function) return false;
   for (const auto& [key, value] : labels) {
-    auto it = job.spec.labels().find(key);
-    if (it == job.spec.labels().end() || it->second != value) return false;
+    auto it = job.labels().find(key);
+    if (it == job.labels().end() || it->second != value) return false;
   }
   return true;
 }
@@ -26,7 +26,7 @@ JobPage ListJobPage(Store& store, const JobListing& listing) {
     }
     ++visited;
     last_sequence = job.sequence;
-    last_job_id = job.id();
+    last_job_id = std::string(job.id());
     if (listing.Matches(job)) page.jobs.push_back(job);
     return true;
   });

@@ -121,8 +121,9 @@ absl::StatusOr<JobQuery> ParseJobQuery(const httplib::Request& request) {
 // ListJobPage), so it is what a listing of a big store pages with. Oldest
 // first, the scheduler lists by state and owner only, so a filter looks
 // through as many jobs as any listing may before it takes `limit`.
-SchedulerRuntime::JobStatusPage ListJobs(SchedulerRuntime& runtime, const JobQuery& query,
-                                         const Identity& caller) {
+absl::StatusOr<SchedulerRuntime::JobStatusPage> ListJobs(SchedulerRuntime& runtime,
+                                                         const JobQuery& query,
+                                                         const Identity& caller) {
   const size_t limit = query.request.limit() == 0 ? kDefaultListLimit : query.request.limit();
   if (query.newest_first) {
     JobListing listing;
@@ -224,14 +225,16 @@ void ServeApiV1(httplib::Server& server, SchedulerRuntime* runtime,
     absl::StatusOr<JobQuery> query = ParseJobQuery(request);
     if (!query.ok()) return ReplyError(response, query.status());
     const absl::Time now = absl::Now();
-    const SchedulerRuntime::JobStatusPage page = ListJobs(*runtime, *query, *caller);
+    const absl::StatusOr<SchedulerRuntime::JobStatusPage> page =
+        ListJobs(*runtime, *query, *caller);
+    if (!page.ok()) return ReplyError(response, page.status());
     ValueList jobs;
-    for (const v1::JobStatus& job : page.jobs) jobs.push_back(JobValue(job, now));
+    for (const v1::JobStatus& job : page->jobs) jobs.push_back(JobValue(job, now));
     // A page newest first may end short of `limit` with older jobs left
     // (ListJobPage reads a bounded number of jobs): the next page starts
     // before this job.
-    if (!page.next_before_job_id.empty()) {
-      response.set_header("X-Netpool-Next-Before", page.next_before_job_id);
+    if (!page->next_before_job_id.empty()) {
+      response.set_header("X-Netpool-Next-Before", page->next_before_job_id);
     }
     ReplyJson(response, 200, jobs);
   });

@@ -348,7 +348,7 @@ TYPED_TEST(StoreContractTest, ForEachNewestFirstVisitsBackwardsBelowASequence) {
   auto Visit = [&](uint64_t before, size_t most) {
     std::vector<std::string> ids;
     this->store_->ForEachNewestFirst(before, [&](const Job& job) {
-      ids.push_back(job.id());
+      ids.emplace_back(job.id());
       return ids.size() < most;
     });
     return ids;
