@@ -119,6 +119,10 @@ std::shared_ptr<grpc::Channel> ClientTransport::NewChannel(
   return grpc::CreateCustomChannel(address, credentials_, args);
 }
 
+std::string ClientTransport::token() const {
+  return authorization_.empty() ? "" : authorization_.substr(sizeof(kBearerPrefix) - 1);
+}
+
 void ClientTransport::Authorize(grpc::ClientContext& context) const {
   if (!authorization_.empty()) context.AddMetadata(kAuthorizationKey, authorization_);
 }

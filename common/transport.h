@@ -76,6 +76,8 @@ class ClientTransport {
   // Adds the token to one call (unary or stream).
   void Authorize(grpc::ClientContext& context) const;
   bool has_token() const { return !authorization_.empty(); }
+  // The token itself; empty without one.
+  std::string token() const;
   bool tls() const { return tls_; }
 
  private:
