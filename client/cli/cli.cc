@@ -152,6 +152,7 @@ int RunCli(const std::vector<std::string>& args, std::istream& in, std::ostream&
   AddExecCommand(app, &run);
   AddMapCommands(app, &run);
   AddInfoCommands(app, &run);
+  AddTopCommand(app, &run);
 
   try {
     std::vector<std::string> reversed(args.rbegin(), args.rend());  // as CLI11 wants them

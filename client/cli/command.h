@@ -102,6 +102,7 @@ void AddJobCommands(CLI::App& app, Command* run);   // submit get wait status ca
 void AddExecCommand(CLI::App& app, Command* run);   // exec
 void AddMapCommands(CLI::App& app, Command* run);   // map starmap
 void AddInfoCommands(CLI::App& app, Command* run);  // jobs workers stats
+void AddTopCommand(CLI::App& app, Command* run);    // top
 
 }  // namespace cli
 }  // namespace netpool
