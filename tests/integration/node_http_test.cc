@@ -21,6 +21,7 @@
 #include "httplib.h"
 #include "tests/support/eventually.h"
 #include "tests/support/proc.h"
+#include "tests/support/scratch_dir.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_cluster.h"
 
@@ -172,6 +173,44 @@ TEST_F(NodeHttpTest, AWorkerProcessKilledFromOutsideCountsAsARestart) {
       },
       absl::Seconds(10)))
       << text;
+}
+
+// Beyond loopback, with the node's certificate: HTTPS, and still the token.
+TEST(NodeHttpTls, ANonLoopbackAddressServesHttpsWithTheNodesCertificate) {
+  ScratchDir dir;
+  const std::string script = NETPOOL_TEST_SOURCE_DIR "/deploy/make-certs.sh";
+  ASSERT_EQ(RunProgram({script, "ca", dir.path()}).exit_code, 0);
+  ASSERT_EQ(RunProgram({script, "node", dir.path(), "rack1"}).exit_code, 0);
+  const std::string token = "rack1-token-0123456789";
+  const std::string token_file = dir.Write("rack1.token", token + "\n");
+  // No scheduler: the HTTP side serves while the node keeps reconnecting.
+  absl::StatusOr<Subprocess> node = Subprocess::Start(
+      {WorkerPath(), "--scheduler", "127.0.0.1:1", "--processes", "1", "--tls-ca",
+       dir.File("ca.pem"), "--tls-cert", dir.File("rack1.pem"), "--tls-key",
+       dir.File("rack1.key"), "--token-file", token_file, "--http", "0.0.0.0:0"},
+      {.pipe_stdout = true});
+  ASSERT_TRUE(node.ok()) << node.status();
+  absl::StatusOr<std::string> line = node->ReadLine(absl::Seconds(10));
+  ASSERT_TRUE(line.ok()) << line.status();
+  absl::string_view address = *line;
+  ASSERT_TRUE(absl::ConsumePrefix(&address, "http on 0.0.0.0:")) << *line;
+  int port = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(address, &port)) << *line;
+
+  httplib::Client plain("127.0.0.1", port);
+  EXPECT_FALSE(plain.Get("/healthz")) << "plain HTTP answered";
+  httplib::SSLClient https("127.0.0.1", port);
+  https.enable_server_certificate_verification(false);  // a node certificate names no host
+  httplib::Result health = https.Get("/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  httplib::Result refused = https.Get("/metrics");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 401);
+  httplib::Result metrics = https.Get("/metrics", {{"Authorization", "Bearer " + token}});
+  ASSERT_TRUE(metrics);
+  EXPECT_EQ(metrics->status, 200);
+  EXPECT_THAT(metrics->body, HasSubstr("netpool_node_processes{state=\"idle\"}"));
 }
 
 TEST(NodeHttpFlags, ANonLoopbackAddressWithoutTlsIsRefused) {
