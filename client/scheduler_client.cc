@@ -135,8 +135,9 @@ absl::StatusOr<v1::ListWorkersResponse> SchedulerClient::ListWorkers() {
               options_.rpc_timeout);
 }
 
-absl::StatusOr<v1::GetStatsResponse> SchedulerClient::GetStats() {
-  return Call(&v1::Scheduler::Stub::GetStats, "GetStats", v1::GetStatsRequest(),
+absl::StatusOr<v1::GetStatsResponse> SchedulerClient::GetStats(
+    const v1::GetStatsRequest& request) {
+  return Call(&v1::Scheduler::Stub::GetStats, "GetStats", request,
               options_.rpc_timeout);
 }
 

@@ -71,7 +71,8 @@ class SchedulerClient {
   absl::StatusOr<v1::GetStatusResponse> GetStatus(const v1::GetStatusRequest& request);
   absl::StatusOr<v1::ListJobsResponse> ListJobs(const v1::ListJobsRequest& request);
   absl::StatusOr<v1::ListWorkersResponse> ListWorkers();
-  absl::StatusOr<v1::GetStatsResponse> GetStats();
+  absl::StatusOr<v1::GetStatsResponse> GetStats(
+      const v1::GetStatsRequest& request = v1::GetStatsRequest());
 
   using WatchStream = grpc::ClientReaderWriter<v1::WatchRequest, v1::WatchResponse>;
   // Opens a Watch stream on `context`, which must outlive it. The stream

@@ -170,4 +170,12 @@ Value StatsValue(const v1::GetStatsResponse& stats) {
   };
 }
 
+Value QueueValue(const v1::QueueStatus& queue) {
+  return ValueMap{
+      {"function", queue.function()},
+      {"labels", StringMap(queue.labels())},
+      {"jobs", static_cast<long long>(queue.jobs())},
+  };
+}
+
 }  // namespace netpool

@@ -59,6 +59,9 @@ Value WorkerValue(const v1::WorkerStatus& worker);
 // workers, slots, uptime_s, ready, not_ready_reason}.
 Value StatsValue(const v1::GetStatsResponse& stats);
 
+// A queue of jobs waiting for a node: {function, labels, jobs}.
+Value QueueValue(const v1::QueueStatus& queue);
+
 }  // namespace netpool
 
 #endif  // NETPOOL_COMMON_RECORDS_H_

@@ -174,6 +174,9 @@ int Serve(const Flags& flags, const std::string& host, int port, bool loopback,
   options.heartbeat_interval = absl::Seconds(flags.heartbeat_interval_seconds);
   options.scheduler.restart_grace = absl::Seconds(flags.restart_grace_seconds);
   options.scheduler.max_unfinished_per_owner = flags.max_pending_per_client;
+  if (counting) {
+    store->SetCommitObserver([&metrics](absl::Duration took) { metrics.OnStoreCommit(took); });
+  }
   SchedulerRuntime runtime(&clock, std::move(store), options);
   SchedulerService scheduler_service(&runtime, authenticator->get(), flags.client_limits);
   WorkerHubService worker_hub_service(&runtime, authenticator->get());

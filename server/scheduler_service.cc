@@ -9,6 +9,30 @@
 #include "server/watch_call.h"
 
 namespace netpool {
+namespace {
+
+// GetStats answers with at most this many queues: a client may make a
+// queue per label set, and the answer must stay small.
+constexpr int kMaxQueuesInStats = 100;
+
+// `depths`, longest first, into `response`.
+void AddQueues(std::vector<QueueDepth> depths, v1::GetStatsResponse* response) {
+  depths.erase(std::remove_if(depths.begin(), depths.end(),
+                              [](const QueueDepth& queue) { return queue.jobs <= 0; }),
+               depths.end());
+  const size_t kept = std::min<size_t>(depths.size(), kMaxQueuesInStats);
+  std::partial_sort(depths.begin(), depths.begin() + kept, depths.end(),
+                    [](const QueueDepth& a, const QueueDepth& b) { return a.jobs > b.jobs; });
+  for (size_t i = 0; i < kept; ++i) {
+    v1::QueueStatus* queue = response->add_queues();
+    queue->set_function(depths[i].function);
+    queue->mutable_labels()->insert(depths[i].labels.begin(), depths[i].labels.end());
+    queue->set_jobs(depths[i].jobs);
+  }
+  response->set_queues_left_out(static_cast<int>(depths.size() - kept));
+}
+
+}  // namespace
 
 SchedulerService::SchedulerService(SchedulerRuntime* runtime, const Authenticator* authenticator,
                                    ClientLimits limits)
@@ -143,6 +167,7 @@ grpc::Status SchedulerService::GetStats(grpc::ServerContext* context,
   absl::StatusOr<Identity> caller = Authenticate(*context, "GetStats");
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   *response = runtime_->Stats();
+  if (request->with_queues()) AddQueues(runtime_->QueueDepths(), response);
   return grpc::Status::OK;
 }
 

@@ -53,8 +53,12 @@ NodeAgent::NodeAgent(Options options)
       name_(options_.name.empty() ? DefaultNodeName() : options_.name),
       instance_(NewToken().substr(0, 32)),
       sizer_({options_.processes, options_.prefetch, options_.prefetch_budget}),
-      pool_({options_.processes, options_.max_tasks_per_child, options_.executable,
-             options_.initializer, options_.policy},
+      pool_({.processes = options_.processes,
+             .max_tasks_per_child = options_.max_tasks_per_child,
+             .executable = options_.executable,
+             .initializer = options_.initializer,
+             .policy = options_.policy,
+             .observer = options_.observer},
             [this](std::vector<v1::JobResult> results) { OnResults(std::move(results)); },
             [this](const absl::Status& failure) { OnPoolFailure(failure); }) {}
 

@@ -106,6 +106,9 @@ class NodeAgent {
     // idles.
     int prefetch = 64;
     absl::Duration prefetch_budget = absl::Milliseconds(10);
+    // Told what the worker processes do (netpool-worker --http); may be null.
+    // REQUIRES: outlives the agent.
+    PoolObserver* observer = nullptr;
   };
 
   explicit NodeAgent(Options options);

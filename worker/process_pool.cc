@@ -209,10 +209,28 @@ void ProcessPool::ThreadMain() {
     }
     SpawnMissing();
     Dispatch(&results);
+    // Before PollOnce, which may wait as long as the jobs run.
+    if (options_.observer != nullptr) ObserveProcesses();
     PollOnce(&results);
+    if (options_.observer != nullptr) {
+      for (const v1::JobResult& result : results) options_.observer->OnJobEnded(result.state());
+    }
     if (!results.empty()) on_results_(std::move(results));
   }
   Shutdown();
+}
+
+void ProcessPool::ObserveProcesses() {
+  int busy = 0;
+  int idle = 0;
+  for (const Process& process : processes_) {
+    if (process.retiring) continue;
+    ++(process.busy() ? busy : idle);
+  }
+  if (busy == observed_busy_ && idle == observed_idle_) return;
+  observed_busy_ = busy;
+  observed_idle_ = idle;
+  options_.observer->OnProcesses(busy, idle);
 }
 
 void ProcessPool::SpawnMissing() {
@@ -504,9 +522,13 @@ void ProcessPool::ReadResults(Process& process, std::vector<v1::JobResult>* resu
     process.task_bytes -= done.frame_bytes;
     if (done.ending == Ending::kNone) {
       results->push_back(std::move(*frame.mutable_result()));
+      const absl::Duration ran_for = MonotonicNow() - process.started;
+      if (options_.observer != nullptr) {
+        options_.observer->OnTaskRan(done.assignment.function(), ran_for);
+      }
       // A fresh process's first job also waited for the process to start.
       if (process.tasks_done > 0) {
-        const int64_t ran = absl::ToInt64Nanoseconds(MonotonicNow() - process.started);
+        const int64_t ran = absl::ToInt64Nanoseconds(ran_for);
         const int64_t recent = recent_run_nanos_.load(std::memory_order_relaxed);
         recent_run_nanos_.store(recent < 0 ? ran : recent - recent / 8 + ran / 8,
                                 std::memory_order_relaxed);
@@ -548,6 +570,9 @@ void ProcessPool::Reap(Process& process, std::vector<v1::JobResult>* results) {
     GiveUp(process.pid, failure);
     return;
   }
+  if (options_.observer != nullptr && !process.retiring && !process.killed) {
+    options_.observer->OnProcessDied();
+  }
   if (!process.busy()) {
     if (process.retiring || process.killed) return;
     spdlog::warn("worker process {} died while idle: {}", process.pid, DescribeDeath(status));
@@ -566,6 +591,9 @@ void ProcessPool::Reap(Process& process, std::vector<v1::JobResult>* results) {
     } else if (&task == &process.tasks.front() && !process.killed) {
       spdlog::warn("worker process {} died running job {}: {}", process.pid,
                    task.assignment.job_id(), DescribeDeath(status));
+      if (options_.observer != nullptr) {
+        options_.observer->OnTaskRan(task.assignment.function(), MonotonicNow() - process.started);
+      }
       results->push_back(WorkerFailure(
           task.assignment.job_id(),
           absl::AbortedError(absl::StrCat("worker process died: ", DescribeDeath(status)))));

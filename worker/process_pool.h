@@ -51,6 +51,7 @@
 #include "netpool/v1/worker.pb.h"
 #include "worker/cgroup.h"
 #include "worker/frame.h"
+#include "worker/pool_observer.h"
 #include "worker/process_policy.h"
 #include "worker/unique_fd.h"
 #include "worker/worker_process.h"
@@ -69,6 +70,9 @@ class ProcessPool {
     // this. Longer ones gain little (a round trip to the node takes tens of
     // microseconds), and one that runs long holds up those queued behind it.
     absl::Duration pipeline_below = absl::Milliseconds(2);
+    // Told what the processes do (see pool_observer.h); may be null.
+    // REQUIRES: outlives the pool.
+    PoolObserver* observer = nullptr;
   };
   // Called on the pool thread with every job that finished in one poll
   // round, so that the caller can send them on in one message. It must not
@@ -185,6 +189,8 @@ class ProcessPool {
   void Retire(Process& process);
   void Shutdown();
   void Wake();
+  // Tells the observer the busy and idle processes if they changed.
+  void ObserveProcesses();
 
   // Constant after construction.
   const Options options_;
@@ -208,6 +214,8 @@ class ProcessPool {
   bool gave_up_ = false;  // a process could not start: no more processes
   // Holds a cgroup per process, where the system lets the pool make one.
   std::optional<Cgroup> cgroup_;
+  int observed_busy_ = -1;  // as last told to the observer
+  int observed_idle_ = -1;
   // RecentRunTime in nanoseconds; written by the pool thread, -1 = none yet.
   std::atomic<int64_t> recent_run_nanos_{-1};
 

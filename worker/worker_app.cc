@@ -10,23 +10,31 @@
 #include <cstring>
 #include <iostream>
 #include <limits>
+#include <memory>
+#include <optional>
+#include <string>
 #include <thread>
 #include <tuple>
 
 #include "CLI/CLI.hpp"
+#include "common/host_address.h"
 #include "common/program_flags.h"
 #include "common/shutdown_signal.h"
 #include "netpool/worker.h"
 #include "spdlog/spdlog.h"
 #include "worker/builtins.h"
 #include "worker/node_agent.h"
+#include "worker/node_http_hook.h"
 #include "worker/process_policy.h"
 #include "worker/worker_process.h"
 
 namespace netpool {
 namespace {
 
-constexpr int kUsageExitCode = 64;  // EX_USAGE
+constexpr int kUsageExitCode = 64;        // EX_USAGE
+constexpr int kUnavailableExitCode = 69;  // EX_UNAVAILABLE
+
+std::atomic<NodeHttpFactory> node_http_factory{nullptr};
 
 std::string DefaultScheduler() {
   const char* env = std::getenv("NETPOOL_SCHEDULER");
@@ -71,7 +79,37 @@ absl::StatusOr<std::vector<Value>> ParseInitArgs(const std::string& json) {
   return args->AsList();
 }
 
+// --http HOST:PORT as NodeHttpSide::Start takes it; nullopt (after saying
+// why on stderr) when the node must not serve it.
+struct HttpAddress {
+  std::string host;
+  int port = 0;
+};
+std::optional<HttpAddress> CheckHttpFlag(const std::string& flag, const ServerTls& tls) {
+  HttpAddress address;
+  if (!SplitHostPort(flag, &address.host, &address.port)) {
+    std::cerr << "netpool-worker: --http must be HOST:PORT or off, got \"" << flag << "\"\n";
+    return std::nullopt;
+  }
+  if (GetNodeHttpFactory() == nullptr) {
+    std::cerr << "netpool-worker: --http: this worker program was built without the HTTP side "
+                 "(netpool_node_http, EnableNodeHttp())\n";
+    return std::nullopt;
+  }
+  if (!IsLoopbackHost(address.host) && !tls.enabled()) {
+    std::cerr << "netpool-worker: refusing to serve HTTP on " << address.host
+              << ", which is not loopback, without TLS (anyone on the network could read the "
+                 "node's token): give --tls-cert and --tls-key\n";
+    return std::nullopt;
+  }
+  return address;
+}
+
 }  // namespace
+
+void SetNodeHttpFactory(NodeHttpFactory factory) { node_http_factory.store(factory); }
+
+NodeHttpFactory GetNodeHttpFactory() { return node_http_factory.load(); }
 
 void Init(int argc, char** argv) {
   RegisterBuiltins();
@@ -91,6 +129,7 @@ int WorkerApp::Main(int argc, char** argv) {
   std::string init_args = "[]";
   std::string max_memory;
   std::string max_output;
+  std::string http = "off";
 
   CLI::App app("netpool worker node: runs jobs from a netpool scheduler in worker processes",
                "netpool-worker");
@@ -99,7 +138,8 @@ int WorkerApp::Main(int argc, char** argv) {
   app.add_option("--tls-ca", options.security.tls_ca_file,
                  "use TLS, trusting this CA certificate (PEM; env NETPOOL_TLS_CA)");
   app.add_option("--tls-cert", options.security.tls_cert_file,
-                 "this node's certificate (PEM), for a scheduler with --tls-client-ca");
+                 "this node's certificate (PEM), for a scheduler with --tls-client-ca, and for "
+                 "HTTPS on --http");
   app.add_option("--tls-key", options.security.tls_key_file,
                  "the private key of --tls-cert (PEM, mode 0600)");
   app.add_option("--token-file", options.security.token_file,
@@ -148,6 +188,11 @@ int WorkerApp::Main(int argc, char** argv) {
       "registered function that each worker process runs once before its first job");
   app.add_option("--init-args", init_args, "the --init function's arguments, a JSON list")
       ->needs(init);
+  app.add_option("--http", http,
+                 "HOST:PORT for /healthz and /metrics (port 0 picks one; printed as \"http on "
+                 "HOST:PORT\"), or off; /metrics needs the node's token (Authorization: Bearer "
+                 "TOKEN); beyond loopback only HTTPS, with --tls-cert and --tls-key")
+      ->capture_default_str();
   AddProgramFlags(app, "netpool-worker", &program);
   try {
     app.parse(argc, argv);
@@ -199,15 +244,43 @@ int WorkerApp::Main(int argc, char** argv) {
     std::cerr << "netpool-worker: " << s.message() << "\n";
     return kUsageExitCode;
   }
+  const ServerTls http_tls = {.cert_file = options.security.tls_cert_file,
+                              .key_file = options.security.tls_key_file};
+  std::optional<HttpAddress> http_address;
+  if (http != "off") {
+    http_address = CheckHttpFlag(http, http_tls);
+    if (!http_address.has_value()) return kUsageExitCode;
+  }
   SetUpProgram(program);
   // A bad token or key file is a usage error now, not a retry loop later.
-  if (absl::StatusOr<ClientTransport> transport =
-          ClientTransport::Create(options.scheduler, options.security);
-      !transport.ok()) {
+  absl::StatusOr<ClientTransport> transport =
+      ClientTransport::Create(options.scheduler, options.security);
+  if (!transport.ok()) {
     std::cerr << "netpool-worker: " << transport.status().message() << "\n";
     return kUsageExitCode;
   }
 
+  // Before the agent, which reports to it, and gone after it.
+  std::unique_ptr<NodeHttpSide> http_side;
+  if (http_address.has_value()) {
+    if (!transport->has_token()) {
+      spdlog::warn("--http: this node has no token, so /metrics admits nobody");
+    }
+    absl::StatusOr<std::unique_ptr<NodeHttpSide>> made =
+        GetNodeHttpFactory()(http_tls, transport->token());
+    if (!made.ok()) {
+      std::cerr << "netpool-worker: " << made.status().message() << "\n";
+      return kUsageExitCode;
+    }
+    http_side = *std::move(made);
+    absl::StatusOr<int> port = http_side->Start(http_address->host, http_address->port);
+    if (!port.ok()) {
+      std::cerr << "netpool-worker: " << port.status().message() << "\n";
+      return absl::IsUnavailable(port.status()) ? kUnavailableExitCode : kUsageExitCode;
+    }
+    std::cout << "http on " << http_address->host << ":" << *port << std::endl;
+    options.observer = http_side->observer();
+  }
   NodeAgent agent(options);
   agent.Start();
   absl::Status failure;

@@ -153,6 +153,7 @@ int RunCli(const std::vector<std::string>& args, std::istream& in, std::ostream&
   AddMapCommands(app, &run);
   AddInfoCommands(app, &run);
   AddDashboardCommand(app, &run);
+  AddTopCommand(app, &run);
 
   try {
     std::vector<std::string> reversed(args.rbegin(), args.rend());  // as CLI11 wants them

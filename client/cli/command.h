@@ -103,6 +103,7 @@ void AddExecCommand(CLI::App& app, Command* run);   // exec
 void AddMapCommands(CLI::App& app, Command* run);   // map starmap
 void AddInfoCommands(CLI::App& app, Command* run);  // jobs workers stats
 void AddDashboardCommand(CLI::App& app, Command* run);  // dashboard
+void AddTopCommand(CLI::App& app, Command* run);    // top
 
 }  // namespace cli
 }  // namespace netpool

@@ -75,7 +75,8 @@ class WorkerApp {
   // ends them at once). Returns the process exit code: 0 after a signal, 64
   // for bad flags (an unknown --init function or --run-as user included), 1
   // when a worker process could not start (its initializer failed, or it
-  // could not take on the --run-as user or limits).
+  // could not take on the --run-as user or limits), 69 when the --http
+  // address cannot be bound.
   int Main(int argc, char** argv);
 };
 

@@ -94,6 +94,10 @@ class Store {
   // Thread-safe; set once before use. Called from the commit thread (with no
   // store lock held) after each group commit with the new durable_write().
   virtual void SetDurableListener(std::function<void(uint64_t)> listener) = 0;
+  // Thread-safe; set once before use. Called from the commit thread after
+  // each group commit with how long it took (netpoold's metrics). A store
+  // without commits never calls it.
+  virtual void SetCommitObserver(std::function<void(absl::Duration took)> observer) {}
 };
 
 }  // namespace netpool

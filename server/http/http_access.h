@@ -1,6 +1,7 @@
 // Who an HTTP request to netpoold comes from: its token, given as a gRPC
 // call gives it ("Authorization: Bearer TOKEN"), checked by the same
-// Authenticator, and the HTTP status that answers a refusal or an error.
+// Authenticator. The HTTP status that answers a refusal or an error is
+// HttpStatusFor (common/http_server.h).
 #ifndef NETPOOL_SERVER_HTTP_HTTP_ACCESS_H_
 #define NETPOOL_SERVER_HTTP_HTTP_ACCESS_H_
 
@@ -9,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/http_server.h"
 #include "server/auth/identity.h"
 
 namespace httplib {
@@ -26,10 +28,6 @@ absl::StatusOr<Identity> AuthenticateRequest(const Authenticator& authenticator,
                                              const httplib::Request& request,
                                              absl::string_view what,
                                              std::initializer_list<Role> roles);
-
-// The HTTP status code for a request that failed with `status`; a 401 also
-// tells `response` that a Bearer token is wanted.
-int HttpStatusFor(const absl::Status& status, httplib::Response& response);
 
 }  // namespace netpool
 

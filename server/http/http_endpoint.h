@@ -7,23 +7,17 @@
 // dashboard's files (which hold no data) needs a token, given as a gRPC call
 // gives it: "Authorization: Bearer TOKEN".
 //
-// It serves from a small fixed pool of threads (cpp-httplib), with short
-// read and write timeouts, so that slow or idle HTTP clients cannot hold
-// the scheduler's threads or grow them.
+// It serves as common/http_server.h says: a small fixed pool of threads
+// with short read and write timeouts.
 #ifndef NETPOOL_SERVER_HTTP_HTTP_ENDPOINT_H_
 #define NETPOOL_SERVER_HTTP_HTTP_ENDPOINT_H_
 
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/notification.h"
+#include "common/http_server.h"
 #include "common/transport.h"
-
-namespace httplib {
-class Server;
-}  // namespace httplib
 
 namespace netpool {
 
@@ -47,19 +41,16 @@ class HttpEndpoint {
                                                              const SchedulerMetrics* metrics,
                                                              const Authenticator* authenticator);
   // Stops serving; requests in progress finish first.
-  ~HttpEndpoint();
+  ~HttpEndpoint() = default;
   HttpEndpoint(const HttpEndpoint&) = delete;
   HttpEndpoint& operator=(const HttpEndpoint&) = delete;
 
-  int port() const { return port_; }
+  int port() const { return server_->port(); }
 
  private:
-  HttpEndpoint(std::unique_ptr<httplib::Server> server, int port);
+  explicit HttpEndpoint(std::unique_ptr<HttpServer> server) : server_(std::move(server)) {}
 
-  std::unique_ptr<httplib::Server> server_;
-  int port_;
-  absl::Notification stopped_;  // the server's loop returned
-  std::thread thread_;
+  std::unique_ptr<HttpServer> server_;
 };
 
 }  // namespace netpool

@@ -63,6 +63,11 @@ SchedulerMetrics::SchedulerMetrics(const Clock* clock)
                    .Name("netpool_job_run_seconds")
                    .Help("Run time of a finished job's last attempt.")
                    .Register(*registry_);
+  store_commit_ = &prometheus::BuildHistogram()
+                       .Name("netpool_store_commit_seconds")
+                       .Help("Time each group commit of the durable store (--data) took.")
+                       .Register(*registry_)
+                       .Add({}, DurationBuckets());
 }
 
 SchedulerMetrics::~SchedulerMetrics() = default;
@@ -115,6 +120,10 @@ void SchedulerMetrics::OnFinished(const Job& job) {
 void SchedulerMetrics::OnRetried(const Job& job) {
   absl::MutexLock lock(&mu_);
   For(std::string(job.function())).retried->Increment();
+}
+
+void SchedulerMetrics::OnStoreCommit(absl::Duration took) {
+  store_commit_->Observe(absl::ToDoubleSeconds(took));
 }
 
 void SchedulerMetrics::OnRpcDone(absl::string_view method, grpc::StatusCode code) {

@@ -60,6 +60,8 @@ class SchedulerMetrics final : public JobEvents, public RpcEvents {
   void OnFinished(const Job& job) override;
   void OnRetried(const Job& job) override;
   void OnRpcDone(absl::string_view method, grpc::StatusCode code) override;
+  // One group commit of the durable store (Store::SetCommitObserver).
+  void OnStoreCommit(absl::Duration took);
 
   // The whole exposition: the recorded metrics and `stats`, `workers` and
   // `queues`, the scheduler's state now.
@@ -80,6 +82,7 @@ class SchedulerMetrics final : public JobEvents, public RpcEvents {
   prometheus::Family<prometheus::Counter>* rpcs_;
   prometheus::Family<prometheus::Histogram>* queue_wait_;
   prometheus::Family<prometheus::Histogram>* run_time_;
+  prometheus::Histogram* store_commit_;
 
   FinishedHistory history_;
 

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/monotonic_clock.h"
 #include "netpool/v1/store.pb.h"
 #include "server/store/job_record.h"
 #include "spdlog/spdlog.h"
@@ -93,6 +94,7 @@ void DurableStore::CommitLoop() {
     std::optional<double> erase_before_unix;
     uint64_t write = 0;
     std::function<void(uint64_t)> listener;
+    std::function<void(absl::Duration)> observer;
     {
       absl::MutexLock lock(&mu_);
       while (queued_rows_.empty() && !queued_erase_before_unix_ && !stopping_) {
@@ -103,8 +105,11 @@ void DurableStore::CommitLoop() {
       erase_before_unix = std::exchange(queued_erase_before_unix_, std::nullopt);
       write = last_write_;
       listener = durable_listener_;
+      observer = commit_observer_;
     }
+    const absl::Time begun = MonotonicNow();
     const absl::Status status = backend_->Apply(rows, erase_before_unix);
+    if (observer) observer(MonotonicNow() - begun);
     if (status.ok()) {
       {
         absl::MutexLock lock(&mu_);
@@ -385,6 +390,11 @@ absl::Status DurableStore::WaitDurable(uint64_t write) {
 void DurableStore::SetDurableListener(std::function<void(uint64_t)> listener) {
   absl::MutexLock lock(&mu_);
   durable_listener_ = std::move(listener);
+}
+
+void DurableStore::SetCommitObserver(std::function<void(absl::Duration)> observer) {
+  absl::MutexLock lock(&mu_);
+  commit_observer_ = std::move(observer);
 }
 
 size_t DurableStore::resident_jobs() {

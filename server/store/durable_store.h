@@ -98,6 +98,7 @@ class DurableStore : public Store {
   absl::Status WaitDurable(uint64_t write) override;
   absl::Status health() const override;
   void SetDurableListener(std::function<void(uint64_t)> listener) override;
+  void SetCommitObserver(std::function<void(absl::Duration took)> observer) override;
 
   // How many job records are in RAM, after releasing the committed finished
   // ones (as Insert does). For tests of the memory bound.
@@ -211,6 +212,7 @@ class DurableStore : public Store {
   absl::Status lost_write_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::function<void(uint64_t)> durable_listener_ ABSL_GUARDED_BY(mu_);
+  std::function<void(absl::Duration)> commit_observer_ ABSL_GUARDED_BY(mu_);
 
   std::thread committer_;
 };

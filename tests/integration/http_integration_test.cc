@@ -42,8 +42,10 @@ class HttpTest : public ::testing::Test {
     std::vector<std::string> scheduler_args = {"--http", "127.0.0.1:0", "--token-file", tokens};
     scheduler_args.insert(scheduler_args.end(), extra_scheduler_args_.begin(),
                           extra_scheduler_args_.end());
-    auto cluster = TestCluster::Start(
-        {.workers = 1, .processes = 2, .scheduler_args = std::move(scheduler_args)});
+    auto cluster = TestCluster::Start({.workers = 1,
+                                       .processes = 2,
+                                       .durable = durable_,
+                                       .scheduler_args = std::move(scheduler_args)});
     ASSERT_TRUE(cluster.ok()) << cluster.status();
     cluster_ = *std::move(cluster);
     absl::StatusOr<std::string> line = cluster_->scheduler().ReadLine(absl::Seconds(10));
@@ -115,6 +117,7 @@ class HttpTest : public ::testing::Test {
   static constexpr char kRackToken[] = "rack1-token-0123456789";
 
   std::vector<std::string> extra_scheduler_args_;  // set before SetUp
+  bool durable_ = false;                            // --data instead of --store memory
   ScratchDir dir_;
   std::unique_ptr<TestCluster> cluster_;
   int http_port_ = 0;
@@ -469,6 +472,23 @@ TEST_F(HttpShortRetentionTest, ALookAtAJobLeavesItsResultForItsOwner) {
   CliResult get = cluster_->RunCli({"get", id});
   EXPECT_EQ(get.exit_code, 0) << get.err;
   EXPECT_EQ(get.out, "[\"kept\"]\n");
+}
+
+class HttpDurableTest : public HttpTest {
+ protected:
+  HttpDurableTest() { durable_ = true; }
+};
+
+TEST_F(HttpDurableTest, MetricsTimeTheStoresCommits) {
+  CliResult map = cluster_->RunCli({"map", "echo", ":::", "1", "2", "3"});
+  ASSERT_EQ(map.exit_code, 0) << map.err;
+  httplib::Result metrics = Get("/metrics", token_);
+  ASSERT_TRUE(metrics);
+  ASSERT_EQ(metrics->status, 200);
+  EXPECT_GT(Sample(metrics->body, "netpool_store_commit_seconds_count").value_or(0), 0)
+      << metrics->body;
+  CliResult check = RunProgram({NETPOOL_TEST_PROMTOOL, "check", "metrics"}, metrics->body);
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
 }
 
 TEST(HttpFlags, AnExplicitAddressThatIsTakenIsAnError) {
