@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/duration_buckets.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
@@ -15,17 +16,6 @@
 #include "prometheus/text_serializer.h"
 
 namespace netpool {
-namespace {
-
-// Seconds, from a pipe round trip to a long batch job.
-const prometheus::Histogram::BucketBoundaries& DurationBuckets() {
-  static const auto* buckets = new prometheus::Histogram::BucketBoundaries{
-      0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60, 300, 1800, 3600};
-  return *buckets;
-}
-
-}  // namespace
-
 struct SchedulerMetrics::FunctionMetrics {
   prometheus::Counter* submitted;
   prometheus::Counter* succeeded;

@@ -1,6 +1,8 @@
 #include "server/store/durable_store.h"
 
 #include <algorithm>
+#include <functional>
+#include <iterator>
 #include <limits>
 #include <utility>
 
@@ -308,57 +310,46 @@ int64_t DurableStore::EraseFetchedBefore(absl::Time cutoff) {
   return erased;
 }
 
-void DurableStore::ForEach(const std::function<bool(const Job&)>& visit) {
-  // Merges the stored rows with the records in RAM, which are newer.
-  auto resident = resident_by_sequence_.begin();
+template <typename ResidentIterator, typename ComesFirst>
+void DurableStore::VisitMerged(ResidentIterator resident, ResidentIterator end,
+                               ComesFirst comes_first,
+                               const std::function<absl::Status(const RowVisitor&)>& scan,
+                               const std::function<bool(const Job&)>& visit) {
   bool stopped = false;
-  const absl::Status listed =
-      backend_->Scan(/*unfinished_only=*/false, [&](uint64_t sequence, const StoredRow& row) {
-        for (; resident != resident_by_sequence_.end() && resident->first < sequence;
-             ++resident) {
-          if (!visit(*resident->second)) return !(stopped = true);
-        }
-        if (resident_.contains(row.columns.id) || ErasedUncommitted(row.columns)) return true;
-        absl::StatusOr<Stored> stored = ParseStored(row);
-        if (!stored.ok()) {
-          spdlog::error("job store: job {}: {}", row.columns.id, stored.status().ToString());
-          return true;
-        }
-        if (!visit(*stored->job)) return !(stopped = true);
-        return true;
-      });
+  const absl::Status listed = scan([&](uint64_t sequence, const StoredRow& row) {
+    for (; resident != end && comes_first(resident->first, sequence); ++resident) {
+      if (!visit(*resident->second)) return !(stopped = true);
+    }
+    if (resident_.contains(row.columns.id) || ErasedUncommitted(row.columns)) return true;
+    absl::StatusOr<Stored> stored = ParseStored(row);
+    if (!stored.ok()) {
+      spdlog::error("job store: job {}: {}", row.columns.id, stored.status().ToString());
+      return true;
+    }
+    if (!visit(*stored->job)) return !(stopped = true);
+    return true;
+  });
   if (!listed.ok()) spdlog::error("job store: cannot list jobs: {}", listed.ToString());
   if (stopped) return;
-  for (; resident != resident_by_sequence_.end(); ++resident) {
+  for (; resident != end; ++resident) {
     if (!visit(*resident->second)) return;
   }
 }
 
+void DurableStore::ForEach(const std::function<bool(const Job&)>& visit) {
+  VisitMerged(
+      resident_by_sequence_.begin(), resident_by_sequence_.end(), std::less<uint64_t>(),
+      [&](const RowVisitor& row) { return backend_->Scan(/*unfinished_only=*/false, row); },
+      visit);
+}
+
 void DurableStore::ForEachNewestFirst(uint64_t before_sequence,
                                       const std::function<bool(const Job&)>& visit) {
-  // As ForEach, backwards.
-  auto resident = std::make_reverse_iterator(resident_by_sequence_.lower_bound(before_sequence));
-  bool stopped = false;
-  const absl::Status listed = backend_->ScanNewestFirst(
-      before_sequence, [&](uint64_t sequence, const StoredRow& row) {
-        for (; resident != resident_by_sequence_.rend() && resident->first > sequence;
-             ++resident) {
-          if (!visit(*resident->second)) return !(stopped = true);
-        }
-        if (resident_.contains(row.columns.id) || ErasedUncommitted(row.columns)) return true;
-        absl::StatusOr<Stored> stored = ParseStored(row);
-        if (!stored.ok()) {
-          spdlog::error("job store: job {}: {}", row.columns.id, stored.status().ToString());
-          return true;
-        }
-        if (!visit(*stored->job)) return !(stopped = true);
-        return true;
-      });
-  if (!listed.ok()) spdlog::error("job store: cannot list jobs: {}", listed.ToString());
-  if (stopped) return;
-  for (; resident != resident_by_sequence_.rend(); ++resident) {
-    if (!visit(*resident->second)) return;
-  }
+  VisitMerged(
+      std::make_reverse_iterator(resident_by_sequence_.lower_bound(before_sequence)),
+      resident_by_sequence_.rend(), std::greater<uint64_t>(),
+      [&](const RowVisitor& row) { return backend_->ScanNewestFirst(before_sequence, row); },
+      visit);
 }
 
 void DurableStore::ForEachUnfinished(const std::function<void(Job&)>& visit) {

@@ -144,6 +144,13 @@ class DurableStore : public Store {
   // not committed yet takes over that one's spec.
   static void Supersede(std::optional<StoredRow>& newer, std::optional<StoredRow>& older);
   static absl::StatusOr<Stored> ParseStored(const StoredRow& row);
+  // ForEach and ForEachNewestFirst: visits the jobs of the rows `scan`
+  // passes merged with the records in RAM from `resident` to `end`, which
+  // are newer, in the scan's order (`comes_first`, of two sequences).
+  template <typename ResidentIterator, typename ComesFirst>
+  void VisitMerged(ResidentIterator resident, ResidentIterator end, ComesFirst comes_first,
+                   const std::function<absl::Status(const RowVisitor&)>& scan,
+                   const std::function<bool(const Job&)>& visit);
 
   absl::Status Load();
 

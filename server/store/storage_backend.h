@@ -45,6 +45,9 @@ struct StoredRow {
 // delete the job's row (and its spec).
 using RowChanges = absl::btree_map<uint64_t, std::optional<StoredRow>>;
 
+// What Scan and ScanNewestFirst pass each row to: false stops the scan.
+using RowVisitor = std::function<bool(uint64_t, const StoredRow&)>;
+
 // Writes come from one thread (the store's commit thread) and reads from
 // another (the store's caller), at the same time; a read sees whole batches
 // only. Each thread's calls are made one at a time.
@@ -72,13 +75,11 @@ class StorageBackend {
   // Visits the rows (only the unfinished jobs' if `unfinished_only`) in
   // sequence order until `visit` returns false. The row passed is valid
   // only during the call.
-  virtual absl::Status Scan(bool unfinished_only,
-                            const std::function<bool(uint64_t, const StoredRow&)>& visit) = 0;
+  virtual absl::Status Scan(bool unfinished_only, const RowVisitor& visit) = 0;
   // Visits the rows whose sequence is below `before_sequence`, newest first,
   // until `visit` returns false: a page of a listing newest first reads the
   // rows it shows, not every row. The row passed is valid only during the call.
-  virtual absl::Status ScanNewestFirst(
-      uint64_t before_sequence, const std::function<bool(uint64_t, const StoredRow&)>& visit) = 0;
+  virtual absl::Status ScanNewestFirst(uint64_t before_sequence, const RowVisitor& visit) = 0;
   // Visits the fetched finished jobs that finished in [from_unix, before_unix).
   virtual absl::Status ScanErasable(double from_unix, double before_unix,
                                     const std::function<void(const RowColumns&)>& visit) = 0;

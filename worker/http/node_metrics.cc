@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/duration_buckets.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
@@ -10,17 +11,6 @@
 #include "prometheus/text_serializer.h"
 
 namespace netpool {
-namespace {
-
-// Seconds, from a pipe round trip to a long batch job (as netpoold's).
-const prometheus::Histogram::BucketBoundaries& DurationBuckets() {
-  static const auto* buckets = new prometheus::Histogram::BucketBoundaries{
-      0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60, 300, 1800, 3600};
-  return *buckets;
-}
-
-}  // namespace
-
 NodeMetrics::NodeMetrics() : registry_(std::make_unique<prometheus::Registry>()) {
   auto& processes = prometheus::BuildGauge()
                         .Name("netpool_node_processes")
