@@ -20,32 +20,48 @@ namespace {
 absl::Status NoJob() { return absl::FailedPreconditionError("AsyncResult has no job"); }
 absl::Status NoMap() { return absl::FailedPreconditionError("MapResult has no map"); }
 
+// Specs of this many bytes go to the submitter together: a chunk of a big
+// map leaves as soon as it is packed, so the workers start on it while the
+// rest are still being packed, and chunks of one call each still go in
+// batches.
+constexpr size_t kSubmitGroupBytes = 64 << 10;
+
 // The jobs of one map call: one per chunk of `plan`, each reporting its
 // outcome to `sink` (a MapResultState or an IMapState) as chunk i. `Call` is
 // a ValueList (Starmap's argument lists) or a Value (Map's one argument).
+// A Close() from another thread while the chunks are being queued fails the
+// map, and the chunks queued before it run, as tasks submitted before
+// Python's close() do.
 template <typename Sink, typename Call>
 absl::StatusOr<std::shared_ptr<const internal::JobHandles>> SubmitChunks(
     internal::PoolClient& client, std::string_view fn, std::vector<Call> calls,
     const ChunkPlan& plan, const CallOptions& call, const std::shared_ptr<Sink>& sink) {
-  std::vector<v1::JobSpec> specs;
-  std::vector<internal::PoolClient::ResultSink> sinks;
-  specs.reserve(plan.chunks().size());
-  sinks.reserve(plan.chunks().size());
   CallOptions job = call;
   job.callback = nullptr;
   job.error_callback = nullptr;
+  internal::JobHandles handles;
+  handles.reserve(plan.chunks().size());
+  std::vector<v1::JobSpec> specs;
+  std::vector<internal::PoolClient::ResultSink> sinks;
+  size_t group_bytes = 0;
   for (size_t i = 0; i < plan.chunks().size(); ++i) {
     specs.push_back(plan.MakeJob(fn, &calls, plan.chunks()[i]));
+    group_bytes += specs.back().packed_chunk().size();
     // The sink holds no handle on the client, so this does not keep it alive.
     sinks.push_back([sink, i](absl::StatusOr<Value> result) {
       sink->ChunkDone(i, std::move(result));
     });
+    if (group_bytes < kSubmitGroupBytes && i + 1 < plan.chunks().size()) continue;
+    const std::vector<CallOptions> options(specs.size(), job);
+    absl::StatusOr<internal::JobHandles> group =
+        client.SubmitAll(std::move(specs), options, std::move(sinks));
+    if (!group.ok()) return group.status();
+    handles.insert(handles.end(), group->begin(), group->end());
+    specs.clear();
+    sinks.clear();
+    group_bytes = 0;
   }
-  const std::vector<CallOptions> options(specs.size(), job);
-  absl::StatusOr<internal::JobHandles> jobs =
-      client.SubmitAll(std::move(specs), options, std::move(sinks));
-  if (!jobs.ok()) return jobs.status();
-  return std::make_shared<const internal::JobHandles>(*std::move(jobs));
+  return std::make_shared<const internal::JobHandles>(std::move(handles));
 }
 
 // Why a map call cannot start (checked before anything is submitted, so that
