@@ -34,7 +34,6 @@
 #include "CLI/CLI.hpp"
 #include "absl/algorithm/container.h"
 #include "absl/strings/numbers.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
@@ -43,16 +42,18 @@
 #include "bench/run_summary.h"
 #include "bench/sim_nodes.h"
 #include "bench/workloads.h"
-#include "common/host_address.h"
 #include "common/local_token.h"
 #include "common/process_setup.h"
 #include "netpool/worker.h"
+#include "tests/support/http_endpoint.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_cluster.h"
 
 namespace netpool::bench {
 namespace {
 
+using testing::LocalTokenFor;
+using testing::ReadHttpPort;
 using testing::TestCluster;
 
 // Workload sizes: the issue's, or --quick's, which only show that every
@@ -75,28 +76,6 @@ struct Sizes {
     return {500, 2'000, 5'000, 1'000, 100, 20, 0.1, 16, 2'000, 10'000, {1, 10, 50}};
   }
 };
-
-// The gRPC port of the cluster's scheduler.
-int SchedulerPort(const TestCluster& cluster) {
-  std::string host;
-  int port = 0;
-  SplitHostPort(cluster.address(), &host, &port);
-  return port;
-}
-
-// The HTTP port netpoold printed (`http on HOST:PORT`) when started with --http.
-absl::StatusOr<int> HttpPort(TestCluster& cluster) {
-  absl::StatusOr<std::string> line = cluster.scheduler().ReadLine(absl::Seconds(10));
-  if (!line.ok()) return line.status();
-  absl::string_view address = *line;
-  std::string host;
-  int port = 0;
-  if (!absl::ConsumePrefix(&address, "http on ") ||
-      !SplitHostPort(std::string(address), &host, &port)) {
-    return absl::InternalError(absl::StrCat("netpoold printed \"", *line, "\", not its http port"));
-  }
-  return port;
-}
 
 // One row of the table: how a measurement is named, read and judged.
 struct Row {
@@ -434,10 +413,10 @@ class Bench {
     if (!cluster.ok()) return cluster.status();
     std::optional<MetricsScraper> scraper;
     if (http) {
-      absl::StatusOr<int> port = HttpPort(**cluster);
+      absl::StatusOr<int> port = ReadHttpPort((*cluster)->scheduler(), absl::Seconds(10));
       if (!port.ok()) return port.status();
-      std::optional<std::string> token = ReadLocalToken(SchedulerPort(**cluster));
-      if (!token) return absl::NotFoundError("no local token for the scheduler");
+      absl::StatusOr<std::string> token = LocalTokenFor((*cluster)->address());
+      if (!token.ok()) return token.status();
       scraper.emplace(*port, *token);
     }
     absl::StatusOr<double> rate = WarmApplyRate(**cluster);

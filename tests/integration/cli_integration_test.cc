@@ -2,10 +2,8 @@
 // cluster's, and none at all for `map --local`.
 #include <fcntl.h>
 #include <poll.h>
-#include <pty.h>
 #include <signal.h>
 #include <sys/stat.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -34,6 +32,7 @@
 #include "tests/support/eventually.h"
 #include "tests/support/proc.h"
 #include "tests/support/scratch_dir.h"
+#include "tests/support/terminal.h"
 #include "tests/support/test_cluster.h"
 
 namespace netpool {
@@ -579,36 +578,23 @@ struct TerminalRun {
 // `stdout_on_terminal`; else a pipe) on a pseudo-terminal, as in a shell.
 TerminalRun RunOnTerminal(const std::vector<std::string>& args, bool stdout_on_terminal) {
   TerminalRun run;
-  int master = -1, terminal = -1, pipe_fds[2] = {-1, -1};
-  if (::openpty(&master, &terminal, nullptr, nullptr, nullptr) != 0 ||
-      ::pipe2(pipe_fds, O_CLOEXEC) != 0) {
-    ADD_FAILURE() << "openpty/pipe: " << std::strerror(errno);
+  int pipe_fds[2] = {-1, -1};
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+    ADD_FAILURE() << "pipe: " << std::strerror(errno);
     return run;
   }
   std::vector<std::string> words = {netpool::testing::CliPath(), "--scheduler", kNoScheduler};
   words.insert(words.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& word : words) argv.push_back(word.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, stdout_on_terminal ? terminal : pipe_fds[1],
-                                   STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, terminal, STDERR_FILENO);
-  pid_t pid = 0;
-  const int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(terminal);
+  absl::StatusOr<netpool::testing::TerminalChild> cli =
+      netpool::testing::SpawnOnTerminal(words, stdout_on_terminal ? -1 : pipe_fds[1]);
   ::close(pipe_fds[1]);
-  if (spawned != 0) {
-    ADD_FAILURE() << "posix_spawn: " << std::strerror(spawned);
-    ::close(master);
+  if (!cli.ok()) {
+    ADD_FAILURE() << cli.status();
     ::close(pipe_fds[0]);
     return run;
   }
   // Until the terminal's last writer is gone (EIO) and the pipe's (EOF).
-  pollfd fds[2] = {{master, POLLIN, 0}, {pipe_fds[0], POLLIN, 0}};
+  pollfd fds[2] = {{cli->master, POLLIN, 0}, {pipe_fds[0], POLLIN, 0}};
   std::string* sinks[2] = {&run.terminal, &run.piped};
   const absl::Time deadline = absl::Now() + absl::Seconds(120);
   int open_fds = 2;
@@ -631,7 +617,9 @@ TerminalRun RunOnTerminal(const std::vector<std::string>& args, bool stdout_on_t
     if (fd.fd >= 0) ::close(fd.fd);
   }
   int status = 0;
-  if (::waitpid(pid, &status, 0) == pid && WIFEXITED(status)) run.exit_code = WEXITSTATUS(status);
+  if (::waitpid(cli->pid, &status, 0) == cli->pid && WIFEXITED(status)) {
+    run.exit_code = WEXITSTATUS(status);
+  }
   return run;
 }
 

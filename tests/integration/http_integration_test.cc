@@ -8,18 +8,14 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
-#include "common/host_address.h"
-#include "common/local_token.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "netpool/value.h"
 #include "tests/support/eventually.h"
+#include "tests/support/http_endpoint.h"
 #include "tests/support/scratch_dir.h"
 #include "tests/support/test_cluster.h"
 
@@ -48,25 +44,16 @@ class HttpTest : public ::testing::Test {
                                        .scheduler_args = std::move(scheduler_args)});
     ASSERT_TRUE(cluster.ok()) << cluster.status();
     cluster_ = *std::move(cluster);
-    absl::StatusOr<std::string> line = cluster_->scheduler().ReadLine(absl::Seconds(10));
-    ASSERT_TRUE(line.ok()) << line.status();
-    absl::string_view address = *line;
-    ASSERT_TRUE(absl::ConsumePrefix(&address, "http on ")) << *line;
-    std::string host;
-    ASSERT_TRUE(SplitHostPort(std::string(address), &host, &http_port_)) << *line;
-    std::string grpc_host;
-    int grpc_port = 0;
-    ASSERT_TRUE(SplitHostPort(cluster_->address(), &grpc_host, &grpc_port));
-    std::optional<std::string> token = ReadLocalToken(grpc_port);
-    ASSERT_TRUE(token.has_value());
-    token_ = *token;
+    absl::StatusOr<int> http_port = ReadHttpPort(cluster_->scheduler(), absl::Seconds(10));
+    ASSERT_TRUE(http_port.ok()) << http_port.status();
+    http_port_ = *http_port;
+    absl::StatusOr<std::string> token = LocalTokenFor(cluster_->address());
+    ASSERT_TRUE(token.ok()) << token.status();
+    token_ = *std::move(token);
   }
 
   httplib::Result Get(const std::string& path, const std::string& token) {
-    httplib::Client client("127.0.0.1", http_port_);
-    httplib::Headers headers;
-    if (!token.empty()) headers.emplace("Authorization", absl::StrCat("Bearer ", token));
-    return client.Get(path, headers);
+    return HttpGet(http_port_, path, token);
   }
 
   // GET `path` with `token`, which must answer `status` with JSON.
@@ -101,16 +88,6 @@ class HttpTest : public ::testing::Test {
     CliResult result = cluster_->RunCli(args);
     EXPECT_EQ(result.exit_code, 0) << result.err;
     return std::string(absl::StripAsciiWhitespace(result.out));
-  }
-
-  // The value of the sample `series` (name and labels as printed) in `text`.
-  static std::optional<double> Sample(const std::string& text, const std::string& series) {
-    for (absl::string_view line : absl::StrSplit(text, '\n')) {
-      if (!absl::ConsumePrefix(&line, series + " ")) continue;
-      double value = 0;
-      if (absl::SimpleAtod(line, &value)) return value;
-    }
-    return std::nullopt;
   }
 
   static constexpr char kAliceToken[] = "alice-token-0123456789";
@@ -186,15 +163,15 @@ TEST_F(HttpTest, MetricsCountAMapAndPassPromtool) {
   ASSERT_TRUE(metrics);
   ASSERT_EQ(metrics->status, 200);
   const std::string& text = metrics->body;
-  EXPECT_EQ(Sample(text, "netpool_jobs{state=\"succeeded\"}"), kItems) << text;
-  EXPECT_EQ(Sample(text, "netpool_jobs{state=\"pending\"}"), 0);
-  EXPECT_EQ(Sample(text, "netpool_jobs_submitted_total{function=\"echo\"}"), kItems);
-  EXPECT_EQ(Sample(text, "netpool_jobs_finished_total{function=\"echo\",state=\"succeeded\"}"),
+  EXPECT_EQ(MetricSample(text, "netpool_jobs{state=\"succeeded\"}"), kItems) << text;
+  EXPECT_EQ(MetricSample(text, "netpool_jobs{state=\"pending\"}"), 0);
+  EXPECT_EQ(MetricSample(text, "netpool_jobs_submitted_total{function=\"echo\"}"), kItems);
+  EXPECT_EQ(MetricSample(text, "netpool_jobs_finished_total{function=\"echo\",state=\"succeeded\"}"),
             kItems);
-  EXPECT_EQ(Sample(text, "netpool_job_run_seconds_count{function=\"echo\"}"), kItems);
-  EXPECT_EQ(Sample(text, "netpool_workers"), 1);
-  EXPECT_EQ(Sample(text, "netpool_worker_slots{state=\"free\"}"), 2);
-  EXPECT_EQ(Sample(text, "netpool_ready"), 1);
+  EXPECT_EQ(MetricSample(text, "netpool_job_run_seconds_count{function=\"echo\"}"), kItems);
+  EXPECT_EQ(MetricSample(text, "netpool_workers"), 1);
+  EXPECT_EQ(MetricSample(text, "netpool_worker_slots{state=\"free\"}"), 2);
+  EXPECT_EQ(MetricSample(text, "netpool_ready"), 1);
 
   CliResult check = RunProgram({NETPOOL_TEST_PROMTOOL, "check", "metrics"}, text);
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
@@ -217,15 +194,15 @@ TEST_F(HttpTest, MetricsShowQueuesRetriesAndRpcs) {
   ASSERT_TRUE(metrics);
   ASSERT_EQ(metrics->status, 200);
   const std::string& text = metrics->body;
-  EXPECT_EQ(Sample(text, "netpool_queue_depth{function=\"echo\",labels=\"zone=mars\"}"), 2)
+  EXPECT_EQ(MetricSample(text, "netpool_queue_depth{function=\"echo\",labels=\"zone=mars\"}"), 2)
       << text;
-  EXPECT_EQ(Sample(text, "netpool_jobs_retried_total{function=\"sleep\"}"), 1);
-  EXPECT_EQ(Sample(text, "netpool_jobs_finished_total{function=\"sleep\",state=\"failed\"}"), 1);
-  EXPECT_GE(Sample(text, "netpool_rpcs_total{code=\"OK\",method=\"/netpool.v1.Scheduler/Submit\"}")
+  EXPECT_EQ(MetricSample(text, "netpool_jobs_retried_total{function=\"sleep\"}"), 1);
+  EXPECT_EQ(MetricSample(text, "netpool_jobs_finished_total{function=\"sleep\",state=\"failed\"}"), 1);
+  EXPECT_GE(MetricSample(text, "netpool_rpcs_total{code=\"OK\",method=\"/netpool.v1.Scheduler/Submit\"}")
                 .value_or(0),
             3);
   EXPECT_EQ(
-      Sample(text, "netpool_rpcs_total{code=\"NOT_FOUND\",method=\"/netpool.v1.Scheduler/Get\"}"),
+      MetricSample(text, "netpool_rpcs_total{code=\"NOT_FOUND\",method=\"/netpool.v1.Scheduler/Get\"}"),
       1);
 
   CliResult check = RunProgram({NETPOOL_TEST_PROMTOOL, "check", "metrics"}, text);
@@ -485,7 +462,7 @@ TEST_F(HttpDurableTest, MetricsTimeTheStoresCommits) {
   httplib::Result metrics = Get("/metrics", token_);
   ASSERT_TRUE(metrics);
   ASSERT_EQ(metrics->status, 200);
-  EXPECT_GT(Sample(metrics->body, "netpool_store_commit_seconds_count").value_or(0), 0)
+  EXPECT_GT(MetricSample(metrics->body, "netpool_store_commit_seconds_count").value_or(0), 0)
       << metrics->body;
   CliResult check = RunProgram({NETPOOL_TEST_PROMTOOL, "check", "metrics"}, metrics->body);
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;

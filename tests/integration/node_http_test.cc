@@ -6,20 +6,17 @@
 #include <signal.h>
 
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "common/host_address.h"
-#include "common/local_token.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "tests/support/eventually.h"
+#include "tests/support/http_endpoint.h"
 #include "tests/support/proc.h"
 #include "tests/support/scratch_dir.h"
 #include "tests/support/subprocess.h"
@@ -46,26 +43,17 @@ class NodeHttpTest : public ::testing::Test {
         {.pipe_stdout = true});
     ASSERT_TRUE(node.ok()) << node.status();
     node_ = *std::move(node);
-    absl::StatusOr<std::string> line = node_.ReadLine(absl::Seconds(10));
-    ASSERT_TRUE(line.ok()) << line.status();
-    absl::string_view address = *line;
-    ASSERT_TRUE(absl::ConsumePrefix(&address, "http on ")) << *line;
-    std::string host;
-    ASSERT_TRUE(SplitHostPort(std::string(address), &host, &http_port_)) << *line;
+    absl::StatusOr<int> http_port = ReadHttpPort(node_, absl::Seconds(10));
+    ASSERT_TRUE(http_port.ok()) << http_port.status();
+    http_port_ = *http_port;
     ASSERT_TRUE(cluster_->WaitForWorkers(1, kProcesses, absl::Seconds(30)).ok());
-    std::string grpc_host;
-    int grpc_port = 0;
-    ASSERT_TRUE(SplitHostPort(cluster_->address(), &grpc_host, &grpc_port));
-    std::optional<std::string> token = ReadLocalToken(grpc_port);
-    ASSERT_TRUE(token.has_value());
-    token_ = *token;
+    absl::StatusOr<std::string> token = LocalTokenFor(cluster_->address());
+    ASSERT_TRUE(token.ok()) << token.status();
+    token_ = *std::move(token);
   }
 
   httplib::Result Get(const std::string& path, const std::string& token) {
-    httplib::Client client("127.0.0.1", http_port_);
-    httplib::Headers headers;
-    if (!token.empty()) headers.emplace("Authorization", absl::StrCat("Bearer ", token));
-    return client.Get(path, headers);
+    return HttpGet(http_port_, path, token);
   }
 
   // /metrics as the node's owner; empty (and a failure) if it did not answer 200.
@@ -76,16 +64,6 @@ class NodeHttpTest : public ::testing::Test {
       return "";
     }
     return metrics->body;
-  }
-
-  // The value of the sample `series` (name and labels as printed) in `text`.
-  static std::optional<double> Sample(const std::string& text, const std::string& series) {
-    for (absl::string_view line : absl::StrSplit(text, '\n')) {
-      if (!absl::ConsumePrefix(&line, series + " ")) continue;
-      double value = 0;
-      if (absl::SimpleAtod(line, &value)) return value;
-    }
-    return std::nullopt;
   }
 
   std::unique_ptr<TestCluster> cluster_;
@@ -134,16 +112,16 @@ TEST_F(NodeHttpTest, MetricsCountTheJobsAndTimeTheTasksAndPassPromtool) {
   ASSERT_TRUE(Eventually(
       [&] {
         text = Metrics();
-        return Sample(text, "netpool_node_jobs_total{state=\"failed\"}") == 1;
+        return MetricSample(text, "netpool_node_jobs_total{state=\"failed\"}") == 1;
       },
       absl::Seconds(10)))
       << text;
-  EXPECT_EQ(Sample(text, "netpool_node_jobs_total{state=\"succeeded\"}"), kItems) << text;
-  EXPECT_EQ(Sample(text, "netpool_node_task_seconds_count{function=\"echo\"}"), kItems);
-  EXPECT_EQ(Sample(text, "netpool_node_task_seconds_count{function=\"sleep\"}"), 1);
-  EXPECT_EQ(Sample(text, "netpool_node_processes{state=\"busy\"}"), 0);
-  EXPECT_EQ(Sample(text, "netpool_node_processes{state=\"idle\"}"), kProcesses);
-  EXPECT_EQ(Sample(text, "netpool_node_process_restarts_total"), 0);
+  EXPECT_EQ(MetricSample(text, "netpool_node_jobs_total{state=\"succeeded\"}"), kItems) << text;
+  EXPECT_EQ(MetricSample(text, "netpool_node_task_seconds_count{function=\"echo\"}"), kItems);
+  EXPECT_EQ(MetricSample(text, "netpool_node_task_seconds_count{function=\"sleep\"}"), 1);
+  EXPECT_EQ(MetricSample(text, "netpool_node_processes{state=\"busy\"}"), 0);
+  EXPECT_EQ(MetricSample(text, "netpool_node_processes{state=\"idle\"}"), kProcesses);
+  EXPECT_EQ(MetricSample(text, "netpool_node_process_restarts_total"), 0);
 
   CliResult check = RunProgram({NETPOOL_TEST_PROMTOOL, "check", "metrics"}, text);
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
@@ -157,7 +135,7 @@ TEST_F(NodeHttpTest, AWorkerProcessKilledFromOutsideCountsAsARestart) {
   ASSERT_TRUE(Eventually(
       [&] {
         text = Metrics();
-        return Sample(text, "netpool_node_processes{state=\"busy\"}") == 1;
+        return MetricSample(text, "netpool_node_processes{state=\"busy\"}") == 1;
       },
       absl::Seconds(10)))
       << text;
@@ -168,7 +146,7 @@ TEST_F(NodeHttpTest, AWorkerProcessKilledFromOutsideCountsAsARestart) {
   ASSERT_TRUE(Eventually(
       [&] {
         text = Metrics();
-        return Sample(text, "netpool_node_process_restarts_total") == 1 &&
+        return MetricSample(text, "netpool_node_process_restarts_total") == 1 &&
                ChildPids(node_.pid()).size() == static_cast<size_t>(kProcesses);
       },
       absl::Seconds(10)))

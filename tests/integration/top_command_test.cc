@@ -2,11 +2,8 @@
 // output is a pipe (or with --once), as text and as JSON, showing the node
 // and the queue of jobs waiting for a node that never comes; and on a
 // terminal, frames redrawn in place until Ctrl-C, which ends it with exit 0.
-#include <fcntl.h>
 #include <poll.h>
-#include <pty.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,9 +16,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "netpool/value.h"
+#include "tests/support/terminal.h"
 #include "tests/support/test_cluster.h"
-
-extern char** environ;
 
 namespace netpool::testing {
 namespace {
@@ -75,22 +71,11 @@ TEST_F(TopTest, AsJsonItIsOneRecordOfStatsWorkersAndQueues) {
 }
 
 TEST_F(TopTest, OnATerminalItRedrawsUntilCtrlCAndExitsZero) {
-  int master = -1, terminal = -1;
-  ASSERT_EQ(::openpty(&master, &terminal, nullptr, nullptr, nullptr), 0);
-  std::vector<std::string> words = {CliPath(), "--scheduler", cluster_->address(), "top",
-                                    "--interval", "200ms"};
-  std::vector<char*> argv;
-  for (std::string& word : words) argv.push_back(word.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, terminal, STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, terminal, STDERR_FILENO);
-  pid_t pid = 0;
-  ASSERT_EQ(posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ), 0);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(terminal);
+  absl::StatusOr<TerminalChild> top = SpawnOnTerminal(
+      {CliPath(), "--scheduler", cluster_->address(), "top", "--interval", "200ms"});
+  ASSERT_TRUE(top.ok()) << top.status();
+  const pid_t pid = top->pid;
+  const int master = top->master;
 
   // Three frames, then Ctrl-C.
   std::string screen;

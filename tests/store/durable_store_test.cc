@@ -265,15 +265,20 @@ TEST(DurableStore, AFailedBatchIsRetriedWithTheChangesQueuedSince) {
   EXPECT_EQ(map.backend->StateOf(1), v1::RUNNING);
 }
 
-TEST(DurableStore, AChangeItCannotReadBackStopsNewWorkForGood) {
-  MapStore map;
-  DurableStore& store = *map.store;
+// Stores "done", finished (so that RAM lets it go and it is read back from
+// the backend), and "live", pending (so that RAM keeps it).
+void StoreDoneAndLive(DurableStore& store) {
   ASSERT_THAT(store.Insert({FinishedJob("done", 1, v1::SUCCEEDED, TestTime(1)),
                             PendingJob("live", 2)}),
               IsOk());
   ASSERT_THAT(store.WaitDurable(store.last_write()), IsOk());
   ASSERT_EQ(store.resident_jobs(), 1u);  // "done" is read back from the backend
+}
 
+TEST(DurableStore, AChangeItCannotReadBackStopsNewWorkForGood) {
+  MapStore map;
+  DurableStore& store = *map.store;
+  ASSERT_NO_FATAL_FAILURE(StoreDoneAndLive(store));
   map.backend->FailReads(absl::UnavailableError("row unreadable"));
   const absl::Status lost = store.MarkFetched("done");
   EXPECT_THAT(lost, StatusIs(absl::StatusCode::kDataLoss,
@@ -296,12 +301,7 @@ TEST(DurableStore, AChangeItCannotReadBackStopsNewWorkForGood) {
 TEST(DurableStore, AFinishedJobItCannotReadBackIsAnErrorNotAMissingJob) {
   MapStore map;
   DurableStore& store = *map.store;
-  ASSERT_THAT(store.Insert({FinishedJob("done", 1, v1::SUCCEEDED, TestTime(1)),
-                            PendingJob("live", 2)}),
-              IsOk());
-  ASSERT_THAT(store.WaitDurable(store.last_write()), IsOk());
-  ASSERT_EQ(store.resident_jobs(), 1u);  // "done" is read back from the backend
-
+  ASSERT_NO_FATAL_FAILURE(StoreDoneAndLive(store));
   map.backend->FailReads(absl::UnavailableError("row unreadable"));
   EXPECT_THAT(store.Lookup("done"), StatusIs(absl::StatusCode::kUnavailable,
                                              ::testing::AllOf(HasSubstr("map: "),
