@@ -276,17 +276,10 @@ class Bench {
     if (Wanted("A")) {
       // Where the CPU time of the large run goes, process by process.
       TestCluster& deployment = **cluster;
-      const std::vector<pid_t> processes = deployment.WorkerProcessPids(0);
-      auto cpu = [&] {
-        double in_processes = 0;
-        for (pid_t pid : processes) in_processes += CpuSeconds(pid);
-        return std::vector<double>{CpuSeconds(getpid()), CpuSeconds(deployment.scheduler_pid()),
-                                   CpuSeconds(deployment.worker_pid(0)), in_processes};
-      };
-      const std::vector<double> before = cpu();
+      const std::vector<double> before = ProcessCpuSeconds(deployment);
       absl::StatusOr<double> large = ApplyAsyncRate(*pool, sizes_.apply_large);
       if (!large.ok()) return large.status();
-      const std::vector<double> after = cpu();
+      const std::vector<double> after = ProcessCpuSeconds(deployment);
       Add("A100k", *large);
       const char* keys[] = {"A_cpu_client", "A_cpu_netpoold", "A_cpu_node", "A_cpu_processes"};
       for (size_t i = 0; i < before.size(); ++i) {
@@ -298,6 +291,7 @@ class Bench {
       if (!chunked.ok()) return chunked.status();
       Add("B_default", chunked->warm);
       Add("B_default_cold", chunked->cold);
+      if (absl::Status s = MeasureMapCpu(**cluster, *pool); !s.ok()) return s;
       absl::StatusOr<double> single = MapRate(*pool, sizes_.map_chunk1_items, 1);
       if (!single.ok()) return single.status();
       Add("B_chunk1", *single);
@@ -312,6 +306,40 @@ class Bench {
       if (!rpc.ok()) return rpc.status();
       Add("C_rpc_p50", Percentile(*rpc, 50));
     }
+    return absl::OkStatus();
+  }
+
+  // CPU seconds so far of this program, netpoold, the node agent and its
+  // worker processes (together), in that order.
+  static std::vector<double> ProcessCpuSeconds(TestCluster& deployment) {
+    double in_processes = 0;
+    for (pid_t pid : deployment.WorkerProcessPids(0)) in_processes += CpuSeconds(pid);
+    return {CpuSeconds(getpid()), CpuSeconds(deployment.scheduler_pid()),
+            CpuSeconds(deployment.worker_pid(0)), in_processes};
+  }
+
+  // Where B_default's time goes, process by process, over kCpuMaps more
+  // warm maps (the kernel counts CPU time in 10 ms ticks, a map takes tens
+  // of milliseconds), and how many of the cores were busy meanwhile.
+  absl::Status MeasureMapCpu(TestCluster& deployment, Pool& pool) {
+    constexpr int kCpuMaps = 20;
+    const std::vector<double> before = ProcessCpuSeconds(deployment);
+    const absl::Time start = absl::Now();
+    for (int i = 0; i < kCpuMaps; ++i) {
+      if (absl::StatusOr<double> rate = MapRate(pool, sizes_.map_items, 0); !rate.ok()) {
+        return rate.status();
+      }
+    }
+    const double wall = absl::ToDoubleSeconds(absl::Now() - start);
+    const std::vector<double> after = ProcessCpuSeconds(deployment);
+    const char* keys[] = {"B_cpu_client", "B_cpu_netpoold", "B_cpu_node", "B_cpu_processes"};
+    const double thousands = kCpuMaps * static_cast<double>(sizes_.map_items) / 1000;
+    double busy = 0;
+    for (size_t i = 0; i < before.size(); ++i) {
+      Add(keys[i], (after[i] - before[i]) * 1e6 / thousands);
+      busy += after[i] - before[i];
+    }
+    Add("B_cores_busy", busy / wall);
     return absl::OkStatus();
   }
 
@@ -545,6 +573,16 @@ class Bench {
        std::nullopt},
       {"B_default", "B", "Map no-op, 100,000 items, default chunksize", "items/s", true, 5e6},
       {"B_default_cold", "B", "  the same, the first map of a fresh deployment", "items/s", true,
+       std::nullopt},
+      {"B_cpu_client", "B", "  CPU per 1,000 items of B_default: the client", "us", false,
+       std::nullopt},
+      {"B_cpu_netpoold", "B", "  CPU per 1,000 items of B_default: netpoold", "us", false,
+       std::nullopt},
+      {"B_cpu_node", "B", "  CPU per 1,000 items of B_default: the node agent", "us", false,
+       std::nullopt},
+      {"B_cpu_processes", "B", "  CPU per 1,000 items of B_default: the worker processes", "us",
+       false, std::nullopt},
+      {"B_cores_busy", "B", "  cores busy meanwhile (of the machine's)", "cores", false,
        std::nullopt},
       {"B_chunk1", "B", "Map no-op, 20,000 items, chunksize 1", "items/s", true, 100'000},
       {"B_chunk1_rtt20ms", "B", "B_chunk1 on a node 20 ms of round trip away", "items/s", true,

@@ -13,7 +13,8 @@ using ::testing::HasSubstr;
 
 constexpr const char* kKeys[] = {
     "A10k",        "A100k",         "A10k_tls",   "A_cpu_client",     "A_cpu_netpoold",
-    "A_cpu_node",  "A_cpu_processes", "B_default", "B_chunk1",        "B_chunk1_rtt20ms",
+    "A_cpu_node",  "A_cpu_processes", "B_default", "B_cpu_client",    "B_cpu_netpoold",
+    "B_cpu_node",  "B_cpu_processes", "B_cores_busy", "B_chunk1",     "B_chunk1_rtt20ms",
     "B_1ms_rtt20ms", "C_p50",       "C_p99",      "C_rpc_p50",        "D_makespan",
     "D_startup",   "E_100k",        "E_1M",       "F_memory",         "F_sqlite",
     "F_fsync",     "G_0",           "G_100k",     "G_1M",             "H_1",
