@@ -336,6 +336,8 @@ def run_multiprocessing(sizes, runs, notes):
         samples.repeat("B_default", runs, lambda: map_items(sizes.b_default))
         samples.repeat("B_chunk1", runs, lambda: map_items(sizes.b_chunk1, 1))
         samples.round_trips(runs, lambda i: pool.apply_async(noop, (i,)).get(), sizes)
+        pool.close()  # as for D below
+        pool.join()
 
     for _ in range(runs):
         # Start-up ends when pool.map over range(d_procs) with chunksize 1 returns: with the
@@ -347,6 +349,11 @@ def run_multiprocessing(sizes, runs, notes):
             start = time.perf_counter()
             pool.map(sleep_for, [sizes.d_sleep_s] * sizes.d_tasks, 1)
             samples.add("D_makespan", time.perf_counter() - start)
+            # Let the workers leave on their own: terminate(), which `with` calls, can kill one
+            # that holds the task queue's lock, and another then waits on it (and join() on that
+            # one) for good.
+            pool.close()
+            pool.join()
     log(f"  D_makespan: {samples.summary('D_makespan')['median']:.2f} s")
 
     small_submit_s = 0.0
