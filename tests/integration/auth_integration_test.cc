@@ -13,6 +13,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "client/scheduler_client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "netpool/pool.h"
@@ -187,6 +188,30 @@ TEST_F(AuthTest, AClientSeesWaitsOnAndCancelsOnlyItsOwnJobs) {
   // An admin sees everyone's.
   CliResult all = As("ops", {"status", job});
   EXPECT_EQ(all.exit_code, 0) << all.err;
+}
+
+// Watch, the stream that brings a Pool its results, refuses another
+// identity's job while it still runs, not only once it has finished.
+TEST_F(AuthTest, AWatchOnAnotherIdentitysRunningJobIsRefused) {
+  CliResult submitted = As("alice", {"submit", "sleep", "30"});
+  ASSERT_EQ(submitted.exit_code, 0) << submitted.err;
+  const std::string job = Trimmed(submitted.out);
+  SchedulerClient bob(cluster_->address(), {.security = {.token = "bob-token-0123456789ab"}});
+  grpc::ClientContext context;
+  std::unique_ptr<SchedulerClient::WatchStream> stream = bob.OpenWatch(&context);
+  v1::WatchRequest request;
+  request.add_job_ids(job);
+  ASSERT_TRUE(stream->Write(request));
+  v1::WatchResponse response;
+  ASSERT_TRUE(stream->Read(&response));
+  ASSERT_EQ(response.results_size(), 1);
+  EXPECT_EQ(response.results(0).job_id(), job);
+  EXPECT_EQ(response.results(0).error().code(),
+            static_cast<int>(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(response.results(0).error().message(), HasSubstr("another identity"));
+  context.TryCancel();
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  EXPECT_EQ(As("alice", {"cancel", job}).exit_code, 0);
 }
 
 TEST_F(AuthTest, AJobCannotTakeAnotherIdentitysResultAsArgument) {
